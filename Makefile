@@ -1,0 +1,56 @@
+# The course's single entry point. `make lab` and `make test` set up everything they need
+# (a virtual environment in .venv, the graphviz program) and are safe to run again: a
+# second run reuses what the first installed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CUDA build of TensorFlow where an NVIDIA GPU answers, the CPU build elsewhere.
+TF_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+EXTRAS := $(TF_EXTRA),test,instructor
+STAMP := $(VENV)/.installed-$(TF_EXTRA)
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test check release bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-packages.sh
+	@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "keras-course needs Python 3.11 or newer, found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "keras-course: installing the Python packages into $(VENV) (tensorflow: $(TF_EXTRA) build)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]" 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import tensorflow, keras, data_loaders, graders, course_utils" 2>/dev/null \
+		|| { echo "keras-course: the installation failed; see the pip messages above" >&2; exit 1; }
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## Start JupyterLab on the lessons (extra options: make lab LAB_ARGS="--no-browser --port 8899").
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons $(LAB_ARGS)
+
+## Run every test: unit tests, notebook lint and release sync, every notebook executed.
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m course_utils.lint
+	$(PY) -m course_utils.release --check
+
+## Regenerate the student notebooks from the solution notebooks (and strip the solutions).
+release: setup
+	$(PY) -m course_utils.release
+
+## Benchmarks: dataset baselines and per-lesson execution times and accuracies.
+bench: setup
+	$(PY) bench/traffic_sign_baselines.py
+	$(PY) bench/lesson_runs.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,149 @@
+"""The release step: solution notebooks in, student notebooks out.
+
+``lessons/solutions/NN_topic.ipynb`` is the single source of truth. Releasing it
+
+1. canonicalizes the solution itself (outputs and execution counts stripped, cell metadata
+   that execution adds dropped, ``nbgrader`` and ``tags`` kept, nbformat's JSON layout), and
+2. writes ``lessons/NN_topic.ipynb``, where every ``### BEGIN SOLUTION`` ...
+   ``### END SOLUTION`` region in a solution cell is replaced by ``# YOUR CODE HERE`` at the
+   region's indentation. Code before the region stays, so a solution cell that starts
+   with ``model = None`` gives the student a name that the graded check reports as
+   "not attempted".
+
+This is a small function rather than nbgrader's ``generate_assignment``: it needs no
+nbgrader database or course directory, runs in milliseconds in ``make check``, and produces
+the same cell metadata, so the solutions remain valid nbgrader source notebooks.
+
+Usage: ``python -m course_utils.release`` (write) or ``python -m course_utils.release
+--check`` (exit 1 and list the notebooks that are not canonical or out of sync).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = "# YOUR CODE HERE"
+_KEPT_CELL_METADATA = ("nbgrader", "tags")
+_KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+_REGION = re.compile(
+    r"^(?P<indent>[ \t]*)" + re.escape(BEGIN) + r"[^\n]*\n.*?^[ \t]*" + re.escape(END) + r"[^\n]*$",
+    re.MULTILINE | re.DOTALL,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LESSONS = REPO_ROOT / "lessons"
+
+
+class ReleaseError(ValueError):
+    """A solution notebook cannot be released (an unbalanced or misplaced region)."""
+
+
+def canonical_text(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as committed: nbformat v4 JSON (indent 1, sorted keys), newline-ended."""
+    text = nbformat.writes(notebook, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def strip_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy without outputs, execution counts, or metadata other than nbgrader and tags."""
+    result = copy.deepcopy(notebook)
+    result.metadata = nbformat.from_dict(
+        {k: v for k, v in result.metadata.items() if k in _KEPT_NOTEBOOK_METADATA}
+    )
+    for cell in result.cells:
+        cell.metadata = nbformat.from_dict(
+            {k: v for k, v in cell.metadata.items() if k in _KEPT_CELL_METADATA}
+        )
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return result
+
+
+def clear_solutions(source: str, where: str = "cell") -> str:
+    """Replace every solution region in ``source`` with the stub, keeping indentation."""
+    begins, ends = source.count(BEGIN), source.count(END)
+    if begins != ends:
+        raise ReleaseError(f"{where}: {begins} '{BEGIN}' but {ends} '{END}' lines.")
+    return _REGION.sub(lambda m: m.group("indent") + STUB, source)
+
+
+def is_solution_cell(cell: nbformat.NotebookNode) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def student_version(
+    solution: nbformat.NotebookNode, name: str = "notebook"
+) -> nbformat.NotebookNode:
+    """The student notebook for a (stripped) solution notebook."""
+    student = strip_notebook(solution)
+    for index, cell in enumerate(student.cells):
+        has_region = BEGIN in cell.source or END in cell.source
+        if has_region and not (cell.cell_type == "code" and is_solution_cell(cell)):
+            raise ReleaseError(
+                f"{name}, cell {index}: a solution region outside a code cell marked "
+                "nbgrader solution: true."
+            )
+        if cell.cell_type == "code" and is_solution_cell(cell):
+            if BEGIN not in cell.source:
+                raise ReleaseError(
+                    f"{name}, cell {index}: marked as a solution cell but has no '{BEGIN}'."
+                )
+            cell.source = clear_solutions(cell.source, f"{name}, cell {index}")
+    return student
+
+
+def solution_paths(lessons: Path = LESSONS) -> list[Path]:
+    return sorted((lessons / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def release(lessons: Path = LESSONS, *, check: bool = False) -> list[str]:
+    """Canonicalize every solution notebook and regenerate its student notebook.
+
+    With ``check=True`` nothing is written; returns one line per notebook that is not
+    canonical or whose student version is out of sync (empty when all is well).
+    """
+    problems = []
+    for path in solution_paths(lessons):
+        original = path.read_text(encoding="utf-8")
+        solution = strip_notebook(nbformat.reads(original, as_version=4))
+        solution_text = canonical_text(solution)
+        student_path = lessons / path.name
+        student_text = canonical_text(student_version(solution, path.name))
+        current_student = student_path.read_text("utf-8") if student_path.exists() else None
+        if check:
+            if original != solution_text:
+                problems.append(f"{path}: not stripped/canonical; run `make release`")
+            if current_student != student_text:
+                problems.append(f"{student_path}: out of sync with {path}; run `make release`")
+            continue
+        if original != solution_text:
+            path.write_text(solution_text, encoding="utf-8")
+        if current_student != student_text:
+            student_path.write_text(student_text, encoding="utf-8")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; report drift")
+    parser.add_argument("--lessons", type=Path, default=LESSONS, help="the lessons folder")
+    args = parser.parse_args(argv)
+    problems = release(args.lessons, check=args.check)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not args.check:
+        print(f"released {len(solution_paths(args.lessons))} notebook(s) in {args.lessons}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Architecture checks: compare a model's normalized layer list with the expected one.
+
+Normalization makes equivalent spellings equal: a standalone ``Activation("relu")``,
+``ReLU()`` or ``Softmax()`` right after a ``Dense`` or ``Conv2D`` without its own activation
+is folded into that layer, so ``Dense(128, activation="relu")``, ``Dense(128)`` +
+``Activation("relu")`` and ``Dense(128)`` + ``ReLU()`` all become one ``Dense`` with 128
+units and ``relu``. Input layers are skipped, so ``keras.Input(...)`` and ``input_shape=``
+are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from graders.report import CheckResult
+
+_FOLDS_ACTIVATION = {"Dense", "Conv2D"}
+_ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One normalized layer. In an *expected* spec, a field left as ``None`` is not checked.
+
+    ``activation`` is ``"linear"`` for a layer without one. ``output_shape`` excludes the
+    batch axis.
+    """
+
+    kind: str
+    units: int | None = None
+    filters: int | None = None
+    kernel_size: tuple[int, ...] | None = None
+    strides: tuple[int, ...] | None = None
+    padding: str | None = None
+    pool_size: tuple[int, ...] | None = None
+    rate: float | None = None
+    activation: str | None = None
+    output_shape: tuple[int | None, ...] | None = None
+    params: int | None = None
+
+    def describe(self) -> str:
+        """A short phrase such as ``Dense with 128 units and relu activation``."""
+        parts = []
+        if self.units is not None:
+            parts.append(f"{self.units} units")
+        if self.filters is not None:
+            parts.append(f"{self.filters} filters")
+        if self.kernel_size is not None:
+            parts.append(f"a {_size(self.kernel_size)} kernel")
+        if self.strides is not None:
+            parts.append(f"strides {_size(self.strides)}")
+        if self.pool_size is not None:
+            parts.append(f"pool size {_size(self.pool_size)}")
+        if self.padding is not None:
+            parts.append(f"{self.padding} padding")
+        if self.rate is not None:
+            parts.append(f"rate {self.rate:g}")
+        if self.activation is not None and self.kind not in _ACTIVATION_LAYERS:
+            parts.append(f"{_activation_phrase(self.activation)}")
+        head = self.kind if self.kind != "Activation" else f"Activation({self.activation!r})"
+        return head + (" with " + _join(parts) if parts else "")
+
+
+def _size(value: tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in value)
+
+
+def _activation_phrase(name: str) -> str:
+    return "no activation" if name == "linear" else f"{name} activation"
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _activation_name(layer) -> str:
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        custom = layer.max_value is not None or layer.negative_slope or layer.threshold
+        return "relu (custom)" if custom else "relu"
+    if kind == "Softmax":
+        return "softmax"
+    function = getattr(layer, "activation", None)
+    return getattr(function, "__name__", str(function)) if function is not None else "linear"
+
+
+def _tuple(value) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _raw_spec(layer) -> LayerSpec:
+    kind = type(layer).__name__
+    try:
+        output_shape = tuple(layer.output.shape)[1:]
+    except (AttributeError, ValueError):  # a layer that was never called
+        output_shape = None
+    spec = LayerSpec(
+        kind=kind,
+        units=getattr(layer, "units", None) if kind == "Dense" else None,
+        filters=getattr(layer, "filters", None),
+        kernel_size=_tuple(getattr(layer, "kernel_size", None)),
+        strides=_tuple(getattr(layer, "strides", None)),
+        padding=getattr(layer, "padding", None),
+        pool_size=_tuple(getattr(layer, "pool_size", None)),
+        rate=getattr(layer, "rate", None) if kind == "Dropout" else None,
+        activation=None,
+        output_shape=output_shape,
+        params=layer.count_params() if layer.built else None,
+    )
+    if kind in _FOLDS_ACTIVATION or kind in _ACTIVATION_LAYERS:
+        spec = replace(spec, activation=_activation_name(layer))
+    if kind in _ACTIVATION_LAYERS:
+        spec = replace(spec, kind="Activation")
+    return spec
+
+
+def normalize_layers(model) -> list[LayerSpec]:
+    """The model's layers as a normalized list (input layers skipped, activations folded)."""
+    specs: list[LayerSpec] = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        spec = _raw_spec(layer)
+        previous = specs[-1] if specs else None
+        if (
+            spec.kind == "Activation"
+            and previous is not None
+            and previous.kind in _FOLDS_ACTIVATION
+            and previous.activation == "linear"
+        ):
+            specs[-1] = replace(
+                previous, activation=spec.activation, output_shape=spec.output_shape
+            )
+            continue
+        specs.append(spec)
+    return specs
+
+
+_COMPARED = [f.name for f in fields(LayerSpec) if f.name not in ("kind", "output_shape", "params")]
+
+
+def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str | None:
+    if expected.kind != found.kind:
+        return f"layer {position}: expected {expected.describe()}, found {found.describe()}"
+    wrong = [
+        name
+        for name in _COMPARED
+        if getattr(expected, name) is not None and getattr(expected, name) != getattr(found, name)
+    ]
+    if wrong:
+        shown_expected = replace(
+            LayerSpec(kind=expected.kind), **{n: getattr(expected, n) for n in wrong}
+        )
+        shown_found = replace(LayerSpec(kind=found.kind), **{n: getattr(found, n) for n in wrong})
+        return (
+            f"layer {position}: expected {shown_expected.describe()}, "
+            f"found {shown_found.describe()}"
+        )
+    if (
+        expected.output_shape is not None
+        and found.output_shape is not None
+        and expected.output_shape != found.output_shape
+    ):
+        return (
+            f"layer {position} ({found.kind}): expected output shape "
+            f"{_shape(expected.output_shape)}, found {_shape(found.output_shape)}"
+        )
+    return None
+
+
+def _shape(shape: tuple) -> str:
+    return str((None, *shape))
+
+
+def compare_layers(expected: list[LayerSpec], found: list[LayerSpec]) -> list[str]:
+    """Every difference between two normalized layer lists, one sentence each, by position
+    (1-based, input layers not counted)."""
+    problems: list[str] = []
+    for position, (want, have) in enumerate(zip(expected, found, strict=False), start=1):
+        problem = _layer_mismatch(position, want, have)
+        # A wrong output shape after an earlier wrong layer is a consequence, not news.
+        if problem and not (problems and "output shape" in problem):
+            problems.append(problem)
+    if len(found) < len(expected):
+        missing = "; ".join(
+            f"layer {i}: {spec.describe()}"
+            for i, spec in enumerate(expected[len(found) :], start=len(found) + 1)
+        )
+        problems.append(f"expected {len(expected)} layers, found {len(found)}; missing: {missing}")
+    elif len(found) > len(expected):
+        extra = "; ".join(
+            f"layer {i}: {spec.describe()}"
+            for i, spec in enumerate(found[len(expected) :], start=len(expected) + 1)
+        )
+        problems.append(f"expected {len(expected)} layers, found {len(found)}; extra: {extra}")
+    return problems
+
+
+def check_layers(
+    model,
+    expected: list[LayerSpec],
+    *,
+    points: float,
+    hints: dict[int, str] | None = None,
+    name: str = "layers",
+) -> CheckResult:
+    """Compare ``model``'s normalized layers with ``expected``.
+
+    ``hints`` maps a 1-based layer position to a hint shown when that layer is wrong.
+    """
+    found = normalize_layers(model)
+    problems = compare_layers(expected, found)
+    if not problems:
+        listing = " -> ".join(spec.describe() for spec in found)
+        return CheckResult.passed(name, points, f"all {len(found)} layers as expected: {listing}")
+    hint_texts = []
+    for position, hint in sorted((hints or {}).items()):
+        if any(p.startswith(f"layer {position}") for p in problems):
+            hint_texts.append(hint)
+    if not hint_texts:
+        hint_texts.append(
+            "Compare your layers with the list in the exercise, one by one, using model.summary()."
+        )
+    return CheckResult.failed(name, points, "; ".join(problems), " ".join(hint_texts))
+
+
+def check_input_shape(model, expected: tuple[int, ...], *, points: float) -> CheckResult:
+    """Check ``model.input_shape`` (batch axis excluded) against ``expected``."""
+    want = (None, *expected)
+    try:
+        found = tuple(model.input_shape)
+    except (AttributeError, ValueError):
+        return CheckResult.failed(
+            "input shape",
+            points,
+            f"expected input shape {want}, found a model whose input shape is not known yet",
+            f"Start the model with keras.Input(shape={expected}).",
+        )
+    if found != want:
+        return CheckResult.failed(
+            "input shape",
+            points,
+            f"expected input shape {want}, found {found}",
+            f"The images are {'x'.join(map(str, expected))}: use keras.Input(shape={expected}).",
+        )
+    return CheckResult.passed("input shape", points, f"input shape {found} as expected")
+
+
+def check_param_count(model, expected: int, *, points: float) -> CheckResult:
+    """Check the total parameter count of a built model."""
+    try:
+        found = model.count_params()
+    except ValueError:
+        found = None
+    if found != expected:
+        shown = "an unbuilt model" if found is None else f"{found:,}"
+        return CheckResult.failed(
+            "parameter count",
+            points,
+            f"expected {expected:,} parameters, found {shown}",
+            "Each Dense layer has (inputs + 1) x units parameters; check the layer sizes.",
+        )
+    return CheckResult.passed("parameter count", points, f"{found:,} parameters as expected")

@@ -1,0 +1,136 @@
+"""The report a check returns: named results with points, status and readable messages.
+
+A :class:`Report` renders as HTML in JupyterLab (``_repr_html_``), as plain text in a
+terminal (``str``), and as JSON for tools (``to_json``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["passed", "failed", "not attempted"]
+
+_SYMBOLS = {"passed": "✔", "failed": "✘", "not attempted": "○"}
+_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781"}
+
+STRICT_ENV_VAR = "KERAS_COURSE_STRICT"
+"""When this environment variable is ``1``, a report that is not full marks raises
+:class:`GradingFailed` (for graders such as nbgrader that score a cell by whether it
+raises)."""
+
+
+class GradingFailed(AssertionError):
+    """Raised in strict mode when a report does not earn full marks."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One named result: what was expected, what was found, and a hint to fix it.
+
+    ``points`` is what this result earned, out of ``max_points``.
+    """
+
+    name: str
+    status: Status
+    points: float
+    max_points: float
+    message: str
+    hint: str = ""
+
+    @classmethod
+    def passed(cls, name: str, max_points: float, message: str) -> CheckResult:
+        return cls(name, "passed", max_points, max_points, message)
+
+    @classmethod
+    def failed(cls, name: str, max_points: float, message: str, hint: str = "") -> CheckResult:
+        return cls(name, "failed", 0.0, max_points, message, hint)
+
+    @classmethod
+    def not_attempted(cls, name: str, max_points: float, message: str) -> CheckResult:
+        return cls(name, "not attempted", 0.0, max_points, message)
+
+
+@dataclass
+class Report:
+    """The outcome of one exercise's check: a title and its results, in order."""
+
+    title: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def points(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_points(self) -> float:
+        return sum(r.max_points for r in self.results)
+
+    @property
+    def status(self) -> Status:
+        statuses = {r.status for r in self.results}
+        if statuses == {"not attempted"}:
+            return "not attempted"
+        return "passed" if statuses == {"passed"} else "failed"
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: title, status, points, max_points and every result."""
+        return {
+            "title": self.title,
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "results": [asdict(r) for r in self.results],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def __str__(self) -> str:
+        lines = [f"{self.title}: {self.status} ({_fmt(self.points)}/{_fmt(self.max_points)})"]
+        for r in self.results:
+            score = f"{_fmt(r.points)}/{_fmt(r.max_points)}"
+            lines.append(f"  {_SYMBOLS[r.status]} {r.name} [{score}]: {r.message}")
+            if r.hint:
+                lines.append(f"      hint: {r.hint}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for r in self.results:
+            hint = f"<br><i>Hint: {html.escape(r.hint)}</i>" if r.hint else ""
+            rows.append(
+                "<tr>"
+                f'<td style="color:{_COLOURS[r.status]};font-weight:bold">'
+                f"{_SYMBOLS[r.status]} {html.escape(r.status)}</td>"
+                f"<td>{html.escape(r.name)}</td>"
+                f"<td>{_fmt(r.points)}/{_fmt(r.max_points)}</td>"
+                f'<td style="text-align:left">{html.escape(r.message)}{hint}</td>'
+                "</tr>"
+            )
+        colour = _COLOURS[self.status]
+        return (
+            f'<div class="keras-course-report" data-status="{html.escape(self.status)}">'
+            f'<p style="color:{colour};font-weight:bold">{html.escape(self.title)}: '
+            f"{html.escape(self.status)} ({_fmt(self.points)}/{_fmt(self.max_points)} points)</p>"
+            "<table><thead><tr><th>Status</th><th>Check</th><th>Points</th>"
+            '<th style="text-align:left">Details</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+    def finish(self) -> Report:
+        """Return the report, or raise :class:`GradingFailed` in strict mode when it is
+        not full marks (see :data:`STRICT_ENV_VAR`)."""
+        if os.environ.get(STRICT_ENV_VAR) == "1" and self.points < self.max_points:
+            raise GradingFailed(str(self))
+        return self
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"

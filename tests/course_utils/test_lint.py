@@ -1,0 +1,121 @@
+"""Tests of the notebook lint: the real lessons pass, and each template rule bites."""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from course_utils.lint import lint_all, lint_notebook
+from course_utils.release import solution_paths
+
+
+def test_every_solution_notebook_follows_the_template():
+    """Does every lesson follow the template of DESIGN.md?"""
+    assert lint_all() == []
+
+
+def _mutated(tmp_path, change):
+    path = solution_paths()[0]
+    notebook = copy.deepcopy(nbformat.read(path, as_version=4))
+    change(notebook)
+    target = tmp_path / path.name
+    nbformat.write(notebook, target)
+    return lint_notebook(target)
+
+
+def _replace_in(cell_filter, old, new):
+    def change(notebook):
+        for cell in notebook.cells:
+            if cell_filter(cell) and old in cell.source:
+                cell.source = cell.source.replace(old, new)
+                return
+        raise AssertionError(f"{old!r} not found")
+
+    return change
+
+
+def _markdown(cell):
+    return cell.cell_type == "markdown"
+
+
+def _code(cell):
+    return cell.cell_type == "code"
+
+
+def _graded(cell):
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_replace_in(_markdown, "# 01 · ", "# "), "must start with '# NN · Title'"),
+        (_replace_in(_markdown, "Estimated run time", "Time"), "estimated run time"),
+        (_replace_in(_markdown, "## Summary", "## Recap"), "missing the heading '## Summary'"),
+        (
+            _replace_in(_markdown, "(10 points)", "(8 points)"),
+            "worth 8 points but its graded cell gives 10",
+        ),
+        (
+            _replace_in(_markdown, "## Exercise 1 (10 points)", "## Exercise one"),
+            "must read '## Exercise N (P points)'",
+        ),
+        (_replace_in(_code, "\nprint_device_banner()", "\n"), "must call seed_everything"),
+        (
+            _replace_in(
+                _code, 'optimizer="adam", loss', "optimizer=keras.optimizers.Adam(lr=0.001), loss"
+            ),
+            "learning_rate= instead of lr=",
+        ),
+        (
+            _replace_in(
+                _code,
+                "keras.Input(shape=(32, 32, 3)),\n        layers.Flatten(),\n",
+                "layers.Flatten(input_shape=(32, 32, 3)),\n",
+            ),
+            "keras.Input(shape=...) instead of input_shape=",
+        ),
+        (
+            _replace_in(
+                _graded,
+                "check_exercise_1(model, history)",
+                "check_exercise_1(model, history)\ncheck_exercise_1(model, history)",
+            ),
+            "exactly one check_* call",
+        ),
+        (
+            _replace_in(_code, "model.summary()", "import os\nmodel.summary()"),
+            "every import belongs in the setup cell",
+        ),
+    ],
+    ids=[
+        "title",
+        "run time",
+        "summary",
+        "points",
+        "exercise heading",
+        "banner",
+        "lr=",
+        "input_shape=",
+        "two checks",
+        "stray import",
+    ],
+)
+def test_each_template_rule_is_enforced(tmp_path, change, expected):
+    """Does breaking one template rule produce a lint problem that names it?"""
+    problems = _mutated(tmp_path, change)
+    assert any(expected in p for p in problems), problems
+
+
+def test_learning_objectives_need_three_to_five_bullets(tmp_path):
+    """Are 2 learning objectives too few?"""
+
+    def change(notebook):
+        cell = next(c for c in notebook.cells if "## Learning objectives" in c.source)
+        lines = cell.source.splitlines()
+        bullets = [i for i, line in enumerate(lines) if line.startswith("- ")]
+        cell.source = "\n".join(line for i, line in enumerate(lines) if i not in bullets[2:])
+
+    assert any("has 2 bullets, expected 3-5" in p for p in _mutated(tmp_path, change))

@@ -1,0 +1,161 @@
+"""Tests of load_traffic_signs: the embedded default and the original pickle format."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_loaders import TRAFFIC_SIGN_CLASS_NAMES, DataFileError, load_traffic_signs
+
+SMALL = {"n_train": 50, "n_test": 25}
+
+
+def test_default_has_documented_shapes_dtypes_and_balance():
+    """Does the embedded default give 3000/1000 balanced uint8 32x32x3 images, int64 labels 0..4?"""
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
+    assert x_train.shape == (3000, 32, 32, 3) and x_test.shape == (1000, 32, 32, 3)
+    assert x_train.dtype == np.uint8 and x_test.dtype == np.uint8
+    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
+    assert np.bincount(y_train).tolist() == [600] * 5
+    assert np.bincount(y_test).tolist() == [200] * 5
+    assert len(TRAFFIC_SIGN_CLASS_NAMES) == 5
+    assert x_train.min() == 0 or x_train.max() == 255  # uses the full 0..255 range somewhere
+    assert 40 < x_train.mean() < 215  # neither black nor white frames
+
+
+def test_default_train_and_test_share_no_image():
+    """Is no test image an exact copy of a training image?"""
+    (x_train, _), (x_test, _) = load_traffic_signs()
+    train_rows = {row.tobytes() for row in x_train}
+    assert not any(row.tobytes() in train_rows for row in x_test)
+
+
+def test_same_seed_same_images_other_seed_other_images(data_cache):
+    """Is rendering deterministic per seed, both freshly and from the cache?"""
+    first = load_traffic_signs(**SMALL, seed=3)
+    cached = load_traffic_signs(**SMALL, seed=3)
+    other = load_traffic_signs(**SMALL, seed=4)
+    for a, b in zip(first, cached, strict=True):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(first[0][0], other[0][0])
+    assert sorted(p.name for p in data_cache.iterdir()) == [
+        "traffic_signs-v1-seed3-50-25.npz",
+        "traffic_signs-v1-seed3-50-25.npz.sha256",
+        "traffic_signs-v1-seed4-50-25.npz",
+        "traffic_signs-v1-seed4-50-25.npz.sha256",
+    ]
+
+
+def test_corrupt_cache_is_rebuilt_with_a_message(data_cache, capsys):
+    """Does a cached file that fails its checksum get rebuilt, with a message, to the same data?"""
+    (x_train, _), _ = load_traffic_signs(**SMALL)
+    cached = data_cache / "traffic_signs-v1-seed0-50-25.npz"
+    cached.write_bytes(cached.read_bytes()[:100])
+    (x_again, _), _ = load_traffic_signs(**SMALL)
+    assert "does not match its checksum" in capsys.readouterr().err
+    np.testing.assert_array_equal(x_train, x_again)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_train": 0}, "n_train must be a positive int"),
+        ({"n_test": 12}, "multiple of 5"),
+        ({"seed": -1}, "seed must be a non-negative int"),
+        ({"train_file": "a.p"}, "pass both train_file and test_file"),
+    ],
+)
+def test_invalid_options_are_refused(options, message):
+    """Are bad options refused with a message that names them?"""
+    with pytest.raises(ValueError, match=message):
+        load_traffic_signs(**options)
+
+
+def test_options_are_keyword_only():
+    """Are the options keyword-only?"""
+    with pytest.raises(TypeError):
+        load_traffic_signs(100)  # type: ignore[misc]
+
+
+# --- the original pickle format -----------------------------------------------------------
+
+
+def _write_pickle(path: Path, content: object, protocol: int = 4) -> Path:
+    path.write_bytes(pickle.dumps(content, protocol=protocol))
+    return path
+
+
+def _features(n: int) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_reads_original_pickles_and_shifts_labels_1_to_5(tmp_path, protocol):
+    """Are the original pickles (labels 1..5, any protocol) read with labels shifted to 0..4?"""
+    features = _features(10)
+    labels = np.array([1, 2, 3, 4, 5] * 2)
+    train = _write_pickle(tmp_path / "train.p", {"features": features, "labels": labels}, protocol)
+    test = _write_pickle(
+        tmp_path / "test.p", {"features": features[:5], "labels": [0, 1, 2, 3, 4]}, protocol
+    )
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs(train_file=train, test_file=test)
+    np.testing.assert_array_equal(x_train, features)
+    assert y_train.tolist() == [0, 1, 2, 3, 4] * 2 and y_train.dtype == np.int64
+    assert y_test.tolist() == [0, 1, 2, 3, 4]
+
+
+class _Exploit:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickle_that_carries_code_is_refused_and_not_run(tmp_path):
+    """Is a pickle that would run a command refused, without running it?"""
+    marker = tmp_path / "pwned"
+    bad = _write_pickle(
+        tmp_path / "evil.p", {"features": _features(2), "labels": [0, 1], "x": _Exploit(marker)}
+    )
+    good = _write_pickle(tmp_path / "ok.p", {"features": _features(2), "labels": [0, 1]})
+    with pytest.raises(
+        DataFileError, match=r"evil\.p: refused to unpickle '(posix|os|nt)\.system'"
+    ):
+        load_traffic_signs(train_file=bad, test_file=good)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ([1, 2, 3], "expected a dict with keys 'features' and 'labels'"),
+        ({"features": np.zeros((2, 32, 32, 3), np.uint8)}, "found \\['features'\\]"),
+        ({"features": np.zeros((2, 32, 32, 3), np.float32), "labels": [0, 1]}, "uint8"),
+        ({"features": np.zeros((2, 28, 28, 3), np.uint8), "labels": [0, 1]}, r"\(2, 28, 28, 3\)"),
+        ({"features": np.zeros((2, 32, 32, 3), np.uint8), "labels": [0]}, "one per image"),
+        ({"features": np.zeros((2, 32, 32, 3), np.uint8), "labels": [0, 7]}, "0..7"),
+    ],
+)
+def test_wrong_layout_is_refused_with_the_file_and_the_expectation(tmp_path, content, message):
+    """Does a pickle with wrong keys, dtype, shape or labels get an error naming file and rule?"""
+    path = _write_pickle(tmp_path / "bad.p", content)
+    with pytest.raises(DataFileError, match=message) as error:
+        load_traffic_signs(train_file=path, test_file=path)
+    assert "bad.p" in str(error.value)
+
+
+def test_truncated_and_missing_files_are_named(tmp_path):
+    """Do a truncated pickle and a missing file get errors that name the file?"""
+    whole = pickle.dumps({"features": _features(4), "labels": [0, 1, 2, 3]})
+    truncated = tmp_path / "cut.p"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataFileError, match=r"cut\.p: not a complete pickle"):
+        load_traffic_signs(train_file=truncated, test_file=truncated)
+    with pytest.raises(DataFileError, match=r"nothere\.p: no such file"):
+        load_traffic_signs(train_file=tmp_path / "nothere.p", test_file=truncated)

@@ -1,0 +1,147 @@
+"""Tests of lesson 01's check on real Keras models trained on the real data."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from data_loaders import load_traffic_signs
+from graders.heldout import scale_images
+from graders.lesson01 import check_exercise_1
+
+
+def _model(hidden=128, classes=5, first=None, softmax=True):
+    stack = [
+        keras.Input(shape=(32, 32, 3)),
+        first or layers.Flatten(),
+        layers.Dense(hidden),
+        layers.Activation("relu"),
+        layers.Dense(classes),
+    ]
+    if softmax:
+        stack.append(layers.Activation("softmax"))
+    return keras.Sequential(stack)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The exercise's model, trained as the lesson says (3 epochs, validation_split=0.2)."""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), _ = load_traffic_signs()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        scale_images(x_train),
+        keras.utils.to_categorical(y_train, 5),
+        epochs=3,
+        validation_split=0.2,
+        verbose=0,
+    )
+    return model, history
+
+
+def _result(report, name):
+    return next(r for r in report.results if r.name == name)
+
+
+def test_correct_trained_model_gets_full_marks(trained):
+    """Does the lesson's solution, trained for 3 epochs, get 10/10?"""
+    report = check_exercise_1(*trained)
+    assert (report.status, report.points, report.max_points) == ("passed", 10, 10), str(report)
+
+
+def test_history_dict_and_acc_key_are_accepted(trained):
+    """Are history.history (a dict) and the old 'acc' key accepted too?"""
+    model, history = trained
+    renamed = {("acc" if k == "accuracy" else k): v for k, v in history.history.items()}
+    assert check_exercise_1(model, renamed).points == 10
+
+
+def test_untouched_exercise_is_not_attempted():
+    """Does the student stub (model and history still None) report "not attempted"?"""
+    report = check_exercise_1(None, None)
+    assert report.status == "not attempted" and report.points == 0
+    assert all("still None" in r.message for r in report.results)
+
+
+def test_built_but_untrained_model_scores_architecture_only():
+    """Is a right but untrained model given the architecture points and told to train?"""
+    report = check_exercise_1(_model(), None)
+    assert report.points == 6
+    assert _result(report, "epochs").status == "not attempted"
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            lambda: _model(hidden=100),
+            "layer 2: expected Dense with 128 units, found Dense with 100 units",
+        ),
+        (
+            lambda: _model(softmax=False),
+            "layer 3: expected Dense with softmax activation, found Dense with no activation",
+        ),
+        (
+            lambda: _model(first=layers.Conv2D(8, 3)),
+            "layer 1: expected Flatten, found Conv2D with 8 filters",
+        ),
+        (
+            lambda: _model(classes=3),
+            "layer 3: expected Dense with 5 units, found Dense with 3 units",
+        ),
+    ],
+    ids=["100 units", "no softmax", "Conv2D for Flatten", "3 classes"],
+)
+def test_each_wrong_model_gets_a_specific_message(model, message):
+    """Does each classic mistake get a message naming the layer, the expectation and the find?"""
+    report = check_exercise_1(model(), None)
+    layers_result = _result(report, "layers")
+    assert layers_result.status == "failed"
+    assert layers_result.message.startswith(message), layers_result.message
+    assert layers_result.hint
+
+
+def test_wrong_types_fail_without_a_traceback():
+    """Do a non-model and a non-History get readable failures instead of exceptions?"""
+    report = check_exercise_1([1, 2], None)
+    assert report.status == "failed"
+    assert "expected model to be a keras.Model, found list" in report.results[0].message
+    report = check_exercise_1(_model(), "history")
+    assert (
+        "expected the History returned by model.fit, found str" in _result(report, "epochs").message
+    )
+
+
+def test_low_accuracy_and_nan_loss_fail_the_training_results(trained):
+    """Do a low final accuracy, a NaN loss and a too-short run each fail their result?"""
+    model, _ = trained
+    low = {"loss": [1.6, 1.5, 1.5], "accuracy": [0.2, 0.3, 0.41]}
+    report = check_exercise_1(model, low)
+    assert "found 0.410" in _result(report, "training accuracy above 0.50").message
+    nan = {"loss": [1.6, float("nan"), float("nan")], "accuracy": [0.2, 0.2, 0.2]}
+    report = check_exercise_1(model, nan)
+    assert "became nan" in _result(report, "training accuracy above 0.50").message
+    short = {"loss": [1.0], "accuracy": [0.9]}
+    assert _result(check_exercise_1(model, short), "epochs").status == "failed"
+
+
+def test_grader_evaluates_the_model_on_its_own_data(trained):
+    """Does a model that claims a good history but predicts badly fail the grader's evaluation?"""
+    _, history = trained
+    untrained = _model()
+    untrained.compile(optimizer="adam", loss="categorical_crossentropy")
+    # An untrained model with zeroed weights predicts one class: 20 % accuracy.
+    untrained.set_weights([np.zeros_like(w) for w in untrained.get_weights()])
+    report = check_exercise_1(untrained, history)
+    result = _result(report, "accuracy on the grader's test images")
+    assert result.status == "failed" and "found 0.200" in result.message
