@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CUDA build of TensorFlow where an NVIDIA GPU answers, the CPU build elsewhere.
 TF_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
-EXTRAS := $(TF_EXTRA),test,instructor
+EXTRAS := $(TF_EXTRA),test
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 
 ## Start JupyterLab on the lessons (extra options: make lab LAB_ARGS="--no-browser --port 8899").
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons $(LAB_ARGS)
+	$(PY) -m course_utils.lab $(LAB_ARGS)
 
 ## Run every test: unit tests, notebook lint and release sync, every notebook executed.
 test: setup
@@ -49,7 +49,7 @@ release: setup
 
 ## Benchmarks: dataset baselines and per-lesson execution times and accuracies.
 bench: setup
-	$(PY) bench/traffic_sign_baselines.py
+	$(PY) bench/dataset_baselines.py
 	$(PY) bench/lesson_runs.py
 
 clean:

@@ -1,16 +1,31 @@
 """Datasets of the course, each loading offline from an embedded default.
 
 Every ``load_<name>()`` returns ``(x_train, y_train), (x_test, y_test)`` like
-``keras.datasets``: uint8 images of shape (N, H, W, 3) and int64 labels of shape (N,)
-numbered from 0. Options are keyword-only.
+``keras.datasets``: uint8 images of shape (N, H, W, 3) in 0..255 and int64 labels of shape
+(N,) numbered from 0, balanced across classes. Options are keyword-only. Each loader also
+reads the original public files (``train_file=`` / ``test_file=``, paths or URLs).
 """
 
 from data_loaders._files import DataFileError, cache_dir
+from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
+from data_loaders.happy_faces import HAPPY_FACES_CLASS_NAMES, load_happy_faces
 from data_loaders.traffic_signs import TRAFFIC_SIGN_CLASS_NAMES, load_traffic_signs
+
+LOADERS = {
+    "traffic_signs": (load_traffic_signs, TRAFFIC_SIGN_CLASS_NAMES),
+    "happy_faces": (load_happy_faces, HAPPY_FACES_CLASS_NAMES),
+    "hand_signs": (load_hand_signs, HAND_SIGNS_CLASS_NAMES),
+}
+"""Every dataset by name: its loader and its class names."""
 
 __all__ = [
     "DataFileError",
+    "HAND_SIGNS_CLASS_NAMES",
+    "HAPPY_FACES_CLASS_NAMES",
+    "LOADERS",
     "TRAFFIC_SIGN_CLASS_NAMES",
     "cache_dir",
+    "load_hand_signs",
+    "load_happy_faces",
     "load_traffic_signs",
 ]

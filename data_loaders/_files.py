@@ -12,7 +12,12 @@ import hashlib
 import io
 import os
 import pickle
+import re
+import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,8 +102,6 @@ def cached_arrays(name: str, build: Callable[[], dict[str, np.ndarray]]) -> dict
         if sha256_bytes(data) == expected:
             with np.load(io.BytesIO(data), allow_pickle=False) as archive:
                 return {key: archive[key] for key in archive.files}
-        import sys
-
         print(
             f"keras-course: cached file {data_path} does not match its checksum; rebuilding it.",
             file=sys.stderr,
@@ -183,3 +186,140 @@ def read_data_pickle(path: str | os.PathLike) -> object:
             f"{error}). The file may be truncated or of another format."
         ) from error
     return result
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+
+def is_url(source: str | os.PathLike) -> bool:
+    """Whether ``source`` is an http(s) URL rather than a local path."""
+    return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https")
+
+
+def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0) -> Path:
+    """Download ``url`` into the cache folder once and return the local path.
+
+    The file lands in ``cache_dir()/downloads`` under a name derived from the URL, written
+    atomically, with its sha256 beside it. Later calls return the cached copy when its
+    checksum still matches (``sha256`` when given, else the one recorded at download) and
+    download again, with a message, when it does not. A download whose checksum differs
+    from ``sha256`` is discarded.
+
+    Raises :class:`DataFileError` when the server cannot be reached or answers an error,
+    or when the checksum does not match.
+    """
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise ValueError(f"sha256 must be 64 hex digits, found {sha256!r}")
+    folder = cache_dir() / "downloads"
+    name = Path(urllib.parse.urlparse(url).path).name or "download"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    path = folder / f"{sha256_bytes(url.encode())[:12]}-{name}"
+    sum_path = path.with_name(path.name + ".sha256")
+    if path.exists():
+        recorded = sum_path.read_text().strip() if sum_path.exists() else None
+        expected = (sha256 or recorded or "").lower()
+        if expected and sha256_file(path) == expected:
+            return path
+        print(
+            f"keras-course: cached download {path} does not match its checksum; "
+            "downloading it again.",
+            file=sys.stderr,
+        )
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+    except urllib.error.HTTPError as error:
+        raise DataFileError(
+            f"could not download {url}: the server answered {error.code} {error.reason}."
+        ) from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DataFileError(
+            f"could not download {url}: {reason}. Check the address and your connection; "
+            "without a file argument the loader uses its embedded dataset, which works offline."
+        ) from error
+    digest = sha256_bytes(data)
+    if sha256 is not None and digest != sha256.lower():
+        raise DataFileError(
+            f"downloaded {url} but its sha256 is {digest}, expected {sha256.lower()}: the file "
+            "is damaged or not the one expected, so it was discarded."
+        )
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(sum_path, (digest + "\n").encode())
+    return path
+
+
+def local_file(source: str | os.PathLike, *, sha256: str | None = None) -> Path:
+    """A local path for ``source``: downloaded and cached when it is a URL."""
+    return fetch(str(source), sha256=sha256) if is_url(source) else Path(source)
+
+
+# --- HDF5 --------------------------------------------------------------------------------
+
+
+def read_h5_split(
+    path: Path,
+    *,
+    x_key: str,
+    y_key: str,
+    image_shape: tuple[int, ...],
+    n_classes: int,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read images, labels and ``list_classes`` from one HDF5 file of the original format.
+
+    Returns uint8 images (N, *image_shape), int64 labels (N,) in 0..n_classes-1, and the
+    class names stored in the file. Labels stored as (1, N) or (N, 1) are accepted.
+    Raises :class:`DataFileError` naming the file and the expectation for a missing or
+    truncated file, missing datasets, wrong shapes or dtypes, or labels out of range.
+    """
+    import h5py
+
+    path = Path(path)
+    wanted = f"datasets '{x_key}', '{y_key}' and 'list_classes'"
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file (expected an HDF5 file with {wanted}).")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise DataFileError(
+            f"{path}: not a readable HDF5 file ({error}); it may be truncated or of another "
+            f"format. Expected {wanted}."
+        ) from error
+    with handle:
+        missing = [k for k in (x_key, y_key, "list_classes") if k not in handle]
+        if missing:
+            raise DataFileError(
+                f"{path}: expected {wanted}, found {sorted(handle.keys())} (missing {missing})."
+            )
+        try:
+            images = handle[x_key][()]
+            labels = np.asarray(handle[y_key][()])
+            classes = handle["list_classes"][()]
+        except (OSError, KeyError, TypeError) as error:
+            raise DataFileError(
+                f"{path}: could not read its datasets ({error}); the file may be truncated."
+            ) from error
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        raise DataFileError(
+            f"{path}: '{x_key}' must be uint8 images, found "
+            f"{getattr(images, 'dtype', type(images).__name__)}."
+        )
+    if images.ndim != 1 + len(image_shape) or images.shape[1:] != tuple(image_shape):
+        raise DataFileError(
+            f"{path}: '{x_key}' must have shape (N, "
+            f"{', '.join(map(str, image_shape))}), found {images.shape}."
+        )
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.reshape(-1)
+    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataFileError(
+            f"{path}: '{y_key}' must be {len(images)} integer labels, found "
+            f"{labels.dtype} array of shape {labels.shape}."
+        )
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DataFileError(
+            f"{path}: '{y_key}' must lie in 0..{n_classes - 1}, found "
+            f"{labels.min()}..{labels.max()}."
+        )
+    names = [c.decode() if isinstance(c, bytes) else str(c) for c in np.ravel(classes)]
+    return np.ascontiguousarray(images), labels.astype(np.int64), names

@@ -14,7 +14,10 @@ clutter, the sign moves and changes size, and lighting changes every colour.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
+
+from data_loaders._render_common import camera_finish
+from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("stop", "yield", "no entry", "priority road", "speed limit")
 
@@ -162,29 +165,12 @@ def render_sign(label: int, rng: np.random.Generator, size: int = 32) -> np.ndar
         y = int(rng.integers(0, _CANVAS))
         draw.line((0, y, _CANVAS, y + int(rng.integers(-30, 30))), fill=colour, width=3)
 
-    blur = rng.uniform(0.0, 1.6)
-    if blur > 0.4:
-        frame = frame.filter(ImageFilter.GaussianBlur(blur))
-    frame = frame.resize((size, size), Image.BOX)
-
-    pixels = np.asarray(frame, dtype=np.float32) / 255.0
-    gain = rng.uniform(0.45, 1.35)  # exposure
-    cast = rng.uniform(0.8, 1.2, size=3)  # white balance
-    gamma = rng.uniform(0.75, 1.35)
-    pixels = np.clip(pixels * gain * cast, 0.0, 1.0) ** gamma
-    pixels += rng.normal(0.0, rng.uniform(0.0, 0.05), pixels.shape)
-    return np.clip(pixels * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return camera_finish(frame, rng, size)
 
 
-def render_dataset(
-    labels: np.ndarray, seed: int | np.random.SeedSequence, size: int = 32
-) -> np.ndarray:
-    """Render one image per label, deterministically from ``seed``.
+def render_dataset(labels: np.ndarray, seed: int | np.random.SeedSequence) -> np.ndarray:
+    """Render one 32x32 sign per label (int (N,)), deterministically from ``seed``.
 
-    ``labels`` is an int array of shape (N,); returns uint8 images of shape (N, size, size, 3).
+    Returns uint8 images of shape (N, 32, 32, 3).
     """
-    rng = np.random.default_rng(seed)
-    images = np.empty((len(labels), size, size, 3), dtype=np.uint8)
-    for i, label in enumerate(labels):
-        images[i] = render_sign(int(label), rng, size)
-    return images
+    return render_labels(render_sign, labels, seed, 32)

@@ -7,18 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from data_loaders._files import DataFileError, cached_arrays, read_data_pickle
-from data_loaders._traffic_sign_render import CLASS_NAMES, render_dataset
+from data_loaders import _traffic_sign_render
+from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
+from data_loaders._files import DataFileError, local_file, read_data_pickle
 
-TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = CLASS_NAMES
+TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = _traffic_sign_render.CLASS_NAMES
 """Names of the embedded dataset's classes, indexed by label: stop, yield, no entry,
 priority road, speed limit."""
 
 _IMAGE_SHAPE = (32, 32, 3)
-_N_CLASSES = len(CLASS_NAMES)
-_GENERATOR_VERSION = 1  # bump whenever the renderer changes what it draws
-
-Split = tuple[np.ndarray, np.ndarray]
+_N_CLASSES = len(TRAFFIC_SIGN_CLASS_NAMES)
+_EMBEDDED = EmbeddedDataset("traffic_signs", 1, _N_CLASSES, _traffic_sign_render.render_dataset)
 
 
 def load_traffic_signs(
@@ -28,6 +27,8 @@ def load_traffic_signs(
     seed: int = 0,
     train_file: str | os.PathLike | None = None,
     test_file: str | os.PathLike | None = None,
+    train_sha256: str | None = None,
+    test_sha256: str | None = None,
 ) -> tuple[Split, Split]:
     """Load the 5-class traffic-sign dataset as ``(x_train, y_train), (x_test, y_test)``.
 
@@ -46,27 +47,32 @@ def load_traffic_signs(
       so no test image is a copy or a frame of a training sign. Rendering takes a few
       seconds the first time; the result is cached (see ``data_loaders.cache_dir()``) with
       a sha256 checksum and loads in a fraction of a second afterwards.
-    - Why these sizes: measured on this data, a raw-pixel logistic regression scores about
-      0.78 and 1-nearest-neighbour about 0.72 on the test split, while lesson 05's small
-      convnet reaches above 0.90 in 8 epochs; with fewer images every model memorises.
+    - Why these sizes: measured on this data (``bench/traffic_sign_baselines.py``), a
+      raw-pixel logistic regression scores about 0.78 and 1-nearest-neighbour about 0.72 on
+      the test split, while lesson 05's small convnet reaches above 0.90 in 8 epochs; with
+      a few hundred images every model memorises.
     - Licence: the generated images are part of this course (MIT); the sign designs follow
       the public Vienna Convention road signs.
 
-    Original public format: pass ``train_file`` and ``test_file``, pickles holding a dict
-    with ``features`` (``uint8``, shape ``(N, 32, 32, 3)``) and ``labels`` (integers, 0..4
-    or 1..5; 1..5 is shifted to 0..4). They are read without unpickling arbitrary objects: a
-    file that carries anything beyond plain arrays, dicts, lists and numbers is refused.
+    Original public format: pass ``train_file`` and ``test_file`` (paths, or http(s) URLs
+    that are downloaded once into the cache, checked against ``train_sha256`` /
+    ``test_sha256`` when given): pickles holding a dict with ``features`` (``uint8``, shape
+    ``(N, 32, 32, 3)``) and ``labels`` (integers, 0..4 or 1..5; 1..5 is shifted to 0..4).
+    They are read without unpickling arbitrary objects: a file that carries anything beyond
+    plain arrays, dicts, lists and numbers is refused.
 
     Args:
         n_train: training images in the embedded default, a positive multiple of 5.
         n_test: test images in the embedded default, a positive multiple of 5.
         seed: seed of the embedded default; the same seed gives the same images.
-        train_file: path of the original training pickle (requires ``test_file``).
-        test_file: path of the original test pickle (requires ``train_file``).
+        train_file: path or URL of the original training pickle (requires ``test_file``).
+        test_file: path or URL of the original test pickle (requires ``train_file``).
+        train_sha256, test_sha256: expected checksums of downloaded files.
 
     Raises:
         ValueError: for invalid options.
-        DataFileError: for a missing, truncated, unsafe or wrong-shaped file, naming it.
+        DataFileError: for a missing, truncated, unsafe or wrong-shaped file, naming it, or
+            a failed download.
 
     Example:
         >>> from data_loaders import load_traffic_signs, TRAFFIC_SIGN_CLASS_NAMES
@@ -76,42 +82,13 @@ def load_traffic_signs(
         >>> TRAFFIC_SIGN_CLASS_NAMES[y_train[0]] in TRAFFIC_SIGN_CLASS_NAMES
         True
     """
-    if (train_file is None) != (test_file is None):
-        raise ValueError(
-            "load_traffic_signs: pass both train_file and test_file, or neither for the "
-            f"embedded dataset (found train_file={train_file!r}, test_file={test_file!r})."
+    if wants_files("load_traffic_signs", train_file, test_file):
+        return (
+            _read_pickle_split(local_file(train_file, sha256=train_sha256)),
+            _read_pickle_split(local_file(test_file, sha256=test_sha256)),
         )
-    if train_file is not None:
-        return _read_pickle_split(Path(train_file)), _read_pickle_split(Path(test_file))
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"load_traffic_signs: {name} must be a positive int, found {value!r}.")
-        if value % _N_CLASSES:
-            raise ValueError(
-                f"load_traffic_signs: {name} must be a multiple of {_N_CLASSES} so that every "
-                f"class has the same number of images, found {value}."
-            )
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"load_traffic_signs: seed must be a non-negative int, found {seed!r}.")
-
-    name = f"traffic_signs-v{_GENERATOR_VERSION}-seed{seed}-{n_train}-{n_test}"
-    arrays = cached_arrays(name, lambda: _render_splits(n_train, n_test, seed))
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-
-def _render_splits(n_train: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
-    train_seq, test_seq, order_seq = np.random.SeedSequence([seed, 0x7A551]).spawn(3)
-    order = np.random.default_rng(order_seq)
-    y_train = np.repeat(np.arange(_N_CLASSES, dtype=np.int64), n_train // _N_CLASSES)
-    y_test = np.repeat(np.arange(_N_CLASSES, dtype=np.int64), n_test // _N_CLASSES)
-    order.shuffle(y_train)
-    order.shuffle(y_test)
-    return {
-        "x_train": render_dataset(y_train, seed=train_seq),
-        "y_train": y_train,
-        "x_test": render_dataset(y_test, seed=test_seq),
-        "y_test": y_test,
-    }
+    check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
+    return _EMBEDDED.load(n_train, n_test, seed)
 
 
 def _read_pickle_split(path: Path) -> Split:

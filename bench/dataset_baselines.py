@@ -1,0 +1,255 @@
+"""Benchmark: every dataset's load times and the baseline table on its test split.
+
+For each dataset it prints the cold load time (render and cache into an empty folder) and
+the warm one (from the cache), then the test accuracy of
+- a 1-nearest-neighbour on raw pixels,
+- a raw-pixel logistic regression (softmax or sigmoid on the scaled pixels, Adam, 50 epochs;
+  its best test accuracy over the epochs is shown too, which flatters it),
+- the lessons' reference models, trained as the lessons train them:
+  traffic signs: lesson 01's dense net (3 epochs) and lesson 05's convnet (8 epochs);
+  happy faces: HappyModel (lesson 06); hand signs: ResNet50 (lesson 07) and, to show what
+  depth buys, HappyModel's shallow design with a 6-way softmax;
+as median [min, max] over the seeds asked for (the 1-NN has no seed).
+
+Usage: python bench/dataset_baselines.py [--seeds 5] [--datasets traffic_signs happy_faces
+hand_signs] [--quick]   (--quick: one seed, no logistic regression)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+
+def load_times(loader) -> tuple[float, float]:
+    """Seconds for a cold load (empty cache folder) and a warm one."""
+    previous = os.environ.get("KERAS_COURSE_DATA")
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["KERAS_COURSE_DATA"] = folder
+        try:
+            start = time.perf_counter()
+            loader()
+            cold = time.perf_counter() - start
+            start = time.perf_counter()
+            loader()
+            warm = time.perf_counter() - start
+        finally:
+            if previous is None:
+                del os.environ["KERAS_COURSE_DATA"]
+            else:
+                os.environ["KERAS_COURSE_DATA"] = previous
+    return cold, warm
+
+
+def nearest_neighbour(x_train, y_train, x_test, y_test) -> float:
+    a = x_train.reshape(len(x_train), -1).astype(np.float32)
+    b = x_test.reshape(len(x_test), -1).astype(np.float32)
+    distances = (b**2).sum(1)[:, None] - 2 * b @ a.T + (a**2).sum(1)[None]
+    return float((y_train[distances.argmin(1)] == y_test).mean())
+
+
+def _head(keras, classes: int):
+    if classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid")
+    return keras.layers.Dense(classes, activation="softmax")
+
+
+def logistic_regression(keras, shape, classes):
+    return keras.Sequential(
+        [keras.Input(shape=shape), keras.layers.Flatten(), _head(keras, classes)]
+    )
+
+
+def dense_net(keras, shape, classes):
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(shape=shape),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            _head(keras, classes),
+        ]
+    )
+
+
+def lesson05_convnet(keras, shape, classes):
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(shape=shape),
+            layers.Conv2D(32, 3),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.5),
+            layers.Activation("relu"),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            _head(keras, classes),
+        ]
+    )
+
+
+def happy_model(keras, shape, classes):
+    from graders.reference_models import happy_model as reference
+
+    model = reference(shape)
+    if classes == 2:
+        return model
+    features = model.get_layer("fc").input
+    outputs = keras.layers.Dense(classes, activation="softmax", name="fc")(features)
+    return keras.Model(model.input, outputs, name="ShallowHappyModel")
+
+
+def resnet50(keras, shape, classes):
+    from graders.reference_models import resnet50 as reference
+
+    return reference(shape, classes)
+
+
+# dataset -> (scaling, [(row name, builder, epochs, batch size)])
+PLANS = {
+    "traffic_signs": (
+        "centred",
+        [
+            ("lesson 01 dense net, 3 epochs", dense_net, 3, 32),
+            ("lesson 05 convnet, 8 epochs", lesson05_convnet, 8, 32),
+        ],
+    ),
+    "happy_faces": (
+        "unit",
+        [
+            ("HappyModel (lesson 06), 20 epochs", happy_model, 20, 16),
+        ],
+    ),
+    "hand_signs": (
+        "unit",
+        [
+            ("shallow HappyModel design, 6-way, 20 epochs", happy_model, 20, 32),
+            ("ResNet50 (lesson 07), 10 epochs", resnet50, 10, 32),
+        ],
+    ),
+}
+
+
+def scale(x: np.ndarray, how: str) -> np.ndarray:
+    x = x.astype(np.float32) / 255.0
+    return x - 0.5 if how == "centred" else x
+
+
+def fit_and_score(
+    keras,
+    builder,
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    classes,
+    epochs,
+    batch,
+    seed,
+    *,
+    track_test=False,
+):
+    keras.utils.set_random_seed(seed)
+    model = builder(keras, x_train.shape[1:], classes)
+    binary = classes == 2
+    model.compile(
+        optimizer="adam",
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    extra = {"validation_data": (x_test, y_test)} if track_test else {}
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch, verbose=0, **extra)
+    seconds = time.perf_counter() - start
+    result = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+    return result["accuracy"], history.history, seconds
+
+
+def describe(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.median(values):.3f} [{min(values):.3f}, {max(values):.3f}]"
+
+
+def main() -> int:
+    from data_loaders import LOADERS
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--datasets", nargs="*", default=list(PLANS), choices=list(PLANS))
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    seeds = [0] if args.quick else list(range(args.seeds))
+
+    import keras
+
+    print(
+        f"{os.cpu_count()} CPU cores, keras {keras.__version__}; test accuracy, "
+        f"median [min, max] over {len(seeds)} seed(s)"
+    )
+    for name in args.datasets:
+        loader, class_names = LOADERS[name]
+        cold, warm = load_times(loader)
+        (x_train, y_train), (x_test, y_test) = loader()
+        how, models = PLANS[name]
+        xs_train, xs_test = scale(x_train, how), scale(x_test, how)
+        classes = len(class_names)
+        print(
+            f"\n{name}: {len(x_train)} train / {len(x_test)} test, {x_train.shape[1:]}; "
+            f"load cold {cold:.2f} s, warm {warm:.3f} s"
+        )
+        rows: dict[str, list[float]] = {
+            "1-nearest-neighbour, raw pixels": [
+                nearest_neighbour(xs_train, y_train, xs_test, y_test)
+            ]
+        }
+        for seed in seeds:
+            if not args.quick:
+                accuracy, history, _ = fit_and_score(
+                    keras,
+                    logistic_regression,
+                    xs_train,
+                    y_train,
+                    xs_test,
+                    y_test,
+                    classes,
+                    50,
+                    32,
+                    seed,
+                    track_test=True,
+                )
+                rows.setdefault("logistic regression, raw pixels, 50 epochs", []).append(accuracy)
+                rows.setdefault("logistic regression, best epoch (flattering)", []).append(
+                    max(history["val_accuracy"])
+                )
+            for row, builder, epochs, batch in models:
+                accuracy, history, seconds = fit_and_score(
+                    keras, builder, xs_train, y_train, xs_test, y_test, classes, epochs, batch, seed
+                )
+                rows.setdefault(row, []).append(accuracy)
+                rows.setdefault(f"{row}: final training accuracy", []).append(
+                    history["accuracy"][-1]
+                )
+                rows.setdefault(f"{row}: training seconds", []).append(seconds)
+                print(
+                    f"  seed {seed} {row}: test {accuracy:.3f}, {seconds:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        for row, values in rows.items():
+            print(f"  {row:62s} {describe(values)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Loading a train/test pair of HDF5 files in the original public format
+(``train_set_x`` / ``train_set_y`` / ``list_classes`` and ``test_set_x`` / ``test_set_y`` /
+``list_classes``)."""
+
+from __future__ import annotations
+
+import os
+
+from data_loaders._embedded import Split
+from data_loaders._files import DataFileError, local_file, read_h5_split
+
+
+def load_h5_pair(
+    train_file: str | os.PathLike,
+    test_file: str | os.PathLike,
+    *,
+    image_shape: tuple[int, ...],
+    n_classes: int,
+    train_sha256: str | None,
+    test_sha256: str | None,
+) -> tuple[tuple[Split, Split], list[str]]:
+    """Read both files (paths or URLs); returns the splits and the class names they carry.
+
+    Refuses a pair whose ``list_classes`` differ, naming both files.
+    """
+    train_path = local_file(train_file, sha256=train_sha256)
+    test_path = local_file(test_file, sha256=test_sha256)
+    x_train, y_train, train_names = read_h5_split(
+        train_path,
+        x_key="train_set_x",
+        y_key="train_set_y",
+        image_shape=image_shape,
+        n_classes=n_classes,
+    )
+    x_test, y_test, test_names = read_h5_split(
+        test_path,
+        x_key="test_set_x",
+        y_key="test_set_y",
+        image_shape=image_shape,
+        n_classes=n_classes,
+    )
+    if train_names != test_names:
+        raise DataFileError(
+            f"{train_path} and {test_path} list different classes: {train_names} vs {test_names}."
+        )
+    return ((x_train, y_train), (x_test, y_test)), train_names

@@ -1,0 +1,126 @@
+"""Reference implementations of the models that lessons 06 and 07 build.
+
+The graders compare a learner's function or model with these: blocks by running both on
+the same fixed inputs with constant initializers, models by their normalized layer lists.
+Layer names follow the original style (``res2a_branch2a``, ``bn2a_branch2a``, ...).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def happy_model(input_shape: tuple[int, int, int] = (64, 64, 3)) -> keras.Model:
+    """HappyModel: ZeroPadding2D(3) -> Conv2D(32, 7x7) "conv0" -> BatchNormalization "bn0"
+    -> ReLU -> MaxPooling2D(2x2) "max_pool" -> Flatten -> Dense(1, sigmoid) "fc".
+
+    On (64, 64, 3) input: 37,633 parameters, 64 of them non-trainable.
+    """
+    inputs = keras.Input(shape=input_shape)
+    x = layers.ZeroPadding2D(3)(inputs)
+    x = layers.Conv2D(32, 7, strides=1, name="conv0")(x)
+    x = layers.BatchNormalization(axis=3, name="bn0")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(2, name="max_pool")(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="fc")(x)
+    return keras.Model(inputs, outputs, name="HappyModel")
+
+
+def identity_block(
+    x,
+    f: int,
+    filters: tuple[int, int, int],
+    stage: int,
+    block: str,
+    initializer="glorot_uniform",
+    training=None,
+):
+    """The identity block: three convolutions on the main path, the input as shortcut.
+
+    Main path: Conv2D(F1, 1x1, valid) -> BN -> ReLU -> Conv2D(F2, fxf, same) -> BN -> ReLU
+    -> Conv2D(F3, 1x1, valid) -> BN; then add the shortcut and apply ReLU. The input must
+    already have F3 channels. ``x``: (batch, H, W, F3) tensor; returns the same shape.
+    """
+    f1, f2, f3 = filters
+    conv, bn = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
+    shortcut = x
+    x = layers.Conv2D(f1, 1, padding="valid", name=conv + "2a", kernel_initializer=initializer)(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2a")(x, training=training)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f2, f, padding="same", name=conv + "2b", kernel_initializer=initializer)(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2b")(x, training=training)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f3, 1, padding="valid", name=conv + "2c", kernel_initializer=initializer)(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2c")(x, training=training)
+    x = layers.Add()([x, shortcut])
+    return layers.Activation("relu")(x)
+
+
+def convolutional_block(
+    x,
+    f: int,
+    filters: tuple[int, int, int],
+    stage: int,
+    block: str,
+    s: int = 2,
+    initializer="glorot_uniform",
+    training=None,
+):
+    """The convolutional block: the identity block's main path with stride ``s`` on the
+    first 1x1 convolution, and a 1x1 convolution (stride ``s``) + BN on the shortcut.
+
+    ``x``: (batch, H, W, C) tensor; returns (batch, ceil(H/s), ceil(W/s), F3).
+    """
+    f1, f2, f3 = filters
+    conv, bn = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
+    shortcut = x
+    x = layers.Conv2D(
+        f1, 1, strides=s, padding="valid", name=conv + "2a", kernel_initializer=initializer
+    )(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2a")(x, training=training)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f2, f, padding="same", name=conv + "2b", kernel_initializer=initializer)(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2b")(x, training=training)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2D(f3, 1, padding="valid", name=conv + "2c", kernel_initializer=initializer)(x)
+    x = layers.BatchNormalization(axis=3, name=bn + "2c")(x, training=training)
+    shortcut = layers.Conv2D(
+        f3, 1, strides=s, padding="valid", name=conv + "1", kernel_initializer=initializer
+    )(shortcut)
+    shortcut = layers.BatchNormalization(axis=3, name=bn + "1")(shortcut, training=training)
+    x = layers.Add()([x, shortcut])
+    return layers.Activation("relu")(x)
+
+
+RESNET50_STAGES = (
+    (2, (64, 64, 256), 1, 2),
+    (3, (128, 128, 512), 2, 3),
+    (4, (256, 256, 1024), 2, 5),
+    (5, (512, 512, 2048), 2, 2),
+)
+"""(stage, filters, stride of its convolutional block, number of identity blocks)."""
+
+
+def resnet50(input_shape: tuple[int, int, int] = (64, 64, 3), classes: int = 6) -> keras.Model:
+    """ResNet50 for small images: 23,600,006 parameters on (64, 64, 3) input, 6 classes.
+
+    ZeroPadding2D(3) -> conv1 7x7/2 (64) -> BN -> ReLU -> MaxPooling 3x3/2 -> stages 2-5
+    (:data:`RESNET50_STAGES`) -> AveragePooling2D 2x2 "avg_pool" -> Flatten -> Dense
+    softmax "fc{classes}".
+    """
+    inputs = keras.Input(shape=input_shape)
+    x = layers.ZeroPadding2D(3)(inputs)
+    x = layers.Conv2D(64, 7, strides=2, name="conv1")(x)
+    x = layers.BatchNormalization(axis=3, name="bn_conv1")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(3, strides=2)(x)
+    for stage, filters, stride, identities in RESNET50_STAGES:
+        x = convolutional_block(x, 3, filters, stage, "a", s=stride)
+        for block in "bcdef"[:identities]:
+            x = identity_block(x, 3, filters, stage, block)
+    x = layers.AveragePooling2D(2, name="avg_pool")(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(classes, activation="softmax", name=f"fc{classes}")(x)
+    return keras.Model(inputs, outputs, name="ResNet50")

@@ -1,0 +1,92 @@
+"""The lab command: JupyterLab really starts on lessons/ and serves lesson 01."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """`python -m course_utils.lab` (what `make lab` runs) on 127.0.0.1, random port, token."""
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "course_utils.lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+    ]
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    log = open(tmp_path / "lab.log", "wb")
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited early:\n{(tmp_path / 'lab.log').read_text()}")
+        try:
+            _get(f"{base}/api/status?token={token}")
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        pytest.fail(f"JupyterLab did not answer:\n{(tmp_path / 'lab.log').read_text()}")
+    yield base, token
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def test_lab_serves_the_lessons_and_opens_lesson_01(lab_server):
+    """Does the lab command serve lessons/ with lesson 01 as the page it opens?"""
+    base, token = lab_server
+    _, listing = _get(f"{base}/api/contents?token={token}")
+    names = {item["name"] for item in json.loads(listing)["content"]}
+    assert {"01_sequential_basics.ipynb", "solutions"} <= names
+    _, notebook = _get(f"{base}/api/contents/01_sequential_basics.ipynb?token={token}")
+    assert json.loads(notebook)["content"]["cells"][0]["source"].startswith("# 01 · ")
+    status, page = _get(f"{base}/?token={token}")  # follows the redirect to the default URL
+    assert status == 200 and b"JupyterLab" in page
+
+
+def test_lab_refuses_requests_without_the_token(lab_server):
+    """Is the server closed to a request without its token?"""
+    base, _ = lab_server
+    with pytest.raises(urllib.error.HTTPError) as error:
+        _get(f"{base}/api/contents")
+    assert error.value.code == 403
