@@ -80,3 +80,85 @@ def plot_history(history) -> None:
         axis.legend()
     figure.tight_layout()
     plt.show()
+
+
+def compare_histories(histories: Mapping[str, object], metric: str = "accuracy") -> None:
+    """Plot ``metric`` per epoch for several runs side by side: training (solid) and
+    validation (dashed) in one colour per run. ``histories`` maps a run's name to its
+    History (or History.history dict)."""
+    figure, axis = plt.subplots(figsize=(6.5, 3.6))
+    for index, (name, history) in enumerate(histories.items()):
+        data = getattr(history, "history", history)
+        if not isinstance(data, Mapping) or metric not in data:
+            raise ValueError(f"compare_histories: run {name!r} has no {metric!r} history.")
+        colour = f"C{index}"
+        epochs = np.arange(1, len(data[metric]) + 1)
+        axis.plot(epochs, data[metric], "-", color=colour, label=f"{name}: training")
+        if f"val_{metric}" in data:
+            axis.plot(
+                epochs, data[f"val_{metric}"], "--", color=colour, label=f"{name}: validation"
+            )
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(metric)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    plt.show()
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts (n_classes, n_classes), int64: row = true class, column = predicted class."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"confusion_matrix: {y_true.shape} true labels but {y_pred.shape} predictions."
+        )
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]
+) -> np.ndarray:
+    """Draw the confusion matrix with counts in each cell; returns the matrix (see
+    :func:`confusion_matrix`)."""
+    matrix = confusion_matrix(y_true, y_pred, len(class_names))
+    figure, axis = plt.subplots(figsize=(1.0 * len(class_names) + 2, len(class_names) * 0.8 + 1.5))
+    axis.imshow(matrix, cmap="Blues")
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=30, ha="right")
+    axis.set_yticks(ticks, class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (row, column), count in np.ndenumerate(matrix):
+        axis.text(
+            column,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            color="white" if count > threshold else "black",
+        )
+    figure.tight_layout()
+    plt.show()
+    return matrix
+
+
+def show_image_row(images: Sequence[np.ndarray], titles: Sequence[str]) -> None:
+    """Show images of any sizes side by side, each with its title and its pixel size.
+
+    Each image: (H, W, 3) uint8, float in [0, 1] or [-0.5, 0.5], or (H, W) grey.
+    """
+    if len(images) != len(titles):
+        raise ValueError(f"show_image_row: {len(images)} images but {len(titles)} titles.")
+    figure, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 2.8), squeeze=False)
+    for axis, image, title in zip(axes.flat, images, titles, strict=True):
+        image = np.asarray(image)
+        shown = _displayable(image) if image.ndim == 3 else image
+        axis.imshow(shown, cmap=None if image.ndim == 3 else "gray", interpolation="nearest")
+        axis.set_title(f"{title}\n{image.shape[1]}x{image.shape[0]}", fontsize=9)
+        axis.axis("off")
+    figure.tight_layout()
+    plt.show()

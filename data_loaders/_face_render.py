@@ -20,6 +20,13 @@ from data_loaders._render_common import render_dataset as render_labels
 CLASS_NAMES: tuple[str, ...] = ("not smiling", "smiling")
 
 _C = 128  # drawing canvas
+# Pose ranges and mouth sizes, chosen by measurement (bench/dataset_baselines.py).
+_SCALE = (0.9, 1.05)
+_ROTATION = 6.0  # degrees either way
+_SHIFT = 0.05  # of the frame, either way
+_MOUTH_WIDTH = (0.85, 1.1)  # of the head's half-width
+_MOUTH_THICKNESS = (3.0, 5.0)  # canvas pixels
+_SMILE_DEPTH = (0.28, 0.55)  # of the mouth's width
 
 _SKIN = np.array(
     [
@@ -97,9 +104,9 @@ def _mouth(
     lip: tuple[int, ...],
 ) -> None:
     half = width / 2
-    thickness = max(2, int(rng.uniform(2, 4)))
+    thickness = max(2, int(rng.uniform(*_MOUTH_THICKNESS)))
     if smiling:
-        depth = width * rng.uniform(0.18, 0.5)  # how far the middle sits below the corners
+        depth = width * rng.uniform(*_SMILE_DEPTH)  # how far the middle sits below the corners
         if rng.random() < 0.4:  # open smile with teeth
             box = (cx - half, y - depth, cx + half, y + depth)
             draw.chord(box, 0, 180, fill=(90, 20, 25))
@@ -209,7 +216,7 @@ def _face(label: int, rng: np.random.Generator) -> Image.Image:
         )
     lip = (int(skin[0] * 0.55), int(skin[1] * 0.3), int(skin[2] * 0.3))
     mouth_y = cy + hh * rng.uniform(0.5, 0.62)
-    _mouth(draw, label == 1, cx, mouth_y, hw * rng.uniform(0.7, 1.0), rng, lip)
+    _mouth(draw, label == 1, cx, mouth_y, hw * rng.uniform(*_MOUTH_WIDTH), rng, lip)
     return layer
 
 
@@ -221,12 +228,12 @@ def render_face(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     if label not in (0, 1):
         raise ValueError(f"label must be 0 or 1, found {label}")
     face = _face(label, rng)
-    scale = rng.uniform(0.75, 1.1)
+    scale = rng.uniform(*_SCALE)
     side = max(16, int(_C * scale))
     face = face.resize((side, side), Image.BILINEAR)
-    face = face.rotate(rng.uniform(-14, 14), resample=Image.BILINEAR, expand=True)
+    face = face.rotate(rng.uniform(-_ROTATION, _ROTATION), resample=Image.BILINEAR, expand=True)
     frame = _room(rng)
-    shift = _C * 0.13
+    shift = _C * _SHIFT
     x = int(_C / 2 + rng.uniform(-shift, shift) - face.width / 2)
     y = int(_C / 2 + rng.uniform(-shift, shift * 0.6) - face.height / 2)
     frame.paste(face, (x, y), face)

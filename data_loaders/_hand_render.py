@@ -22,6 +22,13 @@ from data_loaders._render_common import render_dataset as render_labels
 CLASS_NAMES: tuple[str, ...] = ("0", "1", "2", "3", "4", "5")
 
 _C = 128
+# Pose ranges and clutter, chosen by measurement (bench/dataset_baselines.py).
+_SCALE = (1.2, 1.4)  # of the 128-pixel drawing, before it is cropped by the frame
+_ROTATION = 12.0  # degrees either way
+_SHIFT = 0.06  # of the frame, either way
+_MAX_CLUTTER = 2  # shapes on the wall
+_MIRROR = 0.5  # chance of a left hand
+_WALL_CHOICES = 10  # how many of the wall colours are used
 
 # Fingers in order thumb, index, middle, ring, little; each variant lists raised fingers.
 _POSES: dict[int, tuple[tuple[int, ...], ...]] = {
@@ -132,12 +139,12 @@ def _hand(label: int, rng: np.random.Generator) -> Image.Image:
 
 
 def _wall(rng: np.random.Generator) -> Image.Image:
-    top, bottom = _WALLS[rng.integers(len(_WALLS), size=2)]
+    top, bottom = _WALLS[rng.integers(_WALL_CHOICES, size=2)]
     t = np.linspace(0.0, 1.0, _C, dtype=np.float32)[:, None, None]
     grad = np.broadcast_to((1 - t) * (top + rng.normal(0, 10, 3)) + t * bottom, (_C, _C, 3))
     image = Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(image)
-    for _ in range(int(rng.integers(0, 4))):
+    for _ in range(int(rng.integers(0, _MAX_CLUTTER + 1))):
         x0, y0 = (int(v) for v in rng.integers(-30, _C, size=2))
         w, h = (int(v) for v in rng.integers(10, 50, size=2))
         colour = _CLUTTER[int(rng.integers(len(_CLUTTER)))]
@@ -155,14 +162,14 @@ def render_hand(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     if not 0 <= label <= 5:
         raise ValueError(f"label must be in 0..5, found {label}")
     hand = _hand(label, rng)
-    if rng.random() < 0.5:
+    if rng.random() < _MIRROR:
         hand = hand.transpose(Image.FLIP_LEFT_RIGHT)  # a left hand
-    scale = rng.uniform(0.8, 1.15)
+    scale = rng.uniform(*_SCALE)
     side = max(16, int(_C * scale))
     hand = hand.resize((side, side), Image.BILINEAR)
-    hand = hand.rotate(rng.uniform(-25, 25), resample=Image.BILINEAR, expand=True)
+    hand = hand.rotate(rng.uniform(-_ROTATION, _ROTATION), resample=Image.BILINEAR, expand=True)
     frame = _wall(rng)
-    shift = _C * 0.12
+    shift = _C * _SHIFT
     x = int(_C / 2 + rng.uniform(-shift, shift) - hand.width / 2)
     y = int(_C / 2 + rng.uniform(-shift, shift) - hand.height / 2 + _C * 0.06)
     frame.paste(hand, (x, y), hand)

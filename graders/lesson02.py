@@ -1,0 +1,32 @@
+"""Checks for lesson 02 · Convolutions."""
+
+from __future__ import annotations
+
+from graders import traffic_sign_models as tsm
+from graders.heldout import traffic_sign_test_set
+from graders.model_exercise import ModelExercise
+from graders.report import Report
+
+EXERCISE_1 = ModelExercise(
+    title="Exercise 1 · Add a convolution",
+    input_shape=tsm.INPUT_SHAPE,
+    layers=tsm.CONV_LAYERS,
+    params=tsm.CONV_PARAMS,
+    hints={
+        1: tsm.CONV_HINT + " Follow it with a ReLU activation.",
+        2: tsm.HEAD_HINTS["flatten"],
+        3: tsm.HEAD_HINTS["dense"],
+        4: tsm.HEAD_HINTS["output"],
+    },
+    min_epochs=3,
+    train_threshold=0.50,
+    heldout=traffic_sign_test_set,
+    heldout_threshold=0.50,
+)
+
+
+def check_exercise_1(model, history) -> Report:
+    """Grade exercise 1: Conv2D(32, 3x3, valid) -> ReLU -> Flatten -> Dense(128) -> ReLU ->
+    Dense(5) -> softmax on 32x32x3 input, trained 3 epochs to above 0.50 training accuracy.
+    Worth 10 points."""
+    return EXERCISE_1.grade(model, history)

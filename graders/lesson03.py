@@ -1,0 +1,35 @@
+"""Checks for lesson 03 · Pooling."""
+
+from __future__ import annotations
+
+from graders import traffic_sign_models as tsm
+from graders.heldout import traffic_sign_test_set
+from graders.model_exercise import ModelExercise
+from graders.report import Report
+
+EXERCISE_1 = ModelExercise(
+    title="Exercise 1 · Add max pooling",
+    input_shape=tsm.INPUT_SHAPE,
+    layers=tsm.POOL_LAYERS,
+    equivalents=tsm.POOL_EQUIVALENTS,
+    params=tsm.POOL_PARAMS,
+    hints={
+        1: tsm.CONV_HINT,
+        2: "Put MaxPooling2D((2, 2)) right after the convolution: it halves 30x30 to 15x15.",
+        3: "Apply the ReLU after the pooling (or give the convolution activation='relu').",
+        4: tsm.HEAD_HINTS["flatten"],
+        5: tsm.HEAD_HINTS["dense"],
+        6: tsm.HEAD_HINTS["output"],
+    },
+    min_epochs=3,
+    train_threshold=0.50,
+    heldout=traffic_sign_test_set,
+    heldout_threshold=0.50,
+)
+
+
+def check_exercise_1(model, history) -> Report:
+    """Grade exercise 1: Conv2D(32, 3x3) -> MaxPooling2D(2x2) -> ReLU -> Flatten ->
+    Dense(128) -> ReLU -> Dense(5) -> softmax (ReLU before or after the pooling), trained 3
+    epochs to above 0.50 training accuracy. Worth 10 points."""
+    return EXERCISE_1.grade(model, history)

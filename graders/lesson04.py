@@ -1,0 +1,37 @@
+"""Checks for lesson 04 · Dropout."""
+
+from __future__ import annotations
+
+from graders import traffic_sign_models as tsm
+from graders.heldout import traffic_sign_test_set
+from graders.model_exercise import ModelExercise
+from graders.report import Report
+
+EXERCISE_1 = ModelExercise(
+    title="Exercise 1 · Add dropout",
+    input_shape=tsm.INPUT_SHAPE,
+    layers=tsm.DROPOUT_LAYERS,
+    equivalents=tsm.DROPOUT_EQUIVALENTS,
+    params=tsm.DROPOUT_PARAMS,
+    hints={
+        1: tsm.CONV_HINT,
+        2: "MaxPooling2D((2, 2)) comes right after the convolution.",
+        3: "Dropout(0.5) comes right after the pooling. Keras's rate is the fraction of "
+        "values dropped, not a keep probability.",
+        4: "Apply the ReLU after the dropout (or give the convolution activation='relu').",
+        5: tsm.HEAD_HINTS["flatten"],
+        6: tsm.HEAD_HINTS["dense"],
+        7: tsm.HEAD_HINTS["output"],
+    },
+    min_epochs=3,
+    train_threshold=0.50,
+    heldout=traffic_sign_test_set,
+    heldout_threshold=0.50,
+)
+
+
+def check_exercise_1(model, history) -> Report:
+    """Grade exercise 1: Conv2D(32, 3x3) -> MaxPooling2D(2x2) -> Dropout(0.5) -> ReLU ->
+    Flatten -> Dense(128) -> ReLU -> Dense(5) -> softmax, trained 3 epochs to above 0.50
+    training accuracy. Worth 10 points."""
+    return EXERCISE_1.grade(model, history)

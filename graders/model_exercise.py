@@ -1,0 +1,145 @@
+"""The shape of most exercises in lessons 01-05: build a model, train it, (evaluate it).
+
+A :class:`ModelExercise` describes what is expected; :meth:`ModelExercise.grade` composes
+the architecture and training checks into one report, handling the untouched stub
+("not attempted") and wrong types without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
+from graders.common import is_keras_model, not_attempted, wrong_type
+from graders.report import CheckResult, Report
+from graders.training import check_accuracy_on, check_epochs, check_final_accuracy, history_dict
+
+
+@dataclass(frozen=True)
+class ModelExercise:
+    """What one build-and-train exercise expects, and its points per result.
+
+    ``heldout`` returns the grader's own preprocessed images and integer labels; the model
+    must reach ``heldout_threshold`` on them. When ``test_threshold`` is set the learner
+    also reports ``evaluate(..., return_dict=True)`` on the test split, checked against it.
+    """
+
+    title: str
+    input_shape: tuple[int, ...]
+    layers: list[LayerSpec]
+    params: int
+    hints: dict[int, str]
+    min_epochs: int
+    train_threshold: float
+    heldout: Callable[[], tuple[np.ndarray, np.ndarray]]
+    heldout_threshold: float
+    equivalents: tuple[list[LayerSpec], ...] = ()
+    test_threshold: float | None = None
+    points: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "input shape": 1,
+            "layers": 4,
+            "parameter count": 1,
+            "epochs": 1,
+            "training accuracy": 2,
+            "held-out accuracy": 1,
+            "reported test accuracy": 0,
+        }
+    )
+
+    def _items(self) -> list[tuple[str, float]]:
+        names = [
+            ("input shape", "input shape"),
+            ("layers", "layers"),
+            ("parameter count", "parameter count"),
+            ("epochs", "epochs"),
+            ("training accuracy", f"training accuracy above {self.train_threshold:.2f}"),
+            ("held-out accuracy", "accuracy on the grader's test images"),
+        ]
+        if self.test_threshold is not None:
+            names.append(
+                (
+                    "reported test accuracy",
+                    f"reported test accuracy at least {self.test_threshold:.2f}",
+                )
+            )
+        return [(label, self.points[key]) for key, label in names]
+
+    @property
+    def max_points(self) -> float:
+        return sum(points for _, points in self._items())
+
+    def grade(self, model, history, test_metrics=None) -> Report:
+        """Grade ``model`` (a keras.Model), ``history`` (what fit returned) and, when the
+        exercise asks for it, ``test_metrics`` (what evaluate(..., return_dict=True) gave)."""
+        items = self._items()
+        if model is None:
+            return not_attempted(self.title, items, "model").finish()
+        if not is_keras_model(model):
+            return wrong_type(self.title, items, "model", model).finish()
+        results = [
+            check_input_shape(model, self.input_shape, points=items[0][1]),
+            check_layers(
+                model,
+                self.layers,
+                points=items[1][1],
+                hints=self.hints,
+                equivalents=self.equivalents,
+            ),
+            check_param_count(model, self.params, points=items[2][1]),
+        ]
+        training_items = items[3:]
+        metrics = history_dict(history)
+        if history is None or metrics is None:
+            if history is None:
+                why = "history is still None: train the model with history = model.fit(...)"
+                results += [CheckResult.not_attempted(n, pts, why) for n, pts in training_items]
+            else:
+                why = f"expected the History returned by model.fit, found {type(history).__name__}"
+                hint = "Keep what fit returns: history = model.fit(...)."
+                results += [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
+            return Report(self.title, results).finish()
+        x, y = self.heldout()
+        results += [
+            check_epochs(metrics, self.min_epochs, points=items[3][1]),
+            check_final_accuracy(metrics, self.train_threshold, points=items[4][1]),
+            check_accuracy_on(
+                model, x, y, self.heldout_threshold, points=items[5][1], name=items[5][0]
+            ),
+        ]
+        if self.test_threshold is not None:
+            results.append(_check_reported(test_metrics, self.test_threshold, items[6]))
+        return Report(self.title, results).finish()
+
+
+def _check_reported(test_metrics, threshold: float, item: tuple[str, float]) -> CheckResult:
+    name, points = item
+    if test_metrics is None:
+        return CheckResult.not_attempted(
+            name, points, "test_metrics is still None: evaluate the model on the test split"
+        )
+    if not isinstance(test_metrics, Mapping) or "accuracy" not in test_metrics:
+        found = (
+            sorted(test_metrics)
+            if isinstance(test_metrics, Mapping)
+            else type(test_metrics).__name__
+        )
+        return CheckResult.failed(
+            name,
+            points,
+            f"expected the dict from model.evaluate(x_test, y_test, return_dict=True) with an "
+            f"'accuracy' entry, found {found}",
+            "Pass return_dict=True to evaluate, and compile with metrics=['accuracy'].",
+        )
+    accuracy = float(test_metrics["accuracy"])
+    if not accuracy >= threshold:
+        return CheckResult.failed(
+            name,
+            points,
+            f"expected test accuracy of at least {threshold:.2f}, found {accuracy:.3f}",
+            "Train for more epochs, or check the layers and preprocessing.",
+        )
+    return CheckResult.passed(name, points, f"test accuracy {accuracy:.3f} >= {threshold:.2f}")

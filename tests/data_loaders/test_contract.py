@@ -1,0 +1,109 @@
+"""One contract for every load_* function: shapes, dtypes, labels, balance, determinism,
+class names, disjoint splits, keyword-only options."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import data_loaders
+from data_loaders import LOADERS
+
+IMAGE_SHAPES = {"traffic_signs": (32, 32, 3), "happy_faces": (64, 64, 3), "hand_signs": (64, 64, 3)}
+DEFAULT_SIZES = {
+    "traffic_signs": (3000, 1000),
+    "happy_faces": (1200, 300),
+    "hand_signs": (1080, 120),
+}
+
+
+def test_every_public_loader_is_registered():
+    """Is every load_* function of the package in LOADERS (so the contract covers it)?"""
+    public = {name[len("load_") :] for name in data_loaders.__all__ if name.startswith("load_")}
+    assert public == set(LOADERS) == set(IMAGE_SHAPES)
+
+
+@pytest.fixture(scope="module", params=sorted(LOADERS))
+def dataset(request):
+    loader, class_names = LOADERS[request.param]
+    return request.param, loader, class_names, loader()
+
+
+def test_default_sizes_shapes_and_dtypes(dataset):
+    """Are the default splits of the documented sizes, uint8 images and int64 labels?"""
+    name, _, _, ((x_train, y_train), (x_test, y_test)) = dataset
+    n_train, n_test = DEFAULT_SIZES[name]
+    assert x_train.shape == (n_train, *IMAGE_SHAPES[name])
+    assert x_test.shape == (n_test, *IMAGE_SHAPES[name])
+    assert x_train.dtype == x_test.dtype == np.uint8
+    assert y_train.shape == (n_train,) and y_test.shape == (n_test,)
+    assert y_train.dtype == y_test.dtype == np.int64
+
+
+def test_labels_cover_every_class_in_balance(dataset):
+    """Do labels run 0..K-1, one per class name, with every class equally often?"""
+    _, _, class_names, ((_, y_train), (_, y_test)) = dataset
+    k = len(class_names)
+    for labels in (y_train, y_test):
+        counts = np.bincount(labels, minlength=k)
+        assert len(counts) == k and (counts == len(labels) // k).all()
+    assert all(isinstance(n, str) and n for n in class_names)
+    assert len(set(class_names)) == k
+
+
+def test_images_use_a_real_range_and_vary(dataset):
+    """Are images neither blank nor constant, and do classes differ on average?"""
+    _, _, _, ((x_train, y_train), _) = dataset
+    assert x_train.min() < 30 and x_train.max() > 225
+    assert x_train.reshape(len(x_train), -1).std(axis=1).min() > 5
+
+
+def test_train_and_test_share_no_image(dataset):
+    """Is no test image an exact copy of a training image (nor duplicated within train)?"""
+    _, _, _, ((x_train, _), (x_test, _)) = dataset
+    train_rows = {row.tobytes() for row in x_train}
+    assert len(train_rows) == len(x_train)
+    assert not any(row.tobytes() in train_rows for row in x_test)
+
+
+def test_loading_twice_gives_identical_arrays(dataset):
+    """Is the embedded default deterministic across calls?"""
+    _, loader, _, first = dataset
+    second = loader()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_options_are_keyword_only_and_validated(name):
+    """Are the options keyword-only, and sizes that cannot be balanced refused?"""
+    loader, class_names = LOADERS[name]
+    parameters = inspect.signature(loader).parameters.values()
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    with pytest.raises(ValueError, match=f"multiple of {len(class_names)}"):
+        loader(n_train=len(class_names) + 1)
+    with pytest.raises(ValueError, match="pass both train_file and test_file"):
+        loader(test_file="x")
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_seed_changes_the_images_and_small_sizes_work(name, data_cache):
+    """Do other seeds give other images, and small sizes stay balanced?"""
+    loader, class_names = LOADERS[name]
+    k = len(class_names)
+    (a, ya), _ = loader(n_train=2 * k, n_test=k, seed=1)
+    (b, yb), (c, yc) = loader(n_train=2 * k, n_test=k, seed=2)
+    assert a.shape[0] == 2 * k and c.shape[0] == k
+    assert not np.array_equal(a, b)
+    assert np.bincount(yb).tolist() == [2] * k and np.bincount(yc).tolist() == [1] * k
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_docstring_carries_a_dataset_card(name):
+    """Does each loader document its data: card, shapes, dtypes, ranges, licence, example?"""
+    doc = inspect.getdoc(LOADERS[name][0])
+    for needed in ("Dataset card", "uint8", "int64", "0..255", "Licence", "Example", ">>> "):
+        assert needed in doc, f"{name}: docstring lacks {needed!r}"

@@ -1,0 +1,160 @@
+"""Tests of the checks of lessons 02-05: equivalent spellings pass, each mistake is named."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+from keras import layers
+
+from graders import lesson02, lesson03, lesson04, lesson05
+from graders.architecture import normalize_layers
+
+
+def _model(*middle, dense=128):
+    return keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            *middle,
+            layers.Flatten(),
+            layers.Dense(dense, activation="relu"),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+
+
+def _layers_result(report):
+    return next(r for r in report.results if r.name == "layers")
+
+
+def _conv(**kwargs):
+    return layers.Conv2D(32, (3, 3), **kwargs)
+
+
+ACCEPTED = {
+    "02 activation argument": (lesson02, lambda: _model(_conv(activation="relu"))),
+    "02 ReLU layer": (lesson02, lambda: _model(_conv(padding="valid"), layers.ReLU())),
+    "03 ReLU after pooling": (
+        lesson03,
+        lambda: _model(_conv(), layers.MaxPooling2D(), layers.Activation("relu")),
+    ),
+    "03 ReLU on the convolution": (
+        lesson03,
+        lambda: _model(_conv(activation="relu"), layers.MaxPooling2D((2, 2))),
+    ),
+    "03 ReLU before pooling": (
+        lesson03,
+        lambda: _model(_conv(), layers.ReLU(), layers.MaxPooling2D()),
+    ),
+    "04 ReLU after dropout": (
+        lesson04,
+        lambda: _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU()),
+    ),
+    "04 ReLU before dropout": (
+        lesson04,
+        lambda: _model(_conv(), layers.MaxPooling2D(), layers.ReLU(), layers.Dropout(0.5)),
+    ),
+    "04 ReLU on the convolution": (
+        lesson04,
+        lambda: _model(_conv(activation="relu"), layers.MaxPooling2D(), layers.Dropout(0.5)),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+def test_equivalent_spellings_get_the_architecture_points(case):
+    """Does every equivalent spelling of a lesson's model get full architecture points?"""
+    lesson, build = ACCEPTED[case]
+    report = lesson.check_exercise_1(build(), None)
+    assert report.points == 6, str(report)
+
+
+MISTAKES = {
+    "02 16 filters": (
+        lesson02,
+        lambda: _model(layers.Conv2D(16, 3, activation="relu")),
+        "layer 1: expected Conv2D with 32 filters, found Conv2D with 16 filters",
+    ),
+    "02 5x5 kernel": (
+        lesson02,
+        lambda: _model(layers.Conv2D(32, 5, activation="relu")),
+        "layer 1: expected Conv2D with a 3x3 kernel, found Conv2D with a 5x5 kernel",
+    ),
+    "02 same padding": (
+        lesson02,
+        lambda: _model(_conv(padding="same", activation="relu")),
+        "layer 1: expected Conv2D with valid padding, found Conv2D with same padding",
+    ),
+    "02 no ReLU": (
+        lesson02,
+        lambda: _model(_conv()),
+        "layer 1: expected Conv2D with relu activation, found Conv2D with no activation",
+    ),
+    "03 pool 3x3": (
+        lesson03,
+        lambda: _model(_conv(), layers.MaxPooling2D(3), layers.ReLU()),
+        "layer 2: expected MaxPooling2D with strides 2x2 and pool size 2x2, "
+        "found MaxPooling2D with strides 3x3 and pool size 3x3",
+    ),
+    "03 average pooling": (
+        lesson03,
+        lambda: _model(_conv(), layers.AveragePooling2D(2), layers.ReLU()),
+        "layer 2: expected MaxPooling2D with",
+    ),
+    "03 pooling before the convolution": (
+        lesson03,
+        lambda: _model(layers.MaxPooling2D(), _conv(), layers.ReLU()),
+        "layer 1: expected Conv2D",
+    ),
+    "04 keep probability": (
+        lesson04,
+        lambda: _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.2), layers.ReLU()),
+        "layer 3: expected Dropout with rate 0.5, found Dropout with rate 0.2",
+    ),
+    "04 dropout before pooling": (
+        lesson04,
+        lambda: _model(_conv(), layers.Dropout(0.5), layers.MaxPooling2D(), layers.ReLU()),
+        "layer 2: expected MaxPooling2D",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISTAKES))
+def test_each_mistake_gets_a_message_naming_layer_and_setting(case):
+    """Is each classic mistake (filters, kernel, padding, pool size, rate, order) named?"""
+    lesson, build, message = MISTAKES[case]
+    result = _layers_result(lesson.check_exercise_1(build(), None))
+    assert result.status == "failed"
+    assert result.message.startswith(message), result.message
+    assert result.hint
+
+
+def test_dropout_hint_explains_the_rate():
+    """Does a wrong dropout rate come with the hint that rate is the fraction dropped?"""
+    report = lesson04.check_exercise_1(
+        _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.2), layers.ReLU()), None
+    )
+    assert "fraction of values dropped" in _layers_result(report).hint
+
+
+def test_lesson05_reports_each_missing_piece_as_not_attempted():
+    """Does lesson 05 say "not attempted" for the stub, and for a missing test_metrics?"""
+    assert lesson05.check_exercise_1(None, None, None).status == "not attempted"
+    model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
+    history = {"loss": [1.0] * 8, "accuracy": [0.95] * 8}
+    report = lesson05.check_exercise_1(model, history, None)
+    reported = report.results[-1]
+    assert reported.status == "not attempted" and "test_metrics is still None" in reported.message
+
+
+def test_lesson05_checks_the_reported_and_the_regraded_test_accuracy():
+    """Are a low reported accuracy, a list instead of a dict, and too few epochs caught?"""
+    model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
+    short = {"loss": [1.0] * 3, "accuracy": [0.95] * 3}
+    report = lesson05.check_exercise_1(model, short, {"accuracy": 0.5, "loss": 1.0})
+    by_name = {r.name: r for r in report.results}
+    assert by_name["epochs"].status == "failed"
+    assert "found 0.500" in by_name["reported test accuracy at least 0.90"].message
+    assert by_name["accuracy on the grader's test images"].status == "failed"  # untrained
+    report = lesson05.check_exercise_1(model, short, [0.1, 0.9])
+    assert "return_dict=True" in report.results[-1].hint
+    assert normalize_layers(model)[2].rate == 0.5
