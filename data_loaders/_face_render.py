@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_loaders._render_common import camera_finish
+from data_loaders._render_common import camera_finish, vertical_gradient
 from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("not smiling", "smiling")
@@ -83,9 +83,7 @@ def _colour(palette: np.ndarray, rng: np.random.Generator, jitter: float) -> tup
 
 def _room(rng: np.random.Generator) -> Image.Image:
     top, bottom = _WALLS[rng.integers(len(_WALLS), size=2)]
-    t = np.linspace(0.0, 1.0, _C, dtype=np.float32)[:, None, None]
-    grad = np.broadcast_to((1 - t) * (top + rng.normal(0, 12, 3)) + t * bottom, (_C, _C, 3))
-    image = Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
+    image = vertical_gradient(top + rng.normal(0, 12, 3), bottom, _C)
     draw = ImageDraw.Draw(image)
     for _ in range(int(rng.integers(1, 5))):  # frames, windows, doors, shelves
         x0, y0 = (int(v) for v in rng.integers(-30, _C, size=2))

@@ -4,8 +4,9 @@ A hand is drawn at 128x128 as a forearm, a palm and five fingers, each finger a 
 with an outline so that neighbours stay apart. Raised fingers are long; folded ones are
 short knuckle bumps (a folded thumb lies across the palm). Which fingers are raised
 varies for a given count (three can be index-middle-ring or thumb-index-middle). The hand
-is mirrored (left or right), rotated, scaled, moved and spread by random amounts, lit and
-photographed in front of a wall with clutter, then finished at 64x64.
+fills most of the frame, as in the original photos; it is mirrored (left or right),
+rotated, scaled, moved and spread by random amounts, lit and photographed in front of a
+wall of one of ten colours, then finished at 64x64.
 
 Telling 2 from 3 fingers means reading thin structures in any position and angle, which a
 deep convnet does far better than a linear model on raw pixels.
@@ -16,17 +17,17 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_loaders._render_common import camera_finish
+from data_loaders._render_common import camera_finish, vertical_gradient
 from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("0", "1", "2", "3", "4", "5")
 
 _C = 128
 # Pose ranges and clutter, chosen by measurement (bench/dataset_baselines.py).
-_SCALE = (1.2, 1.4)  # of the 128-pixel drawing, before it is cropped by the frame
-_ROTATION = 12.0  # degrees either way
-_SHIFT = 0.06  # of the frame, either way
-_MAX_CLUTTER = 2  # shapes on the wall
+_SCALE = (1.26, 1.34)  # of the 128-pixel drawing, before it is cropped by the frame
+_ROTATION = 6.0  # degrees either way
+_SHIFT = 0.04  # of the frame, either way
+_MAX_CLUTTER = 0  # shapes on the wall
 _MIRROR = 0.5  # chance of a left hand
 _WALL_CHOICES = 10  # how many of the wall colours are used
 
@@ -140,9 +141,7 @@ def _hand(label: int, rng: np.random.Generator) -> Image.Image:
 
 def _wall(rng: np.random.Generator) -> Image.Image:
     top, bottom = _WALLS[rng.integers(_WALL_CHOICES, size=2)]
-    t = np.linspace(0.0, 1.0, _C, dtype=np.float32)[:, None, None]
-    grad = np.broadcast_to((1 - t) * (top + rng.normal(0, 10, 3)) + t * bottom, (_C, _C, 3))
-    image = Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
+    image = vertical_gradient(top + rng.normal(0, 10, 3), bottom, _C)
     draw = ImageDraw.Draw(image)
     for _ in range(int(rng.integers(0, _MAX_CLUTTER + 1))):
         x0, y0 = (int(v) for v in rng.integers(-30, _C, size=2))

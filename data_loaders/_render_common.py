@@ -9,6 +9,14 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 
+def vertical_gradient(top: np.ndarray, bottom: np.ndarray, size: int) -> Image.Image:
+    """An RGB image of ``size`` x ``size`` fading from colour ``top`` to colour ``bottom``
+    (each three floats in 0..255)."""
+    t = np.linspace(0.0, 1.0, size, dtype=np.float32)[:, None, None]
+    grad = np.broadcast_to((1 - t) * top + t * bottom, (size, size, 3))
+    return Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
+
+
 def camera_finish(
     frame: Image.Image,
     rng: np.random.Generator,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from data_loaders._render_common import camera_finish
+from data_loaders._render_common import camera_finish, vertical_gradient
 from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("stop", "yield", "no entry", "priority road", "speed limit")
@@ -119,10 +119,7 @@ def _background(rng: np.random.Generator) -> Image.Image:
     top, bottom = _BACKGROUND_PALETTE[rng.integers(len(_BACKGROUND_PALETTE), size=2)]
     top = top + rng.normal(0, 15, 3)
     bottom = bottom + rng.normal(0, 15, 3)
-    t = np.linspace(0.0, 1.0, _CANVAS, dtype=np.float32)[:, None, None]
-    grad = (1 - t) * top + t * bottom
-    grad = np.broadcast_to(grad, (_CANVAS, _CANVAS, 3))
-    image = Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
+    image = vertical_gradient(top, bottom, _CANVAS)
     draw = ImageDraw.Draw(image)
     for _ in range(int(rng.integers(2, 7))):
         colour = _CLUTTER_PALETTE[int(rng.integers(len(_CLUTTER_PALETTE)))]

@@ -223,7 +223,7 @@ def check_layers(
         return CheckResult.passed(name, points, f"all {len(found)} layers as expected: {listing}")
     hint_texts = []
     for position, hint in sorted((hints or {}).items()):
-        if any(p.startswith(f"layer {position}") for p in problems):
+        if any(p.startswith((f"layer {position}:", f"layer {position} (")) for p in problems):
             hint_texts.append(hint)
     if not hint_texts:
         hint_texts.append(

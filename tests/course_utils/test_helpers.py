@@ -78,3 +78,64 @@ def test_plot_history_refuses_a_non_history():
     """Is something other than a History refused with what was found?"""
     with pytest.raises(ValueError, match="found list"):
         plot_history([1, 2])
+
+
+def test_confusion_matrix_counts_true_rows_and_predicted_columns():
+    """Does the matrix count true classes by row and predictions by column?"""
+    from course_utils import confusion_matrix, plot_confusion_matrix
+
+    matrix = confusion_matrix(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+    drawn = plot_confusion_matrix(np.array([0, 1]), np.array([1, 1]), ["a", "b"])
+    assert drawn.tolist() == [[0, 1], [0, 1]]
+    texts = [t.get_text() for t in plt.gcf().axes[0].texts]
+    assert texts == ["0", "1", "0", "1"]
+    with pytest.raises(ValueError, match="true labels but"):
+        confusion_matrix(np.array([0, 1]), np.array([0]), 2)
+
+
+def test_compare_histories_draws_one_colour_per_run():
+    """Are both runs drawn, training solid and validation dashed?"""
+    from course_utils import compare_histories
+
+    compare_histories(
+        {"a": {"loss": [2, 1], "val_loss": [2, 1.5]}, "b": {"loss": [2, 0.5]}}, metric="loss"
+    )
+    lines = plt.gcf().axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a: training", "a: validation", "b: training"]
+    assert lines[1].get_linestyle() == "--"
+    with pytest.raises(ValueError, match="has no 'accuracy' history"):
+        compare_histories({"a": {"loss": [1]}})
+
+
+def test_show_image_row_titles_each_image_with_its_size():
+    """Does each image of a row carry its title and its pixel size?"""
+    from course_utils import show_image_row
+
+    show_image_row([np.zeros((8, 8, 3), np.uint8), np.zeros((4, 4))], ["big", "small"])
+    assert [a.get_title() for a in plt.gcf().axes] == ["big\n8x8", "small\n4x4"]
+
+
+def test_filters_and_feature_maps_of_a_real_conv_layer():
+    """Are a real Conv2D's filters and feature maps shown with the right counts and shapes?"""
+    import keras
+
+    from course_utils import show_feature_maps, show_filters
+    from course_utils.conv_viz import feature_maps
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 3)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    show_filters(model, columns=2)
+    assert "4 filters of 3x3x3" in plt.gcf()._suptitle.get_text()
+    image = np.random.default_rng(0).uniform(-0.5, 0.5, (8, 8, 3)).astype(np.float32)
+    assert feature_maps(model, image).shape == (6, 6, 4)
+    show_feature_maps(model, image, columns=4)
+    assert [a.get_title() for a in plt.gcf().axes if a.get_title()] == ["input", "0", "1", "2", "3"]
+    with pytest.raises(ValueError, match="no Conv2D layer"):
+        show_filters(keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)]))
