@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from data_loaders._embedded import Split
+from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
 from data_loaders._files import DataFileError, local_file, read_h5_split
 
 
@@ -44,3 +44,31 @@ def load_h5_pair(
             f"{train_path} and {test_path} list different classes: {train_names} vs {test_names}."
         )
     return ((x_train, y_train), (x_test, y_test)), train_names
+
+
+def load_h5_or_embedded(
+    loader: str,
+    embedded: EmbeddedDataset,
+    *,
+    n_train: int,
+    n_test: int,
+    seed: int,
+    train_file: str | os.PathLike | None,
+    test_file: str | os.PathLike | None,
+    train_sha256: str | None,
+    test_sha256: str | None,
+) -> tuple[Split, Split]:
+    """The body of every 64x64 loader: the original HDF5 pair when files are given, else
+    the embedded default (options checked first)."""
+    if wants_files(loader, train_file, test_file):
+        splits, _ = load_h5_pair(
+            train_file,
+            test_file,
+            image_shape=(64, 64, 3),
+            n_classes=embedded.n_classes,
+            train_sha256=train_sha256,
+            test_sha256=test_sha256,
+        )
+        return splits
+    check_options(loader, embedded.n_classes, n_train, n_test, seed)
+    return embedded.load(n_train, n_test, seed)

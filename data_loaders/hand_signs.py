@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from data_loaders import _hand_render
-from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._h5_dataset import load_h5_pair
+from data_loaders._embedded import EmbeddedDataset, Split
+from data_loaders._h5_dataset import load_h5_or_embedded
 
 HAND_SIGNS_CLASS_NAMES: tuple[str, ...] = _hand_render.CLASS_NAMES
 """Names of the classes, indexed by label: "0" to "5" raised fingers."""
@@ -69,15 +69,14 @@ def load_hand_signs(
         >>> x_train.shape, x_test.shape, sorted(set(y_train.tolist()))
         ((1080, 64, 64, 3), (120, 64, 64, 3), [0, 1, 2, 3, 4, 5])
     """
-    if wants_files("load_hand_signs", train_file, test_file):
-        splits, _ = load_h5_pair(
-            train_file,
-            test_file,
-            image_shape=(64, 64, 3),
-            n_classes=6,
-            train_sha256=train_sha256,
-            test_sha256=test_sha256,
-        )
-        return splits
-    check_options("load_hand_signs", 6, n_train, n_test, seed)
-    return _EMBEDDED.load(n_train, n_test, seed)
+    return load_h5_or_embedded(
+        "load_hand_signs",
+        _EMBEDDED,
+        n_train=n_train,
+        n_test=n_test,
+        seed=seed,
+        train_file=train_file,
+        test_file=test_file,
+        train_sha256=train_sha256,
+        test_sha256=test_sha256,
+    )

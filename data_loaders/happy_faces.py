@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from data_loaders import _face_render
-from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._h5_dataset import load_h5_pair
+from data_loaders._embedded import EmbeddedDataset, Split
+from data_loaders._h5_dataset import load_h5_or_embedded
 
 HAPPY_FACES_CLASS_NAMES: tuple[str, ...] = _face_render.CLASS_NAMES
 """Names of the classes, indexed by label: 0 "not smiling", 1 "smiling"."""
@@ -71,15 +71,14 @@ def load_happy_faces(
         >>> x_train.shape, y_train.shape, x_test.shape, int(y_train.sum())
         ((1200, 64, 64, 3), (1200,), (300, 64, 64, 3), 600)
     """
-    if wants_files("load_happy_faces", train_file, test_file):
-        splits, _ = load_h5_pair(
-            train_file,
-            test_file,
-            image_shape=(64, 64, 3),
-            n_classes=2,
-            train_sha256=train_sha256,
-            test_sha256=test_sha256,
-        )
-        return splits
-    check_options("load_happy_faces", 2, n_train, n_test, seed)
-    return _EMBEDDED.load(n_train, n_test, seed)
+    return load_h5_or_embedded(
+        "load_happy_faces",
+        _EMBEDDED,
+        n_train=n_train,
+        n_test=n_test,
+        seed=seed,
+        train_file=train_file,
+        test_file=test_file,
+        train_sha256=train_sha256,
+        test_sha256=test_sha256,
+    )
