@@ -15,7 +15,13 @@ import numpy as np
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
 from graders.common import is_keras_model, not_attempted, wrong_type
 from graders.report import CheckResult, Report
-from graders.training import check_accuracy_on, check_epochs, check_final_accuracy, history_dict
+from graders.training import (
+    check_accuracy_on,
+    check_epochs,
+    check_final_accuracy,
+    check_reported_accuracy,
+    history_dict,
+)
 
 
 @dataclass(frozen=True)
@@ -111,35 +117,9 @@ class ModelExercise:
             ),
         ]
         if self.test_threshold is not None:
-            results.append(_check_reported(test_metrics, self.test_threshold, items[6]))
+            results.append(
+                check_reported_accuracy(
+                    test_metrics, self.test_threshold, points=items[6][1], name=items[6][0]
+                )
+            )
         return Report(self.title, results).finish()
-
-
-def _check_reported(test_metrics, threshold: float, item: tuple[str, float]) -> CheckResult:
-    name, points = item
-    if test_metrics is None:
-        return CheckResult.not_attempted(
-            name, points, "test_metrics is still None: evaluate the model on the test split"
-        )
-    if not isinstance(test_metrics, Mapping) or "accuracy" not in test_metrics:
-        found = (
-            sorted(test_metrics)
-            if isinstance(test_metrics, Mapping)
-            else type(test_metrics).__name__
-        )
-        return CheckResult.failed(
-            name,
-            points,
-            f"expected the dict from model.evaluate(x_test, y_test, return_dict=True) with an "
-            f"'accuracy' entry, found {found}",
-            "Pass return_dict=True to evaluate, and compile with metrics=['accuracy'].",
-        )
-    accuracy = float(test_metrics["accuracy"])
-    if not accuracy >= threshold:
-        return CheckResult.failed(
-            name,
-            points,
-            f"expected test accuracy of at least {threshold:.2f}, found {accuracy:.3f}",
-            "Train for more epochs, or check the layers and preprocessing.",
-        )
-    return CheckResult.passed(name, points, f"test accuracy {accuracy:.3f} >= {threshold:.2f}")

@@ -107,3 +107,36 @@ def check_accuracy_on(
     return CheckResult.passed(
         name, points, f"accuracy {accuracy:.3f} >= {threshold:.2f} on {len(y)} grader images"
     )
+
+
+def check_reported_accuracy(
+    test_metrics, threshold: float, *, points: float, name: str
+) -> CheckResult:
+    """The ``accuracy`` in the dict that ``model.evaluate(..., return_dict=True)`` returned
+    reaches ``threshold``; None means the learner has not evaluated yet."""
+    if test_metrics is None:
+        return CheckResult.not_attempted(
+            name, points, "test_metrics is still None: evaluate the model on the test split"
+        )
+    if not isinstance(test_metrics, Mapping) or "accuracy" not in test_metrics:
+        found = (
+            sorted(test_metrics)
+            if isinstance(test_metrics, Mapping)
+            else type(test_metrics).__name__
+        )
+        return CheckResult.failed(
+            name,
+            points,
+            "expected the dict from model.evaluate(x_test, y_test, return_dict=True) with an "
+            f"'accuracy' entry, found {found}",
+            "Pass return_dict=True to evaluate, and compile with metrics=['accuracy'].",
+        )
+    accuracy = float(test_metrics["accuracy"])
+    if not accuracy >= threshold:
+        return CheckResult.failed(
+            name,
+            points,
+            f"expected test accuracy of at least {threshold:.2f}, found {accuracy:.3f}",
+            "Train for more epochs, or check the layers and preprocessing.",
+        )
+    return CheckResult.passed(name, points, f"test accuracy {accuracy:.3f} >= {threshold:.2f}")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.release import REPO_ROOT  # noqa: F401 - re-exported for the tests
 from graders.report import STRICT_ENV_VAR
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import data_loaders
 from data_loaders import LOADERS
 
 IMAGE_SHAPES = {"traffic_signs": (32, 32, 3), "happy_faces": (64, 64, 3), "hand_signs": (64, 64, 3)}
+CLASS_COUNTS = {"traffic_signs": 5, "happy_faces": 2, "hand_signs": 6}
 DEFAULT_SIZES = {
     "traffic_signs": (3000, 1000),
     "happy_faces": (1200, 300),
@@ -44,8 +45,9 @@ def test_default_sizes_shapes_and_dtypes(dataset):
 
 def test_labels_cover_every_class_in_balance(dataset):
     """Do labels run 0..K-1, one per class name, with every class equally often?"""
-    _, _, class_names, ((_, y_train), (_, y_test)) = dataset
+    name, _, class_names, ((_, y_train), (_, y_test)) = dataset
     k = len(class_names)
+    assert k == CLASS_COUNTS[name]
     for labels in (y_train, y_test):
         counts = np.bincount(labels, minlength=k)
         assert len(counts) == k and (counts == len(labels) // k).all()
@@ -57,6 +59,8 @@ def test_images_use_a_real_range_and_vary(dataset):
     """Are images neither blank nor constant, and do classes differ on average?"""
     _, _, _, ((x_train, y_train), _) = dataset
     assert x_train.min() < 30 and x_train.max() > 225
+    assert x_train.min() == 0 or x_train.max() == 255  # the full 0..255 range is used
+    assert 40 < x_train.mean() < 215  # neither black nor white frames
     assert x_train.reshape(len(x_train), -1).std(axis=1).min() > 5
 
 

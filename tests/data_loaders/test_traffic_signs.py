@@ -1,4 +1,5 @@
-"""Tests of load_traffic_signs: the embedded default and the original pickle format."""
+"""Tests of load_traffic_signs beyond the contract every loader meets (test_contract.py):
+the cache, its options, and the original pickle format."""
 
 from __future__ import annotations
 
@@ -9,29 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_loaders import TRAFFIC_SIGN_CLASS_NAMES, DataFileError, load_traffic_signs
+from data_loaders import DataFileError, load_traffic_signs
 
 SMALL = {"n_train": 50, "n_test": 25}
-
-
-def test_default_has_documented_shapes_dtypes_and_balance():
-    """Does the embedded default give 3000/1000 balanced uint8 32x32x3 images, int64 labels 0..4?"""
-    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
-    assert x_train.shape == (3000, 32, 32, 3) and x_test.shape == (1000, 32, 32, 3)
-    assert x_train.dtype == np.uint8 and x_test.dtype == np.uint8
-    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
-    assert np.bincount(y_train).tolist() == [600] * 5
-    assert np.bincount(y_test).tolist() == [200] * 5
-    assert len(TRAFFIC_SIGN_CLASS_NAMES) == 5
-    assert x_train.min() == 0 or x_train.max() == 255  # uses the full 0..255 range somewhere
-    assert 40 < x_train.mean() < 215  # neither black nor white frames
-
-
-def test_default_train_and_test_share_no_image():
-    """Is no test image an exact copy of a training image?"""
-    (x_train, _), (x_test, _) = load_traffic_signs()
-    train_rows = {row.tobytes() for row in x_train}
-    assert not any(row.tobytes() in train_rows for row in x_test)
 
 
 def test_same_seed_same_images_other_seed_other_images(data_cache):
