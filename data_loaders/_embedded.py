@@ -9,13 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_loaders._files import cached_arrays
+from data_loaders._render_common import render_splits
 
 Split = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
 class EmbeddedDataset:
-    """A procedurally rendered dataset: ``render(labels, seed)`` draws uint8 images.
+    """A procedurally rendered dataset: ``render_one(label, rng, size)`` draws one uint8
+    (size, size, 3) image.
 
     ``version`` is part of the cache name: bump it whenever the renderer changes what it
     draws, so that no old cache is read.
@@ -24,7 +26,13 @@ class EmbeddedDataset:
     name: str
     version: int
     n_classes: int
-    render: Callable[[np.ndarray, np.random.SeedSequence], np.ndarray]
+    render_one: Callable[[int, np.random.Generator, int], np.ndarray]
+    size: int
+
+    def render(self, labels: np.ndarray, seed: int | np.random.SeedSequence) -> np.ndarray:
+        """One image per label (int (N,)), deterministically from ``seed``: uint8
+        (N, size, size, 3)."""
+        return render_splits(self.render_one, [(labels, seed)], self.size)[0]
 
     def load(self, n_train: int, n_test: int, seed: int) -> tuple[Split, Split]:
         """Balanced, shuffled splits rendered from independent streams, cached."""
@@ -40,12 +48,10 @@ class EmbeddedDataset:
         y_test = np.repeat(classes, n_test // self.n_classes)
         order.shuffle(y_train)
         order.shuffle(y_test)
-        return {
-            "x_train": self.render(y_train, train_seq),
-            "y_train": y_train,
-            "x_test": self.render(y_test, test_seq),
-            "y_test": y_test,
-        }
+        x_train, x_test = render_splits(
+            self.render_one, [(y_train, train_seq), (y_test, test_seq)], self.size
+        )
+        return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
 def check_options(

@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from data_loaders._render_common import camera_finish, vertical_gradient
-from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("not smiling", "smiling")
 
@@ -242,11 +241,3 @@ def render_face(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     lit = np.asarray(frame, dtype=np.float32) * ramp[None, :, None]
     frame = Image.fromarray(lit.astype(np.uint8), "RGB")
     return camera_finish(frame, rng, size, max_blur=1.8, gain=(0.55, 1.3), max_noise=0.04)
-
-
-def render_dataset(labels: np.ndarray, seed: int | np.random.SeedSequence) -> np.ndarray:
-    """Render one 64x64 face per label (int (N,), 0 or 1), deterministically from ``seed``.
-
-    Returns uint8 images of shape (N, 64, 64, 3).
-    """
-    return render_labels(render_face, labels, seed, 64)

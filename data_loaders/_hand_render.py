@@ -18,7 +18,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from data_loaders._render_common import camera_finish, vertical_gradient
-from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("0", "1", "2", "3", "4", "5")
 
@@ -173,11 +172,3 @@ def render_hand(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     y = int(_C / 2 + rng.uniform(-shift, shift) - hand.height / 2 + _C * 0.06)
     frame.paste(hand, (x, y), hand)
     return camera_finish(frame, rng, size, max_blur=1.4, gain=(0.55, 1.3), max_noise=0.04)
-
-
-def render_dataset(labels: np.ndarray, seed: int | np.random.SeedSequence) -> np.ndarray:
-    """Render one 64x64 hand per label (int (N,), 0..5), deterministically from ``seed``.
-
-    Returns uint8 images of shape (N, 64, 64, 3).
-    """
-    return render_labels(render_hand, labels, seed, 64)

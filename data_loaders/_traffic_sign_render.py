@@ -17,7 +17,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from data_loaders._render_common import camera_finish, vertical_gradient
-from data_loaders._render_common import render_dataset as render_labels
 
 CLASS_NAMES: tuple[str, ...] = ("stop", "yield", "no entry", "priority road", "speed limit")
 
@@ -163,11 +162,3 @@ def render_sign(label: int, rng: np.random.Generator, size: int = 32) -> np.ndar
         draw.line((0, y, _CANVAS, y + int(rng.integers(-30, 30))), fill=colour, width=3)
 
     return camera_finish(frame, rng, size)
-
-
-def render_dataset(labels: np.ndarray, seed: int | np.random.SeedSequence) -> np.ndarray:
-    """Render one 32x32 sign per label (int (N,)), deterministically from ``seed``.
-
-    Returns uint8 images of shape (N, 32, 32, 3).
-    """
-    return render_labels(render_sign, labels, seed, 32)

@@ -11,7 +11,7 @@ from data_loaders._h5_dataset import load_h5_or_embedded
 HAND_SIGNS_CLASS_NAMES: tuple[str, ...] = _hand_render.CLASS_NAMES
 """Names of the classes, indexed by label: "0" to "5" raised fingers."""
 
-_EMBEDDED = EmbeddedDataset("hand_signs", 2, 6, _hand_render.render_dataset)
+_EMBEDDED = EmbeddedDataset("hand_signs", 3, 6, _hand_render.render_hand, 64)
 
 
 def load_hand_signs(

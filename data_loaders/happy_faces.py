@@ -11,7 +11,7 @@ from data_loaders._h5_dataset import load_h5_or_embedded
 HAPPY_FACES_CLASS_NAMES: tuple[str, ...] = _face_render.CLASS_NAMES
 """Names of the classes, indexed by label: 0 "not smiling", 1 "smiling"."""
 
-_EMBEDDED = EmbeddedDataset("happy_faces", 2, 2, _face_render.render_dataset)
+_EMBEDDED = EmbeddedDataset("happy_faces", 3, 2, _face_render.render_face, 64)
 
 
 def load_happy_faces(

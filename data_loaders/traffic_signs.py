@@ -17,7 +17,7 @@ priority road, speed limit."""
 
 _IMAGE_SHAPE = (32, 32, 3)
 _N_CLASSES = len(TRAFFIC_SIGN_CLASS_NAMES)
-_EMBEDDED = EmbeddedDataset("traffic_signs", 1, _N_CLASSES, _traffic_sign_render.render_dataset)
+_EMBEDDED = EmbeddedDataset("traffic_signs", 2, _N_CLASSES, _traffic_sign_render.render_sign, 32)
 
 
 def load_traffic_signs(

@@ -1,0 +1,114 @@
+"""Worker processes for rendering an embedded dataset in parallel.
+
+A worker is ``python -m data_loaders._render_worker``: it reads one JSON request, one line
+on stdin (the renderer's module and name, the image size, and its chunks of labels with
+their seed streams) and writes the rendered uint8 images, raw, on stdout. Workers are fresh
+interpreters started with :mod:`subprocess`, not :mod:`multiprocessing`: that never re-runs
+the caller's script (a student's ``train.py`` that loads data at top level) and never forks
+a process in which TensorFlow has started threads. Only renderers of this package are
+accepted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from data_loaders._render_common import render_chunks
+
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+Chunk = tuple[np.ndarray, np.random.SeedSequence]
+
+
+def _request(render_one: Callable, chunks: list[Chunk], size: int) -> bytes:
+    return (
+        json.dumps(
+            {
+                "module": render_one.__module__,
+                "function": render_one.__qualname__,
+                "size": size,
+                "chunks": [
+                    {
+                        "labels": [int(label) for label in labels],
+                        "entropy": stream.entropy,
+                        "spawn_key": list(stream.spawn_key),
+                    }
+                    for labels, stream in chunks
+                ],
+            }
+        ).encode()
+        + b"\n"
+    )  # one line: the worker starts on it without waiting for EOF
+
+
+def render_in_workers(
+    render_one: Callable[[int, np.random.Generator, int], np.ndarray],
+    groups: list[list[Chunk]],
+    size: int,
+) -> list[np.ndarray]:
+    """Render each group of chunks in its own worker process, all at once.
+
+    Returns one uint8 array (labels in the group, size, size, 3) per group, in order.
+    Raises RuntimeError, with the worker's error output, when a worker fails.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH", "")) if p
+    )
+    command = [sys.executable, "-m", "data_loaders._render_worker"]
+    processes = []
+    for group in groups:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        process.stdin.write(_request(render_one, group, size))
+        process.stdin.flush()
+        processes.append(process)
+    results = []
+    for process, group in zip(processes, groups, strict=True):
+        output, error = process.communicate()  # closes stdin, then reads both pipes
+        total = sum(len(labels) for labels, _ in group)
+        expected = total * size * size * 3
+        if process.returncode != 0 or len(output) != expected:
+            raise RuntimeError(
+                f"a dataset render worker failed (exit status {process.returncode}, "
+                f"{len(output)} of {expected} bytes):\n{error.decode(errors='replace')}"
+            )
+        results.append(np.frombuffer(output, dtype=np.uint8).reshape(total, size, size, 3))
+    return results
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.buffer.readline())
+    module = request["module"]
+    if module != "data_loaders" and not module.startswith("data_loaders."):
+        print(f"refusing renderer from module {module!r}: not in data_loaders", file=sys.stderr)
+        return 2
+    render_one = getattr(importlib.import_module(module), request["function"])
+    chunks = [
+        (
+            np.asarray(chunk["labels"], dtype=np.int64),
+            np.random.SeedSequence(chunk["entropy"], spawn_key=tuple(chunk["spawn_key"])),
+        )
+        for chunk in request["chunks"]
+    ]
+    images = render_chunks(render_one, chunks, int(request["size"]))
+    sys.stdout.buffer.write(images.tobytes())
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
