@@ -24,7 +24,10 @@ _TITLE = re.compile(r"^# (\d\d) · \S.*$", re.MULTILINE)
 _EXERCISE = re.compile(r"^## Exercise (\d+) \((\d+) points?\)\s*$", re.MULTILINE)
 _RUN_TIME = re.compile(r"run time[^\n]*\d+\s*(s|seconds?|min|minutes?)\b", re.IGNORECASE)
 _OLD_KERAS = {
-    r"\binput_shape\s*=": "keras.Input(shape=...) instead of input_shape=",
+    # input_shape= on a layer; a function's own parameter of that name is fine.
+    r"\b(layers|Sequential)\.?\w*\([^()]*\binput_shape\s*=": (
+        "keras.Input(shape=...) instead of input_shape="
+    ),
     r"\blr\s*=": "learning_rate= instead of lr=",
     r"\bnb_epoch\b": "epochs= instead of nb_epoch=",
     r"\bpredict_classes\b": "np.argmax(model.predict(x), axis=-1) instead of predict_classes",
@@ -32,7 +35,9 @@ _OLD_KERAS = {
     r"\bkeras\.layers\.core\b": "keras.layers instead of keras.layers.core",
     r"\bset_learning_phase\b": "the training= argument instead of K.set_learning_phase",
     r"\bscipy\.misc\.imread\b": "keras.utils.load_img instead of scipy.misc.imread",
-    r"\.h5['\"]": 'model.save("model.keras") instead of an .h5 file',
+    r"\b(save|save_model|load_model)\(\s*[^)]*\.h5['\"]": (
+        'model.save("model.keras") instead of an .h5 model file'
+    ),
 }
 
 

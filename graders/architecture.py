@@ -11,6 +11,7 @@ are the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from difflib import SequenceMatcher
 
 from graders.report import CheckResult
 
@@ -27,11 +28,12 @@ class LayerSpec:
     """
 
     kind: str
+    name: str | None = None
     units: int | None = None
     filters: int | None = None
     kernel_size: tuple[int, ...] | None = None
     strides: tuple[int, ...] | None = None
-    padding: str | None = None
+    padding: str | tuple[tuple[int, int], ...] | None = None
     pool_size: tuple[int, ...] | None = None
     rate: float | None = None
     activation: str | None = None
@@ -51,13 +53,17 @@ class LayerSpec:
             parts.append(f"strides {_size(self.strides)}")
         if self.pool_size is not None:
             parts.append(f"pool size {_size(self.pool_size)}")
-        if self.padding is not None:
+        if isinstance(self.padding, str):
             parts.append(f"{self.padding} padding")
+        elif self.padding is not None:  # ZeroPadding2D: ((top, bottom), (left, right))
+            parts.append(f"padding {self.padding}")
         if self.rate is not None:
             parts.append(f"rate {self.rate:g}")
         if self.activation is not None and self.kind not in _ACTIVATION_LAYERS:
             parts.append(f"{_activation_phrase(self.activation)}")
         head = self.kind if self.kind != "Activation" else f"Activation({self.activation!r})"
+        if self.name is not None:
+            head += f" named {self.name!r}"
         return head + (" with " + _join(parts) if parts else "")
 
 
@@ -96,13 +102,17 @@ def _raw_spec(layer) -> LayerSpec:
         output_shape = tuple(layer.output.shape)[1:]
     except (AttributeError, ValueError):  # a layer that was never called
         output_shape = None
+    padding = getattr(layer, "padding", None)
+    if isinstance(padding, (tuple, list)):
+        padding = tuple(_tuple(side) for side in padding)
     spec = LayerSpec(
         kind=kind,
+        name=layer.name,
         units=getattr(layer, "units", None) if kind == "Dense" else None,
         filters=getattr(layer, "filters", None),
         kernel_size=_tuple(getattr(layer, "kernel_size", None)),
         strides=_tuple(getattr(layer, "strides", None)),
-        padding=getattr(layer, "padding", None),
+        padding=padding,
         pool_size=_tuple(getattr(layer, "pool_size", None)),
         rate=getattr(layer, "rate", None) if kind == "Dropout" else None,
         activation=None,
@@ -141,9 +151,15 @@ def normalize_layers(model) -> list[LayerSpec]:
 _COMPARED = [f.name for f in fields(LayerSpec) if f.name not in ("kind", "output_shape", "params")]
 
 
+def _unnamed(spec: LayerSpec) -> LayerSpec:
+    """``spec`` without its name: a name matters only where the exercise asks for one."""
+    return replace(spec, name=None)
+
+
 def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str | None:
     if expected.kind != found.kind:
-        return f"layer {position}: expected {expected.describe()}, found {found.describe()}"
+        shown = found if expected.name is not None else _unnamed(found)
+        return f"layer {position}: expected {expected.describe()}, found {shown.describe()}"
     wrong = [
         name
         for name in _COMPARED
@@ -174,28 +190,65 @@ def _shape(shape: tuple) -> str:
     return str((None, *shape))
 
 
-def compare_layers(expected: list[LayerSpec], found: list[LayerSpec]) -> list[str]:
-    """Every difference between two normalized layer lists, one sentence each, by position
-    (1-based, input layers not counted)."""
+def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[str], set[int]]:
+    """The problems, and the expected positions (1-based) they concern.
+
+    When the lists differ in length only by missing or extra layers, they are aligned by
+    layer kind, so that one missing layer is reported as such rather than as a mismatch at
+    every position after it; otherwise (layers swapped, replaced) they are compared
+    position by position.
+    """
+    matcher = SequenceMatcher(
+        a=[spec.kind for spec in expected], b=[spec.kind for spec in found], autojunk=False
+    )
+    opcodes = matcher.get_opcodes()
+    unpaired = sum(
+        (i2 - i1) + (j2 - j1)
+        for tag, i1, i2, j1, j2 in opcodes
+        if tag != "equal" and not (tag == "replace" and i2 - i1 == j2 - j1)
+    )
+    if unpaired != abs(len(expected) - len(found)):
+        common = min(len(expected), len(found))
+        opcodes = [("replace", 0, common, 0, common)] if common else []
+        if len(expected) > common:
+            opcodes.append(("delete", common, len(expected), common, common))
+        if len(found) > common:
+            opcodes.append(("insert", common, common, common, len(found)))
     problems: list[str] = []
-    for position, (want, have) in enumerate(zip(expected, found, strict=False), start=1):
-        problem = _layer_mismatch(position, want, have)
-        # A wrong output shape after an earlier wrong layer is a consequence, not news.
-        if problem and not (problems and "output shape" in problem):
-            problems.append(problem)
-    if len(found) < len(expected):
-        missing = "; ".join(
-            f"layer {i}: {spec.describe()}"
-            for i, spec in enumerate(expected[len(found) :], start=len(found) + 1)
-        )
-        problems.append(f"expected {len(expected)} layers, found {len(found)}; missing: {missing}")
-    elif len(found) > len(expected):
-        extra = "; ".join(
-            f"layer {i}: {spec.describe()}"
-            for i, spec in enumerate(found[len(expected) :], start=len(expected) + 1)
-        )
-        problems.append(f"expected {len(expected)} layers, found {len(found)}; extra: {extra}")
-    return problems
+    positions: set[int] = set()
+    missing: list[str] = []
+    extra: list[str] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for offset in range(i2 - i1):
+                problem = _layer_mismatch(
+                    j1 + offset + 1, expected[i1 + offset], found[j1 + offset]
+                )
+                # A wrong output shape after an earlier wrong layer is a consequence, not news.
+                if problem and not (problems and "output shape" in problem):
+                    problems.append(problem)
+                    positions.add(i1 + offset + 1)
+            continue
+        for i in range(i1, i2):
+            missing.append(f"layer {i + 1}: {expected[i].describe()}")
+            positions.add(i + 1)
+        for j in range(j1, j2):
+            extra.append(f"layer {j + 1}: {_unnamed(found[j]).describe()}")
+    if missing or extra:
+        summary = f"expected {len(expected)} layers, found {len(found)}"
+        if missing:
+            summary += "; missing: " + "; ".join(missing)
+        if extra:
+            summary += "; extra: " + "; ".join(extra)
+        problems.append(summary)
+    return problems, positions
+
+
+def compare_layers(expected: list[LayerSpec], found: list[LayerSpec]) -> list[str]:
+    """Every difference between two normalized layer lists, one sentence each. Positions
+    are 1-based (input layers not counted): of ``found`` for a mismatch or an extra layer,
+    of ``expected`` for a missing one."""
+    return _compare(expected, found)[0]
 
 
 def check_layers(
@@ -215,15 +268,15 @@ def check_layers(
     that layer is wrong.
     """
     found = normalize_layers(model)
-    problems = compare_layers(expected, found)
+    problems, positions = _compare(expected, found)
     if problems and any(not compare_layers(other, found) for other in equivalents):
         problems = []
     if not problems:
-        listing = " -> ".join(spec.describe() for spec in found)
+        listing = " -> ".join(_unnamed(spec).describe() for spec in found)
         return CheckResult.passed(name, points, f"all {len(found)} layers as expected: {listing}")
     hint_texts = []
     for position, hint in sorted((hints or {}).items()):
-        if any(p.startswith((f"layer {position}:", f"layer {position} (")) for p in problems):
+        if position in positions:
             hint_texts.append(hint)
     if not hint_texts:
         hint_texts.append(

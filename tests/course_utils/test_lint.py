@@ -78,6 +78,10 @@ def _graded(cell):
             "keras.Input(shape=...) instead of input_shape=",
         ),
         (
+            _replace_in(_code, "model.summary()", 'model.save("model.h5")\nmodel.summary()'),
+            'model.save("model.keras") instead of an .h5 model file',
+        ),
+        (
             _replace_in(
                 _graded,
                 "check_exercise_1(model, history)",
@@ -99,6 +103,7 @@ def _graded(cell):
         "banner",
         "lr=",
         "input_shape=",
+        ".h5 model",
         "two checks",
         "stray import",
     ],
@@ -107,6 +112,20 @@ def test_each_template_rule_is_enforced(tmp_path, change, expected):
     """Does breaking one template rule produce a lint problem that names it?"""
     problems = _mutated(tmp_path, change)
     assert any(expected in p for p in problems), problems
+
+
+def test_data_files_and_parameters_named_like_keras_2_are_not_flagged(tmp_path):
+    """Are an .h5 data file and a function parameter called input_shape left alone?"""
+    problems = _mutated(
+        tmp_path,
+        _replace_in(
+            _code,
+            "model.summary()",
+            "def build(input_shape=(32, 32, 3)):\n    return input_shape\n\n\n"
+            'print(Path("train_happy.h5"), build(input_shape=(8, 8, 3)))\nmodel.summary()',
+        ),
+    )
+    assert not any("Keras 2 spelling" in p for p in problems), problems
 
 
 def test_learning_objectives_need_three_to_five_bullets(tmp_path):
