@@ -1,4 +1,5 @@
-"""Helpers the lessons share: plots, quizzes, convolution viewers, device banner, seeding.
+"""Helpers the lessons share: plots, quizzes, convolution viewers, model diagrams, the
+prediction explorer and pictures from outside the datasets, device banner, seeding.
 
 The release step (``python -m course_utils.release``), the notebook lint
 (``python -m course_utils.lint``) and the lab launcher (``python -m course_utils.lab``) are
@@ -7,6 +8,10 @@ modules of their own.
 
 from course_utils.conv_viz import feature_map_explorer, show_feature_maps, show_filters
 from course_utils.device import device_banner, print_device_banner
+from course_utils.diagrams import show_model_diagram
+from course_utils.explorers import prediction_explorer
+from course_utils.gradients import kernel_gradient_norms, plot_gradient_norms
+from course_utils.pictures import load_picture, predict_picture
 from course_utils.plots import (
     compare_histories,
     confusion_matrix,
@@ -23,9 +28,14 @@ __all__ = [
     "confusion_matrix",
     "device_banner",
     "feature_map_explorer",
+    "kernel_gradient_norms",
+    "load_picture",
     "number_quiz",
     "plot_confusion_matrix",
+    "plot_gradient_norms",
     "plot_history",
+    "predict_picture",
+    "prediction_explorer",
     "print_device_banner",
     "quiz",
     "seed_everything",
@@ -33,4 +43,5 @@ __all__ = [
     "show_filters",
     "show_image_row",
     "show_images",
+    "show_model_diagram",
 ]

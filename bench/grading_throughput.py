@@ -1,0 +1,133 @@
+"""Benchmark: submissions graded per minute, ours (--jobs 1 and --jobs 2) against nbgrader.
+
+Grades N copies of lesson-01 submissions, half correct (the solution) and half wrong (a
+model without its hidden layer), with ``python -m graders grade`` at --jobs 1 and at
+--jobs 2, then the same notebooks with nbgrader's ``autograde`` (which grades one at a
+time). Prints wall-clock seconds, submissions per minute, and the mean score, which must
+agree between the two graders.
+
+Usage: python bench/grading_throughput.py [--copies 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "lessons" / "solutions" / "01_sequential_basics.ipynb"
+WRONG = """model = keras.Sequential(
+    [keras.Input(shape=(32, 32, 3)), layers.Flatten(), layers.Dense(5, activation="softmax")]
+)"""
+
+
+def make_submissions(folder: Path, copies: int) -> dict[str, nbformat.NotebookNode]:
+    notebooks = {}
+    for index in range(copies):
+        notebook = nbformat.read(SOLUTION, as_version=4)
+        if index % 2:
+            build = next(
+                c
+                for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1-build"
+            )
+            build.source = WRONG
+        name = f"student{index:02d}"
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+        notebooks[name] = notebook
+    return notebooks
+
+
+def ours(folder: Path, jobs: int) -> tuple[float, float]:
+    out = Path(tempfile.mkdtemp(prefix="bench-results-"))
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graders",
+            "grade",
+            "--lesson",
+            "01",
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - start
+    with (out / "grades.csv").open() as handle:
+        scores = [float(row["total"]) for row in csv.DictReader(handle)]
+    shutil.rmtree(out)
+    return seconds, sum(scores) / len(scores)
+
+
+def nbgrader(notebooks: dict[str, nbformat.NotebookNode]) -> tuple[float, float]:
+    course = Path(tempfile.mkdtemp(prefix="bench-nbgrader-"))
+    (course / "source" / "lesson01").mkdir(parents=True)
+    shutil.copy(SOLUTION, course / "source" / "lesson01" / SOLUTION.name)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    env = dict(os.environ, KERAS_COURSE_STRICT="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    command = [sys.executable, "-m", "nbgrader"]
+    subprocess.run(
+        [*command, "generate_assignment", "lesson01", "--force"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    for name, notebook in notebooks.items():
+        target = course / "submitted" / name / "lesson01"
+        target.mkdir(parents=True)
+        nbformat.write(notebook, target / SOLUTION.name)
+    start = time.perf_counter()
+    subprocess.run(
+        [*command, "autograde", "lesson01", "--force"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - start
+    with sqlite3.connect(course / "gradebook.db") as db:
+        scores = [row[0] for row in db.execute("SELECT auto_score FROM grade")]
+    shutil.rmtree(course)
+    return seconds, sum(scores) / len(scores)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=8)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-submissions-"))
+    notebooks = make_submissions(folder, args.copies)
+    print(f"{os.cpu_count()} CPU cores; {args.copies} lesson-01 submissions, half of them wrong")
+    print(f"  {'grader':28s} {'seconds':>8s} {'per minute':>11s} {'mean score':>11s}")
+    rows = [
+        ("ours, --jobs 1", lambda: ours(folder, 1)),
+        ("ours, --jobs 2", lambda: ours(folder, 2)),
+        ("nbgrader autograde", lambda: nbgrader(notebooks)),
+    ]
+    for name, run in rows:
+        seconds, mean = run()
+        print(f"  {name:28s} {seconds:8.1f} {60 * args.copies / seconds:11.2f} {mean:11.2f}")
+    shutil.rmtree(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""``python -m graders grade --lesson NN SUBMISSIONS... --out RESULTS/``: grade a class.
+
+SUBMISSIONS are notebooks or folders searched for notebooks. A notebook given by path is
+graded as the student named by its file name; one found in a folder as its path inside
+that folder. Results go to RESULTS/ (see :mod:`graders.batch.results`); a rerun skips what
+is already graded unless ``--regrade``. Exit status: 0 when every submission got a result
+(whatever its grade), 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import nbformat
+
+from graders.batch.prepare import graded_cells
+from graders.batch.results import (
+    feedback_html,
+    finished,
+    write_grades_csv,
+    write_result,
+)
+from graders.batch.runner import Settings, grade_submission
+from graders.batch.sandbox import REPO_ROOT, Limits
+
+DATASETS = {
+    **{f"{n:02d}": "load_traffic_signs" for n in range(1, 6)},
+    "06": "load_happy_faces",
+    "07": "load_hand_signs",
+}
+
+
+def find_submissions(paths: list[Path]) -> dict[str, Path]:
+    """Student name -> notebook. Raises ValueError for a missing path or a name twice."""
+    found: dict[str, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            notebooks = [
+                p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts
+            ]
+            pairs = [("__".join(p.relative_to(path).with_suffix("").parts), p) for p in notebooks]
+        elif path.exists():
+            pairs = [(path.stem, path)]
+        else:
+            raise ValueError(f"no such submission file or folder: {path}")
+        for student, notebook in pairs:
+            if student in found:
+                raise ValueError(
+                    f"two submissions for {student!r}: {found[student]} and {notebook}"
+                )
+            found[student] = notebook
+    return found
+
+
+def source_notebook(lesson: str) -> Path:
+    """The lesson's released student notebook, the trusted source of its graded cells."""
+    matches = sorted((REPO_ROOT / "lessons").glob(f"{lesson}_*.ipynb"))
+    if not matches:
+        raise ValueError(f"no lesson {lesson}: expected lessons/{lesson}_*.ipynb")
+    return matches[0]
+
+
+def public_data_folder(lesson: str) -> Path:
+    """A fresh folder holding the lesson's dataset cache, for the kernels to read. The
+    grader's own copy (and its held-out split) stays in its cache, unnamed to them."""
+    import data_loaders
+    from data_loaders._files import cache_dir
+
+    name = DATASETS[lesson]
+    getattr(data_loaders, name)()  # make sure the grader's cache holds it
+    folder = Path(tempfile.mkdtemp(prefix="keras-course-public-data-"))
+    prefix = name.removeprefix("load_")
+    for path in cache_dir().glob(f"{prefix}-v*"):
+        shutil.copy2(path, folder / path.name)
+    return folder
+
+
+class Guard:
+    """The grader's record of the files it wrote under the results folder; anything else
+    that appears or changes there was written by someone else, and is undone."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.files: dict[Path, bytes] = {}
+        for path in out.rglob("*"):
+            if path.is_file():
+                self.files[path] = path.read_bytes()
+
+    def record(self, paths: list[Path]) -> None:
+        for path in paths:
+            self.files[path] = path.read_bytes()
+
+    def undo_foreign_writes(self) -> list[str]:
+        """Remove files the grader did not write, restore the ones it did; return the
+        relative paths that had been touched."""
+        touched = []
+        for path in sorted(self.out.rglob("*")):
+            if path.is_file() and path not in self.files:
+                touched.append(str(path.relative_to(self.out)))
+                path.unlink()
+        for path, data in self.files.items():
+            if not path.exists() or path.read_bytes() != data:
+                touched.append(str(path.relative_to(self.out)))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        return touched
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = width * done // max(total, 1)
+    return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m graders grade", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--lesson", required=True, help="lesson number, e.g. 01")
+    parser.add_argument("submissions", nargs="+", type=Path)
+    parser.add_argument("--out", required=True, type=Path, help="results folder")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    parser.add_argument("--cell-timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per submission")
+    parser.add_argument("--memory-mb", type=int, default=6144, help="memory per submission")
+    parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
+    args = parser.parse_args(argv)
+    try:
+        lesson = f"{int(args.lesson):02d}"
+        if lesson not in DATASETS:
+            raise ValueError(f"no graded lesson {args.lesson!r}; lessons: {', '.join(DATASETS)}")
+        source = source_notebook(lesson)
+        submissions = find_submissions(args.submissions)
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, found {args.jobs}")
+    except ValueError as error:
+        parser.error(str(error))
+
+    columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
+    args.out.mkdir(parents=True, exist_ok=True)
+    guard = Guard(args.out)
+    todo = {}
+    for student, path in submissions.items():
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if args.regrade or finished(args.out, student, sha) is None:
+            todo[student] = path
+    skipped = len(submissions) - len(todo)
+    print(
+        f"lesson {lesson}: {len(submissions)} submission(s), {skipped} already graded, "
+        f"{len(todo)} to grade with {args.jobs} job(s)",
+        file=sys.stderr,
+    )
+    settings = Settings(
+        lesson=lesson,
+        source=source,
+        data_folder=public_data_folder(lesson),
+        cell_timeout=args.cell_timeout,
+        limits=Limits(seconds=args.timeout, memory_mb=args.memory_mb),
+    )
+    start = time.perf_counter()
+    suspects: set[str] = set()
+    try:
+        done = 0
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            running = {pool.submit(grade_submission, s, p, settings): s for s, p in todo.items()}
+            in_flight = set(running.values())
+            for future in as_completed(running):
+                student = running[future]
+                graded = future.result()
+                touched = guard.undo_foreign_writes()
+                if touched:  # someone in flight wrote here; find out who, alone, below
+                    suspects |= in_flight
+                in_flight.discard(student)
+                if student in suspects:
+                    continue
+                _store(args.out, guard, graded, columns)
+                done += 1
+                result = graded.result
+                print(
+                    f"{_bar(done, len(todo))} {student}: {result['score']:g}/"
+                    f"{result['max_score']:g} {result['status']} "
+                    f"({result['execution_time']:.0f} s)",
+                    file=sys.stderr,
+                )
+        for student in sorted(suspects):  # one at a time: whoever writes now is the one
+            graded = grade_submission(student, todo[student], settings)
+            touched = guard.undo_foreign_writes()
+            if touched:
+                graded.result.update(status="tampered", score=0.0)
+                graded.result["reasons"].append(
+                    "it wrote into the results folder (" + ", ".join(touched[:5]) + "); "
+                    "its grade is 0 and the files were removed or restored"
+                )
+                for exercise in graded.result["exercises"].values():
+                    exercise["score"] = 0.0
+                for test in graded.result["tests"]:
+                    test.update(score=0.0, status="failed")
+            _store(args.out, guard, graded, columns)
+            done += 1
+            print(f"{_bar(done, len(todo))} {student}: {graded.result['status']}", file=sys.stderr)
+    finally:
+        shutil.rmtree(settings.data_folder, ignore_errors=True)
+    write_grades_csv(args.out, columns)
+    minutes = (time.perf_counter() - start) / 60
+    rate = len(todo) / minutes if minutes > 0 else 0.0
+    print(
+        f"graded {len(todo)} submission(s) in {minutes * 60:.0f} s ({rate:.1f} per minute); "
+        f"grades in {args.out / 'grades.csv'}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _store(out: Path, guard: Guard, graded, columns: list[str]) -> None:
+    written = write_result(
+        out, graded.result, feedback_html(graded.result, graded.reports), graded.executed
+    )
+    guard.record(list(written))
+    write_grades_csv(out, columns)
+    guard.record([out / "grades.csv"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Run one prepared notebook in a fresh kernel: ``python -m graders.batch.execute``.
+
+Runs in the submission's own working folder (the sandbox's), reads ``prepared.ipynb``
+there and writes ``executed.ipynb`` and ``run.json``: the cells that raised, timed out or
+were cut short, and whether the kernel died. A cell that raises or runs past the cell
+timeout does not stop the run (it is interrupted and the next cell runs), so one broken
+exercise costs only its own points. Each cell's output is capped in size.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+MAX_OUTPUT_BYTES = 200_000  # per cell
+
+
+class BoundedClient(NotebookClient):
+    """A client that keeps at most MAX_OUTPUT_BYTES of output per cell, then a notice."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_bytes: dict[int, int] = {}
+        self.truncated: set[int] = set()
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "error":  # always kept: the grader reports it
+            return super().output(outs, msg, display_id, cell_index)
+        if cell_index in self.truncated:
+            return None
+        used = self.output_bytes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
+        self.output_bytes[cell_index] = used
+        if used <= MAX_OUTPUT_BYTES:
+            return super().output(outs, msg, display_id, cell_index)
+        self.truncated.add(cell_index)
+        text = msg.get("content", {}).get("text")
+        if isinstance(text, str):  # keep the start of the stream that overflowed
+            keep = max(0, len(text) - (used - MAX_OUTPUT_BYTES))
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=text[:keep]))
+        outs.append(
+            nbformat.v4.new_output(
+                "stream",
+                name="stderr",
+                text=f"\n[grader: output cut after {MAX_OUTPUT_BYTES:,} bytes]\n",
+            )
+        )
+        return None
+
+
+def run(folder: Path, cell_timeout: int) -> dict:
+    """Execute ``folder/prepared.ipynb``; return the run record (also saved as run.json)."""
+    notebook = nbformat.read(folder / "prepared.ipynb", as_version=4)
+    client = BoundedClient(
+        notebook,
+        timeout=cell_timeout,
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": "CellTimeout",
+            "evalue": f"the cell ran longer than {cell_timeout} s and was interrupted",
+            "traceback": [],
+        },
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
+    record = {"kernel_died": False, "errors": [], "seconds": 0.0}
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except DeadKernelError as error:
+        record["kernel_died"] = True
+        record["kernel_error"] = str(error)[:500]
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    for index, cell in enumerate(notebook.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                record["errors"].append(
+                    {
+                        "cell": index,
+                        "ename": out.get("ename"),
+                        "evalue": str(out.get("evalue"))[:500],
+                    }
+                )
+    record["truncated"] = sorted(client.truncated)
+    nbformat.write(notebook, folder / "executed.ipynb")
+    (folder / "run.json").write_text(json.dumps(record))
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    run(Path(args[0]), int(args[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

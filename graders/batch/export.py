@@ -1,0 +1,97 @@
+"""What runs inside a submission's kernel: the export helper that replaces graded cells.
+
+:data:`EXPORT_HELPER` is the source of a cell injected at the top of the notebook. It uses
+nothing from this course's packages, so a notebook that patches ``graders`` cannot change
+what is exported. For each graded cell the grader runs ``__course_export__(grade_id,
+[names])`` instead, which writes every value to ``artifacts/<grade_id>/``:
+a Keras model as ``<name>.keras``, a History or a dict of numbers as JSON, a function as its
+source code, and anything else as its type name, listed in ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+ARTIFACTS = "artifacts"
+MANIFEST = "manifest.json"
+
+EXPORT_HELPER = """
+def __course_export__(__grade_id, names):
+    import inspect as _inspect
+    import json as _json
+    import os as _os
+    import textwrap as _textwrap
+
+    folder = _os.path.join("artifacts", __grade_id)
+    _os.makedirs(folder, exist_ok=True)
+    manifest = {}
+    for name in names:
+        if name not in globals():
+            manifest[name] = {"kind": "undefined", "type": "undefined"}
+            continue
+        value = globals()[name]
+        entry = {"type": type(value).__name__}
+        try:
+            if value is None:
+                entry["kind"] = "none"
+            elif hasattr(value, "save") and hasattr(value, "count_params"):
+                value.save(_os.path.join(folder, name + ".keras"))
+                entry.update(kind="model", file=name + ".keras")
+            elif isinstance(getattr(value, "history", None), dict):
+                metrics = value.history.items()
+                params = (getattr(value, "params", None) or {}).items()
+                data = {
+                    "history": {str(k): [float(x) for x in v] for k, v in metrics},
+                    "params": {str(k): v for k, v in params if isinstance(v, (int, float, str))},
+                }
+                with open(_os.path.join(folder, name + ".json"), "w") as handle:
+                    _json.dump(data, handle)
+                entry.update(kind="history", file=name + ".json")
+            elif isinstance(value, dict):
+                with open(_os.path.join(folder, name + ".json"), "w") as handle:
+                    _json.dump({str(k): float(v) for k, v in value.items()}, handle)
+                entry.update(kind="dict", file=name + ".json")
+            elif callable(value):
+                source = _textwrap.dedent(_inspect.getsource(value))
+                with open(_os.path.join(folder, name + ".py"), "w") as handle:
+                    handle.write(source)
+                entry.update(kind="function", file=name + ".py", name=value.__name__)
+            else:
+                entry["kind"] = "other"
+        except Exception as error:
+            entry.update(kind="unexportable", error=f"{type(error).__name__}: {error}"[:500])
+        manifest[name] = entry
+    with open(_os.path.join(folder, "manifest.json"), "w") as handle:
+        _json.dump(manifest, handle)
+    print(f"exported {sorted(manifest)} for grading")
+""".strip()
+
+
+class GradedCellError(ValueError):
+    """A graded cell's source is not one ``check_*(name, ...)`` call."""
+
+
+def parse_check_call(source: str) -> tuple[str, list[str]]:
+    """The check function's name and its argument names in a graded cell such as
+    ``check_exercise_1(model, history)``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise GradedCellError(f"graded cell does not parse: {error}") from error
+    calls = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+    ]
+    if len(tree.body) != 1 or len(calls) != 1 or not isinstance(calls[0].func, ast.Name):
+        raise GradedCellError(f"expected one check_*(...) call, found {source!r}")
+    call = calls[0]
+    if call.keywords or not all(isinstance(arg, ast.Name) for arg in call.args):
+        raise GradedCellError(f"expected the check's arguments to be plain names in {source!r}")
+    return call.func.id, [arg.id for arg in call.args]
+
+
+def export_call(grade_id: str, source: str) -> str:
+    """The code that replaces a graded cell: export the objects its check would get."""
+    _, names = parse_check_call(source)
+    return f"__course_export__({grade_id!r}, {names!r})"

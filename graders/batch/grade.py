@@ -1,0 +1,137 @@
+"""Grade a run's artifacts in the trusted process, with the lesson's own checks.
+
+For every graded cell of the source notebook, the objects its check takes are rebuilt from
+what the submission exported: Keras models are loaded with ``safe_mode=True`` (no code in
+a model file runs), histories and metric dicts come from JSON, and exported functions are
+re-run in a fresh sandboxed process (:mod:`graders.batch.rerun`) on the check's own inputs,
+their outputs replayed to the check here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from graders.batch.export import ARTIFACTS, MANIFEST
+from graders.batch.prepare import GradedCell
+from graders.report import STRICT_ENV_VAR, CheckResult, Report
+
+
+def _placeholder(type_name: str) -> object:
+    """An object whose type is named like the one the submission had, so that a check's
+    "expected a keras.Model, found X" names the learner's type."""
+    return type(type_name, (), {})()
+
+
+class Unavailable(Exception):
+    """An exported object could not be rebuilt; the message says why."""
+
+
+def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
+    kind = entry.get("kind")
+    if kind == "none":
+        return None
+    if kind == "undefined":
+        raise Unavailable(f"{name} is not defined when the graded cell runs")
+    if kind == "unexportable":
+        raise Unavailable(f"{name} could not be exported: {entry.get('error')}")
+    if kind == "other":
+        return _placeholder(entry.get("type", "object"))
+    path = folder / entry["file"]
+    if kind == "model":
+        import keras
+
+        try:
+            return keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as error:  # noqa: BLE001 - any failure is the submission's
+            raise Unavailable(
+                f"the model in {name} could not be loaded safely: {type(error).__name__}: "
+                f"{str(error)[:300]}"
+            ) from error
+    if kind == "history":
+        data = json.loads(path.read_text())
+        return SimpleNamespace(history=data["history"], params=data.get("params", {}))
+    if kind == "dict":
+        return json.loads(path.read_text())
+    if kind == "function":
+        return rerun(path.read_text(), entry.get("name", name), check)
+    raise Unavailable(f"{name}: unknown artifact kind {kind!r}")
+
+
+def _failed_report(cell: GradedCell, why: str, hint: str = "") -> Report:
+    return Report(cell.grade_id, [CheckResult.failed("graded cell", cell.points, why, hint)])
+
+
+def grade_run(
+    lesson: str,
+    folder: Path,
+    graded: list[GradedCell],
+    deleted: list[str],
+    why_missing: str,
+    rerun,
+) -> list[Report]:
+    """One report per graded cell, from the artifacts under ``folder``.
+
+    ``why_missing`` explains a graded cell that exported nothing (the run stopped before
+    it); ``rerun(source, name, check)`` turns an exported function's source into a
+    callable for ``check``.
+    """
+    os.environ.pop(STRICT_ENV_VAR, None)  # grades are reports here, never exceptions
+    module = importlib.import_module(f"graders.lesson{lesson}")
+    reports = []
+    for cell in graded:
+        if cell.grade_id in deleted:
+            reports.append(
+                _failed_report(
+                    cell,
+                    f"the graded cell {cell.grade_id} was deleted from the notebook",
+                    "Keep every graded cell; restore it from the lesson's student notebook.",
+                )
+            )
+            continue
+        artifact_folder = folder / ARTIFACTS / cell.grade_id
+        manifest_path = artifact_folder / MANIFEST
+        if not manifest_path.exists():
+            reports.append(_failed_report(cell, f"the graded cell never ran: {why_missing}"))
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        try:
+            arguments = [
+                _load(
+                    artifact_folder,
+                    name,
+                    manifest.get(name, {"kind": "undefined"}),
+                    rerun,
+                    cell.check,
+                )
+                for name in cell.arguments
+            ]
+        except Unavailable as error:
+            reports.append(_failed_report(cell, str(error)))
+            continue
+        check = getattr(module, cell.check)
+        reports.append(check(*arguments))
+    return reports
+
+
+def replay(outputs: dict) -> object:
+    """A function that gives back, call by call, what the learner's function gave in the
+    re-run: ``outputs`` maps ``"<training>-<n>"`` (the n-th call in that mode) to an array,
+    ``None``, or an error ``{"error": type, "message": text}``."""
+    counts: dict[bool, int] = {}
+
+    def function(_inputs, **kwargs):
+        training = bool(kwargs.get("training"))
+        index = counts.get(training, 0)
+        counts[training] = index + 1
+        value = outputs.get(f"{training}-{index}")
+        if isinstance(value, dict):
+            raise type(value["error"], (Exception,), {})(value["message"])
+        return None if value is None else np.asarray(value)
+
+    return function

@@ -1,0 +1,53 @@
+"""Re-run a learner's exported function on a check's fixed inputs, in a fresh process:
+``python -m graders.batch.rerun FOLDER`` (run in the sandbox).
+
+``FOLDER/job.json`` names the lesson, the check and the function; ``FOLDER/setup.py`` is the
+lesson's trusted setup cell and ``FOLDER/function.py`` the learner's source. The function
+is called as the check calls it (:data:`graders.resnet_blocks.CALLS`) and what each call
+gave is saved to ``FOLDER/outputs.npz`` (arrays) and ``FOLDER/outputs.json`` (None or an
+error), for :func:`graders.batch.grade.replay` in the trusted process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def main(argv: list[str] | None = None) -> int:
+    folder = Path((argv if argv is not None else sys.argv[1:])[0])
+    job = json.loads((folder / "job.json").read_text())
+    case = importlib.import_module(f"graders.lesson{job['lesson']}").FUNCTION_CASES[job["check"]]
+    from graders.resnet_blocks import CALLS
+
+    namespace: dict = {"__name__": "__submission__"}
+    exec(compile((folder / "setup.py").read_text(), "setup", "exec"), namespace)  # noqa: S102
+    exec(compile((folder / "function.py").read_text(), "submission", "exec"), namespace)  # noqa: S102
+    function = namespace[job["function"]]
+    arrays, others, counts = {}, {}, {}
+    for training in CALLS:
+        index = counts.get(training, 0)
+        counts[training] = index + 1
+        key = f"{training}-{index}"
+        try:
+            value = function(case.inputs(), **case.kwargs(training))
+        except Exception as error:  # noqa: BLE001 - recorded for the grader to report
+            others[key] = {"error": type(error).__name__, "message": str(error)[:1000]}
+            break
+        if value is None:
+            others[key] = None
+        else:
+            import keras
+
+            arrays[key] = np.asarray(keras.ops.convert_to_numpy(value))
+    np.savez(folder / "outputs.npz", **arrays)
+    (folder / "outputs.json").write_text(json.dumps(others))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The results folder: one subfolder per submission and a class-wide ``grades.csv``.
+
+``submissions/<student>/result.json`` is written last and atomically, so its presence
+means that submission is graded; a rerun skips it while the submission file is unchanged
+(same sha256). ``feedback.html`` and ``executed.ipynb`` sit beside it. ``grades.csv`` is
+rebuilt from the result files after every submission, atomically, so an interrupted batch
+loses nothing and a resumed one duplicates nothing.
+
+``result.json`` follows Gradescope's results format where it fits (``score``,
+``execution_time``, ``tests`` with ``name``, ``score``, ``max_score``, ``status``,
+``output``), with the batch's own fields beside it (``student``, ``status``, ``reasons``,
+``exercises``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+from pathlib import Path
+
+from data_loaders._files import atomic_write_bytes
+from graders.report import Report
+
+SUBMISSIONS = "submissions"
+RESULT = "result.json"
+
+
+def student_folder(out: Path, student: str) -> Path:
+    return out / SUBMISSIONS / student
+
+
+def finished(out: Path, student: str, submission_sha256: str) -> dict | None:
+    """The stored result of ``student`` when it grades this very submission file."""
+    path = student_folder(out, student) / RESULT
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if result.get("submission_sha256") == submission_sha256 else None
+
+
+def result_record(
+    student: str,
+    submission: Path,
+    submission_sha256: str,
+    status: str,
+    reasons: list[str],
+    reports: list[tuple[str, float, Report | None]],
+    seconds: float,
+) -> dict:
+    """The result of one submission; ``reports``: (grade_id, points, report or None)."""
+    exercises, tests = {}, []
+    for grade_id, points, report in reports:
+        score = report.points if report is not None else 0.0
+        exercises[grade_id] = {
+            "title": report.title if report is not None else grade_id,
+            "score": score,
+            "max_score": points,
+            "status": report.status if report is not None else "failed",
+        }
+        output = str(report) if report is not None else "; ".join(reasons)
+        tests.append(
+            {
+                "name": exercises[grade_id]["title"],
+                "score": score,
+                "max_score": points,
+                "status": "passed" if report is not None and score == points else "failed",
+                "output": output,
+            }
+        )
+    return {
+        "student": student,
+        "submission": str(submission),
+        "submission_sha256": submission_sha256,
+        "status": status,
+        "reasons": reasons,
+        "score": round(sum(e["score"] for e in exercises.values()), 4),
+        "max_score": sum(e["max_score"] for e in exercises.values()),
+        "execution_time": round(seconds, 2),
+        "exercises": exercises,
+        "tests": tests,
+    }
+
+
+def feedback_html(result: dict, reports: list[Report]) -> str:
+    """A self-contained page: the status, the reasons, then every check's report."""
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in result["reasons"])
+    body = "".join(report._repr_html_() for report in reports)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>Feedback for {html.escape(result['student'])}</title></head>"
+        "<body style='font-family: sans-serif; max-width: 60em; margin: 2em auto'>"
+        f"<h1>{html.escape(result['student'])}: {result['score']:g} / {result['max_score']:g}</h1>"
+        f"<p>Status: <b>{html.escape(result['status'])}</b></p>"
+        + (f"<ul>{reasons}</ul>" if reasons else "")
+        + body
+        + "</body></html>"
+    )
+
+
+def write_result(out: Path, result: dict, feedback: str, executed: bytes | None) -> dict:
+    """Write a submission's files, ``result.json`` last. Returns path -> sha256 of what
+    was written (the grader's record of its own files)."""
+    folder = student_folder(out, result["student"])
+    files = {folder / "feedback.html": feedback.encode()}
+    if executed is not None:
+        files[folder / "executed.ipynb"] = executed
+    files[folder / RESULT] = json.dumps(result, indent=2).encode()
+    for path, data in files.items():
+        atomic_write_bytes(path, data)
+    return {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+
+
+def write_grades_csv(out: Path, columns: list[str]) -> bytes:
+    """Rebuild ``grades.csv`` from every result file: one row per student, one column per
+    exercise (by grade id), then total, max and status. Returns the bytes written."""
+    rows = []
+    for path in sorted((out / SUBMISSIONS).glob(f"*/{RESULT}")):
+        try:
+            rows.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *columns, "total", "max", "status"])
+    for result in rows:
+        scores = [f"{result['exercises'].get(c, {}).get('score', 0):g}" for c in columns]
+        writer.writerow(
+            [
+                result["student"],
+                *scores,
+                f"{result['score']:g}",
+                f"{result['max_score']:g}",
+                result["status"],
+            ]
+        )
+    data = buffer.getvalue().encode()
+    atomic_write_bytes(out / "grades.csv", data)
+    return data

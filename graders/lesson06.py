@@ -1,0 +1,80 @@
+"""Checks for lesson 06 · HappyModel."""
+
+from __future__ import annotations
+
+from graders.architecture import LayerSpec
+from graders.heldout import happy_faces_test_set
+from graders.model_exercise import ModelExercise
+from graders.report import Report
+
+INPUT_SHAPE = (64, 64, 3)
+
+HAPPY_MODEL_LAYERS = [
+    LayerSpec("ZeroPadding2D", padding=((3, 3), (3, 3)), output_shape=(70, 70, 3)),
+    LayerSpec(
+        "Conv2D",
+        name="conv0",
+        filters=32,
+        kernel_size=(7, 7),
+        strides=(1, 1),
+        padding="valid",
+        activation="linear",
+        output_shape=(64, 64, 32),
+    ),
+    LayerSpec("BatchNormalization", name="bn0", output_shape=(64, 64, 32)),
+    LayerSpec("Activation", activation="relu"),
+    LayerSpec(
+        "MaxPooling2D",
+        name="max_pool",
+        pool_size=(2, 2),
+        strides=(2, 2),
+        padding="valid",
+        output_shape=(32, 32, 32),
+    ),
+    LayerSpec("Flatten", output_shape=(32 * 32 * 32,)),
+    LayerSpec("Dense", name="fc", units=1, activation="sigmoid", output_shape=(1,)),
+]
+HAPPY_MODEL_PARAMS = 37_633  # 37,569 trainable + 64 BatchNormalization moving statistics
+
+EXERCISE_1 = ModelExercise(
+    title="Exercise 1 · Build, train and test HappyModel",
+    input_shape=INPUT_SHAPE,
+    layers=HAPPY_MODEL_LAYERS,
+    params=HAPPY_MODEL_PARAMS,
+    hints={
+        1: "Start with ZeroPadding2D((3, 3)) on the 64x64x3 input: the 7x7 convolution then "
+        "keeps the 64x64 size.",
+        2: "Conv2D(32, (7, 7), strides=(1, 1), name='conv0'), with no activation of its own: "
+        "the ReLU comes after the batch normalization.",
+        3: "BatchNormalization(axis=3, name='bn0') normalizes each of the 32 channels.",
+        4: "Apply the ReLU after bn0: layers.Activation('relu').",
+        5: "MaxPooling2D((2, 2), name='max_pool') halves 64x64 to 32x32.",
+        6: "Flatten the 32x32x32 feature maps into 32,768 numbers.",
+        7: "The output is one unit with a sigmoid, named 'fc': Dense(1, activation='sigmoid', "
+        "name='fc'). It is the probability of a smile.",
+    },
+    min_epochs=10,
+    train_threshold=0.95,
+    heldout=happy_faces_test_set,
+    heldout_threshold=0.90,
+    test_threshold=0.90,
+    points={
+        "input shape": 1,
+        "layers": 3,
+        "parameter count": 1,
+        "epochs": 1,
+        "training accuracy": 1,
+        "held-out accuracy": 1,
+        "reported test accuracy": 2,
+    },
+)
+
+
+def check_exercise_1(model, history, test_metrics) -> Report:
+    """Grade exercise 1: HappyModel (ZeroPadding2D(3) -> Conv2D(32, 7x7) "conv0" ->
+    BatchNormalization "bn0" -> ReLU -> MaxPooling2D(2x2) "max_pool" -> Flatten ->
+    Dense(1, sigmoid) "fc"; 37,633 parameters), trained at least 10 epochs to training
+    accuracy above 0.95, with test accuracy of at least 0.90 reported by
+    ``model.evaluate(x_test, y_test, return_dict=True)`` and measured again by the grader.
+    Worth 10 points."""
+    return EXERCISE_1.grade(model, history, test_metrics)

@@ -1,0 +1,297 @@
+"""Grading a learner's residual-block function by running it.
+
+The learner's ``identity_block`` or ``convolutional_block`` is called on a fixed input with
+a fixed, non-random kernel initializer, once in inference mode and once in training mode,
+and its outputs are compared with the reference implementation's. Nothing depends on a
+random generator's stream, so the comparison is exact up to float rounding on any machine.
+Both modes matter: at inference a fresh BatchNormalization barely changes its input, so a
+missing one only shows in training mode.
+
+When the outputs differ, the grader builds the classic wrong wirings (a missing
+BatchNormalization, the shortcut added after the ReLU, the stride on the wrong
+convolution, ...) and names the one the learner's output matches. A wiring that cannot run
+(``valid`` where ``same`` belongs makes the main path smaller than the shortcut) is
+explained from the error it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import keras
+import numpy as np
+
+from graders.common import not_attempted
+from graders.reference_models import REFERENCE, BlockVariant, residual_block
+from graders.report import CheckResult, Report
+
+
+class PatternInitializer(keras.initializers.Initializer):
+    """Fixed kernel values, ``cos(0.7 i + 0.3) / sqrt(fan_in)`` for the i-th weight: varied
+    across filters (unlike a constant, which would make every filter the same), and the
+    same on every machine and every call."""
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(int(d) for d in shape)
+        fan_in = max(1, int(np.prod(shape[:-1])))
+        values = np.cos(0.7 * np.arange(int(np.prod(shape))) + 0.3) / np.sqrt(fan_in)
+        return keras.ops.convert_to_tensor(values.reshape(shape), dtype=dtype or "float32")
+
+    def get_config(self) -> dict:
+        return {}
+
+
+@dataclass(frozen=True)
+class BlockCase:
+    """The fixed call a block is graded on."""
+
+    name: str  # "identity_block" or "convolutional_block"
+    input_shape: tuple[int, int, int, int]
+    f: int
+    filters: tuple[int, int, int]
+    s: int | None  # None for the identity block, which takes no stride
+    signature: str
+
+    def inputs(self) -> np.ndarray:
+        count = int(np.prod(self.input_shape))
+        return (
+            (2.0 * np.sin(0.37 * np.arange(count) + 0.1))
+            .reshape(self.input_shape)
+            .astype(np.float32)
+        )
+
+    def kwargs(self, training: bool) -> dict:
+        extra = {} if self.s is None else {"s": self.s}
+        return dict(
+            f=self.f,
+            filters=self.filters,
+            stage=1,
+            block="a",
+            **extra,
+            initializer=PatternInitializer(),
+            training=training,
+        )
+
+
+IDENTITY_CASE = BlockCase(
+    "identity_block",
+    (2, 4, 4, 6),
+    3,
+    (4, 3, 6),
+    None,
+    "identity_block(X, f, filters, stage, block, initializer=..., training=None)",
+)
+CONVOLUTIONAL_CASE = BlockCase(
+    "convolutional_block",
+    (2, 6, 6, 3),
+    3,
+    (4, 3, 6),
+    2,
+    "convolutional_block(X, f, filters, stage, block, s=2, initializer=..., training=None)",
+)
+
+# (variant, what is wrong, how to fix it); the convolutional block's extra mistakes last.
+MISTAKES: list[tuple[BlockVariant, str, str]] = [
+    (
+        replace(REFERENCE, main_bn=(False, True, True)),
+        "the main path has no BatchNormalization after its first 1x1 convolution",
+        "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
+        "training=training).",
+    ),
+    (
+        replace(REFERENCE, main_bn=(True, False, True)),
+        "the main path has no BatchNormalization after its fxf convolution",
+        "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
+        "training=training).",
+    ),
+    (
+        replace(REFERENCE, main_bn=(True, True, False)),
+        "the main path has no BatchNormalization after its last 1x1 convolution",
+        "The third Conv2D needs its BatchNormalization too, before the shortcut is added.",
+    ),
+    (
+        replace(REFERENCE, add_after_relu=True),
+        "the shortcut is added after the final ReLU",
+        "Add the shortcut to the output of the last BatchNormalization, then apply the ReLU "
+        "to the sum: X = Activation('relu')(Add()([X, X_shortcut])).",
+    ),
+    (
+        replace(REFERENCE, relu_main_before_add=True),
+        "the main path goes through a ReLU before the shortcut is added",
+        "The third BatchNormalization's output goes straight into the Add; the only ReLU "
+        "after it is the one applied to the sum.",
+    ),
+    (
+        replace(REFERENCE, final_relu=False),
+        "there is no ReLU after the shortcut is added",
+        "Finish the block with X = Activation('relu')(X) after the Add.",
+    ),
+    (
+        replace(REFERENCE, stride_on_middle=True),
+        "the stride s is on the fxf convolution instead of the first 1x1 convolution",
+        "Put strides=(s, s) on the first Conv2D of the main path (and on the shortcut's "
+        "Conv2D); the fxf convolution has stride 1.",
+    ),
+    (
+        replace(REFERENCE, shortcut_bn=False),
+        "the shortcut has no BatchNormalization after its 1x1 convolution",
+        "Follow the shortcut's Conv2D with BatchNormalization(axis=3)(X_shortcut, "
+        "training=training).",
+    ),
+]
+
+SHAPE_HINT = "Check the strides and padding of each Conv2D, and that the last one has F3 filters."
+TRAINING_FLAG = (
+    "the BatchNormalization layers ignore the training argument (in training mode they "
+    "give what they give at inference)",
+    "Call every BatchNormalization with training=training, e.g. "
+    "BatchNormalization(axis=3)(X, training=training).",
+)
+
+# The calls a block is graded on, in order: inference, training, inference again (the
+# repeat shows whether the block ignores the initializer and draws random weights).
+CALLS = (False, True, False)
+
+POINTS = {"runs": 2, "output shape": 2, "output at inference": 3, "output in training": 3}
+
+
+def _numpy(value) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
+
+
+def _reference_outputs(case: BlockCase, variant: BlockVariant) -> dict[bool, np.ndarray]:
+    outputs = {}
+    for training in (False, True):
+        kwargs = case.kwargs(training)
+        s = kwargs.pop("s", 1)
+        outputs[training] = _numpy(
+            residual_block(
+                case.inputs(),
+                s=s,
+                shortcut_conv=case.s is not None,
+                variant=variant,
+                **kwargs,
+            )
+        )
+    return outputs
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def _diagnose(case: BlockCase, found: dict[bool, np.ndarray]) -> tuple[str, str] | None:
+    """The known mistake whose outputs the learner's match, as (what, hint), if any."""
+    reference = _reference_outputs(case, REFERENCE)
+    if _close(found[False], reference[False]) and _close(found[True], reference[False]):
+        return TRAINING_FLAG
+    mistakes = MISTAKES if case.s is not None else MISTAKES[:-2]
+    for variant, what, hint in mistakes:
+        try:
+            expected = _reference_outputs(case, variant)
+        except ValueError:  # a wiring that cannot run on this case
+            continue
+        if all(_close(found[mode], expected[mode]) for mode in (False, True)):
+            return what, hint
+    return None
+
+
+def grade_block(title: str, case: BlockCase, function: Callable | None) -> Report:
+    """Run the learner's block ``function`` on ``case`` and grade it (10 points)."""
+    items = list(POINTS.items())
+    if function is None:
+        return not_attempted(title, items, case.name).finish()
+    if not callable(function):
+        message = f"expected {case.name} to be a function, found {type(function).__name__}"
+        return Report(
+            title,
+            [CheckResult.failed(n, p, message, f"Define {case.signature}.") for n, p in items],
+        ).finish()
+    outputs = []
+    try:
+        for training in CALLS:
+            output = function(case.inputs(), **case.kwargs(training))
+            if output is None:
+                message = f"{case.name} returned None: complete its body and return X"
+                return Report(
+                    title, [CheckResult.not_attempted(n, p, message) for n, p in items]
+                ).finish()
+            outputs.append(_numpy(output))
+        found = {False: outputs[0], True: outputs[1]}
+        repeat = outputs[2]
+    except Exception as error:  # noqa: BLE001 - any failure of learner code is feedback
+        message = (
+            f"calling {case.name} on an input of shape {case.input_shape} raised "
+            f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
+        )
+        if "shape" in str(error).lower():
+            hint = (
+                "The main path and the shortcut must have the same shape when they are "
+                "added: the fxf convolution needs padding='same' (valid shrinks the maps), "
+                "the last convolution needs F3 filters, and in the convolutional block the "
+                "shortcut's 1x1 Conv2D takes the same stride s as the main path's first one."
+            )
+        else:
+            hint = f"Keep the signature {case.signature}, and read the error above."
+        results = [CheckResult.failed("runs", POINTS["runs"], message, hint)]
+        results += [
+            CheckResult.failed(n, p, "not checked: the block did not run") for n, p in items[1:]
+        ]
+        return Report(title, results).finish()
+
+    results = [CheckResult.passed("runs", POINTS["runs"], f"{case.name} ran in both modes")]
+    expected = _reference_outputs(case, REFERENCE)
+    want_shape = (None, *expected[False].shape[1:])
+    got_shape = (None, *found[False].shape[1:])
+    diagnosis = None
+    if got_shape != want_shape:
+        diagnosis = _diagnose(case, found)
+        hint = diagnosis[1] if diagnosis else SHAPE_HINT
+        what = f" ({diagnosis[0]})" if diagnosis else ""
+        results.append(
+            CheckResult.failed(
+                "output shape",
+                POINTS["output shape"],
+                f"on input {case.input_shape} expected output shape {want_shape}, found "
+                f"{got_shape}{what}",
+                hint,
+            )
+        )
+        results += [
+            CheckResult.failed(n, p, "not compared: the output shape is wrong")
+            for n, p in items[2:]
+        ]
+        return Report(title, results).finish()
+    results.append(
+        CheckResult.passed("output shape", POINTS["output shape"], f"output shape {got_shape}")
+    )
+    if not _close(found[False], repeat):
+        why = (
+            "two calls with the same initializer gave different outputs, so some Conv2D "
+            "draws its own random weights"
+        )
+        hint = "Pass kernel_initializer=initializer to every Conv2D in the block."
+        results += [CheckResult.failed(n, p, why, hint) for n, p in items[2:]]
+        return Report(title, results).finish()
+    for training, name in ((False, "output at inference"), (True, "output in training")):
+        if _close(found[training], expected[training]):
+            results.append(
+                CheckResult.passed(name, POINTS[name], "matches the reference implementation")
+            )
+            continue
+        if diagnosis is None:
+            diagnosis = _diagnose(case, found) or ("", "")
+        difference = float(np.max(np.abs(found[training] - expected[training])))
+        what, hint = diagnosis
+        message = (
+            f"{what}: " if what else ""
+        ) + f"differs from the reference by up to {difference:.3g}"
+        if not hint:
+            hint = (
+                "Compare your block with the recipe step by step: Conv2D -> "
+                "BatchNormalization(training=training) -> ReLU twice, then Conv2D -> "
+                "BatchNormalization, add the shortcut, ReLU."
+            )
+        results.append(CheckResult.failed(name, POINTS[name], message, hint))
+    return Report(title, results).finish()

@@ -1,0 +1,200 @@
+"""Grading a learner's assembled ResNet50 against the reference.
+
+Layer order in ``model.layers`` depends on the order in which branches were written, so
+the check does not compare layer lists. It compares, by the names the exercise prescribes
+(``conv1``, ``res2a_branch2a``, ``bn2a_branch2a``, ..., ``fc6``), each named layer's kind
+and settings; then it copies the learner's weights into the reference model, layer by
+layer and name by name, and runs both on the same fixed images: if the wiring between the
+named layers differs anywhere (a missing shortcut, a ReLU in the wrong place, a block
+skipped), the features differ.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+
+from graders.reference_models import resnet50
+from graders.report import CheckResult
+
+INPUT_SHAPE = (64, 64, 3)
+CLASSES = 6
+PARAMS = 23_600_006
+_SETTINGS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units", "momentum")
+_SHOWN = 4  # named-layer problems listed before "and N more"
+
+
+@functools.lru_cache(maxsize=1)
+def reference_model() -> keras.Model:
+    """The reference ResNet50 for 64x64x3 and 6 classes, built once per process."""
+    return resnet50(INPUT_SHAPE, CLASSES)
+
+
+def _named_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
+    kinds = ("Conv2D", "BatchNormalization", "Dense", "AveragePooling2D")
+    return {layer.name: layer for layer in model.layers if type(layer).__name__ in kinds}
+
+
+def _settings(layer) -> dict[str, object]:
+    values = {}
+    for name in _SETTINGS:
+        if hasattr(layer, name):
+            value = getattr(layer, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+    activation = getattr(layer, "activation", None)
+    if activation is not None:
+        values["activation"] = getattr(activation, "__name__", str(activation))
+    return values
+
+
+def layer_problems(model: keras.Model) -> list[str]:
+    """Every named layer of the reference that ``model`` lacks or configures otherwise."""
+    found = {layer.name: layer for layer in model.layers}
+    problems = []
+    for name, expected in _named_layers(reference_model()).items():
+        kind = type(expected).__name__
+        if name not in found:
+            problems.append(f"no layer named {name!r} (a {kind})")
+            continue
+        layer = found[name]
+        if type(layer).__name__ != kind:
+            problems.append(f"{name!r} should be a {kind}, found {type(layer).__name__}")
+            continue
+        want, have = _settings(expected), _settings(layer)
+        wrong = [key for key in want if want[key] != have.get(key)]
+        if wrong:
+            details = ", ".join(
+                f"{key} {want[key]!r} expected, found {have.get(key)!r}" for key in wrong
+            )
+            problems.append(f"{name!r}: {details}")
+    return problems
+
+
+def _features(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    extractor = keras.Model(model.input, model.get_layer("avg_pool").output)
+    return np.asarray(keras.ops.convert_to_numpy(extractor(images, training=False)))
+
+
+def functional_difference(model: keras.Model) -> str | None:
+    """Copy ``model``'s weights into the reference by layer name, run both on fixed images
+    in inference mode and compare the pooled features. None when they agree, else why."""
+    reference = reference_model()
+    saved = [layer.get_weights() for layer in reference.layers]
+    try:
+        for layer in reference.layers:
+            if layer.weights:
+                reference.get_layer(layer.name).set_weights(
+                    model.get_layer(layer.name).get_weights()
+                )
+        count = 2 * int(np.prod(INPUT_SHAPE))
+        images = (0.5 + 0.5 * np.sin(0.01 * np.arange(count))).reshape((2, *INPUT_SHAPE))
+        images = images.astype(np.float32)
+        want, have = _features(reference, images), _features(model, images)
+    except (ValueError, KeyError) as error:
+        return f"the weights could not be compared layer by layer: {error}"
+    finally:
+        for layer, weights in zip(reference.layers, saved, strict=True):
+            if weights:
+                layer.set_weights(weights)
+    if want.shape != have.shape:
+        return f"the 'avg_pool' output has shape {have.shape[1:]}, expected {want.shape[1:]}"
+    scale = float(np.max(np.abs(want))) or 1.0
+    difference = float(np.max(np.abs(want - have))) / scale
+    if difference > 1e-3:
+        return (
+            "with the same weights in every named layer, your model computes different "
+            f"features than the reference (relative difference {difference:.2g}): some "
+            "connection between the named layers differs (a shortcut, an Add, a ReLU, or a "
+            "block in the wrong place)"
+        )
+    return None
+
+
+def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckResult]:
+    """The architecture results for a learner's ResNet50: input and output, named layers,
+    parameter count, and the function it computes."""
+    results = []
+    want_in, want_out = (None, *INPUT_SHAPE), (None, CLASSES)
+    try:
+        got_in, got_out = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError):
+        got_in = got_out = None
+    if (got_in, got_out) != (want_in, want_out):
+        results.append(
+            CheckResult.failed(
+                "input and output",
+                points["input and output"],
+                f"expected input {want_in} and output {want_out}, found {got_in} and {got_out}",
+                "Start from keras.Input(shape=input_shape) and end with Dense(classes, "
+                "activation='softmax', name='fc' + str(classes)).",
+            )
+        )
+    else:
+        results.append(
+            CheckResult.passed(
+                "input and output", points["input and output"], f"input {got_in}, output {got_out}"
+            )
+        )
+    problems = layer_problems(model)
+    if problems:
+        shown = "; ".join(problems[:_SHOWN])
+        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        results.append(
+            CheckResult.failed(
+                "named layers",
+                points["named layers"],
+                f"{len(problems)} named layer(s) differ from the recipe: {shown}{more}",
+                "Pass stage and block to every block call (stage 2: 'a' then 'b', 'c'; stage "
+                "3: 'a' to 'd'; stage 4: 'a' to 'f'; stage 5: 'a' to 'c'), and name conv1, "
+                "bn_conv1, avg_pool and the output layer as in the recipe.",
+            )
+        )
+    else:
+        count = len(_named_layers(reference_model()))
+        results.append(
+            CheckResult.passed(
+                "named layers", points["named layers"], f"all {count} named layers as expected"
+            )
+        )
+    found = model.count_params()
+    if found != PARAMS:
+        results.append(
+            CheckResult.failed(
+                "parameter count",
+                points["parameter count"],
+                f"expected {PARAMS:,} parameters, found {found:,}",
+                "Compare the filters of each stage with the recipe.",
+            )
+        )
+    else:
+        results.append(
+            CheckResult.passed(
+                "parameter count", points["parameter count"], f"{found:,} parameters"
+            )
+        )
+    if problems:
+        why = "not compared: fix the named layers first"
+        results.append(CheckResult.failed("same function", points["same function"], why))
+        return results
+    difference = functional_difference(model)
+    if difference:
+        results.append(
+            CheckResult.failed(
+                "same function",
+                points["same function"],
+                difference,
+                "Check each stage: one convolutional block, then identity blocks, each fed "
+                "the previous block's output.",
+            )
+        )
+    else:
+        results.append(
+            CheckResult.passed(
+                "same function",
+                points["same function"],
+                "with the same weights, it computes the same features as the reference",
+            )
+        )
+    return results

@@ -1,0 +1,142 @@
+"""The batch grader on a corpus of lesson-01 submissions, interrupted and resumed.
+
+One batch grades every notebook in tests/fixtures/submissions/lesson01 (two good ones and
+one for each way a submission can go wrong) with two jobs. It is killed with SIGKILL after
+its first results are written, then run again: the second run must finish the rest, keep
+the first results untouched and write each student once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from course_utils.release import REPO_ROOT
+
+CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
+COMMAND = [
+    sys.executable,
+    "-m",
+    "graders",
+    "grade",
+    "--lesson",
+    "01",
+    str(CORPUS),
+    "--jobs",
+    "2",
+    "--cell-timeout",
+    "20",
+    "--timeout",
+    "300",
+    "--memory-mb",
+    "4096",
+]
+
+# student -> (status, points, a phrase its reasons or feedback must contain)
+EXPECTED = {
+    "good_1": ("graded", 10, None),
+    "good_2": ("graded", 10, None),
+    "corrupt": ("invalid", 0, "is not valid notebook JSON"),
+    "empty": ("invalid", 0, "is empty (0 bytes)"),
+    "syntax_error": ("graded", 0, "raised SyntaxError"),
+    "exception": ("graded", 0, "raised ZeroDivisionError"),
+    "model_missing": ("graded", 0, "model is not defined when the graded cell runs"),
+    "model_wrong_type": ("graded", 0, "expected model to be a keras.Model, found str"),
+    "untouched": ("graded", 0, "model is still None"),
+    "nan_loss": ("graded", None, "training accuracy"),
+    "infinite_loop": ("graded", 10, "ran longer than 20 s and was interrupted"),
+    "memory_hog": ("graded", None, "raised MemoryError"),
+    "sys_exit": ("graded", 10, "raised SystemExit"),
+    "os_exit": ("kernel died", 0, "the kernel died"),
+    "kernel_crash": ("kernel died", 0, "the kernel died"),
+    "huge_output": ("graded", 10, "was cut (too long)"),
+    "edited_graded_cell": ("graded", 10, "ex1-check was edited; its original was used"),
+    "deleted_graded_cell": ("graded", 0, "ex1-check was deleted"),
+    "monkeypatch": ("graded", None, "layers"),
+    "read_heldout": ("graded", 10, None),
+    "write_results": ("tampered", 0, "it wrote into the results folder"),
+}
+
+
+def _results(out: Path) -> dict[str, dict]:
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in (out / "submissions").glob("*/result.json")
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Run the batch, kill it after its first two results, and run it again."""
+    out = tmp_path_factory.mktemp("results")
+    first = subprocess.Popen(
+        [*COMMAND, "--out", str(out)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while len(_results(out)) < 2 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)  # the batch and every kernel it started
+    first.wait()
+    before = {
+        student: (out / "submissions" / student / "result.json").stat().st_mtime_ns
+        for student in _results(out)
+    }
+    second = subprocess.run(
+        [*COMMAND, "--out", str(out)], capture_output=True, text=True, timeout=1200
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    return out, before, second.stderr
+
+
+def test_every_submission_gets_a_status_and_a_clear_reason(batch):
+    """Does every broken submission get its status, its points and a reason that says
+    what went wrong, while the good ones in the same batch get full marks?"""
+    out, _, _ = batch
+    results = _results(out)
+    assert sorted(results) == sorted(EXPECTED)
+    for student, (status, points, phrase) in EXPECTED.items():
+        result = results[student]
+        text = json.dumps(result) + (out / "submissions" / student / "feedback.html").read_text()
+        assert result["status"] == status, (student, result["status"], result["reasons"])
+        if points is not None:
+            assert result["score"] == points, (student, result["score"], result["reasons"])
+        else:
+            assert 0 <= result["score"] < result["max_score"], (student, result["score"])
+        if phrase is not None:
+            assert phrase in text, (student, phrase, result["reasons"])
+
+
+def test_an_interrupted_batch_resumes_without_regrading_or_duplicates(batch):
+    """After kill -9 and a rerun, are the results written before the kill untouched, is
+    every student graded once, and does grades.csv have one row each?"""
+    out, before, log = batch
+    assert len(before) >= 2
+    for student, mtime in before.items():
+        assert (out / "submissions" / student / "result.json").stat().st_mtime_ns == mtime
+    assert f"{len(before)} already graded" in log
+    with (out / "grades.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["student"] for row in rows) == sorted(EXPECTED)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_results_are_gradescope_shaped(batch):
+    """Does each result carry Gradescope's fields (score, execution_time, tests with name,
+    score, max_score, status, output)?"""
+    out, _, _ = batch
+    result = _results(out)["good_1"]
+    assert {"score", "execution_time", "tests"} <= set(result)
+    (test,) = result["tests"]
+    assert set(test) == {"name", "score", "max_score", "status", "output"}
+    assert test["status"] == "passed" and test["score"] == test["max_score"] == 10
