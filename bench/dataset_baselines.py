@@ -7,8 +7,9 @@ the warm one (from the cache), then the test accuracy of
   its best test accuracy over the epochs is shown too, which flatters it),
 - the lessons' reference models, trained as the lessons train them:
   traffic signs: lesson 01's dense net (3 epochs) and lesson 05's convnet (8 epochs);
-  happy faces: HappyModel (lesson 06); hand signs: ResNet50 (lesson 07) and, to show what
-  depth buys, HappyModel's shallow design with a 6-way softmax;
+  happy faces: HappyModel (lesson 06); hand signs: ResNet50 (lesson 07, with its learning
+  rate schedule) and, to show what depth buys, HappyModel's shallow design with a 6-way
+  softmax;
 as median [min, max] over the seeds asked for (default 5; 3 at most for hand signs, whose
 ResNet50 takes minutes a run). The 1-NN has no seed and the logistic regression, a convex
 model, runs once.
@@ -148,6 +149,17 @@ SEED_CAP = {"hand_signs": 3}
 SLOW = {resnet50}  # left out by --skip-slow (bench/lesson_runs.py 07 measures the same run)
 
 
+def lesson07_optimizer(keras, steps_per_epoch: int):
+    """Lesson 07's schedule: Adam at 0.001 for 7 epochs, then 0.0001."""
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
+        boundaries=[7 * steps_per_epoch], values=[0.001, 0.0001]
+    )
+    return keras.optimizers.Adam(learning_rate=schedule)
+
+
+OPTIMIZERS = {resnet50: lesson07_optimizer}  # the others use Adam at 0.001
+
+
 def scale(x: np.ndarray, how: str) -> np.ndarray:
     x = x.astype(np.float32) / 255.0
     return x - 0.5 if how == "centred" else x
@@ -170,8 +182,10 @@ def fit_and_score(
     keras.utils.set_random_seed(seed)
     model = builder(keras, x_train.shape[1:], classes)
     binary = classes == 2
+    steps_per_epoch = -(-len(x_train) // batch)
+    factory = OPTIMIZERS.get(builder)
     model.compile(
-        optimizer="adam",
+        optimizer=factory(keras, steps_per_epoch) if factory else "adam",
         loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

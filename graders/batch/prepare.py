@@ -3,8 +3,8 @@
 The trusted source is the lesson's released student notebook. Every locked cell of the
 source (the graded cells) is found in the submission by its nbgrader ``grade_id``: edited
 ones get their original source back, deleted ones are reported. Each graded cell is then
-replaced by a call that exports the objects its check takes, and the export helper is put
-in a first cell.
+replaced by a call that exports the objects its check takes, the export helper is put in a
+first cell, and the cells after the last graded one (which nothing grades) are left out.
 """
 
 from __future__ import annotations
@@ -117,6 +117,12 @@ def prepare(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) ->
         else:
             continue
         cells.append(cell)
+    # Nothing after the last graded cell is graded: those cells are not run.
+    last = max(
+        (i for i, c in enumerate(cells) if _nbgrader(c).get("grade_id") in graded_ids),
+        default=len(cells) - 1,
+    )
+    cells = cells[: last + 1]
     deleted = [grade_id for grade_id in originals if grade_id not in seen]
     notes += [f"the locked cell {grade_id} was deleted" for grade_id in deleted]
     notebook = nbformat.v4.new_notebook(cells=cells, metadata=source.metadata)
