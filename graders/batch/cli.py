@@ -167,16 +167,22 @@ def main(argv: list[str] | None = None) -> int:
     suspects: set[str] = set()
     try:
         done = 0
+        started: set[str] = set()  # added to by the worker threads as each one starts
+
+        def grade(student: str, path: Path):
+            started.add(student)
+            return grade_submission(student, path, settings)
+
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            running = {pool.submit(grade_submission, s, p, settings): s for s, p in todo.items()}
-            in_flight = set(running.values())
+            running = {pool.submit(grade, s, p): s for s, p in todo.items()}
+            finished_now: set[str] = set()
             for future in as_completed(running):
                 student = running[future]
                 graded = future.result()
+                finished_now.add(student)
                 touched = guard.undo_foreign_writes()
-                if touched:  # someone in flight wrote here; find out who, alone, below
-                    suspects |= in_flight
-                in_flight.discard(student)
+                if touched:  # one of those running since the last check wrote here
+                    suspects |= (set(started) - finished_now) | {student}
                 if student in suspects:
                     continue
                 _store(args.out, guard, graded, columns)
