@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +30,6 @@ COMMAND = [
     "grade",
     "--lesson",
     "01",
-    str(CORPUS),
     "--jobs",
     "2",
     "--cell-timeout",
@@ -76,9 +76,15 @@ def _results(out: Path) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Run the batch, kill it after its first two results, and run it again."""
+    submissions = tmp_path_factory.mktemp("submissions") / "lesson01"
+    shutil.copytree(CORPUS, submissions)
+    text = (submissions / "good_1.ipynb").read_text()
+    (submissions / "corrupt.ipynb").write_text(text[: len(text) // 2])  # cut mid-file
+    (submissions / "empty.ipynb").write_text("")
+    command = [*COMMAND, str(submissions)]
     out = tmp_path_factory.mktemp("results")
     first = subprocess.Popen(
-        [*COMMAND, "--out", str(out)],
+        [*command, "--out", str(out)],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         start_new_session=True,
@@ -93,7 +99,7 @@ def batch(tmp_path_factory):
         for student in _results(out)
     }
     second = subprocess.run(
-        [*COMMAND, "--out", str(out)], capture_output=True, text=True, timeout=1200
+        [*command, "--out", str(out)], capture_output=True, text=True, timeout=1200
     )
     assert second.returncode == 0, second.stderr[-3000:]
     return out, before, second.stderr
