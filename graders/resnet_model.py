@@ -85,9 +85,7 @@ def functional_difference(model: keras.Model) -> str | None:
     try:
         for layer in reference.layers:
             if layer.weights:
-                reference.get_layer(layer.name).set_weights(
-                    model.get_layer(layer.name).get_weights()
-                )
+                layer.set_weights(model.get_layer(layer.name).get_weights())
         count = 2 * int(np.prod(INPUT_SHAPE))
         images = (0.5 + 0.5 * np.sin(0.01 * np.arange(count))).reshape((2, *INPUT_SHAPE))
         images = images.astype(np.float32)

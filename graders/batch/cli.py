@@ -70,14 +70,17 @@ def source_notebook(lesson: str) -> Path:
 def public_data_folder(lesson: str) -> Path:
     """A fresh folder holding the lesson's dataset cache, for the kernels to read. The
     grader's own copy (and its held-out split) stays in its cache, unnamed to them."""
+    import importlib
+
     import data_loaders
     from data_loaders._files import cache_dir
 
     name = DATASETS[lesson]
     getattr(data_loaders, name)()  # make sure the grader's cache holds it
+    embedded = importlib.import_module(f"data_loaders.{name.removeprefix('load_')}")._EMBEDDED
     folder = Path(tempfile.mkdtemp(prefix="keras-course-public-data-"))
-    prefix = name.removeprefix("load_")
-    for path in cache_dir().glob(f"{prefix}-v*"):
+    # Only the current version: older caches of the same dataset are never read.
+    for path in cache_dir().glob(f"{embedded.name}-v{embedded.version}-*"):
         shutil.copy2(path, folder / path.name)
     return folder
 
