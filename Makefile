@@ -34,6 +34,8 @@ lab: setup
 
 ## Run every test: unit tests, notebook lint and release sync, every notebook executed.
 test: setup
+	@# Chromium for the browser test; if it cannot be installed, that test fails and says why.
+	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.

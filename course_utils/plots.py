@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def show_images(
@@ -56,29 +58,48 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def plot_history(history) -> None:
-    """Plot loss and accuracy per epoch from a ``keras.callbacks.History`` (or its dict),
-    with the validation curves when present."""
+def history_data(history, caller: str = "plot_history") -> Mapping[str, Sequence[float]]:
+    """The per-epoch dict of a ``keras.callbacks.History`` (or the dict itself); raises
+    ValueError, naming ``caller``, for anything without a ``'loss'`` list."""
     data = getattr(history, "history", history)
     if not isinstance(data, Mapping) or "loss" not in data:
         raise ValueError(
-            "plot_history: expected the History returned by model.fit (with a 'loss' entry), "
+            f"{caller}: expected the History returned by model.fit (with a 'loss' entry), "
             f"found {type(history).__name__}."
         )
+    return data
+
+
+def draw_history(figure: Figure, data: Mapping[str, Sequence[float]], epochs: int = 0) -> None:
+    """Draw loss and accuracy per epoch on ``figure``: one panel each, training solid,
+    validation (``val_`` keys) dashed. ``epochs`` > the epochs in ``data`` fixes the
+    x-axis to the whole run, so that a live plot does not rescale as it grows."""
     accuracy_key = next((k for k in ("accuracy", "acc") if k in data), None)
     panels = [("loss", "Loss")] + ([(accuracy_key, "Accuracy")] if accuracy_key else [])
-    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.2), squeeze=False)
-    epochs = np.arange(1, len(data["loss"]) + 1)
+    axes = figure.subplots(1, len(panels), squeeze=False)
+    done = len(data["loss"])
+    x = np.arange(1, done + 1)
     for axis, (key, title) in zip(axes.flat, panels, strict=False):
-        axis.plot(epochs, data[key], "o-", label="training")
-        if f"val_{key}" in data:
-            axis.plot(epochs, data[f"val_{key}"], "s--", label="validation")
+        axis.plot(x, data[key], "o-", label="training")
+        if len(data.get(f"val_{key}", ())) == done:
+            axis.plot(x, data[f"val_{key}"], "s--", label="validation")
         axis.set_title(title)
         axis.set_xlabel("epoch")
-        axis.set_xticks(epochs)
+        last = max(epochs, done)
+        axis.set_xlim(0.5, last + 0.5)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(last, 10)))
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
+
+
+def plot_history(history) -> None:
+    """Plot loss and accuracy per epoch from a ``keras.callbacks.History`` (or its dict),
+    with the validation curves when present."""
+    data = history_data(history)
+    panels = 2 if any(k in data for k in ("accuracy", "acc")) else 1
+    figure = plt.figure(figsize=(5 * panels, 3.2))
+    draw_history(figure, data)
     plt.show()
 
 

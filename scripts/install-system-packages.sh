@@ -2,11 +2,17 @@
 # Installs the system programs the course needs, when they are missing:
 #   graphviz          the `dot` program behind keras.utils.plot_model
 #   python3-venv      on Debian/Ubuntu Pythons that ship without venv/ensurepip
+# and with --tests (what `make test` passes) also:
+#   chromium          the browser the JupyterLab end-to-end test drives (tests/lessons/test_browser.py)
 # Uses apt-get as root, or through sudo when available; otherwise says what to install.
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+if [ "${1:-}" = "--tests" ] && [ -z "${KERAS_COURSE_CHROMIUM:-}" ] \
+  && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
 fi

@@ -40,7 +40,7 @@ COMMAND = [
     "4096",
 ]
 
-# student -> (status, points, a phrase its reasons or feedback must contain)
+# student -> (status or statuses, points, a phrase its reasons or feedback must contain)
 EXPECTED = {
     "good_1": ("graded", 10, None),
     "good_2": ("graded", 10, None),
@@ -53,7 +53,9 @@ EXPECTED = {
     "untouched": ("graded", 0, "model is still None"),
     "nan_loss": ("graded", None, "training accuracy"),
     "infinite_loop": ("graded", 10, "ran longer than 20 s and was interrupted"),
-    "memory_hog": ("graded", None, "raised MemoryError"),
+    # The hog keeps what it got, up to the limit: whether the kernel survives the cells after
+    # its MemoryError (exporting the model needs memory too) depends on the last few MiB.
+    "memory_hog": (("graded", "kernel died"), None, "raised MemoryError"),
     "sys_exit": ("graded", 10, "raised SystemExit"),
     "os_exit": ("kernel died", 0, "the kernel died"),
     "kernel_crash": ("kernel died", 0, "the kernel died"),
@@ -114,7 +116,8 @@ def test_every_submission_gets_a_status_and_a_clear_reason(batch):
     for student, (status, points, phrase) in EXPECTED.items():
         result = results[student]
         text = json.dumps(result) + (out / "submissions" / student / "feedback.html").read_text()
-        assert result["status"] == status, (student, result["status"], result["reasons"])
+        allowed = status if isinstance(status, tuple) else (status,)
+        assert result["status"] in allowed, (student, result["status"], result["reasons"])
         if points is not None:
             assert result["score"] == points, (student, result["score"], result["reasons"])
         else:
