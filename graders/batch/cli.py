@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from graders.batch.results import (
     write_result,
 )
 from graders.batch.runner import Settings, grade_submission
-from graders.batch.sandbox import REPO_ROOT, Limits
+from graders.batch.sandbox import REPO_ROOT, Limits, kill_sandbox, sandbox_popen_args
+from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
 
 DATASETS = {
     **{f"{n:02d}": "load_traffic_signs" for n in range(1, 6)},
@@ -133,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per submission")
     parser.add_argument("--memory-mb", type=int, default=6144, help="memory per submission")
     parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
+    parser.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every kernel from scratch instead of forking it warm (slower)",
+    )
     args = parser.parse_args(argv)
     try:
         lesson = f"{int(args.lesson):02d}"
@@ -147,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
 
     columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
     args.out.mkdir(parents=True, exist_ok=True)
+    for stale in args.out.rglob(".*.tmp"):  # half-written by a run that was killed
+        stale.unlink()
     guard = Guard(args.out)
     todo = {}
     for student, path in submissions.items():
@@ -159,12 +168,23 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(todo)} to grade with {args.jobs} job(s)",
         file=sys.stderr,
     )
+    limits = Limits(seconds=args.timeout, memory_mb=args.memory_mb)
+    data_folder = public_data_folder(lesson)
+    zygote_folder = Path(tempfile.mkdtemp(prefix="keras-course-zygote-"))
+    zygote_token = uuid.uuid4().hex
+    zygote = None
+    if todo and not args.cold_kernels:
+        try:
+            zygote = Zygote(sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token))
+        except ZygoteUnavailable as error:
+            print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
     settings = Settings(
         lesson=lesson,
         source=source,
-        data_folder=public_data_folder(lesson),
+        data_folder=data_folder,
         cell_timeout=args.cell_timeout,
-        limits=Limits(seconds=args.timeout, memory_mb=args.memory_mb),
+        limits=limits,
+        zygote=zygote,
     )
     start = time.perf_counter()
     suspects: set[str] = set()
@@ -214,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             done += 1
             print(f"{_bar(done, len(todo))} {student}: {graded.result['status']}", file=sys.stderr)
     finally:
+        if zygote is not None:
+            zygote.close()
+        kill_sandbox(zygote_token)  # anything forked from it that is still running
+        shutil.rmtree(zygote_folder, ignore_errors=True)
         shutil.rmtree(settings.data_folder, ignore_errors=True)
     write_grades_csv(args.out, columns)
     minutes = (time.perf_counter() - start) / 60

@@ -53,8 +53,13 @@ class BoundedClient(NotebookClient):
         return None
 
 
-def run(folder: Path, cell_timeout: int) -> dict:
-    """Execute ``folder/prepared.ipynb``; return the run record (also saved as run.json)."""
+def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
+    """Execute ``folder/prepared.ipynb``; return the run record (also saved as run.json).
+
+    ``kernel_manager``: a jupyter_client kernel manager whose kernel is not started yet
+    (a warm kernel, see :mod:`graders.batch.warm_kernels`); by default a fresh ``python3``
+    kernel is started as this process's child.
+    """
     notebook = nbformat.read(folder / "prepared.ipynb", as_version=4)
     client = BoundedClient(
         notebook,
@@ -68,7 +73,9 @@ def run(folder: Path, cell_timeout: int) -> dict:
         allow_errors=True,
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
+        **({"km": kernel_manager} if kernel_manager is not None else {}),
     )
+    client.owns_km = True  # shut the kernel down at the end, whoever made its manager
     record = {"kernel_died": False, "errors": [], "seconds": 0.0}
     start = time.perf_counter()
     try:

@@ -7,15 +7,30 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
-from graders.batch import grade, prepare
-from graders.batch.sandbox import Limits, run_sandboxed
+from graders.batch import execute, grade, prepare
+from graders.batch.sandbox import (
+    TOKEN_ENV_VAR,
+    Limits,
+    Outcome,
+    kill_sandbox,
+    run_sandboxed,
+    sandbox_environment,
+)
+from graders.batch.warm_kernels import (
+    Zygote,
+    ZygoteUnavailable,
+    forked_kernel_manager,
+    kill_tree,
+)
 from graders.report import CheckResult, Report
 
 
@@ -28,6 +43,7 @@ class Settings:
     data_folder: Path  # the public dataset cache the kernels read
     cell_timeout: int
     limits: Limits
+    zygote: Zygote | None = None  # forks warm kernels; None: every kernel starts cold
 
 
 @dataclass
@@ -83,6 +99,48 @@ def _rerun(settings: Settings, setup: str):
     return rerun
 
 
+def _execute_cold(folder: Path, settings: Settings) -> Outcome:
+    """Run the prepared notebook in ``folder``: a sandboxed runner starts a fresh kernel."""
+    return run_sandboxed(
+        "graders.batch.execute",
+        [str(folder), str(settings.cell_timeout)],
+        folder,
+        settings.data_folder,
+        settings.limits,
+    )
+
+
+def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
+    """Run the prepared notebook in ``folder`` in a kernel forked from ``zygote``, driven
+    from this thread. The kernel has the sandbox's environment, folder and limits; at the
+    wall-clock limit it is killed, which ends the run as a dead kernel."""
+    env = sandbox_environment(folder, settings.data_folder)
+    token = env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    manager = forked_kernel_manager(zygote, folder, env)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        if manager.forked_pid:
+            kill_tree(manager.forked_pid)
+
+    timer = threading.Timer(settings.limits.seconds, stop)
+    timer.start()
+    stderr = ""
+    try:
+        execute.run(folder, settings.cell_timeout, kernel_manager=manager)
+    except ZygoteUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - reported like a crashed runner
+        stderr = f"{type(error).__name__}: {error}"
+    finally:
+        timer.cancel()
+        if manager.forked_pid:
+            kill_tree(manager.forked_pid)
+        kill_sandbox(token)
+    return Outcome(None if timed_out.is_set() else 0, timed_out.is_set(), stderr)
+
+
 def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
     """Grade the notebook at ``path`` for ``student``; never raises for a bad submission."""
     from graders.batch.results import result_record
@@ -112,13 +170,16 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
     folder = Path(tempfile.mkdtemp(prefix="keras-course-grade-"))
     try:
         nbformat.write(prepared.notebook, folder / "prepared.ipynb")
-        outcome = run_sandboxed(
-            "graders.batch.execute",
-            [str(folder), str(settings.cell_timeout)],
-            folder,
-            settings.data_folder,
-            settings.limits,
-        )
+        outcome = None
+        if settings.zygote is not None:
+            try:
+                outcome = _execute_warm(folder, settings, settings.zygote)
+            except ZygoteUnavailable:
+                outcome = None  # the zygote is gone: this and later runs start cold
+        if outcome is None:
+            for leftover in ("run.json", "executed.ipynb"):
+                (folder / leftover).unlink(missing_ok=True)
+            outcome = _execute_cold(folder, settings)
         run_path = folder / "run.json"
         run = json.loads(run_path.read_text()) if run_path.exists() else None
         reasons = list(prepared.notes)

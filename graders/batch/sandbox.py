@@ -64,22 +64,31 @@ def _limit(memory_mb: int):
     return apply
 
 
+def sandbox_popen_args(folder: Path, data_folder: Path, limits: Limits, token: str) -> dict:
+    """subprocess.Popen arguments that start a process in the sandbox: working folder and
+    environment (:func:`sandbox_environment` plus ``token``), its own session, and the
+    memory, file-size and core-dump limits."""
+    env = sandbox_environment(folder, data_folder)
+    env[TOKEN_ENV_VAR] = token  # inherited by the kernel, which runs in its own session
+    return {
+        "cwd": folder,
+        "env": env,
+        "start_new_session": True,
+        "preexec_fn": _limit(limits.memory_mb),
+    }
+
+
 def run_sandboxed(
     module: str, arguments: list[str], folder: Path, data_folder: Path, limits: Limits
 ) -> Outcome:
     """Run ``python -m module arguments`` in ``folder`` under ``limits``."""
     token = uuid.uuid4().hex
-    env = sandbox_environment(folder, data_folder)
-    env[TOKEN_ENV_VAR] = token  # inherited by the kernel, which runs in its own session
     process = subprocess.Popen(
         [sys.executable, "-m", module, *arguments],
-        cwd=folder,
-        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=_limit(limits.memory_mb),
+        **sandbox_popen_args(folder, data_folder, limits, token),
     )
     try:
         _, stderr = process.communicate(timeout=limits.seconds)

@@ -1,0 +1,172 @@
+"""Warm kernels: forked from a zygote that has imported Keras, each in its own folder,
+environment, session and limits, driven by nbclient like any kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from graders.batch import execute
+from graders.batch.sandbox import (
+    TOKEN_ENV_VAR,
+    Limits,
+    kill_sandbox,
+    sandbox_environment,
+    sandbox_popen_args,
+)
+from graders.batch.warm_kernels import (
+    Zygote,
+    ZygoteUnavailable,
+    forked_kernel_manager,
+    kill_tree,
+)
+from tests.conftest import REPO_ROOT
+
+MEMORY_MB = 4096
+
+PROBE = """
+import json, os, resource, subprocess, sys
+json.dump({
+    "warm": "keras" in sys.modules,
+    "cwd": os.getcwd(),
+    "home": os.environ.get("HOME"),
+    "grader_secret": os.environ.get("GRADER_SECRET"),
+    "own_session": os.getsid(0) == os.getpid(),
+    "memory_limit": resource.getrlimit(resource.RLIMIT_AS)[0],
+    "subprocess": subprocess.run([sys.executable, "-c", "print(6 * 7)"],
+                                 capture_output=True, text=True).stdout.strip(),
+}, open("probe.json", "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    """A zygote under the sandbox's limits, with a secret in the test's own environment
+    that no kernel may see."""
+    os.environ["GRADER_SECRET"] = "s3cret"
+    folder = tmp_path_factory.mktemp("zygote")
+    token = uuid.uuid4().hex
+    limits = Limits(seconds=300, memory_mb=MEMORY_MB)
+    started = Zygote(sandbox_popen_args(folder, folder, limits, token))
+    yield started
+    started.close()
+    kill_sandbox(token)
+    del os.environ["GRADER_SECRET"]
+
+
+def _run(zygote: Zygote, folder: Path, sources: list[str], cell_timeout: int = 60):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nbformat.write(notebook, folder / "prepared.ipynb")
+    env = sandbox_environment(folder, folder)
+    env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    manager = forked_kernel_manager(zygote, folder, env)
+    record = execute.run(folder, cell_timeout, kernel_manager=manager)
+    return record, manager.forked_pid
+
+
+def test_a_forked_kernel_is_warm_and_sandboxed(zygote, tmp_path):
+    """Does the kernel start with Keras imported, in its own folder, HOME and session,
+    under the memory limit, without the grader's environment, and able to run programs?"""
+    record, pid = _run(zygote, tmp_path, [PROBE])
+    assert record["errors"] == [] and not record["kernel_died"], record
+    probe = json.loads((tmp_path / "probe.json").read_text())
+    assert probe == {
+        "warm": True,
+        "cwd": str(tmp_path),
+        "home": str(tmp_path),
+        "grader_secret": None,
+        "own_session": True,
+        "memory_limit": MEMORY_MB * 1024 * 1024,
+        "subprocess": "42",
+    }
+    assert pid is not None and _gone(pid)  # stopped once the run ended
+
+
+def _gone(pid: int, wait: float = 10.0) -> bool:
+    """Whether the process has ended (waiting up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_cell_past_its_timeout_is_interrupted_and_the_next_cell_runs(zygote, tmp_path):
+    """Does the cell timeout interrupt a forked kernel (by signal) and go on?"""
+    record, _ = _run(
+        zygote, tmp_path, ["while True:\n    pass", "open('after.txt', 'w').write('ran')"], 5
+    )
+    # the kernel's KeyboardInterrupt, or nbclient's own timeout error if it answers late
+    assert [e["ename"] for e in record["errors"]] in (["KeyboardInterrupt"], ["CellTimeout"])
+    assert (tmp_path / "after.txt").read_text() == "ran"
+
+
+def test_a_kernel_that_exits_is_reported_dead(zygote, tmp_path):
+    """Is os._exit() in a forked kernel seen as a dead kernel, not a hang?"""
+    record, _ = _run(zygote, tmp_path, ["import os\nos._exit(3)", "print('never')"])
+    assert record["kernel_died"]
+
+
+def test_kill_tree_stops_a_kernel_and_what_it_started(zygote, tmp_path):
+    """Does killing a forked kernel also kill the processes it started?"""
+    env = sandbox_environment(tmp_path, tmp_path)
+    env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    manager = forked_kernel_manager(zygote, tmp_path, env)
+    from jupyter_core.utils import run_sync
+
+    run_sync(manager.start_kernel)()
+    client = manager.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    client.execute_interactive(
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))",
+        timeout=60,
+    )
+    client.stop_channels()
+    child = int((tmp_path / "child.pid").read_text())
+    kill_tree(manager.forked_pid)
+    assert _gone(child) and _gone(manager.forked_pid)
+
+
+def test_a_stopped_zygote_is_reported_so_the_grader_can_start_cold(tmp_path):
+    """After its zygote stops, does asking for a kernel raise ZygoteUnavailable?"""
+    token = uuid.uuid4().hex
+    limits = Limits(seconds=60, memory_mb=MEMORY_MB)
+    stub = [sys.executable, "-c", "print('ready', flush=True); import sys; sys.stdin.readline()"]
+    zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token), command=stub)
+    zygote.close()
+    with pytest.raises(ZygoteUnavailable, match="exited"):
+        zygote.spawn(["-f", "x.json"], tmp_path, {})
+
+
+def test_cold_kernels_grade_the_same_as_warm_ones(tmp_path):
+    """Does --cold-kernels (a fresh Python for each kernel) give the same grades?"""
+    corpus = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
+    grades = {}
+    for mode in ("warm", "cold"):
+        out = tmp_path / mode
+        command = [sys.executable, "-m", "graders", "grade", "--lesson", "01"]
+        command += [str(corpus / "good_1.ipynb"), str(corpus / "exception.ipynb")]
+        command += ["--out", str(out), "--jobs", "2"]
+        if mode == "cold":
+            command.append("--cold-kernels")
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        grades[mode] = (out / "grades.csv").read_text()
+    assert grades["warm"] == grades["cold"]
+    assert "good_1,10,10,10,graded" in grades["warm"]
