@@ -11,6 +11,8 @@ EXTRAS := $(TF_EXTRA),test
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# Test files run on this many processes (pytest-xdist, one file per process at a time).
+TEST_WORKERS ?= 2
 
 .PHONY: setup lab test check release bench clean
 
@@ -36,7 +38,7 @@ lab: setup
 test: setup
 	@# Chromium for the browser test; if it cannot be installed, that test fails and says why.
 	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.
 check: setup

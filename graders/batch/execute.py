@@ -71,6 +71,7 @@ def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
             "traceback": [],
         },
         allow_errors=True,
+        store_widget_state=False,  # widget updates are not kept: no memory for a flood
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
         **({"km": kernel_manager} if kernel_manager is not None else {}),
