@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -90,3 +92,26 @@ def test_lab_refuses_requests_without_the_token(lab_server):
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{base}/api/contents")
     assert error.value.code == 403
+
+
+def test_lab_hides_nbgrader_instructor_tools_from_learners(lab_server):
+    """Does the learner's lab leave out nbgrader's menu, sidebar and formgrader?"""
+    base, token = lab_server
+    _, page = _get(f"{base}/lab?token={token}")
+    data = re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page.decode(), re.S)
+    config = json.loads(data.group(1))
+    assert "@jupyter/nbgrader" in config["disabledExtensions"]
+    with pytest.raises(urllib.error.HTTPError) as error:
+        _get(f"{base}/formgrader?token={token}")
+    assert error.value.code == 404
+
+
+def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():
+    """Does `make lab LAB_ARGS=--ServerApp.root_dir=X` serve X instead of lessons/?"""
+    from course_utils.lab import lab_arguments
+
+    arguments = lab_arguments(["--ServerApp.root_dir=/elsewhere", "--no-browser"])
+    assert [a for a in arguments if a.startswith("--ServerApp.root_dir")] == [
+        "--ServerApp.root_dir=/elsewhere"
+    ]
+    assert any(a.startswith("--LabApp.default_url=/lab/tree/01_") for a in arguments)

@@ -1,4 +1,5 @@
-"""The student's path in a real browser: JupyterLab serves lesson 01's solution, headless
+"""The student's path in a real browser: the course's JupyterLab launcher serves lesson 01's
+solution, headless
 Chromium (driven by Playwright, through Debian's ``chromium``, no browser download) runs all
 of its cells, and the test reads what the student would see.
 
@@ -115,10 +116,10 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
     )
-    command = [
+    command = [  # the learner's launcher (`./course lab`), rooted at the copy
         sys.executable,
         "-m",
-        "jupyterlab",
+        "course_utils.lab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -127,8 +128,6 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         f"--ServerApp.root_dir={root}",
         "--LabApp.expose_app_in_browser=True",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
     log = tmp_path / "jupyterlab.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
