@@ -169,23 +169,9 @@ class DatasetBrowser:
 
 
 def dataset_browser(
-    images: np.ndarray,
-    labels: np.ndarray,
-    class_names: Sequence[str],
-    *,
-    predictions: np.ndarray | None = None,
-    show: str = ALL,
-    per_page: int = 24,
-    columns: int = 8,
+    images: np.ndarray, labels: np.ndarray, class_names: Sequence[str], **options
 ) -> DatasetBrowser:
-    """Browse a dataset page by page, by class, or (with ``predictions``) by mistake;
-    display it as the last line of a cell. See :class:`DatasetBrowser`."""
-    return DatasetBrowser(
-        images,
-        labels,
-        class_names,
-        predictions=predictions,
-        show=show,
-        per_page=per_page,
-        columns=columns,
-    )
+    """Browse a dataset page by page, by class, or (with ``predictions=``) by mistake;
+    display it as the last line of a cell. ``options``: ``predictions``, ``show``,
+    ``per_page``, ``columns``, as in :class:`DatasetBrowser`."""
+    return DatasetBrowser(images, labels, class_names, **options)
