@@ -5,8 +5,8 @@ Usage: ``python -m course_utils.lab [JUPYTERLAB OPTIONS ...]``, e.g. ``--no-brow
 
 The course's Jupyter configuration (``course_utils/jupyter_config/``) hides nbgrader's
 instructor tools (its menu, the "Create Assignment" sidebar, the formgrader), which the
-test environment installs but a learner has no use for. ``.venv/bin/jupyter lab`` shows
-them.
+test environment installs but a learner has no use for, and JupyterLab's news prompt.
+``.venv/bin/jupyter lab`` shows them.
 """
 
 from __future__ import annotations

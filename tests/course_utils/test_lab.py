@@ -94,13 +94,15 @@ def test_lab_refuses_requests_without_the_token(lab_server):
     assert error.value.code == 403
 
 
-def test_lab_hides_nbgrader_instructor_tools_from_learners(lab_server):
-    """Does the learner's lab leave out nbgrader's menu, sidebar and formgrader?"""
+def test_lab_hides_nbgrader_instructor_tools_and_news_from_learners(lab_server):
+    """Does the learner's lab leave out nbgrader's menu, sidebar and formgrader, and the
+    JupyterLab news prompt?"""
     base, token = lab_server
     _, page = _get(f"{base}/lab?token={token}")
     data = re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page.decode(), re.S)
     config = json.loads(data.group(1))
     assert "@jupyter/nbgrader" in config["disabledExtensions"]
+    assert config["news"] == {"disabled": True}
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{base}/formgrader?token={token}")
     assert error.value.code == 404

@@ -102,13 +102,11 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = tmp_path / "lessons"
     shutil.copytree(LESSONS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     settings = tmp_path / "settings" / "@jupyterlab"
-    for plugin, value in [
-        # Every cell stays in the page (no virtual scrolling), so the widgets can be found.
-        ("notebook-extension/tracker", '{"windowingMode": "none"}'),
-        ("apputils-extension/notification", '{"fetchNews": "false"}'),  # no news pop-up
-    ]:
-        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
-        (settings / f"{plugin}.jupyterlab-settings").write_text(value)
+    # Every cell stays in the page (no virtual scrolling), so the widgets can be found.
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}'
+    )
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
