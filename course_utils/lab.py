@@ -36,6 +36,8 @@ def lab_arguments(extra: list[str]) -> list[str]:
     defaults = {
         "--ServerApp.root_dir": str(LESSONS),
         "--LabApp.default_url": f"/lab/tree/{first}",
+        # Settings defaults for learners: no prompt about news or update checks.
+        "--LabApp.app_settings_dir": str(JUPYTER_CONFIG / "lab_settings"),
     }
     given = {argument.split("=", 1)[0] for argument in extra}
     arguments = [f"{name}={value}" for name, value in defaults.items() if name not in given]

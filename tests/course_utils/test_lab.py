@@ -103,6 +103,12 @@ def test_lab_hides_nbgrader_instructor_tools_and_news_from_learners(lab_server):
     config = json.loads(data.group(1))
     assert "@jupyter/nbgrader" in config["disabledExtensions"]
     assert config["news"] == {"disabled": True}
+    _, settings = _get(
+        f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+    )
+    defaults = json.loads(settings)["schema"]["properties"]  # overridden defaults
+    assert defaults["fetchNews"]["default"] == "false"
+    assert defaults["checkForUpdates"]["default"] is False
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{base}/formgrader?token={token}")
     assert error.value.code == 404

@@ -145,8 +145,8 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyterlab):
     """Does a student who opens lesson 01 in JupyterLab and runs all cells see no error,
-    the dataset browsers and the live training plot drawn as widgets, and the passed
-    report of the graded check?"""
+    the dataset browsers and the live training plot drawn as widgets, the passed report of
+    the graded check, and no news prompt?"""
     from playwright.sync_api import sync_playwright
 
     url, _ = jupyterlab
@@ -188,6 +188,8 @@ def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyter
             report = page.locator(".keras-course-report")
             assert report.count() == 1, "the graded check did not render its HTML report"
             assert report.get_attribute("data-status") == "passed", report.inner_text()
+
+            assert page.get_by_text("Jupyter news").count() == 0  # no prompt for learners
 
             live_plot.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "lesson01_live_plot.png"))
