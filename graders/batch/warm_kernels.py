@@ -85,7 +85,11 @@ def serve() -> int:
     print(READY, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as error:  # out of processes or memory: this one kernel starts cold
+            print(json.dumps({"error": str(error)}), flush=True)
+            continue
         if pid == 0:
             _become_kernel(request)
         print(json.dumps({"pid": pid}), flush=True)
@@ -99,6 +103,8 @@ class Zygote:
     ``command`` runs the zygote (tests may point it elsewhere); ``popen_args`` are the
     sandbox's Popen arguments (environment, working folder, limits).
     """
+
+    answer_timeout = 30.0  # seconds for a fork's answer
 
     def __init__(self, popen_args: dict, command: list[str] | None = None) -> None:
         self._lock = threading.Lock()
@@ -134,12 +140,16 @@ class Zygote:
             try:
                 self.process.stdin.write(request)
                 self.process.stdin.flush()
-                answer = self._read_line(30.0)
+                answer = self._read_line(self.answer_timeout)
             except (BrokenPipeError, OSError) as error:
                 raise ZygoteUnavailable(f"the warm-kernel process stopped: {error}") from error
-        if not answer:
-            raise ZygoteUnavailable("the warm-kernel process did not answer")
-        return int(json.loads(answer)["pid"])
+            if not answer:  # a late answer would be read as the next one's: stop it
+                self.close()
+                raise ZygoteUnavailable("the warm-kernel process did not answer")
+        reply = json.loads(answer)
+        if "error" in reply:
+            raise ZygoteUnavailable(f"the warm-kernel process could not fork: {reply['error']}")
+        return int(reply["pid"])
 
     def close(self) -> None:
         """Stop the zygote (the kernels it forked are stopped by their own runs)."""

@@ -143,15 +143,42 @@ def test_kill_tree_stops_a_kernel_and_what_it_started(zygote, tmp_path):
     assert _gone(child) and _gone(manager.forked_pid)
 
 
-def test_a_stopped_zygote_is_reported_so_the_grader_can_start_cold(tmp_path):
-    """After its zygote stops, does asking for a kernel raise ZygoteUnavailable?"""
+def _stub_zygote(tmp_path: Path, answer: str) -> Zygote:
+    """A stand-in zygote that says ready, then answers each request with ``answer``
+    (nothing at all when it is empty)."""
     token = uuid.uuid4().hex
     limits = Limits(seconds=60, memory_mb=MEMORY_MB)
-    stub = [sys.executable, "-c", "print('ready', flush=True); import sys; sys.stdin.readline()"]
-    zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token), command=stub)
+    script = (
+        "import sys\nprint('ready', flush=True)\nfor line in sys.stdin:\n"
+        f"    if {answer!r}: print({answer!r}, flush=True)\n"
+    )
+    return Zygote(
+        sandbox_popen_args(tmp_path, tmp_path, limits, token), [sys.executable, "-c", script]
+    )
+
+
+def test_a_stopped_zygote_is_reported_so_the_grader_can_start_cold(tmp_path):
+    """After its zygote stops, does asking for a kernel raise ZygoteUnavailable?"""
+    zygote = _stub_zygote(tmp_path, "")
     zygote.close()
     with pytest.raises(ZygoteUnavailable, match="exited"):
         zygote.spawn(["-f", "x.json"], tmp_path, {})
+
+
+def test_a_zygote_that_cannot_fork_or_does_not_answer_is_reported(tmp_path):
+    """Is a failed fork reported for that kernel only, and a silent zygote stopped (so
+    that a late answer is never taken for the next kernel's)?"""
+    failing = _stub_zygote(tmp_path, '{"error": "Resource temporarily unavailable"}')
+    for _ in range(2):
+        with pytest.raises(ZygoteUnavailable, match="could not fork: Resource"):
+            failing.spawn(["-f", "x.json"], tmp_path, {})
+    failing.close()
+    silent = _stub_zygote(tmp_path, "")
+    silent.answer_timeout = 0.5
+    with pytest.raises(ZygoteUnavailable, match="did not answer"):
+        silent.spawn(["-f", "x.json"], tmp_path, {})
+    with pytest.raises(ZygoteUnavailable, match="exited"):
+        silent.spawn(["-f", "x.json"], tmp_path, {})
 
 
 def test_cold_kernels_grade_the_same_as_warm_ones(tmp_path):
