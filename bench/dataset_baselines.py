@@ -208,17 +208,24 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (to add seeds to a table)"
+    )
     parser.add_argument("--datasets", nargs="*", default=list(PLANS), choices=list(PLANS))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-slow", action="store_true")
     args = parser.parse_args()
-    seeds = [0] if args.quick else list(range(args.seeds))
+    seeds = (
+        [args.first_seed]
+        if args.quick
+        else list(range(args.first_seed, args.first_seed + args.seeds))
+    )
 
     import keras
 
     print(
         f"{os.cpu_count()} CPU cores, keras {keras.__version__}; test accuracy, "
-        f"median [min, max] over {len(seeds)} seed(s)"
+        f"median [min, max] over {len(seeds)} seed(s) from {seeds[0]}"
     )
     for name in args.datasets:
         loader, class_names = LOADERS[name]

@@ -3,7 +3,7 @@ solution, headless
 Chromium (driven by Playwright, through Debian's ``chromium``, no browser download) runs all
 of its cells, and the test reads what the student would see.
 
-Screenshots land in ``artifacts/browser/`` (ignored by git; CI keeps the folder).
+Screenshots and the server log land in ``artifacts/browser/`` (ignored by git).
 """
 
 from __future__ import annotations
