@@ -14,9 +14,10 @@ as median [min, max] over the seeds asked for (default 5; 3 at most for hand sig
 ResNet50 takes minutes a run). The 1-NN has no seed and the logistic regression, a convex
 model, runs once.
 
-Usage: python bench/dataset_baselines.py [--seeds 5] [--datasets traffic_signs happy_faces
-hand_signs] [--quick] [--skip-slow]   (--quick: one seed, no logistic regression;
---skip-slow: no ResNet50, whose lesson-07 run bench/lesson_runs.py measures)
+Usage: python bench/dataset_baselines.py [--seeds 5] [--first-seed 0] [--datasets
+traffic_signs happy_faces hand_signs] [--quick] [--skip-slow]   (--quick: one seed, no
+logistic regression; --skip-slow: no ResNet50, whose lesson-07 run bench/lesson_runs.py
+measures; --first-seed 3 --seeds 2: seeds 3 and 4, to add to an earlier table)
 """
 
 from __future__ import annotations
