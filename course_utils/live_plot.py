@@ -47,7 +47,8 @@ class LiveTrainingPlot(keras.callbacks.Callback):
     ``"acc"``); training curves solid, validation curves dashed when ``fit`` has
     validation data. A status line above reads the epoch and its numbers. The image is
     redrawn at most every ``min_interval`` seconds (and always after the last epoch), so
-    a fit with many quick epochs is not slowed down by drawing.
+    a fit with many quick epochs is not slowed down by drawing. ``width``: the figure's
+    width in inches with both panels (half of it with the loss panel alone).
 
     Attributes after training: ``history``, a dict of per-epoch float lists like
     ``History.history``; ``widget``, the ipywidgets box (None outside a kernel); ``draws``,
