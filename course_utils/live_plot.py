@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from course_utils.plots import draw_history
+from course_utils.plots import draw_history, history_panels
 
 WIDGET_CLASS = "course-live-plot"  # CSS class of the widget box (the browser test finds it)
 
@@ -123,7 +123,7 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         open for the notebook to show twice)."""
         if not self.history.get("loss"):
             raise ValueError("LiveTrainingPlot: no epoch has ended yet, so there is no curve.")
-        panels = 2 if any(k in self.history for k in ("accuracy", "acc")) else 1
+        panels = len(history_panels(self.history))
         figure = Figure(figsize=(self.width * panels / 2, 3.2), dpi=80)
         FigureCanvasAgg(figure)
         draw_history(figure, self.history, epochs=self._epochs)

@@ -70,12 +70,18 @@ def history_data(history, caller: str = "plot_history") -> Mapping[str, Sequence
     return data
 
 
+def history_panels(data: Mapping[str, Sequence[float]]) -> list[tuple[str, str]]:
+    """The (key, title) of each panel a history gets: the loss, then the accuracy when the
+    model reports one (``"accuracy"`` or ``"acc"``)."""
+    accuracy_key = next((k for k in ("accuracy", "acc") if k in data), None)
+    return [("loss", "Loss")] + ([(accuracy_key, "Accuracy")] if accuracy_key else [])
+
+
 def draw_history(figure: Figure, data: Mapping[str, Sequence[float]], epochs: int = 0) -> None:
     """Draw loss and accuracy per epoch on ``figure``: one panel each, training solid,
     validation (``val_`` keys) dashed. ``epochs`` > the epochs in ``data`` fixes the
     x-axis to the whole run, so that a live plot does not rescale as it grows."""
-    accuracy_key = next((k for k in ("accuracy", "acc") if k in data), None)
-    panels = [("loss", "Loss")] + ([(accuracy_key, "Accuracy")] if accuracy_key else [])
+    panels = history_panels(data)
     axes = figure.subplots(1, len(panels), squeeze=False)
     done = len(data["loss"])
     x = np.arange(1, done + 1)
@@ -97,8 +103,7 @@ def plot_history(history) -> None:
     """Plot loss and accuracy per epoch from a ``keras.callbacks.History`` (or its dict),
     with the validation curves when present."""
     data = history_data(history)
-    panels = 2 if any(k in data for k in ("accuracy", "acc")) else 1
-    figure = plt.figure(figsize=(5 * panels, 3.2))
+    figure = plt.figure(figsize=(5 * len(history_panels(data)), 3.2))
     draw_history(figure, data)
     plt.show()
 

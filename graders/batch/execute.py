@@ -74,7 +74,7 @@ def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
         store_widget_state=False,  # widget updates are not kept: no memory for a flood
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
-        **({"km": kernel_manager} if kernel_manager is not None else {}),
+        km=kernel_manager,
     )
     client.owns_km = True  # shut the kernel down at the end, whoever made its manager
     record = {"kernel_died": False, "errors": [], "seconds": 0.0}

@@ -18,7 +18,6 @@ import numpy as np
 
 from graders.batch import execute, grade, prepare
 from graders.batch.sandbox import (
-    TOKEN_ENV_VAR,
     Limits,
     Outcome,
     kill_sandbox,
@@ -114,8 +113,8 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
     """Run the prepared notebook in ``folder`` in a kernel forked from ``zygote``, driven
     from this thread. The kernel has the sandbox's environment, folder and limits; at the
     wall-clock limit it is killed, which ends the run as a dead kernel."""
-    env = sandbox_environment(folder, settings.data_folder)
-    token = env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    token = uuid.uuid4().hex
+    env = sandbox_environment(folder, settings.data_folder, token)
     manager = forked_kernel_manager(zygote, folder, env)
     timed_out = threading.Event()
 

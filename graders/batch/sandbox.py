@@ -36,9 +36,11 @@ class Outcome:
     stderr: str
 
 
-def sandbox_environment(folder: Path, data_folder: Path) -> dict[str, str]:
+def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str, str]:
     """A minimal environment: HOME and temp in ``folder``, the course's packages importable,
-    the public dataset cache ``data_folder``, headless plotting."""
+    the public dataset cache ``data_folder``, headless plotting, and the sandbox's
+    ``token`` (inherited by everything started in it, so that all of it can be found and
+    killed, see :func:`kill_sandbox`)."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env.update(
@@ -51,6 +53,7 @@ def sandbox_environment(folder: Path, data_folder: Path) -> dict[str, str]:
         JUPYTER_PLATFORM_DIRS="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
+    env[TOKEN_ENV_VAR] = token
     return env
 
 
@@ -68,11 +71,9 @@ def sandbox_popen_args(folder: Path, data_folder: Path, limits: Limits, token: s
     """subprocess.Popen arguments that start a process in the sandbox: working folder and
     environment (:func:`sandbox_environment` plus ``token``), its own session, and the
     memory, file-size and core-dump limits."""
-    env = sandbox_environment(folder, data_folder)
-    env[TOKEN_ENV_VAR] = token  # inherited by the kernel, which runs in its own session
     return {
         "cwd": folder,
-        "env": env,
+        "env": sandbox_environment(folder, data_folder, token),
         "start_new_session": True,
         "preexec_fn": _limit(limits.memory_mb),
     }

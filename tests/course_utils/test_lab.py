@@ -5,24 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.conftest import REPO_ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.lab_server import running_lab
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -33,45 +21,9 @@ def _get(url: str) -> tuple[int, bytes]:
 @pytest.fixture
 def lab_server(tmp_path):
     """`python -m course_utils.lab` (what `make lab` runs) on 127.0.0.1, random port, token."""
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "course_utils.lab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-    ]
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    log = open(tmp_path / "lab.log", "wb")
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited early:\n{(tmp_path / 'lab.log').read_text()}")
-        try:
-            _get(f"{base}/api/status?token={token}")
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        pytest.fail(f"JupyterLab did not answer:\n{(tmp_path / 'lab.log').read_text()}")
-    yield base, token
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+    with running_lab(tmp_path / "lab.log", env=env) as server:
+        yield server.base, server.token
 
 
 def test_lab_serves_the_lessons_and_opens_lesson_01(lab_server):

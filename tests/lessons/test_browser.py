@@ -9,26 +9,20 @@ Screenshots and the server log land in ``artifacts/browser/`` (ignored by git).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from course_utils.dataset_browser import WIDGET_CLASS as BROWSER_CLASS
+from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
 from course_utils.release import LESSONS, REPO_ROOT
+from tests.lab_server import running_lab
 
 LESSON = "01_sequential_basics.ipynb"
 ARTIFACTS = REPO_ROOT / "artifacts" / "browser"
 CHROMIUM_ENV_VAR = "KERAS_COURSE_CHROMIUM"
-LIVE_PLOT_CLASS = "course-live-plot"  # course_utils.live_plot.WIDGET_CLASS, without Keras
 RUN_TIMEOUT_MS = 480_000
 
 # JavaScript run in the page: JupyterLab exposes its application object as window.jupyterapp
@@ -74,27 +68,6 @@ def chromium_path() -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab on 127.0.0.1 (random port, random token) over a copy of lessons/, so that
@@ -107,40 +80,22 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         '{"windowingMode": "none"}'
     )
-    port, token = _free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
         JUPYTERLAB_SETTINGS_DIR=str(settings.parent),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
     )
-    command = [  # the learner's launcher (`./course lab`), rooted at the copy
-        sys.executable,
-        "-m",
-        "course_utils.lab",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-    ]
+    # The learner's launcher (`./course lab`), rooted at the copy.
+    arguments = [f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
     log = tmp_path / "jupyterlab.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_for_server(f"{base}/api/status?token={token}", process, log, timeout=90)
-        yield f"{base}/lab/tree/solutions/{LESSON}?token={token}", root
+        with running_lab(log, arguments, env) as server:
+            yield f"{server.base}/lab/tree/solutions/{LESSON}?token={server.token}", root
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
+        if log.exists():
+            shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
 
 
 def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyterlab):

@@ -17,7 +17,6 @@ import pytest
 
 from graders.batch import execute
 from graders.batch.sandbox import (
-    TOKEN_ENV_VAR,
     Limits,
     kill_sandbox,
     sandbox_environment,
@@ -66,8 +65,7 @@ def zygote(tmp_path_factory):
 def _run(zygote: Zygote, folder: Path, sources: list[str], cell_timeout: int = 60):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nbformat.write(notebook, folder / "prepared.ipynb")
-    env = sandbox_environment(folder, folder)
-    env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    env = sandbox_environment(folder, folder, uuid.uuid4().hex)
     manager = forked_kernel_manager(zygote, folder, env)
     record = execute.run(folder, cell_timeout, kernel_manager=manager)
     return record, manager.forked_pid
@@ -122,8 +120,7 @@ def test_a_kernel_that_exits_is_reported_dead(zygote, tmp_path):
 
 def test_kill_tree_stops_a_kernel_and_what_it_started(zygote, tmp_path):
     """Does killing a forked kernel also kill the processes it started?"""
-    env = sandbox_environment(tmp_path, tmp_path)
-    env[TOKEN_ENV_VAR] = uuid.uuid4().hex
+    env = sandbox_environment(tmp_path, tmp_path, uuid.uuid4().hex)
     manager = forked_kernel_manager(zygote, tmp_path, env)
     from jupyter_core.utils import run_sync
 
