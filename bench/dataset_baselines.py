@@ -15,9 +15,11 @@ ResNet50 takes minutes a run). The 1-NN has no seed and the logistic regression,
 model, runs once.
 
 Usage: python bench/dataset_baselines.py [--seeds 5] [--first-seed 0] [--datasets
-traffic_signs happy_faces hand_signs] [--quick] [--skip-slow]   (--quick: one seed, no
-logistic regression; --skip-slow: no ResNet50, whose lesson-07 run bench/lesson_runs.py
-measures; --first-seed 3 --seeds 2: seeds 3 and 4, to add to an earlier table)
+traffic_signs happy_faces hand_signs] [--quick] [--skip-slow] [--loads-only]   (--quick:
+one seed, no logistic regression; --skip-slow: no ResNet50, whose lesson-07 run
+bench/lesson_runs.py measures; --first-seed 3 --seeds 2: seeds 3 and 4, to add to an
+earlier table; --loads-only: the load times alone, each the best of --repeats 3, in a few
+seconds)
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ def load_times(loader) -> tuple[float, float]:
             else:
                 os.environ["KERAS_COURSE_DATA"] = previous
     return cold, warm
+
+
+def print_load_times(datasets: list[str], repeats: int) -> int:
+    """Print each loader's cold and warm load time, the best and all of ``repeats`` runs."""
+    from data_loaders import LOADERS
+
+    print(f"{os.cpu_count()} CPU cores; seconds, best of {repeats} [all runs]")
+    for name in datasets:
+        times = [load_times(LOADERS[name][0]) for _ in range(repeats)]
+        cold, warm = ([t[i] for t in times] for i in (0, 1))
+        print(
+            f"  {name:14s} cold {min(cold):.2f} [{', '.join(f'{t:.2f}' for t in cold)}]"
+            f"   warm {min(warm):.3f} [{', '.join(f'{t:.3f}' for t in warm)}]"
+        )
+    return 0
 
 
 def nearest_neighbour(x_train, y_train, x_test, y_test) -> float:
@@ -215,7 +232,11 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="*", default=list(PLANS), choices=list(PLANS))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-slow", action="store_true")
+    parser.add_argument("--loads-only", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="load timings per dataset")
     args = parser.parse_args()
+    if args.loads_only:
+        return print_load_times(args.datasets, args.repeats)
     seeds = (
         [args.first_seed]
         if args.quick

@@ -1,8 +1,8 @@
 """Procedural renderer for the embedded happy-faces dataset (is the person smiling?).
 
-A face is drawn front-on at 128x128 (head, hair or hat, ears, eyes, brows, nose, mouth,
-neck and clothes) in front of an indoor backdrop, then rotated, moved and scaled, lit
-from one side, and finished like a phone photo at 64x64. The two classes differ only in
+A head is drawn front-on at 128x128 (hair or hat, ears, eyes, brows, nose, mouth), then
+turned, moved and scaled onto an indoor backdrop above its neck and shoulders (which stay
+level), lit from one side, and finished like a phone photo at 64x64. The two classes differ only in
 the mouth: a smile curves up (sometimes open, showing teeth), a neutral or unhappy mouth
 is flat, turned down or a small "o". Smiles and non-smiles come in graded strengths, so
 some examples are subtle; everything else (skin tone, hair, glasses, pose, light, room) is
@@ -11,14 +11,17 @@ drawn independently of the label.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_loaders._render_common import camera_finish, vertical_gradient
+from data_loaders._render_common import camera_finish, place_layer, vertical_gradient
 
 CLASS_NAMES: tuple[str, ...] = ("not smiling", "smiling")
 
 _C = 128  # drawing canvas
+_HEAD_Y = _C * 0.46  # centre of the head on its layer
 # Pose ranges and mouth sizes, chosen by measurement (bench/dataset_baselines.py).
 _SCALE = (0.9, 1.05)
 _ROTATION = 6.0  # degrees either way
@@ -131,19 +134,18 @@ def _mouth(
         draw.ellipse((cx - r, y - r, cx + r, y + r * 1.3), fill=(90, 20, 25), outline=lip)
 
 
-def _face(label: int, rng: np.random.Generator) -> Image.Image:
-    """Draw a face on a transparent 128x128 layer."""
+def _face(label: int, rng: np.random.Generator) -> tuple[Image.Image, _Torso]:
+    """Draw a head on a transparent 128x128 layer; return it with the neck and shoulders
+    that go under it (drawn on the frame: the head turns, the shoulders stay level)."""
     layer = Image.new("RGBA", (_C, _C), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     skin = _colour(_SKIN, rng, 8)
     shade = tuple(int(v * 0.75) for v in skin)
     hair = _HAIR[int(rng.integers(len(_HAIR)))]
-    cx, cy = _C / 2, _C * 0.46
+    cx, cy = _C / 2, _HEAD_Y
     hw, hh = _C * rng.uniform(0.22, 0.27), _C * rng.uniform(0.29, 0.34)  # head half-sizes
 
-    clothes = _CLOTHES[int(rng.integers(len(_CLOTHES)))]
-    draw.rectangle((cx - hw * 0.45, cy + hh * 0.6, cx + hw * 0.45, _C), fill=shade)  # neck
-    draw.ellipse((cx - hw * 2.2, cy + hh * 1.15, cx + hw * 2.2, cy + hh * 3.2), fill=clothes)
+    torso = _Torso(hw, hh, shade, _CLOTHES[int(rng.integers(len(_CLOTHES)))])
     if rng.random() < 0.8:  # hair behind the head
         length = rng.uniform(0.2, 1.0)
         draw.ellipse((cx - hw * 1.12, cy - hh * 1.12, cx + hw * 1.12, cy + hh * length), fill=hair)
@@ -214,7 +216,25 @@ def _face(label: int, rng: np.random.Generator) -> Image.Image:
     lip = (int(skin[0] * 0.55), int(skin[1] * 0.3), int(skin[2] * 0.3))
     mouth_y = cy + hh * rng.uniform(0.5, 0.62)
     _mouth(draw, label == 1, cx, mouth_y, hw * rng.uniform(*_MOUTH_WIDTH), rng, lip)
-    return layer
+    return layer, torso
+
+
+@dataclass(frozen=True)
+class _Torso:
+    """Neck and shoulders under a head of half-sizes ``hw`` x ``hh`` (layer pixels)."""
+
+    hw: float
+    hh: float
+    neck: tuple[int, ...]
+    clothes: tuple[int, ...]
+
+    def draw(self, frame: Image.Image, centre: tuple[float, float], scale: float) -> None:
+        """Draw on ``frame`` where the head layer, scaled by ``scale``, lands on ``centre``."""
+        draw = ImageDraw.Draw(frame)
+        hw, hh, cy = self.hw * scale, self.hh * scale, centre[1] + (_HEAD_Y - _C / 2) * scale
+        x = centre[0]
+        draw.rectangle((x - hw * 0.45, cy + hh * 0.6, x + hw * 0.45, _C), fill=self.neck)
+        draw.ellipse((x - hw * 2.2, cy + hh * 1.15, x + hw * 2.2, cy + hh * 3.2), fill=self.clothes)
 
 
 def render_face(label: int, rng: np.random.Generator, size: int = 64) -> np.ndarray:
@@ -224,20 +244,18 @@ def render_face(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     """
     if label not in (0, 1):
         raise ValueError(f"label must be 0 or 1, found {label}")
-    face = _face(label, rng)
+    head, torso = _face(label, rng)
     scale = rng.uniform(*_SCALE)
-    side = max(16, int(_C * scale))
-    face = face.resize((side, side), Image.BILINEAR)
-    face = face.rotate(rng.uniform(-_ROTATION, _ROTATION), resample=Image.BILINEAR, expand=True)
+    angle = rng.uniform(-_ROTATION, _ROTATION)
     frame = _room(rng)
     shift = _C * _SHIFT
-    x = int(_C / 2 + rng.uniform(-shift, shift) - face.width / 2)
-    y = int(_C / 2 + rng.uniform(-shift, shift * 0.6) - face.height / 2)
-    frame.paste(face, (x, y), face)
+    centre = (_C / 2 + rng.uniform(-shift, shift), _C / 2 + rng.uniform(-shift, shift * 0.6))
+    torso.draw(frame, centre, scale)
+    place_layer(frame, head, centre, scale=(scale, scale), angle=angle)
     # Light from one side: a horizontal ramp darkens the other half.
-    ramp = np.linspace(1.0, rng.uniform(0.55, 1.0), _C, dtype=np.float32)
+    light = np.linspace(1.0, rng.uniform(0.55, 1.0), size, dtype=np.float32)
     if rng.random() < 0.5:
-        ramp = ramp[::-1]
-    lit = np.asarray(frame, dtype=np.float32) * ramp[None, :, None]
-    frame = Image.fromarray(lit.astype(np.uint8), "RGB")
-    return camera_finish(frame, rng, size, max_blur=1.8, gain=(0.55, 1.3), max_noise=0.04)
+        light = light[::-1]
+    return camera_finish(
+        frame, rng, size, max_blur=1.8, gain=(0.55, 1.3), max_noise=0.04, light=light
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_loaders._render_common import camera_finish, vertical_gradient
+from data_loaders._render_common import camera_finish, place_layer, vertical_gradient
 
 CLASS_NAMES: tuple[str, ...] = ("0", "1", "2", "3", "4", "5")
 
@@ -165,12 +165,12 @@ def render_hand(label: int, rng: np.random.Generator, size: int = 64) -> np.ndar
     if rng.random() < _MIRROR:
         hand = hand.transpose(Image.FLIP_LEFT_RIGHT)  # a left hand
     scale = rng.uniform(*_SCALE)
-    side = max(16, int(_C * scale))
-    hand = hand.resize((side, side), Image.BILINEAR)
-    hand = hand.rotate(rng.uniform(-_ROTATION, _ROTATION), resample=Image.BILINEAR, expand=True)
+    angle = rng.uniform(-_ROTATION, _ROTATION)
     frame = _wall(rng)
     shift = _C * _SHIFT
-    x = int(_C / 2 + rng.uniform(-shift, shift) - hand.width / 2)
-    y = int(_C / 2 + rng.uniform(-shift, shift) - hand.height / 2 + _C * 0.06)
-    frame.paste(hand, (x, y), hand)
+    centre = (
+        _C / 2 + rng.uniform(-shift, shift),
+        _C / 2 + rng.uniform(-shift, shift) + _C * 0.06,
+    )
+    place_layer(frame, hand, centre, scale=(scale, scale), angle=angle)
     return camera_finish(frame, rng, size, max_blur=1.4, gain=(0.55, 1.3), max_noise=0.04)

@@ -1,8 +1,10 @@
-"""Pieces every procedural renderer shares: the camera finish (blur, downsampling,
-exposure, white balance, gamma, sensor noise) and the seeded, parallel loop over labels."""
+"""Pieces every procedural renderer shares: placing a drawn layer in the frame, the camera
+finish (downsampling, blur, exposure, white balance, gamma, sensor noise) and the seeded,
+parallel loop over labels."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 
@@ -19,6 +21,71 @@ def vertical_gradient(top: np.ndarray, bottom: np.ndarray, size: int) -> Image.I
     return Image.fromarray(column, "RGB").resize((size, size), Image.NEAREST)
 
 
+def place_layer(
+    frame: Image.Image,
+    layer: Image.Image,
+    centre: tuple[float, float],
+    *,
+    scale: tuple[float, float],
+    angle: float,
+) -> None:
+    """Paste the RGBA ``layer`` onto the RGB ``frame``, in place: scaled by ``scale`` (x, y),
+    turned ``angle`` degrees counter-clockwise and centred on ``centre`` (frame pixels).
+
+    One bilinear resampling straight into the frame's coordinates, over only the part of
+    the frame that the layer's visible pixels can reach, instead of resizing, rotating into
+    an enlarged layer and pasting that: the same picture for a fraction of the work.
+    """
+    turn = math.radians(angle)
+    cos, sin = math.cos(turn), math.sin(turn)
+    sx, sy = scale
+    cx, cy = centre
+    lx, ly = layer.width / 2, layer.height / 2
+    bbox = layer.getbbox()  # of the pixels that are not fully transparent
+    if bbox is None:
+        return
+    # Where the corners of the visible part land in the frame (the forward mapping).
+    xs, ys = [], []
+    for x in bbox[::2]:
+        for y in bbox[1::2]:
+            u, v = (x - lx) * sx, (y - ly) * sy
+            xs.append(cx + cos * u + sin * v)
+            ys.append(cy - sin * u + cos * v)
+    x0, y0 = max(0, math.floor(min(xs)) - 1), max(0, math.floor(min(ys)) - 1)
+    x1 = min(frame.width, math.ceil(max(xs)) + 1)
+    y1 = min(frame.height, math.ceil(max(ys)) + 1)
+    if x0 >= x1 or y0 >= y1:
+        return
+    # For each pixel of that box, where it comes from in the layer (the inverse mapping).
+    a, b = cos / sx, -sin / sx
+    d, e = sin / sy, cos / sy
+    ox, oy = x0 - cx, y0 - cy
+    inverse = (a, b, lx + a * ox + b * oy, d, e, ly + d * ox + e * oy)
+    placed = layer.transform((x1 - x0, y1 - y0), Image.AFFINE, inverse, resample=Image.BILINEAR)
+    frame.paste(placed, (x0, y0), placed)
+
+
+_LEVELS = np.arange(256, dtype=np.float64)[:, None] / 255.0  # (256, 1)
+_CHANNEL_OFFSETS = np.array([0, 256, 512], dtype=np.intp)  # red, green, blue curves
+_NOISE_TABLE_SIZE = 1 << 20
+_noise_table: list[np.ndarray] = []
+
+
+def _sensor_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal float32 noise of ``shape``: a window, at an offset drawn from ``rng``,
+    of one fixed table of 2**20 normal values.
+
+    Drawing fresh normals costs more than all the rest of the finish; a window of a table
+    that is the same in every process is as good for sensor noise and as deterministic.
+    """
+    if not _noise_table:
+        table_rng = np.random.default_rng(0x5E115)
+        _noise_table.append(table_rng.standard_normal(_NOISE_TABLE_SIZE, dtype=np.float32))
+    count = math.prod(shape)
+    start = int(rng.integers(0, _NOISE_TABLE_SIZE - count))
+    return _noise_table[0][start : start + count].reshape(shape)
+
+
 def camera_finish(
     frame: Image.Image,
     rng: np.random.Generator,
@@ -27,22 +94,34 @@ def camera_finish(
     max_blur: float = 1.6,
     gain: tuple[float, float] = (0.45, 1.35),
     max_noise: float = 0.05,
+    light: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Blur, downsample to ``size`` x ``size`` and apply lighting and noise to an RGB frame.
+    """Downsample a square RGB frame to ``size`` x ``size``, then blur it and apply lighting
+    and noise.
 
-    Returns uint8 (size, size, 3) in 0..255.
+    ``max_blur`` is in frame pixels. ``light``, float32 (size,), scales each column's light
+    (light falling from one side). Returns uint8 (size, size, 3) in 0..255.
     """
-    blur = rng.uniform(0.0, max_blur)
-    if blur > 0.4:
-        frame = frame.filter(ImageFilter.GaussianBlur(blur))
-    frame = frame.resize((size, size), Image.BOX)
+    factor = frame.width / size
+    if frame.width % size == 0 and frame.height == frame.width:
+        small = frame.reduce(frame.width // size)  # a box filter, in whole blocks
+    else:
+        small = frame.resize((size, size), Image.BOX)
+    blur = rng.uniform(0.0, max_blur) / factor  # in output pixels
+    if blur > 0.4 / factor:
+        small = small.filter(ImageFilter.GaussianBlur(blur))
 
-    pixels = np.asarray(frame, dtype=np.float32) / 255.0
     exposure = rng.uniform(*gain)
     cast = rng.uniform(0.8, 1.2, size=3)  # white balance
     gamma = rng.uniform(0.75, 1.35)
-    pixels = np.clip(pixels * exposure * cast, 0.0, 1.0) ** gamma
-    pixels += rng.normal(0.0, rng.uniform(0.0, max_noise), pixels.shape)
+    # Exposure, white balance and gamma map each channel's 256 levels: look them up. (The
+    # 768 powers are taken in float64: the same bits on every CPU, whatever its SIMD.)
+    curves = (np.clip(_LEVELS * (exposure * cast), 0.0, 1.0) ** gamma).astype(np.float32)
+    pixels = curves.T.ravel()[np.asarray(small) + _CHANNEL_OFFSETS]  # float32 (size, size, 3)
+    if light is not None:
+        pixels *= (light.astype(np.float64) ** gamma).astype(np.float32)[None, :, None]
+    noise = np.float32(rng.uniform(0.0, max_noise))
+    pixels += noise * _sensor_noise(rng, pixels.shape)
     return np.clip(pixels * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -94,10 +173,10 @@ def render_splits(
     array per split.
 
     Every run of :data:`CHUNK` labels draws from its own stream spawned from its split's
-    seed, so all the chunks of all the splits render at once in parallel worker processes
-    (see :func:`render_workers`), and the images are the same whatever the number of
-    processes. ``render_one`` must be a module-level function of this package (workers
-    import it by name).
+    seed, so all the chunks of all the splits render at once, in this process and in
+    parallel worker processes (see :func:`render_workers`), and the images are the same
+    whatever the number of processes. ``render_one`` must be a module-level function of
+    this package (workers import it by name).
     """
     pairs: list[tuple[np.ndarray, np.random.SeedSequence]] = []
     for labels, seed in splits:
@@ -112,8 +191,9 @@ def render_splits(
     else:
         from data_loaders._render_worker import render_in_workers
 
-        bounds = [w * len(pairs) // workers for w in range(workers + 1)]
+        # Ceiling division: this process, which starts at once, takes the larger share.
+        bounds = [-(-w * len(pairs) // workers) for w in range(workers + 1)]
         groups = [pairs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-        images = np.concatenate(render_in_workers(render_one, groups, size))
+        images = np.concatenate(render_in_workers(render_one, groups, size, first_here=True))
     ends = np.cumsum([len(labels) for labels, _ in splits])
     return np.split(images, ends[:-1])

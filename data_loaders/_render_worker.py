@@ -53,8 +53,12 @@ def render_in_workers(
     render_one: Callable[[int, np.random.Generator, int], np.ndarray],
     groups: list[list[Chunk]],
     size: int,
+    *,
+    first_here: bool = False,
 ) -> list[np.ndarray]:
-    """Render each group of chunks in its own worker process, all at once.
+    """Render each group of chunks in its own worker process, all at once; with
+    ``first_here``, the first group renders in this process while the workers run (one
+    interpreter start fewer).
 
     Returns one uint8 array (labels in the group, size, size, 3) per group, in order.
     Raises RuntimeError, with the worker's error output, when a worker fails.
@@ -64,20 +68,28 @@ def render_in_workers(
         p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH", "")) if p
     )
     command = [sys.executable, "-m", "data_loaders._render_worker"]
+    remote = groups[1:] if first_here else groups
     processes = []
-    for group in groups:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        process.stdin.write(_request(render_one, group, size))
-        process.stdin.flush()
-        processes.append(process)
-    results = []
-    for process, group in zip(processes, groups, strict=True):
+    try:
+        for group in remote:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+            processes.append(process)
+            process.stdin.write(_request(render_one, group, size))
+            process.stdin.flush()
+        # A worker that finishes first waits on its full pipe until it is read below.
+        results = [render_chunks(render_one, groups[0], size)] if first_here else []
+    except BaseException:
+        for process in processes:
+            process.kill()
+            process.communicate()
+        raise
+    for process, group in zip(processes, remote, strict=True):
         output, error = process.communicate()  # closes stdin, then reads both pipes
         total = sum(len(labels) for labels, _ in group)
         expected = total * size * size * 3

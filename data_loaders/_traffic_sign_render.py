@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from data_loaders._render_common import camera_finish, vertical_gradient
+from data_loaders._render_common import camera_finish, place_layer, vertical_gradient
 
 CLASS_NAMES: tuple[str, ...] = ("stop", "yield", "no entry", "priority road", "speed limit")
 
-_CANVAS = 96  # drawing resolution; frames are downsampled to the requested size
-_SIGN = 96  # size of the layer a sign is drawn on before it is transformed
+_CANVAS = 64  # drawing resolution; frames are downsampled to the requested size
+_SIGN = 96  # size of the layer a sign is drawn on, once, before it is placed
 
 _RED = (200, 24, 32)
 _WHITE = (245, 245, 240)
@@ -82,8 +82,25 @@ def _centred_text(draw: ImageDraw.ImageDraw, text: str, size: int, fill: tuple) 
     draw.text((x, y), text, font=font, fill=fill)
 
 
-def _draw_sign(label: int, rng: np.random.Generator) -> Image.Image:
-    """Draw the sign of class ``label`` centred on a transparent RGBA layer."""
+_SPEED_LIMITS = (20, 30, 50, 60, 70, 80)
+_sign_cache: dict[tuple[int, int], Image.Image] = {}
+
+
+def _sign(label: int, rng: np.random.Generator) -> Image.Image:
+    """The sign of class ``label`` (a speed limit picks its number from ``rng``), centred
+    on a transparent RGBA layer. Each distinct sign is drawn once per process."""
+    if not 0 <= label < len(CLASS_NAMES):
+        raise ValueError(f"label must be in 0..{len(CLASS_NAMES) - 1}, found {label}")
+    number = int(rng.choice(_SPEED_LIMITS)) if label == 4 else 0
+    key = (label, number)
+    if key not in _sign_cache:
+        _sign_cache[key] = _draw_sign(label, number)
+    return _sign_cache[key]
+
+
+def _draw_sign(label: int, number: int) -> Image.Image:
+    """Draw the sign of class ``label`` (``number``: a speed limit's) centred on a
+    transparent RGBA layer."""
     layer = Image.new("RGBA", (_SIGN, _SIGN), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     c, r = _SIGN / 2, _SIGN * 0.46
@@ -106,33 +123,27 @@ def _draw_sign(label: int, rng: np.random.Generator) -> Image.Image:
         draw.ellipse((c - r, c - r, c + r, c + r), fill=_RED)
         inner = r * 0.76
         draw.ellipse((c - inner, c - inner, c + inner, c + inner), fill=_WHITE)
-        number = str(int(rng.choice([20, 30, 50, 60, 70, 80])))
-        _centred_text(draw, number, int(_SIGN * 0.38), _BLACK)
-    else:
-        raise ValueError(f"label must be in 0..{len(CLASS_NAMES) - 1}, found {label}")
+        _centred_text(draw, str(number), int(_SIGN * 0.38), _BLACK)
     return layer
 
 
 def _background(rng: np.random.Generator) -> Image.Image:
     """A street-like backdrop: two-colour gradient, clutter shapes, sometimes a pole."""
+    c = _CANVAS
     top, bottom = _BACKGROUND_PALETTE[rng.integers(len(_BACKGROUND_PALETTE), size=2)]
-    top = top + rng.normal(0, 15, 3)
-    bottom = bottom + rng.normal(0, 15, 3)
-    image = vertical_gradient(top, bottom, _CANVAS)
+    shades = rng.normal(0, 15, (2, 3))
+    image = vertical_gradient(top + shades[0], bottom + shades[1], c)
     draw = ImageDraw.Draw(image)
     for _ in range(int(rng.integers(2, 7))):
-        colour = _CLUTTER_PALETTE[int(rng.integers(len(_CLUTTER_PALETTE)))]
-        x0, y0 = rng.integers(-20, _CANVAS, size=2)
-        w, h = rng.integers(8, 45, size=2)
-        box = (int(x0), int(y0), int(x0 + w), int(y0 + h))
-        if rng.random() < 0.5:
-            draw.rectangle(box, fill=colour)
-        else:
-            draw.ellipse(box, fill=colour)
+        pick, x, y, w, h, round_ = rng.random(6)  # one draw per shape: colour, box, kind
+        colour = _CLUTTER_PALETTE[int(pick * len(_CLUTTER_PALETTE))]
+        x0, y0 = int(c * (1.2 * x - 0.2)), int(c * (1.2 * y - 0.2))
+        box = (x0, y0, x0 + int(c * (0.08 + 0.39 * w)), y0 + int(c * (0.08 + 0.39 * h)))
+        (draw.ellipse if round_ < 0.5 else draw.rectangle)(box, fill=colour)
     if rng.random() < 0.6:  # a pole behind the sign
-        x = int(_CANVAS / 2 + rng.normal(0, 6))
-        half = int(rng.integers(2, 5))
-        draw.rectangle((x - half, _CANVAS // 2, x + half, _CANVAS), fill=(130, 130, 135))
+        x = int(c / 2 + rng.normal(0, c * 0.06))
+        half = int(rng.integers(1, 4))
+        draw.rectangle((x - half, c // 2, x + half, c), fill=(130, 130, 135))
     return image
 
 
@@ -141,24 +152,20 @@ def render_sign(label: int, rng: np.random.Generator, size: int = 32) -> np.ndar
 
     Returns a uint8 array of shape (size, size, 3) with values in 0..255.
     """
-    sign = _draw_sign(label, rng)
-    scale = rng.uniform(0.5, 0.95)
+    sign = _sign(label, rng)
+    c = _CANVAS
+    scale = rng.uniform(0.5, 0.95) * c / _SIGN  # of the canvas, as drawn
     squeeze = rng.uniform(0.75, 1.0)  # seen at an angle: narrower than tall
-    width = max(8, int(_SIGN * scale * squeeze))
-    height = max(8, int(_SIGN * scale))
-    sign = sign.resize((width, height), Image.BILINEAR)
-    sign = sign.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR, expand=True)
-
+    angle = rng.uniform(-15, 15)
     frame = _background(rng)
-    max_shift = _CANVAS * 0.18
-    cx = _CANVAS / 2 + rng.uniform(-max_shift, max_shift)
-    cy = _CANVAS / 2 + rng.uniform(-max_shift, max_shift)
-    frame.paste(sign, (int(cx - sign.width / 2), int(cy - sign.height / 2)), sign)
+    cx, cy = c / 2 + rng.uniform(-0.18 * c, 0.18 * c, size=2)
+    place_layer(frame, sign, (cx, cy), scale=(scale * squeeze, scale), angle=angle)
 
     if rng.random() < 0.25:  # a branch or wire in front of the sign
         draw = ImageDraw.Draw(frame)
         colour = _CLUTTER_PALETTE[int(rng.integers(len(_CLUTTER_PALETTE)))]
-        y = int(rng.integers(0, _CANVAS))
-        draw.line((0, y, _CANVAS, y + int(rng.integers(-30, 30))), fill=colour, width=3)
+        y, slope = rng.integers(0, c), rng.integers(-0.31 * c, 0.31 * c)
+        draw.line((0, int(y), c, int(y + slope)), fill=colour, width=2)
 
-    return camera_finish(frame, rng, size)
+    # Blur up to half an output pixel, as when the frame was drawn at 96.
+    return camera_finish(frame, rng, size, max_blur=0.53 * c / size)

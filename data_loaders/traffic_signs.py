@@ -17,7 +17,7 @@ priority road, speed limit."""
 
 _IMAGE_SHAPE = (32, 32, 3)
 _N_CLASSES = len(TRAFFIC_SIGN_CLASS_NAMES)
-_EMBEDDED = EmbeddedDataset("traffic_signs", 2, _N_CLASSES, _traffic_sign_render.render_sign, 32)
+_EMBEDDED = EmbeddedDataset("traffic_signs", 3, _N_CLASSES, _traffic_sign_render.render_sign, 32)
 
 
 def load_traffic_signs(
@@ -44,12 +44,13 @@ def load_traffic_signs(
       centre, and placed on a street-like background with red, yellow and white clutter and
       sometimes a pole; a wire may cross it; blur, exposure, white balance, gamma and sensor
       noise vary per image. Training and test images come from independent random streams,
-      so no test image is a copy or a frame of a training sign. Rendering takes a few
-      seconds the first time; the result is cached (see ``data_loaders.cache_dir()``) with
-      a sha256 checksum and loads in a fraction of a second afterwards.
-    - Why these sizes: measured on this data (``bench/traffic_sign_baselines.py``), a
-      raw-pixel logistic regression scores about 0.78 and 1-nearest-neighbour about 0.72 on
-      the test split, while lesson 05's small convnet reaches above 0.90 in 8 epochs; with
+      so no test image is a copy or a frame of a training sign. Rendering takes about
+      1.5 s on 2 cores the first time; the result is cached (see
+      ``data_loaders.cache_dir()``) with a sha256 checksum and loads in a few hundredths
+      of a second afterwards.
+    - Why these sizes: measured on this data (``bench/dataset_baselines.py``), a
+      raw-pixel logistic regression scores about 0.78 and 1-nearest-neighbour about 0.66 on
+      the test split, while lesson 05's small convnet reaches about 0.96 in 8 epochs; with
       a few hundred images every model memorises.
     - Licence: the generated images are part of this course (MIT); the sign designs follow
       the public Vienna Convention road signs.

@@ -59,3 +59,17 @@ def test_a_bad_worker_count_is_refused(monkeypatch, value):
     monkeypatch.setenv(RENDER_WORKERS_ENV_VAR, value)
     with pytest.raises(ValueError, match=repr(value)):
         render_workers()
+
+
+def test_a_failure_in_this_process_stops_the_workers():
+    """When the part rendered in this process fails, does the error come through and are
+    the worker processes stopped, not left running?"""
+    psutil = pytest.importorskip("psutil")
+    render_one = traffic_signs._EMBEDDED.render_one
+    bad = (np.array([0, 9]), np.random.SeedSequence(1))  # 9 is no sign
+    good = (np.arange(CHUNK) % 5, np.random.SeedSequence(2))
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    with pytest.raises(ValueError, match="found 9"):
+        render_in_workers(render_one, [[bad], [good], [good]], 32, first_here=True)
+    after = {child.pid for child in psutil.Process().children(recursive=True)}
+    assert after <= before

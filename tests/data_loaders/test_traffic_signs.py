@@ -25,17 +25,17 @@ def test_same_seed_same_images_other_seed_other_images(data_cache):
         np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(first[0][0], other[0][0])
     assert sorted(p.name for p in data_cache.iterdir()) == [
-        "traffic_signs-v2-seed3-50-25.npz",
-        "traffic_signs-v2-seed3-50-25.npz.sha256",
-        "traffic_signs-v2-seed4-50-25.npz",
-        "traffic_signs-v2-seed4-50-25.npz.sha256",
+        "traffic_signs-v3-seed3-50-25.npz",
+        "traffic_signs-v3-seed3-50-25.npz.sha256",
+        "traffic_signs-v3-seed4-50-25.npz",
+        "traffic_signs-v3-seed4-50-25.npz.sha256",
     ]
 
 
 def test_corrupt_cache_is_rebuilt_with_a_message(data_cache, capsys):
     """Does a cached file that fails its checksum get rebuilt, with a message, to the same data?"""
     (x_train, _), _ = load_traffic_signs(**SMALL)
-    cached = data_cache / "traffic_signs-v2-seed0-50-25.npz"
+    cached = data_cache / "traffic_signs-v3-seed0-50-25.npz"
     cached.write_bytes(cached.read_bytes()[:100])
     (x_again, _), _ = load_traffic_signs(**SMALL)
     assert "does not match its checksum" in capsys.readouterr().err
