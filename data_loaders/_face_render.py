@@ -2,11 +2,11 @@
 
 A head is drawn front-on at 128x128 (hair or hat, ears, eyes, brows, nose, mouth), then
 turned, moved and scaled onto an indoor backdrop above its neck and shoulders (which stay
-level), lit from one side, and finished like a phone photo at 64x64. The two classes differ only in
-the mouth: a smile curves up (sometimes open, showing teeth), a neutral or unhappy mouth
-is flat, turned down or a small "o". Smiles and non-smiles come in graded strengths, so
-some examples are subtle; everything else (skin tone, hair, glasses, pose, light, room) is
-drawn independently of the label.
+level), lit from one side, and finished like a phone photo at 64x64. The two classes
+differ only in the mouth: a smile curves up (sometimes open, showing teeth), a neutral or
+unhappy mouth is flat, turned down or a small "o". Smiles and non-smiles come in graded
+strengths, so some examples are subtle; everything else (skin tone, hair, glasses, pose,
+light, room) is drawn independently of the label.
 """
 
 from __future__ import annotations

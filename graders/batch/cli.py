@@ -38,6 +38,23 @@ DATASETS = {
     "07": "load_hand_signs",
 }
 
+# Seconds one cell and one whole submission may run: (cell, submission), unless
+# --cell-timeout / --timeout say otherwise. Lesson 07 trains ResNet50 for 10 epochs, 6-10
+# minutes on 2 cores alone and about twice that while another submission shares them.
+TIMEOUTS = {"07": (2400, 3600)}
+DEFAULT_TIMEOUTS = (600, 1800)
+
+
+def lesson_timeouts(
+    lesson: str, cell_timeout: int | None, timeout: float | None
+) -> tuple[int, float]:
+    """The per-cell and per-submission timeouts in seconds: those given, else the lesson's."""
+    cell_default, submission_default = TIMEOUTS.get(lesson, DEFAULT_TIMEOUTS)
+    return (
+        cell_default if cell_timeout is None else cell_timeout,
+        submission_default if timeout is None else timeout,
+    )
+
 
 def find_submissions(paths: list[Path]) -> dict[str, Path]:
     """Student name -> notebook. Raises ValueError for a missing path or a name twice."""
@@ -131,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("submissions", nargs="+", type=Path)
     parser.add_argument("--out", required=True, type=Path, help="results folder")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
-    parser.add_argument("--cell-timeout", type=int, default=600, help="seconds per cell")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per submission")
+    parser.add_argument(
+        "--cell-timeout", type=int, help="seconds per cell (default 600; 2400 for lesson 07)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="seconds per submission (default 1800; 3600 for lesson 07)"
+    )
     parser.add_argument("--memory-mb", type=int, default=6144, help="memory per submission")
     parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
     parser.add_argument(
@@ -149,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         submissions = find_submissions(args.submissions)
         if args.jobs < 1:
             raise ValueError(f"--jobs must be at least 1, found {args.jobs}")
+        cell_timeout, timeout = lesson_timeouts(lesson, args.cell_timeout, args.timeout)
+        if cell_timeout < 1 or timeout <= 0:
+            raise ValueError(
+                f"timeouts must be positive, found --cell-timeout {cell_timeout} and "
+                f"--timeout {timeout}"
+            )
     except ValueError as error:
         parser.error(str(error))
 
@@ -165,10 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     skipped = len(submissions) - len(todo)
     print(
         f"lesson {lesson}: {len(submissions)} submission(s), {skipped} already graded, "
-        f"{len(todo)} to grade with {args.jobs} job(s)",
+        f"{len(todo)} to grade with {args.jobs} job(s); timeouts {cell_timeout} s a cell, "
+        f"{timeout:g} s a submission",
         file=sys.stderr,
     )
-    limits = Limits(seconds=args.timeout, memory_mb=args.memory_mb)
+    limits = Limits(seconds=timeout, memory_mb=args.memory_mb)
     data_folder = public_data_folder(lesson)
     zygote_folder = Path(tempfile.mkdtemp(prefix="keras-course-zygote-"))
     zygote_token = uuid.uuid4().hex
@@ -182,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         lesson=lesson,
         source=source,
         data_folder=data_folder,
-        cell_timeout=args.cell_timeout,
+        cell_timeout=cell_timeout,
         limits=limits,
         zygote=zygote,
     )

@@ -1,0 +1,34 @@
+"""The batch grader's command-line options that need no submission to check."""
+
+from __future__ import annotations
+
+import pytest
+
+from graders.batch.cli import DATASETS, DEFAULT_TIMEOUTS, lesson_timeouts, main
+
+
+def test_lesson_07_gets_time_for_training_resnet50():
+    """Does a lesson-07 batch, without timeout options, allow a cell the 6-20 minutes that
+    10 epochs of ResNet50 take on 2 shared cores, while the other lessons keep 600 s?"""
+    cell, submission = lesson_timeouts("07", None, None)
+    assert cell >= 1800 and submission > cell
+    for lesson in set(DATASETS) - {"07"}:
+        assert lesson_timeouts(lesson, None, None) == DEFAULT_TIMEOUTS == (600, 1800)
+
+
+def test_timeouts_given_on_the_command_line_win():
+    """Do --cell-timeout and --timeout override the lesson's defaults, each on its own?"""
+    assert lesson_timeouts("07", 300, None) == (300, 3600)
+    assert lesson_timeouts("01", None, 99.5) == (600, 99.5)
+
+
+@pytest.mark.parametrize("option", [["--cell-timeout", "0"], ["--timeout", "-5"]])
+def test_a_timeout_that_is_not_positive_is_refused(tmp_path, capsys, option):
+    """Is a zero or negative timeout refused before anything runs, with the value found?"""
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lesson", "07", str(notebook), "--out", str(tmp_path / "out"), *option])
+    assert stopped.value.code == 2
+    assert "timeouts must be positive" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
