@@ -4,6 +4,7 @@ parallel loop over labels."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable
@@ -68,22 +69,24 @@ def place_layer(
 _LEVELS = np.arange(256, dtype=np.float64)[:, None] / 255.0  # (256, 1)
 _CHANNEL_OFFSETS = np.array([0, 256, 512], dtype=np.intp)  # red, green, blue curves
 _NOISE_TABLE_SIZE = 1 << 20
-_noise_table: list[np.ndarray] = []
+
+
+@functools.cache
+def _noise_table() -> np.ndarray:
+    """2**20 standard normal float32 values, the same in every process."""
+    return np.random.default_rng(0x5E115).standard_normal(_NOISE_TABLE_SIZE, dtype=np.float32)
 
 
 def _sensor_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Standard normal float32 noise of ``shape``: a window, at an offset drawn from ``rng``,
-    of one fixed table of 2**20 normal values.
+    of :func:`_noise_table`.
 
     Drawing fresh normals costs more than all the rest of the finish; a window of a table
     that is the same in every process is as good for sensor noise and as deterministic.
     """
-    if not _noise_table:
-        table_rng = np.random.default_rng(0x5E115)
-        _noise_table.append(table_rng.standard_normal(_NOISE_TABLE_SIZE, dtype=np.float32))
     count = math.prod(shape)
     start = int(rng.integers(0, _NOISE_TABLE_SIZE - count))
-    return _noise_table[0][start : start + count].reshape(shape)
+    return _noise_table()[start : start + count].reshape(shape)
 
 
 def camera_finish(

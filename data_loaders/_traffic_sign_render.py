@@ -13,6 +13,8 @@ clutter, the sign moves and changes size, and lighting changes every colour.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -83,21 +85,17 @@ def _centred_text(draw: ImageDraw.ImageDraw, text: str, size: int, fill: tuple) 
 
 
 _SPEED_LIMITS = (20, 30, 50, 60, 70, 80)
-_sign_cache: dict[tuple[int, int], Image.Image] = {}
 
 
 def _sign(label: int, rng: np.random.Generator) -> Image.Image:
     """The sign of class ``label`` (a speed limit picks its number from ``rng``), centred
-    on a transparent RGBA layer. Each distinct sign is drawn once per process."""
+    on a transparent RGBA layer, not to be drawn on: it is shared."""
     if not 0 <= label < len(CLASS_NAMES):
         raise ValueError(f"label must be in 0..{len(CLASS_NAMES) - 1}, found {label}")
-    number = int(rng.choice(_SPEED_LIMITS)) if label == 4 else 0
-    key = (label, number)
-    if key not in _sign_cache:
-        _sign_cache[key] = _draw_sign(label, number)
-    return _sign_cache[key]
+    return _draw_sign(label, int(rng.choice(_SPEED_LIMITS)) if label == 4 else 0)
 
 
+@functools.cache  # each of the 10 distinct signs is drawn once per process
 def _draw_sign(label: int, number: int) -> Image.Image:
     """Draw the sign of class ``label`` (``number``: a speed limit's) centred on a
     transparent RGBA layer."""
