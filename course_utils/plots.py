@@ -58,18 +58,6 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def history_data(history, caller: str = "plot_history") -> Mapping[str, Sequence[float]]:
-    """The per-epoch dict of a ``keras.callbacks.History`` (or the dict itself); raises
-    ValueError, naming ``caller``, for anything without a ``'loss'`` list."""
-    data = getattr(history, "history", history)
-    if not isinstance(data, Mapping) or "loss" not in data:
-        raise ValueError(
-            f"{caller}: expected the History returned by model.fit (with a 'loss' entry), "
-            f"found {type(history).__name__}."
-        )
-    return data
-
-
 def history_panels(data: Mapping[str, Sequence[float]]) -> list[tuple[str, str]]:
     """The (key, title) of each panel a history gets: the loss, then the accuracy when the
     model reports one (``"accuracy"`` or ``"acc"``)."""
@@ -102,7 +90,12 @@ def draw_history(figure: Figure, data: Mapping[str, Sequence[float]], epochs: in
 def plot_history(history) -> None:
     """Plot loss and accuracy per epoch from a ``keras.callbacks.History`` (or its dict),
     with the validation curves when present."""
-    data = history_data(history)
+    data = getattr(history, "history", history)
+    if not isinstance(data, Mapping) or "loss" not in data:
+        raise ValueError(
+            "plot_history: expected the History returned by model.fit (with a 'loss' entry), "
+            f"found {type(history).__name__}."
+        )
     figure = plt.figure(figsize=(5 * len(history_panels(data)), 3.2))
     draw_history(figure, data)
     plt.show()

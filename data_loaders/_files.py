@@ -46,6 +46,9 @@ def cache_dir() -> Path:
     return path
 
 
+_TEMPORARY_SUFFIX = ".tmp"  # atomic_write_bytes's temporaries: ".{name}.XXXXXXXX.tmp"
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
@@ -54,7 +57,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -64,6 +67,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the temporaries that :func:`atomic_write_bytes` left under ``folder`` (at any
+    depth) when its process was killed mid-write; returns how many. Only for a folder no
+    other process is writing to now: a live writer's temporary would go too."""
+    stale = list(Path(folder).rglob(f".*{_TEMPORARY_SUFFIX}"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from data_loaders._files import remove_stale_temporaries
 from graders.batch.prepare import graded_cells
 from graders.batch.results import (
     feedback_html,
@@ -181,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
     args.out.mkdir(parents=True, exist_ok=True)
-    for stale in args.out.rglob(".*.tmp"):  # half-written by a run that was killed
-        stale.unlink()
+    remove_stale_temporaries(args.out)  # half-written by a run that was killed
     guard = Guard(args.out)
     todo = {}
     for student, path in submissions.items():
