@@ -66,7 +66,7 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         self.draws = 0
         self._status = None
         self._image = None
-        self._last_draw = 0.0
+        self._last_draw: float | None = None  # time.monotonic() of the last draw; None: never
         self._drawn_epochs = 0
         self._epochs = 0
 
@@ -74,7 +74,7 @@ class LiveTrainingPlot(keras.callbacks.Callback):
     def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
         self.history = {}
         self.draws = 0
-        self._last_draw = 0.0
+        self._last_draw = None
         self._drawn_epochs = 0
         self._epochs = int((self.params or {}).get("epochs") or 0)
         if _in_kernel():
@@ -88,7 +88,10 @@ class LiveTrainingPlot(keras.callbacks.Callback):
             return
         self._status.value = self._status_html(epoch + 1, logs)
         last = epoch + 1 >= self._epochs
-        if last or time.monotonic() - self._last_draw >= self.min_interval:
+        # time.monotonic() counts from an arbitrary start (the boot on Linux), so "never
+        # drawn" is None, not 0.0: a machine up for less than min_interval draws too.
+        never_drawn = self._last_draw is None
+        if last or never_drawn or time.monotonic() - self._last_draw >= self.min_interval:
             self._draw()
 
     def on_train_end(self, logs: Mapping[str, float] | None = None) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
@@ -12,12 +15,17 @@ from course_utils.live_plot import WIDGET_CLASS, LiveTrainingPlot
 from course_utils.plots import draw_history
 
 
-@pytest.fixture()
-def in_kernel(monkeypatch):
+@pytest.fixture(params=["machine clock", "clock of a machine booted 1 s ago"])
+def in_kernel(monkeypatch, request):
     """Pretend to run in a Jupyter kernel; collect what would be displayed."""
     shown = []
     monkeypatch.setattr(live_plot, "_in_kernel", lambda: True)
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    if request.param != "machine clock":
+        # time.monotonic() counts from the boot on Linux: a fresh machine's clock is small.
+        start = time.perf_counter()
+        clock = SimpleNamespace(monotonic=lambda: 1.0 + time.perf_counter() - start)
+        monkeypatch.setattr(live_plot, "time", clock)
     return shown
 
 
