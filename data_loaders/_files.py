@@ -337,4 +337,9 @@ def read_h5_split(
             f"{labels.min()}..{labels.max()}."
         )
     names = [c.decode() if isinstance(c, bytes) else str(c) for c in np.ravel(classes)]
+    if len(names) != n_classes:
+        raise DataFileError(
+            f"{path}: 'list_classes' must name {n_classes} classes for this dataset, found "
+            f"{len(names)} ({', '.join(names)}): is it another dataset's file?"
+        )
     return np.ascontiguousarray(images), labels.astype(np.int64), names

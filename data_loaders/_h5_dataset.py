@@ -8,6 +8,7 @@ import os
 
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
 from data_loaders._files import DataFileError, local_file, read_h5_split
+from data_loaders.sources import LoadedSource, record_load
 
 
 def load_h5_pair(
@@ -50,6 +51,7 @@ def load_h5_or_embedded(
     loader: str,
     embedded: EmbeddedDataset,
     *,
+    class_names: tuple[str, ...],
     n_train: int,
     n_test: int,
     seed: int,
@@ -59,9 +61,11 @@ def load_h5_or_embedded(
     test_sha256: str | None,
 ) -> tuple[Split, Split]:
     """The body of every 64x64 loader: the original HDF5 pair when files are given, else
-    the embedded default (options checked first)."""
+    the embedded default (options checked first). ``class_names``: the embedded default's.
+    The load is recorded (:func:`data_loaders.sources.last_load`) with the class names of
+    its source: the files' ``list_classes``, or ``class_names``."""
     if wants_files(loader, train_file, test_file):
-        splits, _ = load_h5_pair(
+        splits, names = load_h5_pair(
             train_file,
             test_file,
             image_shape=(64, 64, 3),
@@ -69,6 +73,19 @@ def load_h5_or_embedded(
             train_sha256=train_sha256,
             test_sha256=test_sha256,
         )
-        return splits
-    check_options(loader, embedded.n_classes, n_train, n_test, seed)
-    return embedded.load(n_train, n_test, seed)
+        description = f"the files {os.fspath(train_file)} and {os.fspath(test_file)}"
+    else:
+        check_options(loader, embedded.n_classes, n_train, n_test, seed)
+        splits, names = embedded.load(n_train, n_test, seed), list(class_names)
+        description = f"the course's rendered images (seed {seed})"
+    record_load(
+        LoadedSource(
+            embedded.name,
+            from_files=train_file is not None,
+            description=description,
+            class_names=tuple(names),
+            x_test=splits[1][0],
+            y_test=splits[1][1],
+        )
+    )
+    return splits

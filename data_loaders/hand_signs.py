@@ -76,6 +76,7 @@ def load_hand_signs(
     return load_h5_or_embedded(
         "load_hand_signs",
         _EMBEDDED,
+        class_names=HAND_SIGNS_CLASS_NAMES,
         n_train=n_train,
         n_test=n_test,
         seed=seed,

@@ -76,6 +76,7 @@ def load_happy_faces(
     return load_h5_or_embedded(
         "load_happy_faces",
         _EMBEDDED,
+        class_names=HAPPY_FACES_CLASS_NAMES,
         n_train=n_train,
         n_test=n_test,
         seed=seed,

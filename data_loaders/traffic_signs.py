@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from data_loaders import _traffic_sign_render
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
 from data_loaders._files import DataFileError, local_file, read_data_pickle
+from data_loaders.sources import LoadedSource, record_load, unknown_class_names
 
 TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = _traffic_sign_render.CLASS_NAMES
 """Names of the embedded dataset's classes, indexed by label: stop, yield, no entry,
@@ -58,7 +60,12 @@ def load_traffic_signs(
     Original public format: pass ``train_file`` and ``test_file`` (paths, or http(s) URLs
     that are downloaded once into the cache, checked against ``train_sha256`` /
     ``test_sha256`` when given): pickles holding a dict with ``features`` (``uint8``, shape
-    ``(N, 32, 32, 3)``) and ``labels`` (integers, 0..4 or 1..5; 1..5 is shifted to 0..4).
+    ``(N, 32, 32, 3)``) and ``labels`` (integers, 0..4 or 1..5). The numbering is decided
+    once for the pair: when either file uses label 5 (and neither uses 0), both are shifted
+    from 1..5 to 0..4; a pair that mixes the two numberings is refused. The files carry no
+    class names (the original course's pickles hold five speed-limit signs, not the
+    rendered set's classes), so :func:`data_loaders.sources.last_load` reports their
+    classes as ``"label 0 (name unknown)"`` ... instead of :data:`TRAFFIC_SIGN_CLASS_NAMES`.
     They are read without unpickling arbitrary objects: a file that carries anything beyond
     plain arrays, dicts, lists and numbers is refused.
 
@@ -84,15 +91,62 @@ def load_traffic_signs(
         True
     """
     if wants_files("load_traffic_signs", train_file, test_file):
-        return (
-            _read_pickle_split(local_file(train_file, sha256=train_sha256)),
-            _read_pickle_split(local_file(test_file, sha256=test_sha256)),
+        train_path = local_file(train_file, sha256=train_sha256)
+        test_path = local_file(test_file, sha256=test_sha256)
+        train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
+        names = unknown_class_names(_N_CLASSES)
+        description = f"the files {os.fspath(train_file)} and {os.fspath(test_file)}"
+    else:
+        check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
+        train, test = _EMBEDDED.load(n_train, n_test, seed)
+        names = TRAFFIC_SIGN_CLASS_NAMES
+        description = f"the course's rendered images (seed {seed})"
+    record_load(
+        LoadedSource(
+            "traffic_signs",
+            from_files=train_file is not None,
+            description=description,
+            class_names=names,
+            x_test=test[0],
+            y_test=test[1],
         )
-    check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
-    return _EMBEDDED.load(n_train, n_test, seed)
+    )
+    return train, test
 
 
-def _read_pickle_split(path: Path) -> Split:
+def _shift_labels(train: _LabelledSplit, test: _LabelledSplit) -> tuple[Split, Split]:
+    """Both splits numbered 0..4: shifted from 1..5 when the pair uses that numbering."""
+    splits = (train, test)
+    uses_zero = [split.labels.size and split.labels.min() == 0 for split in splits]
+    uses_top = [split.labels.size and split.labels.max() == _N_CLASSES for split in splits]
+    if any(uses_zero) and any(uses_top):
+        described = "; ".join(
+            f"{split.path}: labels {split.labels.min()}..{split.labels.max()}" for split in splits
+        )
+        raise DataFileError(
+            f"the training and test files number their classes differently ({described}): "
+            f"expected both 0..{_N_CLASSES - 1} or both 1..{_N_CLASSES}."
+        )
+    offset = 1 if any(uses_top) else 0
+    for split in splits:
+        if split.labels.size and (
+            split.labels.min() < offset or split.labels.max() >= _N_CLASSES + offset
+        ):
+            raise DataFileError(
+                f"{split.path}: labels must lie in {offset}..{_N_CLASSES - 1 + offset} like "
+                f"the other file's, found {split.labels.min()}..{split.labels.max()}."
+            )
+    return tuple((split.features, split.labels - offset) for split in splits)
+
+
+@dataclass(frozen=True)
+class _LabelledSplit:
+    path: Path
+    features: np.ndarray  # uint8 (N, 32, 32, 3)
+    labels: np.ndarray  # int64 (N,), as stored in the file
+
+
+def _read_pickle_split(path: Path) -> _LabelledSplit:
     content = read_data_pickle(path)
     if not isinstance(content, dict) or not {"features", "labels"} <= content.keys():
         found = sorted(map(str, content.keys())) if isinstance(content, dict) else type(content)
@@ -113,11 +167,9 @@ def _read_pickle_split(path: Path) -> Split:
             f"{labels.dtype} array of shape {labels.shape}."
         )
     labels = labels.astype(np.int64)
-    if len(labels) and labels.min() >= 1 and labels.max() == _N_CLASSES:
-        labels = labels - 1  # the original files number the classes 1..5
-    if len(labels) and (labels.min() < 0 or labels.max() >= _N_CLASSES):
+    if len(labels) and (labels.min() < 0 or labels.max() > _N_CLASSES):
         raise DataFileError(
             f"{path}: labels must lie in 0..{_N_CLASSES - 1} (or 1..{_N_CLASSES}), found "
             f"{labels.min()}..{labels.max()}."
         )
-    return np.ascontiguousarray(features), labels
+    return _LabelledSplit(path, np.ascontiguousarray(features), labels)

@@ -5,7 +5,14 @@ Normalization makes equivalent spellings equal: a standalone ``Activation("relu"
 is folded into that layer, so ``Dense(128, activation="relu")``, ``Dense(128)`` +
 ``Activation("relu")`` and ``Dense(128)`` + ``ReLU()`` all become one ``Dense`` with 128
 units and ``relu``. Input layers are skipped, so ``keras.Input(...)`` and ``input_shape=``
-are the same.
+are the same. A ReLU applied to values that are already non-negative (a second ReLU, also
+through pooling, dropout or Flatten) computes nothing new: it is dropped, with a note.
+
+The comparison names what the learner wrote: a layer in the wrong place is reported as
+moved ("Dropout(0.5) is after Dense(128, relu); it belongs right after MaxPooling2D(2x2)"),
+and when the expected list keeps an activation separate (HappyModel's Conv2D ->
+BatchNormalization -> ReLU), the learner's layers are compared unfolded too, so a missing
+BatchNormalization is named as missing instead of as a Conv2D with a ReLU.
 """
 
 from __future__ import annotations
@@ -39,6 +46,27 @@ class LayerSpec:
     activation: str | None = None
     output_shape: tuple[int | None, ...] | None = None
     params: int | None = None
+    separate_activation: bool = False  # the activation was its own layer, folded in
+
+    def short(self) -> str:
+        """A compact spelling such as ``Dense(128, relu)``, ``Conv2D(32, 3x3)`` or
+        ``Dropout(0.5)``, for sentences that name several layers."""
+        if self.kind == "Activation":
+            return f"Activation({self.activation!r})"
+        parts = [str(v) for v in (self.units, self.filters) if v is not None]
+        for value in (self.kernel_size, self.pool_size):
+            if value is not None:
+                parts.append(_size(value))
+        if self.rate is not None:
+            parts.append(f"{self.rate:g}")
+        if self.activation not in (None, "linear") and not self.separate_activation:
+            parts.append(self.activation)
+        text = f"{self.kind}({', '.join(parts)})" if parts else self.kind
+        if self.name is not None:
+            text += f" {self.name!r}"
+        if self.separate_activation and self.activation not in (None, "linear"):
+            text += f" + Activation({self.activation!r})"
+        return text
 
     def describe(self) -> str:
         """A short phrase such as ``Dense with 128 units and relu activation``."""
@@ -59,12 +87,14 @@ class LayerSpec:
             parts.append(f"padding {self.padding}")
         if self.rate is not None:
             parts.append(f"rate {self.rate:g}")
-        if self.activation is not None and self.kind not in _ACTIVATION_LAYERS:
+        folded = self.separate_activation and self.activation not in (None, "linear")
+        if self.activation is not None and self.kind not in _ACTIVATION_LAYERS and not folded:
             parts.append(f"{_activation_phrase(self.activation)}")
         head = self.kind if self.kind != "Activation" else f"Activation({self.activation!r})"
         if self.name is not None:
             head += f" named {self.name!r}"
-        return head + (" with " + _join(parts) if parts else "")
+        text = head + (" with " + _join(parts) if parts else "")
+        return text + (f" followed by Activation({self.activation!r})" if folded else "")
 
 
 def _size(value: tuple[int, ...]) -> str:
@@ -126,29 +156,59 @@ def _raw_spec(layer) -> LayerSpec:
     return spec
 
 
-def normalize_layers(model) -> list[LayerSpec]:
-    """The model's layers as a normalized list (input layers skipped, activations folded)."""
+# Layers whose output is non-negative when their input is (so a ReLU after them is a no-op).
+_KEEPS_SIGN = {"MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D"}
+
+
+def _normalize(model, *, fold: bool = True) -> tuple[list[LayerSpec], list[str]]:
+    """The normalized layers, and a note for each ReLU dropped because its input was
+    already non-negative. ``fold``: fold activation layers into the Dense or Conv2D before.
+    """
     specs: list[LayerSpec] = []
+    notes: list[str] = []
+    non_negative = False
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
         spec = _raw_spec(layer)
         previous = specs[-1] if specs else None
+        if spec.kind == "Activation" and spec.activation == "relu" and non_negative:
+            after = _unnamed(previous).short() if previous is not None else "the input"
+            notes.append(
+                f"the Activation('relu') after {after} does nothing: its input is already "
+                "non-negative after a ReLU, and relu(relu(x)) = relu(x), so you can remove it"
+            )
+            continue
+        if spec.activation == "relu":
+            non_negative = True
+        elif spec.kind not in _KEEPS_SIGN:
+            non_negative = False
         if (
-            spec.kind == "Activation"
+            fold
+            and spec.kind == "Activation"
             and previous is not None
             and previous.kind in _FOLDS_ACTIVATION
             and previous.activation == "linear"
         ):
             specs[-1] = replace(
-                previous, activation=spec.activation, output_shape=spec.output_shape
+                previous,
+                activation=spec.activation,
+                output_shape=spec.output_shape,
+                separate_activation=True,
             )
             continue
         specs.append(spec)
-    return specs
+    return specs, notes
 
 
-_COMPARED = [f.name for f in fields(LayerSpec) if f.name not in ("kind", "output_shape", "params")]
+def normalize_layers(model) -> list[LayerSpec]:
+    """The model's layers as a normalized list (input layers skipped, activations folded,
+    ReLUs that change nothing dropped)."""
+    return _normalize(model)[0]
+
+
+_NOT_COMPARED = ("kind", "output_shape", "params", "separate_activation")
+_COMPARED = [f.name for f in fields(LayerSpec) if f.name not in _NOT_COMPARED]
 
 
 def _unnamed(spec: LayerSpec) -> LayerSpec:
@@ -169,7 +229,10 @@ def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str
         shown_expected = replace(
             LayerSpec(kind=expected.kind), **{n: getattr(expected, n) for n in wrong}
         )
-        shown_found = replace(LayerSpec(kind=found.kind), **{n: getattr(found, n) for n in wrong})
+        shown_found = replace(
+            LayerSpec(kind=found.kind, separate_activation=found.separate_activation),
+            **{n: getattr(found, n) for n in wrong},
+        )
         return (
             f"layer {position}: expected {shown_expected.describe()}, "
             f"found {shown_found.describe()}"
@@ -198,6 +261,19 @@ def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[st
     every position after it; otherwise (layers swapped, replaced) they are compared
     position by position.
     """
+    move = _single_move(expected, found)
+    if move is not None:
+        origin, target = move
+        # Shapes after a moved layer are consequences of the move: not compared again.
+        shapeless = [replace(_unnamed(spec), output_shape=None) for spec in found]
+        moved = shapeless[origin]
+        rest = shapeless[:origin] + shapeless[origin + 1 :]
+        after = "at the start" if origin == 0 else f"after {shapeless[origin - 1].short()}"
+        belongs = "first" if target == 0 else f"right after {rest[target - 1].short()}"
+        problems = [f"layer {origin + 1}, {moved.short()}, is {after}; it belongs {belongs}"]
+        reordered = rest[:target] + [moved] + rest[target:]
+        more, positions = _compare(expected, reordered)
+        return problems + more, positions | {target + 1}
     matcher = SequenceMatcher(
         a=[spec.kind for spec in expected], b=[spec.kind for spec in found], autojunk=False
     )
@@ -244,6 +320,21 @@ def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[st
     return problems, positions
 
 
+def _single_move(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[int, int] | None:
+    """``(origin, target)`` when moving ``found[origin]`` to index ``target`` (of the list
+    without it) gives the expected order of layer kinds, and the kinds differ as they are."""
+    want = [spec.kind for spec in expected]
+    kinds = [spec.kind for spec in found]
+    if kinds == want or sorted(kinds) != sorted(want):
+        return None
+    for origin, kind in enumerate(kinds):
+        rest = kinds[:origin] + kinds[origin + 1 :]
+        for target in range(len(kinds)):
+            if target != origin and rest[:target] + [kind] + rest[target:] == want:
+                return origin, target
+    return None
+
+
 def compare_layers(expected: list[LayerSpec], found: list[LayerSpec]) -> list[str]:
     """Every difference between two normalized layer lists, one sentence each. Positions
     are 1-based (input layers not counted): of ``found`` for a mismatch or an extra layer,
@@ -267,13 +358,21 @@ def check_layers(
     order the lesson teaches. ``hints`` maps a 1-based layer position to a hint shown when
     that layer is wrong.
     """
-    found = normalize_layers(model)
-    problems, positions = _compare(expected, found)
-    if problems and any(not compare_layers(other, found) for other in equivalents):
-        problems = []
+    views = [_normalize(model, fold=True), _normalize(model, fold=False)]
+    best = None
+    for found, notes in views:
+        problems, positions = _compare(expected, found)
+        if problems and any(not compare_layers(other, found) for other in equivalents):
+            problems = []
+        if best is None or len(problems) < len(best[0]):
+            best = problems, positions, found, notes
+    problems, positions, found, notes = best
+    note = "".join(f" Note: {text}." for text in notes)
     if not problems:
         listing = " -> ".join(_unnamed(spec).describe() for spec in found)
-        return CheckResult.passed(name, points, f"all {len(found)} layers as expected: {listing}")
+        return CheckResult.passed(
+            name, points, f"all {len(found)} layers as expected: {listing}.{note}"
+        )
     hint_texts = []
     for position, hint in sorted((hints or {}).items()):
         if position in positions:
@@ -282,7 +381,7 @@ def check_layers(
         hint_texts.append(
             "Compare your layers with the list in the exercise, one by one, using model.summary()."
         )
-    return CheckResult.failed(name, points, "; ".join(problems), " ".join(hint_texts))
+    return CheckResult.failed(name, points, "; ".join(problems) + note, " ".join(hint_texts))
 
 
 def check_input_shape(model, expected: tuple[int, ...], *, points: float) -> CheckResult:
@@ -307,8 +406,9 @@ def check_input_shape(model, expected: tuple[int, ...], *, points: float) -> Che
     return CheckResult.passed("input shape", points, f"input shape {found} as expected")
 
 
-def check_param_count(model, expected: int, *, points: float) -> CheckResult:
-    """Check the total parameter count of a built model."""
+def check_param_count(model, expected: int, *, points: float, hint: str) -> CheckResult:
+    """Check the total parameter count of a built model; ``hint``: the exercise's own
+    advice on where its parameters come from."""
     try:
         found = model.count_params()
     except ValueError:
@@ -319,6 +419,6 @@ def check_param_count(model, expected: int, *, points: float) -> CheckResult:
             "parameter count",
             points,
             f"expected {expected:,} parameters, found {shown}",
-            "Each Dense layer has (inputs + 1) x units parameters; check the layer sizes.",
+            hint,
         )
     return CheckResult.passed("parameter count", points, f"{found:,} parameters as expected")

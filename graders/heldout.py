@@ -1,10 +1,22 @@
-"""Data the grader holds: the held-out test splits, preprocessed as the lessons teach."""
+"""Data the grader holds: each lesson's test images, and the ways a learner may have
+scaled them.
+
+The test images come from the same source the learner trained on: when the notebook loaded
+the original files (``load_traffic_signs(train_file=..., test_file=...)``), the grader
+uses that test file, so a model trained on the original photos is measured on photos;
+otherwise (and always in batch grading, where the grader loads nothing the learner chose)
+it uses the course's rendered test split.
+"""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+
+from data_loaders.sources import last_load
 
 
 def scale_images(x: np.ndarray) -> np.ndarray:
@@ -12,36 +24,59 @@ def scale_images(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) / 255.0 - 0.5
 
 
-@functools.lru_cache(maxsize=1)
-def traffic_sign_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The embedded traffic-sign test split: float32 (1000, 32, 32, 3) in [-0.5, 0.5] and
-    int64 labels (1000,)."""
-    from data_loaders import load_traffic_signs
-
-    _, (x_test, y_test) = load_traffic_signs()
-    return scale_images(x_test), y_test
-
-
 def unit_scale(x: np.ndarray) -> np.ndarray:
     """Scale uint8 images (N, H, W, C) to float32 in [0, 1], as lessons 06 and 07 teach."""
     return x.astype(np.float32) / 255.0
 
 
-@functools.lru_cache(maxsize=1)
-def happy_faces_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The embedded happy-faces test split: float32 (300, 64, 64, 3) in [0, 1] and int64
-    labels (300,), 1 for smiling."""
-    from data_loaders import load_happy_faces
-
-    _, (x_test, y_test) = load_happy_faces()
-    return unit_scale(x_test), y_test
+def raw_pixels(x: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W, C) as float32 in 0..255, unscaled."""
+    return x.astype(np.float32)
 
 
-@functools.lru_cache(maxsize=1)
-def hand_signs_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The embedded hand-signs test split: float32 (120, 64, 64, 3) in [0, 1] and int64
-    labels (120,), the number of raised fingers."""
-    from data_loaders import load_hand_signs
+SCALINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "[-0.5, 0.5] (x / 255 - 0.5)": scale_images,
+    "[0, 1] (x / 255)": unit_scale,
+    "raw pixels 0..255 (unscaled)": raw_pixels,
+}
+"""Every input scaling the grader tries, by the name its messages use."""
 
-    _, (x_test, y_test) = load_hand_signs()
-    return unit_scale(x_test), y_test
+LESSON_SCALING = {
+    "traffic_signs": "[-0.5, 0.5] (x / 255 - 0.5)",
+    "happy_faces": "[0, 1] (x / 255)",
+    "hand_signs": "[0, 1] (x / 255)",
+}
+"""The scaling each dataset's lessons teach."""
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """The grader's test images for one dataset: uint8 ``images`` (N, H, W, 3), int64
+    ``labels`` (N,), and ``source``, a phrase naming where they came from."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+
+    def scaled(self, scaling: str) -> np.ndarray:
+        """The images as float32, scaled by ``SCALINGS[scaling]``."""
+        return SCALINGS[scaling](self.images)
+
+
+@functools.cache
+def _rendered_test_split(dataset: str) -> HeldOut:
+    import data_loaders
+
+    loader, _ = data_loaders.LOADERS[dataset]
+    _, (x_test, y_test) = loader()
+    return HeldOut(x_test, y_test, "the course's test images")
+
+
+def heldout_for(dataset: str) -> HeldOut:
+    """The test images a model trained on ``dataset`` is measured on: the test file this
+    process loaded last, when the learner loaded the original files; else the course's
+    rendered test split."""
+    loaded = last_load(dataset)
+    if loaded is not None and loaded.from_files:
+        return HeldOut(loaded.x_test, loaded.y_test, f"the test images of {loaded.description}")
+    return _rendered_test_split(dataset)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from graders import traffic_sign_models as tsm
 from graders.architecture import LayerSpec
-from graders.heldout import traffic_sign_test_set
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -23,7 +23,13 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=3,
     train_threshold=0.50,
-    heldout=traffic_sign_test_set,
+    dataset="traffic_signs",
+    preprocessing_hint=tsm.PREPROCESSING_HINT,
+    params_hint=(
+        f"Flatten has no parameters; Dense(128) on 3072 inputs has (3072 + 1) x 128 = "
+        f"{3073 * 128:,} and Dense(5) has (128 + 1) x 5 = {129 * 5}: check the sizes of the "
+        "two Dense layers."
+    ),
     heldout_threshold=0.50,
 )
 EXERCISE_1_LAYERS = EXERCISE_1.layers

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from graders import traffic_sign_models as tsm
-from graders.heldout import traffic_sign_test_set
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -25,7 +24,9 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=3,
     train_threshold=0.50,
-    heldout=traffic_sign_test_set,
+    dataset="traffic_signs",
+    preprocessing_hint=tsm.PREPROCESSING_HINT,
+    params_hint=tsm.POOL_PARAMS_HINT,
     heldout_threshold=0.50,
 )
 

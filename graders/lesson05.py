@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from graders import traffic_sign_models as tsm
-from graders.heldout import traffic_sign_test_set
 from graders.lesson04 import EXERCISE_1 as DROPOUT_EXERCISE
 from graders.model_exercise import ModelExercise
 from graders.report import Report
@@ -17,7 +16,9 @@ EXERCISE_1 = ModelExercise(
     hints=DROPOUT_EXERCISE.hints,
     min_epochs=8,
     train_threshold=0.50,
-    heldout=traffic_sign_test_set,
+    dataset="traffic_signs",
+    preprocessing_hint=tsm.PREPROCESSING_HINT,
+    params_hint=tsm.POOL_PARAMS_HINT,
     heldout_threshold=0.90,
     test_threshold=0.90,
     points={

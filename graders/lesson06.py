@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from graders.architecture import LayerSpec
-from graders.heldout import happy_faces_test_set
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -34,7 +33,10 @@ HAPPY_MODEL_LAYERS = [
     LayerSpec("Flatten", output_shape=(32 * 32 * 32,)),
     LayerSpec("Dense", name="fc", units=1, activation="sigmoid", output_shape=(1,)),
 ]
-HAPPY_MODEL_PARAMS = 37_633  # 37,569 trainable + 64 BatchNormalization moving statistics
+CONV0_PARAMS = (7 * 7 * 3 + 1) * 32  # 4,736
+BN0_PARAMS = 4 * 32  # gamma, beta, moving mean, moving variance
+FC_PARAMS = 32 * 32 * 32 + 1  # 32,769
+HAPPY_MODEL_PARAMS = CONV0_PARAMS + BN0_PARAMS + FC_PARAMS  # 37,633
 
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · Build, train and test HappyModel",
@@ -55,7 +57,17 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=10,
     train_threshold=0.95,
-    heldout=happy_faces_test_set,
+    dataset="happy_faces",
+    preprocessing_hint=(
+        "Scale the images to [0, 1] (x_train.astype('float32') / 255), keep the labels 0 and 1 "
+        "with loss='binary_crossentropy', and train for at least 10 epochs."
+    ),
+    params_hint=(
+        f"conv0 has (7 x 7 x 3 + 1) x 32 = {CONV0_PARAMS:,} parameters, bn0 4 x 32 = "
+        f"{BN0_PARAMS} (64 of them the moving mean and variance), fc (32 x 32 x 32 + 1) x 1 = "
+        f"{FC_PARAMS:,}: a different count means a missing ZeroPadding2D or pooling, or other "
+        "filters or kernel."
+    ),
     heldout_threshold=0.90,
     test_threshold=0.90,
     points={

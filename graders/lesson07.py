@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graders.common import is_keras_model, not_attempted, wrong_type
-from graders.heldout import hand_signs_test_set
+from graders.heldout import LESSON_SCALING, heldout_for
 from graders.report import CheckResult, Report
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 from graders.resnet_model import check_resnet50
@@ -69,15 +69,25 @@ def check_exercise_4(model, history, test_metrics) -> Report:
         why = f"expected the History returned by model.fit, found {type(history).__name__}"
         hint = "Keep what fit returns: history = model.fit(...)."
         return Report(title, [CheckResult.failed(n, p, why, hint) for n, p in items]).finish()
-    x, y = hand_signs_test_set()
     names = list(TRAINING_POINTS)
+    heldout_result, measured = check_accuracy_on(
+        model,
+        heldout_for("hand_signs"),
+        LESSON_SCALING["hand_signs"],
+        TEST_THRESHOLD,
+        points=TRAINING_POINTS[names[1]],
+        name=names[1],
+    )
     results = [
         check_epochs(metrics, MIN_EPOCHS, points=TRAINING_POINTS[names[0]]),
-        check_accuracy_on(
-            model, x, y, TEST_THRESHOLD, points=TRAINING_POINTS[names[1]], name=names[1]
-        ),
+        heldout_result,
         check_reported_accuracy(
-            test_metrics, TEST_THRESHOLD, points=TRAINING_POINTS[names[2]], name=names[2]
+            test_metrics,
+            TEST_THRESHOLD,
+            points=TRAINING_POINTS[names[2]],
+            name=names[2],
+            measured=measured,
+            scaling=LESSON_SCALING["hand_signs"],
         ),
     ]
     return Report(title, results).finish()

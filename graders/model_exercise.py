@@ -7,13 +7,12 @@ the architecture and training checks into one report, handling the untouched stu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
 from graders.common import is_keras_model, not_attempted, wrong_type
+from graders.heldout import LESSON_SCALING, heldout_for
 from graders.report import CheckResult, Report
 from graders.training import (
     check_accuracy_on,
@@ -28,9 +27,12 @@ from graders.training import (
 class ModelExercise:
     """What one build-and-train exercise expects, and its points per result.
 
-    ``heldout`` returns the grader's own preprocessed images and integer labels; the model
-    must reach ``heldout_threshold`` on them. When ``test_threshold`` is set the learner
-    also reports ``evaluate(..., return_dict=True)`` on the test split, checked against it.
+    The model must reach ``heldout_threshold`` on the grader's test images of ``dataset``
+    (:func:`graders.heldout.heldout_for`), scaled as the lesson teaches. When
+    ``test_threshold`` is set the learner also reports ``evaluate(..., return_dict=True)``
+    on the test split, checked against it and against the grader's own measurement.
+    ``preprocessing_hint`` and ``params_hint`` are this exercise's advice for a low
+    training accuracy and a wrong parameter count.
     """
 
     title: str
@@ -40,8 +42,10 @@ class ModelExercise:
     hints: dict[int, str]
     min_epochs: int
     train_threshold: float
-    heldout: Callable[[], tuple[np.ndarray, np.ndarray]]
+    dataset: str
     heldout_threshold: float
+    preprocessing_hint: str
+    params_hint: str
     equivalents: tuple[list[LayerSpec], ...] = ()
     test_threshold: float | None = None
     points: Mapping[str, float] = field(
@@ -95,7 +99,7 @@ class ModelExercise:
                 hints=self.hints,
                 equivalents=self.equivalents,
             ),
-            check_param_count(model, self.params, points=items[2][1]),
+            check_param_count(model, self.params, points=items[2][1], hint=self.params_hint),
         ]
         training_items = items[3:]
         metrics = history_dict(history)
@@ -108,18 +112,31 @@ class ModelExercise:
                 hint = "Keep what fit returns: history = model.fit(...)."
                 results += [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
             return Report(self.title, results).finish()
-        x, y = self.heldout()
+        heldout = heldout_for(self.dataset)
+        heldout_result, measured = check_accuracy_on(
+            model,
+            heldout,
+            LESSON_SCALING[self.dataset],
+            self.heldout_threshold,
+            points=items[5][1],
+            name=items[5][0],
+        )
         results += [
             check_epochs(metrics, self.min_epochs, points=items[3][1]),
-            check_final_accuracy(metrics, self.train_threshold, points=items[4][1]),
-            check_accuracy_on(
-                model, x, y, self.heldout_threshold, points=items[5][1], name=items[5][0]
+            check_final_accuracy(
+                metrics, self.train_threshold, points=items[4][1], hint=self.preprocessing_hint
             ),
+            heldout_result,
         ]
         if self.test_threshold is not None:
             results.append(
                 check_reported_accuracy(
-                    test_metrics, self.test_threshold, points=items[6][1], name=items[6][0]
+                    test_metrics,
+                    self.test_threshold,
+                    points=items[6][1],
+                    name=items[6][0],
+                    measured=measured,
+                    scaling=LESSON_SCALING[self.dataset],
                 )
             )
         return Report(self.title, results).finish()

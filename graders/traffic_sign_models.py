@@ -68,3 +68,27 @@ HEAD_HINTS = {
     "dense": "The hidden layer is Dense(128) with a ReLU activation.",
     "output": "The output layer has one unit per class (5) and a softmax activation.",
 }
+
+PREPROCESSING_HINT = (
+    "Scale the images to [-0.5, 0.5] (x_train.astype('float32') / 255 - 0.5), one-hot the "
+    "labels with keras.utils.to_categorical(y_train, 5), and train for the epochs the "
+    "exercise asks."
+)
+CONV_PARAMS_EACH = (3 * 3 * 3 + 1) * 32  # 896
+HEAD_OUTPUT_PARAMS = (128 + 1) * 5  # 645
+
+
+def params_hint(flat: int, where: str) -> str:
+    """Where a convnet's parameters come from, with Dense(128) on ``flat`` features that
+    ``where`` describes."""
+    return (
+        f"Conv2D(32, (3, 3)) on 3 channels has (3 x 3 x 3 + 1) x 32 = {CONV_PARAMS_EACH:,} "
+        f"parameters; {where} Dense(128) gets {flat:,} features and has ({flat:,} + 1) x 128 "
+        f"= {(flat + 1) * 128:,}; Dense(5) has {HEAD_OUTPUT_PARAMS:,}. Pooling, Dropout, "
+        "Flatten and ReLU have none: a different count means a different padding, kernel, "
+        "pooling or layer size."
+    )
+
+
+CONV_PARAMS_HINT = params_hint(30 * 30 * 32, "with valid padding the maps are 30x30x32, so")
+POOL_PARAMS_HINT = params_hint(15 * 15 * 32, "the pooling halves 30x30x32 to 15x15x32, so")

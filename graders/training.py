@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from graders.heldout import SCALINGS, HeldOut
 from graders.report import CheckResult
 
 _ACCURACY_KEYS = ("accuracy", "acc")
@@ -36,10 +37,16 @@ def check_epochs(history: dict[str, list[float]], minimum: int, *, points: float
 
 
 def check_final_accuracy(
-    history: dict[str, list[float]], threshold: float, *, points: float, key_prefix: str = ""
+    history: dict[str, list[float]],
+    threshold: float,
+    *,
+    points: float,
+    hint: str,
+    key_prefix: str = "",
 ) -> CheckResult:
     """The last epoch's accuracy (``accuracy`` or ``acc``, optionally ``val_``-prefixed)
-    is above ``threshold``, and the loss never became NaN."""
+    is above ``threshold``, and the loss never became NaN. ``hint``: the exercise's own
+    advice for a low accuracy (its preprocessing and layers)."""
     label = "validation accuracy" if key_prefix == "val_" else "training accuracy"
     name = f"{label} above {threshold:.2f}"
     losses = history.get(f"{key_prefix}loss", [])
@@ -65,55 +72,106 @@ def check_final_accuracy(
             name,
             points,
             f"expected final {label} above {threshold:.2f}, found {final:.3f}",
-            "Check the preprocessing (scale to [-0.5, 0.5], one-hot labels) and the layers.",
+            hint,
         )
     return CheckResult.passed(name, points, f"final {label} {final:.3f} > {threshold:.2f}")
 
 
-def check_accuracy_on(
-    model,
-    x: np.ndarray,
-    y: np.ndarray,
-    threshold: float,
-    *,
-    points: float,
-    name: str,
-    batch_size: int = 256,
-) -> CheckResult:
-    """Predict ``x`` (preprocessed, float32) with ``model`` and check that the accuracy
-    against integer labels ``y`` (shape (N,)) reaches ``threshold``."""
-    try:
-        probabilities = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    except Exception as error:  # the student's model may fail in any way
-        return CheckResult.failed(
-            name,
-            points,
-            f"the model could not predict on {x.shape} inputs: {type(error).__name__}: {error}",
-            "Check the input shape and that the model was built.",
-        )
+def accuracy_on(model, x: np.ndarray, y: np.ndarray, *, batch_size: int = 256) -> float:
+    """The accuracy of ``model``'s predictions on ``x`` (float32, preprocessed) against
+    integer labels ``y`` (N,): argmax for a softmax, 0.5 for one sigmoid unit. Raises
+    whatever the model raises."""
+    probabilities = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     if probabilities.ndim == 2 and probabilities.shape[1] > 1:
         predicted = probabilities.argmax(axis=-1)
     else:  # one sigmoid unit
         predicted = (probabilities.reshape(-1) > 0.5).astype(np.int64)
-    accuracy = float((predicted == y).mean())
-    if not accuracy >= threshold:
+    return float((predicted == y).mean())
+
+
+SCALING_MARGIN = 0.15
+"""How much better the grader's images must score under another scaling than under the
+lesson's before the model is said to have been trained on that scaling."""
+
+
+def accuracies_by_scaling(model, heldout: HeldOut) -> dict[str, float]:
+    """``model``'s accuracy on the ``heldout`` images under every scaling of
+    :data:`graders.heldout.SCALINGS`. Raises whatever the model raises."""
+    return {
+        scaling: accuracy_on(model, heldout.scaled(scaling), heldout.labels) for scaling in SCALINGS
+    }
+
+
+def check_accuracy_on(
+    model,
+    heldout: HeldOut,
+    scaling: str,
+    threshold: float,
+    *,
+    points: float,
+    name: str,
+) -> tuple[CheckResult, dict[str, float] | None]:
+    """Predict the grader's ``heldout`` images, scaled as the lesson teaches (``scaling``,
+    a key of :data:`graders.heldout.SCALINGS`), and check that the accuracy reaches
+    ``threshold``. When another scaling scores :data:`SCALING_MARGIN` better, the message
+    says the model was trained on inputs scaled that way. Returns the result and the
+    accuracy under every scaling (None when the model could not predict)."""
+    count = f"{len(heldout.labels)} images ({heldout.source})"
+    try:
+        accuracies = accuracies_by_scaling(model, heldout)
+    except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
+        shape = heldout.images.shape
         return CheckResult.failed(
             name,
             points,
-            f"expected accuracy of at least {threshold:.2f} on {len(y)} images the grader "
-            f"holds, found {accuracy:.3f}",
-            "Train longer or check that the inputs were preprocessed as in the lesson.",
-        )
-    return CheckResult.passed(
-        name, points, f"accuracy {accuracy:.3f} >= {threshold:.2f} on {len(y)} grader images"
+            f"the model could not predict on {shape} inputs: {type(error).__name__}: {error}",
+            "Check the input shape and that the model was built.",
+        ), None
+    accuracy = accuracies[scaling]
+    if accuracy >= threshold:
+        message = f"accuracy {accuracy:.3f} >= {threshold:.2f} on {count}"
+        return CheckResult.passed(name, points, message), accuracies
+    message = (
+        f"expected accuracy of at least {threshold:.2f} on {count} scaled to {scaling} as "
+        f"the lesson does, found {accuracy:.3f}"
     )
+    best = max(accuracies, key=accuracies.get)
+    if accuracies[best] >= accuracy + SCALING_MARGIN:
+        return CheckResult.failed(
+            name,
+            points,
+            f"{message}; scaled to {best} the same images give {accuracies[best]:.3f}: your "
+            f"model was trained on inputs scaled to {best}",
+            f"Scale the training images to {scaling} as the lesson does, train again, then "
+            "run this check.",
+        ), accuracies
+    return CheckResult.failed(
+        name,
+        points,
+        message,
+        "Train for the epochs the exercise asks, and check the layers and the preprocessing.",
+    ), accuracies
+
+
+REPORTED_TOLERANCE = 0.02
+"""How far a reported test accuracy may lie from the grader's own measurement of the same
+model on the same test images (more than one image in 120 flipping by rounding)."""
 
 
 def check_reported_accuracy(
-    test_metrics, threshold: float, *, points: float, name: str
+    test_metrics,
+    threshold: float,
+    *,
+    points: float,
+    name: str,
+    measured: dict[str, float] | None = None,
+    scaling: str | None = None,
 ) -> CheckResult:
     """The ``accuracy`` in the dict that ``model.evaluate(..., return_dict=True)`` returned
-    reaches ``threshold``; None means the learner has not evaluated yet."""
+    reaches ``threshold``; None means the learner has not evaluated yet. ``measured``: the
+    grader's own accuracy of the same model on the test images under each scaling, the
+    lesson's being ``scaling``; a reported figure more than :data:`REPORTED_TOLERANCE` away
+    from the lesson's fails, since it was not measured on those images."""
     if test_metrics is None:
         return CheckResult.not_attempted(
             name, points, "test_metrics is still None: evaluate the model on the test split"
@@ -132,6 +190,8 @@ def check_reported_accuracy(
             "Pass return_dict=True to evaluate, and compile with metrics=['accuracy'].",
         )
     accuracy = float(test_metrics["accuracy"])
+    if measured is not None and abs(accuracy - measured[scaling]) > REPORTED_TOLERANCE:
+        return _mismatch(name, points, accuracy, measured, scaling)
     if not accuracy >= threshold:
         return CheckResult.failed(
             name,
@@ -140,3 +200,43 @@ def check_reported_accuracy(
             "Train for more epochs, or check the layers and preprocessing.",
         )
     return CheckResult.passed(name, points, f"test accuracy {accuracy:.3f} >= {threshold:.2f}")
+
+
+def _mismatch(
+    name: str, points: float, reported: float, measured: dict[str, float], scaling: str
+) -> CheckResult:
+    """The failure for a reported test accuracy that the grader's measurement contradicts,
+    with the likeliest cause."""
+    lesson = measured[scaling]
+    other = next(
+        (
+            other
+            for other, value in measured.items()
+            if other != scaling and abs(reported - value) <= REPORTED_TOLERANCE
+        ),
+        None,
+    )
+    if other is not None:
+        likely = (
+            f"it matches their accuracy scaled to {other}, {measured[other]:.3f}, so the model "
+            f"was trained and tested on inputs scaled that way"
+        )
+        hint = f"Scale every image to {scaling} as the lesson does, train again and evaluate."
+    else:
+        likely = (
+            "a higher figure like this comes from evaluating on the training images, which "
+            "the model has learned"
+            if reported > lesson
+            else "it was measured on other images, or before the model's last training"
+        )
+        hint = (
+            "After training, evaluate once on the test split, preprocessed like the training "
+            "data: test_metrics = model.evaluate(x_test_..., y_test_..., return_dict=True)."
+        )
+    return CheckResult.failed(
+        name,
+        points,
+        f"the reported test accuracy {reported:.3f} does not match this model's accuracy on "
+        f"the test images scaled to {scaling} as the lesson does, {lesson:.3f}: {likely}",
+        hint,
+    )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from data_loaders import DataFileError, load_hand_signs, load_happy_faces
+from data_loaders.sources import last_load
 
 
 def _write(path, prefix, images, labels, classes=(b"0", b"1"), **overrides):
@@ -54,6 +55,24 @@ def test_reads_hand_sign_files_with_six_classes(tmp_path):
     test = _write(tmp_path / "test_signs.h5", "test_set", _images(3), np.array([5, 0, 2]), classes)
     (_, y_train), (_, y_test) = load_hand_signs(train_file=train, test_file=test)
     assert y_train.tolist() == list(range(6)) and y_test.tolist() == [5, 0, 2]
+
+
+def test_hand_sign_loader_refuses_the_two_class_happy_face_files(happy_pair):
+    """Is a happy-face pair (two classes) refused by the six-class hand-sign loader?"""
+    with pytest.raises(DataFileError) as error:
+        load_hand_signs(train_file=happy_pair[0], test_file=happy_pair[1])
+    assert str(error.value) == (
+        f"{happy_pair[0]}: 'list_classes' must name 6 classes for this dataset, found 2 (0, 1): "
+        "is it another dataset's file?"
+    )
+
+
+def test_class_names_follow_the_files(happy_pair):
+    """Are the class names of a file load the files' own list_classes?"""
+    load_happy_faces(train_file=happy_pair[0], test_file=happy_pair[1])
+    loaded = last_load("happy_faces")
+    assert loaded.from_files and loaded.class_names == ("0", "1")
+    assert str(happy_pair[0]) in loaded.description
 
 
 @pytest.mark.parametrize(

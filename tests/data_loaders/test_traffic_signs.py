@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_loaders import DataFileError, load_traffic_signs
+from data_loaders import TRAFFIC_SIGN_CLASS_NAMES, DataFileError, load_traffic_signs
+from data_loaders.sources import last_load
 
 SMALL = {"n_train": 50, "n_test": 25}
 
@@ -77,17 +78,53 @@ def _features(n: int) -> np.ndarray:
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])
 def test_reads_original_pickles_and_shifts_labels_1_to_5(tmp_path, protocol):
-    """Are the original pickles (labels 1..5, any protocol) read with labels shifted to 0..4?"""
+    """Are the original pickles (labels 1..5, any protocol) read with labels shifted to 0..4,
+    in both files, even when the test file holds no image of class 5?"""
     features = _features(10)
     labels = np.array([1, 2, 3, 4, 5] * 2)
     train = _write_pickle(tmp_path / "train.p", {"features": features, "labels": labels}, protocol)
     test = _write_pickle(
-        tmp_path / "test.p", {"features": features[:5], "labels": [0, 1, 2, 3, 4]}, protocol
+        tmp_path / "test.p", {"features": features[:4], "labels": [1, 2, 3, 4]}, protocol
     )
     (x_train, y_train), (x_test, y_test) = load_traffic_signs(train_file=train, test_file=test)
     np.testing.assert_array_equal(x_train, features)
     assert y_train.tolist() == [0, 1, 2, 3, 4] * 2 and y_train.dtype == np.int64
-    assert y_test.tolist() == [0, 1, 2, 3, 4]
+    assert y_test.tolist() == [0, 1, 2, 3]
+
+
+def test_a_pair_that_mixes_label_numberings_is_refused(tmp_path):
+    """Is a training file numbered 1..5 next to a test file numbered 0..4 refused, naming both?"""
+    train = _write_pickle(
+        tmp_path / "train.p", {"features": _features(5), "labels": [1, 2, 3, 4, 5]}
+    )
+    test = _write_pickle(tmp_path / "test.p", {"features": _features(5), "labels": [0, 1, 2, 3, 4]})
+    with pytest.raises(DataFileError) as error:
+        load_traffic_signs(train_file=train, test_file=test)
+    assert str(error.value) == (
+        f"the training and test files number their classes differently ({train}: labels 1..5; "
+        f"{test}: labels 0..4): expected both 0..4 or both 1..5."
+    )
+
+
+def test_original_files_get_unknown_class_names_not_the_rendered_ones(tmp_path):
+    """Does a load from the original pickles report its classes as unknown (the files name
+    none), while the rendered default keeps the sign names?"""
+    path = _write_pickle(
+        tmp_path / "signs.p", {"features": _features(5), "labels": [0, 1, 2, 3, 4]}
+    )
+    load_traffic_signs(train_file=path, test_file=path)
+    loaded = last_load("traffic_signs")
+    assert loaded.from_files and loaded.class_names == (
+        "label 0 (name unknown)",
+        "label 1 (name unknown)",
+        "label 2 (name unknown)",
+        "label 3 (name unknown)",
+        "label 4 (name unknown)",
+    )
+    assert loaded.y_test.tolist() == [0, 1, 2, 3, 4]
+    load_traffic_signs(n_train=5, n_test=5)
+    loaded = last_load("traffic_signs")
+    assert not loaded.from_files and loaded.class_names == TRAFFIC_SIGN_CLASS_NAMES
 
 
 class _Exploit:

@@ -6,7 +6,7 @@ import keras
 import pytest
 from keras import layers
 
-from graders.architecture import LayerSpec, compare_layers, normalize_layers
+from graders.architecture import LayerSpec, check_layers, compare_layers, normalize_layers
 from graders.lesson01 import EXERCISE_1_LAYERS
 
 
@@ -71,12 +71,69 @@ def test_equivalent_spellings_normalize_to_the_same_layers(spelling):
 
 
 def test_activation_after_a_layer_with_its_own_activation_stays_separate():
-    """Is a ReLU after Dense(activation="relu") kept as its own layer, not silently merged?"""
+    """Is a softmax after Dense(activation="relu") kept as its own layer, not merged?"""
     model = keras.Sequential(
-        [_input(), layers.Flatten(), layers.Dense(4, activation="relu"), layers.ReLU()]
+        [_input(), layers.Flatten(), layers.Dense(4, activation="relu"), layers.Softmax()]
     )
     kinds = [spec.kind for spec in normalize_layers(model)]
     assert kinds == ["Flatten", "Dense", "Activation"]
+
+
+def test_a_relu_on_non_negative_values_is_dropped_with_a_note():
+    """Is a second ReLU (right after one, or through pooling) accepted as the no-op it is,
+    and is the learner told that it does nothing?"""
+    model = keras.Sequential(
+        [
+            _input(),
+            layers.Conv2D(2, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.ReLU(),
+            layers.Flatten(),
+            layers.Dense(4, activation="relu"),
+            layers.Activation("relu"),
+        ]
+    )
+    kinds = [spec.kind for spec in normalize_layers(model)]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    expected = [
+        LayerSpec("Conv2D", activation="relu"),
+        LayerSpec("MaxPooling2D"),
+        LayerSpec("Flatten"),
+        LayerSpec("Dense", units=4, activation="relu"),
+    ]
+    result = check_layers(model, expected, points=1)
+    assert result.status == "passed"
+    assert result.message.endswith(
+        " Note: the Activation('relu') after MaxPooling2D(2x2) does nothing: its input is "
+        "already non-negative after a ReLU, and relu(relu(x)) = relu(x), so you can remove it."
+        " Note: the Activation('relu') after Dense(4, relu) does nothing: its input is already "
+        "non-negative after a ReLU, and relu(relu(x)) = relu(x), so you can remove it."
+    )
+
+
+def test_a_moved_layer_is_named_as_moved():
+    """Is one layer in the wrong place reported as moved, not as a cascade of mismatches?"""
+    expected = [
+        LayerSpec("Conv2D"),
+        LayerSpec("MaxPooling2D", pool_size=(2, 2)),
+        LayerSpec("Dropout", rate=0.5),
+        LayerSpec("Flatten"),
+        LayerSpec("Dense", units=8),
+    ]
+    model = keras.Sequential(
+        [
+            _input(),
+            layers.Conv2D(2, 3),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(8),
+            layers.Dropout(0.3),
+        ]
+    )
+    assert compare_layers(expected, normalize_layers(model)) == [
+        "layer 5, Dropout(0.3), is after Dense(8); it belongs right after MaxPooling2D(2x2)",
+        "layer 3: expected Dropout with rate 0.5, found Dropout with rate 0.3",
+    ]
 
 
 def test_custom_relu_is_not_plain_relu():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import keras
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from keras import layers
 from data_loaders import load_traffic_signs
 from graders.heldout import scale_images
 from graders.lesson01 import check_exercise_1
+from graders.training import accuracy_on
 
 
 def _model(hidden=128, classes=5, first=None, softmax=True):
@@ -145,3 +148,63 @@ def test_grader_evaluates_the_model_on_its_own_data(trained):
     report = check_exercise_1(untrained, history)
     result = _result(report, "accuracy on the grader's test images")
     assert result.status == "failed" and "found 0.200" in result.message
+
+
+def test_a_model_trained_on_raw_pixels_is_told_so():
+    """Is a model trained on unscaled 0..255 pixels named as such, not told to train longer?"""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        x_train.astype("float32"),
+        keras.utils.to_categorical(y_train, 5),
+        epochs=3,
+        validation_split=0.2,
+        verbose=0,
+    )
+    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
+    lesson = accuracy_on(model, scale_images(x_test), y_test)
+    raw = accuracy_on(model, x_test.astype("float32"), y_test)
+    assert raw - lesson > 0.15
+    assert result.message == (
+        "expected accuracy of at least 0.50 on 1000 images (the course's test images) scaled "
+        f"to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, found {lesson:.3f}; scaled to raw "
+        f"pixels 0..255 (unscaled) the same images give {raw:.3f}: your model was trained on "
+        "inputs scaled to raw pixels 0..255 (unscaled)"
+    )
+    assert "train again" in result.hint and "longer" not in result.hint
+
+
+def test_a_model_trained_on_the_original_files_is_measured_on_their_test_file(tmp_path):
+    """After the learner loads the original pickles, is the held-out check run on that test
+    file (a model trained on other classes than the rendered set's passes), and does it say
+    which images it used?"""
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
+    # Files in the original format whose classes are not the rendered set's: labels rotated.
+    files = {}
+    for name, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
+        files[name] = tmp_path / f"{name}.p"
+        files[name].write_bytes(pickle.dumps({"features": images, "labels": (labels + 1) % 5}))
+    (x_file, y_file), _ = load_traffic_signs(train_file=files["train"], test_file=files["test"])
+    keras.utils.set_random_seed(0)
+    model = _model()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        scale_images(x_file), keras.utils.to_categorical(y_file, 5), epochs=3, verbose=0
+    )
+    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
+    assert result.status == "passed", result.message
+    assert f"1000 images (the test images of the files {files['train']} and {files['test']})" in (
+        result.message
+    )
+    load_traffic_signs()  # back to the rendered default: the rendered test images again
+    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
+    assert result.status == "failed" and "(the course's test images)" in result.message

@@ -6,8 +6,11 @@ import keras
 import pytest
 from keras import layers
 
+from data_loaders import load_happy_faces
+from graders.heldout import scale_images, unit_scale
 from graders.lesson06 import check_exercise_1
 from graders.reference_models import happy_model
+from graders.training import accuracy_on
 
 
 def _happy(*, conv_activation=None, batch_norm=True, relu=True, names=True, head=None):
@@ -52,7 +55,7 @@ MISTAKES = {
     ),
     "BatchNorm missing": (
         dict(batch_norm=False),
-        "missing: layer 3: BatchNormalization named 'bn0'",
+        "expected 7 layers, found 6; missing: layer 3: BatchNormalization named 'bn0'",
     ),
     "layers not named": (dict(names=False), "expected Conv2D named 'conv0'"),
     "softmax head": (
@@ -70,6 +73,57 @@ def test_each_mistake_gets_a_specific_message(case):
     result = _layers_result(_happy(**options))
     assert result.status == "failed"
     assert expected in result.message, result.message
+
+
+def test_hints_belong_to_lesson_06():
+    """Do the parameter-count and training-accuracy hints speak of HappyModel's layers and
+    of [0, 1] pixels with 0/1 labels, not of lesson 01's Dense layers and [-0.5, 0.5]?"""
+    report = check_exercise_1(
+        _happy(batch_norm=False), {"loss": [0.7] * 10, "accuracy": [0.6] * 10}, None
+    )
+    by_name = {r.name: r for r in report.results}
+    assert by_name["parameter count"].hint == (
+        "conv0 has (7 x 7 x 3 + 1) x 32 = 4,736 parameters, bn0 4 x 32 = 128 (64 of them the "
+        "moving mean and variance), fc (32 x 32 x 32 + 1) x 1 = 32,769: a different count means "
+        "a missing ZeroPadding2D or pooling, or other filters or kernel."
+    )
+    assert by_name["training accuracy above 0.95"].hint == (
+        "Scale the images to [0, 1] (x_train.astype('float32') / 255), keep the labels 0 and 1 "
+        "with loss='binary_crossentropy', and train for at least 10 epochs."
+    )
+
+
+def test_a_model_trained_on_the_lesson_01_scaling_is_told_so():
+    """Is HappyModel trained on [-0.5, 0.5] pixels (lessons 01-05's scaling) named as such,
+    in the held-out result and in the reported test accuracy?"""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), (x_test, y_test) = load_happy_faces()
+    model = happy_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(scale_images(x_train), y_train, epochs=5, batch_size=16, verbose=0)
+    test_metrics = model.evaluate(scale_images(x_test), y_test, return_dict=True, verbose=0)
+    report = check_exercise_1(model, history, test_metrics)
+    by_name = {r.name: r for r in report.results}
+    lesson = accuracy_on(model, unit_scale(x_test), y_test)
+    other = accuracy_on(model, scale_images(x_test), y_test)
+    assert other - lesson > 0.15
+    held_out = by_name["accuracy on the grader's test images"]
+    assert held_out.message == (
+        "expected accuracy of at least 0.90 on 300 images (the course's test images) scaled to "
+        f"[0, 1] (x / 255) as the lesson does, found {lesson:.3f}; scaled to [-0.5, 0.5] "
+        f"(x / 255 - 0.5) the same images give {other:.3f}: your model was trained on inputs "
+        "scaled to [-0.5, 0.5] (x / 255 - 0.5)"
+    )
+    assert held_out.hint == (
+        "Scale the training images to [0, 1] (x / 255) as the lesson does, train again, then "
+        "run this check."
+    )
+    assert by_name["reported test accuracy at least 0.90"].message == (
+        f"the reported test accuracy {test_metrics['accuracy']:.3f} does not match this model's "
+        f"accuracy on the test images scaled to [0, 1] (x / 255) as the lesson does, "
+        f"{lesson:.3f}: it matches their accuracy scaled to [-0.5, 0.5] (x / 255 - 0.5), "
+        f"{other:.3f}, so the model was trained and tested on inputs scaled that way"
+    )
 
 
 def test_untouched_exercise_is_not_attempted():

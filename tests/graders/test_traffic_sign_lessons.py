@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
+from data_loaders import load_traffic_signs
 from graders import lesson02, lesson03, lesson04, lesson05
 from graders.architecture import normalize_layers
+from graders.heldout import scale_images
+from graders.training import accuracy_on
 
 
 def _model(*middle, dense=128):
@@ -103,17 +107,34 @@ MISTAKES = {
     "03 pooling before the convolution": (
         lesson03,
         lambda: _model(layers.MaxPooling2D(), _conv(), layers.ReLU()),
-        "layer 1: expected Conv2D",
+        "layer 1, MaxPooling2D(2x2), is at the start; it belongs right after Conv2D(32, 3x3)",
     ),
     "04 keep probability": (
         lesson04,
         lambda: _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.2), layers.ReLU()),
         "layer 3: expected Dropout with rate 0.5, found Dropout with rate 0.2",
     ),
+    "04 dropout after the hidden Dense layer": (
+        lesson04,
+        lambda: keras.Sequential(
+            [
+                keras.Input(shape=(32, 32, 3)),
+                _conv(),
+                layers.MaxPooling2D(),
+                layers.ReLU(),
+                layers.Flatten(),
+                layers.Dense(128, activation="relu"),
+                layers.Dropout(0.5),
+                layers.Dense(5, activation="softmax"),
+            ]
+        ),
+        "layer 6, Dropout(0.5), is after Dense(128, relu); it belongs right after "
+        "MaxPooling2D(2x2)",
+    ),
     "04 dropout before pooling": (
         lesson04,
         lambda: _model(_conv(), layers.Dropout(0.5), layers.MaxPooling2D(), layers.ReLU()),
-        "layer 2: expected MaxPooling2D",
+        "layer 2, Dropout(0.5), is after Conv2D(32, 3x3); it belongs right after MaxPooling2D(2x2)",
     ),
 }
 
@@ -146,15 +167,46 @@ def test_lesson05_reports_each_missing_piece_as_not_attempted():
     assert reported.status == "not attempted" and "test_metrics is still None" in reported.message
 
 
+def _zeroed(model):
+    """``model`` with every weight zero: it predicts class 0 for every image (accuracy 0.2
+    on the balanced test split)."""
+    model.set_weights([np.zeros_like(w) for w in model.get_weights()])
+    return model
+
+
 def test_lesson05_checks_the_reported_and_the_regraded_test_accuracy():
     """Are a low reported accuracy, a list instead of a dict, and too few epochs caught?"""
-    model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
+    model = _zeroed(_model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU()))
     short = {"loss": [1.0] * 3, "accuracy": [0.95] * 3}
-    report = lesson05.check_exercise_1(model, short, {"accuracy": 0.5, "loss": 1.0})
+    report = lesson05.check_exercise_1(model, short, {"accuracy": 0.2, "loss": 1.0})
     by_name = {r.name: r for r in report.results}
     assert by_name["epochs"].status == "failed"
-    assert "found 0.500" in by_name["reported test accuracy at least 0.90"].message
+    reported = by_name["reported test accuracy at least 0.90"]
+    assert reported.message == "expected test accuracy of at least 0.90, found 0.200"
     assert by_name["accuracy on the grader's test images"].status == "failed"  # untrained
     report = lesson05.check_exercise_1(model, short, [0.1, 0.9])
     assert "return_dict=True" in report.results[-1].hint
     assert normalize_layers(model)[2].rate == 0.5
+
+
+def test_lesson05_refuses_test_metrics_measured_on_the_training_images():
+    """Does a model evaluated on the images it was trained on lose the reported-accuracy
+    points, with a message saying so, while its own test accuracy is measured?"""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), _ = load_traffic_signs()
+    x_small, y_small = scale_images(x_train[:300]), keras.utils.to_categorical(y_train[:300], 5)
+    model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x_small, y_small, epochs=8, verbose=0)
+    on_training = model.evaluate(x_small, y_small, return_dict=True, verbose=0)
+    report = lesson05.check_exercise_1(model, history, on_training)
+    measured = accuracy_on(
+        model, scale_images(load_traffic_signs()[1][0]), load_traffic_signs()[1][1]
+    )
+    assert on_training["accuracy"] - measured > 0.1
+    assert report.results[-1].message == (
+        f"the reported test accuracy {on_training['accuracy']:.3f} does not match this "
+        "model's accuracy on the test images scaled to [-0.5, 0.5] (x / 255 - 0.5) as the "
+        f"lesson does, {measured:.3f}: a higher figure like this "
+        "comes from evaluating on the training images, which the model has learned"
+    )

@@ -1,0 +1,48 @@
+"""Where each dataset's most recent load in this process came from.
+
+The loaders record every load: the course's rendered default or the original files, the
+class names that source gives, and its test split. Graders read it to evaluate a model on
+test images of the same source it was trained on, and notebooks to name the classes of
+the data they actually hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """One load of one dataset.
+
+    ``x_test``: uint8 (N, H, W, 3); ``y_test``: int64 (N,), indexing ``class_names``.
+    ``description`` says where the images came from, for messages.
+    """
+
+    dataset: str
+    from_files: bool
+    description: str
+    class_names: tuple[str, ...]
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+_LAST: dict[str, LoadedSource] = {}
+
+
+def record_load(source: LoadedSource) -> None:
+    """Remember ``source`` as its dataset's most recent load (called by the loaders)."""
+    _LAST[source.dataset] = source
+
+
+def last_load(dataset: str) -> LoadedSource | None:
+    """The most recent load of ``dataset`` (e.g. ``"traffic_signs"``) in this process, or
+    None when it has not been loaded."""
+    return _LAST.get(dataset)
+
+
+def unknown_class_names(n_classes: int) -> tuple[str, ...]:
+    """Names for classes whose source does not name them: ``"label 0 (name unknown)"``, ..."""
+    return tuple(f"label {label} (name unknown)" for label in range(n_classes))
