@@ -23,23 +23,30 @@ import keras
 import numpy as np
 
 from graders.common import not_attempted
+from graders.function_source import FunctionSourceError, rebuild
 from graders.reference_models import REFERENCE, BlockVariant, residual_block
 from graders.report import CheckResult, Report
 
 
 class PatternInitializer(keras.initializers.Initializer):
-    """Fixed kernel values, ``cos(0.7 i + 0.3) / sqrt(fan_in)`` for the i-th weight: varied
-    across filters (unlike a constant, which would make every filter the same), and the
-    same on every machine and every call."""
+    """Fixed kernel values, ``cos(0.7 i + phase) / sqrt(fan_in)`` for the i-th weight:
+    varied across filters (unlike a constant, which would make every filter the same), and
+    the same on every machine and every call. Another ``phase`` gives other weights."""
+
+    def __init__(self, phase: float = 0.3) -> None:
+        self.phase = phase
 
     def __call__(self, shape, dtype=None):
         shape = tuple(int(d) for d in shape)
         fan_in = max(1, int(np.prod(shape[:-1])))
-        values = np.cos(0.7 * np.arange(int(np.prod(shape))) + 0.3) / np.sqrt(fan_in)
+        values = np.cos(0.7 * np.arange(int(np.prod(shape))) + self.phase) / np.sqrt(fan_in)
         return keras.ops.convert_to_tensor(values.reshape(shape), dtype=dtype or "float32")
 
     def get_config(self) -> dict:
-        return {}
+        return {"phase": self.phase}
+
+
+OTHER_PHASE = 1.1  # the weights of the call that shows whether the initializer is used
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class BlockCase:
             .astype(np.float32)
         )
 
-    def kwargs(self, training: bool) -> dict:
+    def kwargs(self, training: bool, phase: float = 0.3) -> dict:
         extra = {} if self.s is None else {"s": self.s}
         return dict(
             f=self.f,
@@ -69,7 +76,7 @@ class BlockCase:
             stage=1,
             block="a",
             **extra,
-            initializer=PatternInitializer(),
+            initializer=PatternInitializer(phase),
             training=training,
         )
 
@@ -82,9 +89,12 @@ IDENTITY_CASE = BlockCase(
     None,
     "identity_block(X, f, filters, stage, block, initializer=..., training=None)",
 )
+# 8x8 so that no wrong padding or stride can pass by broadcasting: with s=2 the main path
+# is 4x4, and a 'valid' fxf convolution makes it 2x2, which Add cannot broadcast to 4x4 (a
+# 1x1 map, as a 6x6 input gave, it would).
 CONVOLUTIONAL_CASE = BlockCase(
     "convolutional_block",
-    (2, 6, 6, 3),
+    (2, 8, 8, 3),
     3,
     (4, 3, 6),
     2,
@@ -149,9 +159,10 @@ TRAINING_FLAG = (
     "BatchNormalization(axis=3)(X, training=training).",
 )
 
-# The calls a block is graded on, in order: inference, training, inference again (the
-# repeat shows whether the block ignores the initializer and draws random weights).
-CALLS = (False, True, False)
+# The calls a block is graded on, in order, as (training, initializer phase): inference,
+# training, inference again (the repeat shows whether the block draws random weights), and
+# inference with other fixed weights (which shows whether it uses the initializer at all).
+CALLS = ((False, 0.3), (True, 0.3), (False, 0.3), (False, OTHER_PHASE))
 
 POINTS = {"runs": 2, "output shape": 2, "output at inference": 3, "output in training": 3}
 
@@ -197,8 +208,33 @@ def _diagnose(case: BlockCase, found: dict[bool, np.ndarray]) -> tuple[str, str]
     return None
 
 
+def _error_hint(case: BlockCase, error: Exception) -> str:
+    """What to do about the error the learner's block raised."""
+    text = str(error)
+    if isinstance(error, TypeError) and "seed" in text:
+        return (
+            "initializer is already an initializer object: pass it as it is, "
+            "kernel_initializer=initializer. Calling it, as in initializer(seed=0), asks it "
+            "for weights (glorot_uniform(seed=0) in older code made a new initializer; here "
+            "the grader passes one in)."
+        )
+    if "shape" in text.lower():
+        return (
+            "The main path and the shortcut must have the same shape when they are "
+            "added: the fxf convolution needs padding='same' (valid shrinks the maps), "
+            "the last convolution needs F3 filters, and in the convolutional block the "
+            "shortcut's 1x1 Conv2D takes the same stride s as the main path's first one."
+        )
+    return f"Keep the signature {case.signature}, and read the error above."
+
+
 def grade_block(title: str, case: BlockCase, function: Callable | None) -> Report:
-    """Run the learner's block ``function`` on ``case`` and grade it (10 points)."""
+    """Run the learner's block ``function`` on ``case`` and grade it (10 points).
+
+    A function defined in a notebook (module ``__main__``) is graded from its source,
+    rebuilt with the helpers, constants and imports it uses
+    (:func:`graders.function_source.rebuild`), exactly as the batch grader receives it.
+    """
     items = list(POINTS.items())
     if function is None:
         return not_attempted(title, items, case.name).finish()
@@ -208,10 +244,21 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
             title,
             [CheckResult.failed(n, p, message, f"Define {case.signature}.") for n, p in items],
         ).finish()
+    if getattr(function, "__module__", None) == "__main__":
+        try:
+            function = rebuild(function)
+        except FunctionSourceError as error:
+            hint = (
+                "The grader runs your function from its source, with the helper functions, "
+                "numbers and imports it uses, and nothing else from the notebook."
+            )
+            return Report(
+                title, [CheckResult.failed(n, p, str(error), hint) for n, p in items]
+            ).finish()
     outputs = []
     try:
-        for training in CALLS:
-            output = function(case.inputs(), **case.kwargs(training))
+        for training, phase in CALLS:
+            output = function(case.inputs(), **case.kwargs(training, phase))
             if output is None:
                 message = f"{case.name} returned None: complete its body and return X"
                 return Report(
@@ -219,21 +266,13 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
                 ).finish()
             outputs.append(_numpy(output))
         found = {False: outputs[0], True: outputs[1]}
-        repeat = outputs[2]
+        repeat, other_weights = outputs[2], outputs[3]
     except Exception as error:  # noqa: BLE001 - any failure of learner code is feedback
         message = (
             f"calling {case.name} on an input of shape {case.input_shape} raised "
             f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
         )
-        if "shape" in str(error).lower():
-            hint = (
-                "The main path and the shortcut must have the same shape when they are "
-                "added: the fxf convolution needs padding='same' (valid shrinks the maps), "
-                "the last convolution needs F3 filters, and in the convolutional block the "
-                "shortcut's 1x1 Conv2D takes the same stride s as the main path's first one."
-            )
-        else:
-            hint = f"Keep the signature {case.signature}, and read the error above."
+        hint = _error_hint(case, error)
         results = [CheckResult.failed("runs", POINTS["runs"], message, hint)]
         results += [
             CheckResult.failed(n, p, "not checked: the block did not run") for n, p in items[1:]
@@ -272,6 +311,17 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
             "draws its own random weights"
         )
         hint = "Pass kernel_initializer=initializer to every Conv2D in the block."
+        results += [CheckResult.failed(n, p, why, hint) for n, p in items[2:]]
+        return Report(title, results).finish()
+    if _close(found[False], other_weights):
+        why = (
+            "two calls with different initializers gave the same output, so the block "
+            "ignores its initializer argument (its Conv2D layers make their own weights)"
+        )
+        hint = (
+            "Pass kernel_initializer=initializer to every Conv2D in the block, instead of "
+            "an initializer of your own such as glorot_uniform(seed=0)."
+        )
         results += [CheckResult.failed(n, p, why, hint) for n, p in items[2:]]
         return Report(title, results).finish()
     for training, name in ((False, "output at inference"), (True, "output in training")):

@@ -12,6 +12,8 @@ skipped), the features differ.
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -49,18 +51,30 @@ def _settings(layer) -> dict[str, object]:
     return values
 
 
-def layer_problems(model: keras.Model) -> list[str]:
+@dataclass(frozen=True)
+class LayerProblem:
+    """One named layer that differs from the recipe: its ``name``, a sentence, and which
+    settings differ (``{"missing"}`` or ``{"kind"}`` when the layer itself is wrong)."""
+
+    name: str
+    text: str
+    keys: frozenset[str]
+
+
+def layer_problems(model: keras.Model) -> list[LayerProblem]:
     """Every named layer of the reference that ``model`` lacks or configures otherwise."""
     found = {layer.name: layer for layer in model.layers}
     problems = []
     for name, expected in _named_layers(reference_model()).items():
         kind = type(expected).__name__
         if name not in found:
-            problems.append(f"no layer named {name!r} (a {kind})")
+            text = f"no layer named {name!r} (a {kind})"
+            problems.append(LayerProblem(name, text, frozenset({"missing"})))
             continue
         layer = found[name]
         if type(layer).__name__ != kind:
-            problems.append(f"{name!r} should be a {kind}, found {type(layer).__name__}")
+            text = f"{name!r} should be a {kind}, found {type(layer).__name__}"
+            problems.append(LayerProblem(name, text, frozenset({"kind"})))
             continue
         want, have = _settings(expected), _settings(layer)
         wrong = [key for key in want if want[key] != have.get(key)]
@@ -68,8 +82,58 @@ def layer_problems(model: keras.Model) -> list[str]:
             details = ", ".join(
                 f"{key} {want[key]!r} expected, found {have.get(key)!r}" for key in wrong
             )
-            problems.append(f"{name!r}: {details}")
+            problems.append(LayerProblem(name, f"{name!r}: {details}", frozenset(wrong)))
     return problems
+
+
+_BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")
+NAMES_HINT = (
+    "Pass stage and block to every block call (stage 2: 'a' then 'b', 'c'; stage 3: 'a' to "
+    "'d'; stage 4: 'a' to 'f'; stage 5: 'a' to 'c'), and name conv1, bn_conv1, avg_pool and "
+    "the output layer as in the recipe."
+)
+MOMENTUM_HINT = (
+    "Create every BatchNormalization with momentum=0.9, in your blocks (exercises 1 and 2) "
+    "and for bn_conv1: Keras's default, 0.99, lets the moving averages lag far behind the "
+    "weights in a 10-epoch training."
+)
+BLOCKS_FIRST = (
+    "If exercise 1 or 2 does not pass yet, fix it first: ResNet50 is made of your blocks."
+)
+
+
+def _blocks(names: list[str]) -> set[tuple[str, str]]:
+    """The (stage, block) pairs of the block layers among ``names``."""
+    return {match.groups() for name in names if (match := _BLOCK_LAYER.match(name))}
+
+
+def problems_hint(problems: list[LayerProblem]) -> str:
+    """The hint for the named-layer problems: momentum when only momentum differs; the
+    blocks' exercise when every identity (or convolutional) block differs and nothing
+    else does; else how to name the layers."""
+    if all(problem.keys == {"momentum"} for problem in problems):
+        return MOMENTUM_HINT
+    names = [problem.name for problem in problems]
+    if not all(_BLOCK_LAYER.match(name) for name in names):
+        return NAMES_HINT
+    wrong = _blocks(names)
+    every = _blocks(list(_named_layers(reference_model())))
+    kinds = {
+        1: ("identity", "identity_block", {b for b in every if b[1] != "a"}),
+        2: ("convolutional", "convolutional_block", {b for b in every if b[1] == "a"}),
+    }
+    exercises = [number for number, (_, _, blocks) in kinds.items() if blocks <= wrong]
+    covered = set().union(*(kinds[number][2] for number in exercises))
+    if not exercises or not wrong <= covered:
+        return NAMES_HINT
+    adjective = " and ".join(kinds[number][0] for number in exercises)
+    functions = " and ".join(kinds[number][1] for number in exercises)
+    which = " and ".join(str(number) for number in exercises)
+    plural = "s" if len(exercises) > 1 else ""
+    return (
+        f"Every {adjective} block differs from the recipe: fix exercise{plural} {which} first "
+        f"(its check names the mistake); ResNet50 is assembled from your {functions}."
+    )
 
 
 def _features(model: keras.Model, images: np.ndarray) -> np.ndarray:
@@ -137,16 +201,14 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
         )
     problems = layer_problems(model)
     if problems:
-        shown = "; ".join(problems[:_SHOWN])
+        shown = "; ".join(problem.text for problem in problems[:_SHOWN])
         more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         results.append(
             CheckResult.failed(
                 "named layers",
                 points["named layers"],
                 f"{len(problems)} named layer(s) differ from the recipe: {shown}{more}",
-                "Pass stage and block to every block call (stage 2: 'a' then 'b', 'c'; stage "
-                "3: 'a' to 'd'; stage 4: 'a' to 'f'; stage 5: 'a' to 'c'), and name conv1, "
-                "bn_conv1, avg_pool and the output layer as in the recipe.",
+                problems_hint(problems),
             )
         )
     else:
@@ -183,8 +245,8 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
                 "same function",
                 points["same function"],
                 difference,
-                "Check each stage: one convolutional block, then identity blocks, each fed "
-                "the previous block's output.",
+                f"{BLOCKS_FIRST} Then check each stage: one convolutional block, then "
+                "identity blocks, each fed the previous block's output.",
             )
         )
     else:

@@ -5,22 +5,25 @@ nothing from this course's packages, so a notebook that patches ``graders`` cann
 what is exported. For each graded cell the grader runs ``__course_export__(grade_id,
 [names])`` instead, which writes every value to ``artifacts/<grade_id>/``:
 a Keras model as ``<name>.keras``, a History or a dict of numbers as JSON, a function as its
-source code, and anything else as its type name, listed in ``manifest.json``.
+self-contained source code (:func:`graders.function_source.function_source`: the helpers,
+constants and imports it uses come with it, so the notebook's check and the batch grader
+run the same code), and anything else as its type name, listed in ``manifest.json``.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
+
+from graders import function_source
 
 ARTIFACTS = "artifacts"
 MANIFEST = "manifest.json"
 
-EXPORT_HELPER = """
+_EXPORT_FUNCTION = """
 def __course_export__(__grade_id, names):
-    import inspect as _inspect
     import json as _json
     import os as _os
-    import textwrap as _textwrap
 
     folder = _os.path.join("artifacts", __grade_id)
     _os.makedirs(folder, exist_ok=True)
@@ -52,7 +55,7 @@ def __course_export__(__grade_id, names):
                     _json.dump({str(k): float(v) for k, v in value.items()}, handle)
                 entry.update(kind="dict", file=name + ".json")
             elif callable(value):
-                source = _textwrap.dedent(_inspect.getsource(value))
+                source = __course_function_tools__["function_source"](value)
                 with open(_os.path.join(folder, name + ".py"), "w") as handle:
                     handle.write(source)
                 entry.update(kind="function", file=name + ".py", name=value.__name__)
@@ -65,6 +68,12 @@ def __course_export__(__grade_id, names):
         _json.dump(manifest, handle)
     print(f"exported {sorted(manifest)} for grading")
 """.strip()
+
+EXPORT_HELPER = (
+    "__course_function_tools__ = {'__name__': '__course_function_tools__'}\n"
+    f"exec({inspect.getsource(function_source)!r}, __course_function_tools__)\n\n"
+    + _EXPORT_FUNCTION
+)
 
 
 class GradedCellError(ValueError):

@@ -29,12 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     exec(compile((folder / "function.py").read_text(), "submission", "exec"), namespace)  # noqa: S102
     function = namespace[job["function"]]
     arrays, others, counts = {}, {}, {}
-    for training in CALLS:
+    for training, phase in CALLS:
         index = counts.get(training, 0)
         counts[training] = index + 1
         key = f"{training}-{index}"
         try:
-            value = function(case.inputs(), **case.kwargs(training))
+            value = function(case.inputs(), **case.kwargs(training, phase))
         except Exception as error:  # noqa: BLE001 - recorded for the grader to report
             others[key] = {"error": type(error).__name__, "message": str(error)[:1000]}
             break

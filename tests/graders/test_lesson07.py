@@ -138,3 +138,42 @@ def test_training_check_refuses_a_wrong_history():
     """Does exercise 4 explain a history that is not what fit returned?"""
     report = lesson07.check_exercise_4(resnet50(), "fitted", None)
     assert "expected the History returned by model.fit" in str(report)
+
+
+def test_a_wrong_identity_block_sends_the_learner_back_to_exercise_1():
+    """When every identity block lacks a BatchNormalization (a mistake of exercise 1), is
+    the learner told to fix exercise 1 first, not to rename layers?"""
+    inputs = keras.Input(shape=(64, 64, 3))
+    x = layers.ZeroPadding2D((3, 3))(inputs)
+    x = layers.Conv2D(64, (7, 7), strides=(2, 2), name="conv1")(x)
+    x = layers.BatchNormalization(axis=3, momentum=BN_MOMENTUM, name="bn_conv1")(x)
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2))(layers.Activation("relu")(x))
+    no_bn = BlockVariant(main_bn=(True, False, True))
+    for stage, filters, stride, identities in RESNET50_STAGES:
+        x = residual_block(x, 3, filters, stage, "a", s=stride, shortcut_conv=True)
+        for block in "bcdef"[:identities]:
+            x = residual_block(x, 3, filters, stage, block, variant=no_bn)
+    x = layers.Flatten()(layers.AveragePooling2D((2, 2), name="avg_pool")(x))
+    model = keras.Model(inputs, layers.Dense(6, activation="softmax", name="fc6")(x))
+    result = next(r for r in lesson07.check_exercise_3(model).results if r.name == "named layers")
+    assert result.status == "failed"
+    assert result.message.startswith("12 named layer(s) differ from the recipe: no layer named")
+    assert result.hint == (
+        "Every identity block differs from the recipe: fix exercise 1 first (its check names "
+        "the mistake); ResNet50 is assembled from your identity_block."
+    )
+
+
+def test_keras_default_momentum_everywhere_is_told_about_momentum_not_names():
+    """Is a ResNet50 whose BatchNormalization layers all keep Keras's default momentum told
+    about momentum in the hint?"""
+    model = resnet50()
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = 0.99
+    result = next(r for r in lesson07.check_exercise_3(model).results if r.name == "named layers")
+    assert result.hint == (
+        "Create every BatchNormalization with momentum=0.9, in your blocks (exercises 1 and 2) "
+        "and for bn_conv1: Keras's default, 0.99, lets the moving averages lag far behind the "
+        "weights in a 10-epoch training."
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import pytest
 from keras import layers
 
+from graders.function_source import function_source
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 
 
@@ -160,3 +162,110 @@ def test_a_block_that_raises_is_reported_with_the_error():
     assert report.points == 0
     text = str(report)
     assert "raised ValueError" in text and "same shape when they are added" in text, text
+
+
+def test_valid_padding_in_the_convolutional_block_cannot_pass_by_broadcasting():
+    """Does a convolutional block with a 'valid' fxf convolution fail to run (its 2x2 main
+    path cannot be added to the 4x4 shortcut) instead of passing the shape check?"""
+    report = grade_block("block", CONVOLUTIONAL_CASE, _convolutional(middle_padding="valid"))
+    assert report.points == 0, str(report)
+    runs = report.results[0]
+    assert runs.message.startswith(
+        "calling convolutional_block on an input of shape (2, 8, 8, 3) raised ValueError:"
+    )
+    assert "padding='same' (valid shrinks the maps)" in runs.hint
+
+
+def test_calling_the_initializer_with_a_seed_is_explained():
+    """Is initializer(seed=0), the older code's spelling, explained instead of a bare
+    TypeError?"""
+
+    def identity_block(X, f, filters, stage, block, initializer=None, training=None):
+        return layers.Conv2D(filters[2], 1, kernel_initializer=initializer(seed=0))(X)
+
+    report = grade_block("block", IDENTITY_CASE, identity_block)
+    assert report.points == 0
+    assert report.results[0].hint == (
+        "initializer is already an initializer object: pass it as it is, "
+        "kernel_initializer=initializer. Calling it, as in initializer(seed=0), asks it for "
+        "weights (glorot_uniform(seed=0) in older code made a new initializer; here the "
+        "grader passes one in)."
+    )
+
+
+def test_a_block_with_its_own_seeded_initializer_is_told_it_ignores_the_argument():
+    """Is a block whose Conv2D layers use glorot_uniform(seed=0) instead of the initializer
+    argument told so (its outputs repeat, so it does not look random)?"""
+
+    def identity_block(X, f, filters, stage, block, initializer=None, training=None):
+        seeded = keras.initializers.GlorotUniform(seed=0)
+        return _learner_block(X, f, filters, stage, block, initializer=seeded, training=training)
+
+    report = grade_block("block", IDENTITY_CASE, identity_block)
+    assert [r.status for r in report.results] == ["passed", "passed", "failed", "failed"]
+    assert report.results[2].message == (
+        "two calls with different initializers gave the same output, so the block ignores its "
+        "initializer argument (its Conv2D layers make their own weights)"
+    )
+
+
+# --- functions defined in a notebook: graded from their source, like the batch grader ------
+
+HELPER_CELLS = """
+from keras import layers
+
+MOMENTUM = 0.9
+
+
+def conv_bn(X, filters, size, name, initializer, training, padding="valid"):
+    X = layers.Conv2D(filters, size, padding=padding, kernel_initializer=initializer)(X)
+    return layers.BatchNormalization(axis=3, momentum=MOMENTUM)(X, training=training)
+
+
+def identity_block(X, f, filters, stage, block, initializer="glorot_uniform", training=None):
+    F1, F2, F3 = filters
+    X_shortcut = X
+    X = layers.Activation("relu")(conv_bn(X, F1, 1, "2a", initializer, training))
+    X = layers.Activation("relu")(conv_bn(X, F2, f, "2b", initializer, training, "same"))
+    X = conv_bn(X, F3, 1, "2c", initializer, training)
+    return layers.Activation("relu")(layers.Add()([X, X_shortcut]))
+"""
+
+
+def _notebook_namespace(tmp_path, source: str) -> dict:
+    """Run ``source`` as a notebook cell runs: module __main__, its source readable."""
+    path = tmp_path / "cell.py"
+    path.write_text(source)
+    namespace = {"__name__": "__main__"}
+    exec(compile(source, str(path), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_a_block_that_calls_a_helper_from_another_cell_is_graded_from_its_source(tmp_path):
+    """Does an identity block that calls a helper defined in another cell get full marks in
+    the notebook, from the same self-contained source the batch grader receives?"""
+    function = _notebook_namespace(tmp_path, HELPER_CELLS)["identity_block"]
+    source = function_source(function)
+    assert "MOMENTUM = 0.9" in source and "def conv_bn(" in source
+    assert source.index("def conv_bn(") < source.index("def identity_block(")
+    report = grade_block("block", IDENTITY_CASE, function)
+    assert report.points == 10, str(report)
+
+
+def test_a_block_that_uses_an_object_made_in_the_notebook_is_refused_with_the_reason(tmp_path):
+    """Is a block that uses an initializer object created in another cell (which the batch
+    grader cannot receive) refused in the notebook, naming it?"""
+    cells = HELPER_CELLS.replace(
+        "MOMENTUM = 0.9", "MOMENTUM = 0.9\nseeded = keras.initializers.Zeros()"
+    )
+    cells = "import keras\n" + cells.replace(
+        "kernel_initializer=initializer)", "kernel_initializer=seeded)"
+    )
+    function = _notebook_namespace(tmp_path, cells)["identity_block"]
+    report = grade_block("block", IDENTITY_CASE, function)
+    assert report.points == 0
+    assert report.results[0].message == (
+        "conv_bn uses seeded, a Zeros made in the notebook, which the grader cannot receive "
+        "(only code and plain numbers travel): create it inside conv_bn, or pass it as an "
+        "argument"
+    )

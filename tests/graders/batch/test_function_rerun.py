@@ -3,6 +3,7 @@ sandboxed process and grades what it gave, in the trusted process."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import nbformat
 import pytest
 
 from course_utils.release import LESSONS
+from graders.batch.export import EXPORT_HELPER
 from graders.batch.runner import Settings, _rerun, _setup_source
 from graders.batch.sandbox import Limits
 from graders.lesson07 import FUNCTION_CASES
 from graders.resnet_blocks import grade_block
+from tests.graders.test_resnet_blocks import HELPER_CELLS
 
 SOLUTION = nbformat.read(LESSONS / "solutions" / "07_resnet50.ipynb", as_version=4)
 SOURCE = nbformat.read(LESSONS / "07_resnet50.ipynb", as_version=4)
@@ -62,3 +65,45 @@ def test_a_function_that_raises_in_the_rerun_is_reported(rerun):
     function = rerun(source, "identity_block", "check_exercise_1")
     report = grade_block("identity", FUNCTION_CASES["check_exercise_1"], function)
     assert "raised RuntimeError: not finished" in str(report), str(report)
+
+
+def _export(tmp_path, monkeypatch, cells: str, name: str) -> dict:
+    """Run ``cells`` as a notebook does (module __main__), then the batch grader's export of
+    ``name``; returns its manifest entry (with the exported source under "source")."""
+    path = tmp_path / "cells.py"
+    path.write_text(cells)
+    namespace = {"__name__": "__main__"}
+    exec(compile(cells, str(path), "exec"), namespace)  # noqa: S102
+    exec(EXPORT_HELPER, namespace)  # noqa: S102
+    monkeypatch.chdir(tmp_path)
+    namespace["__course_export__"]("ex1-check", [name])
+    folder = tmp_path / "artifacts" / "ex1-check"
+    entry = json.loads((folder / "manifest.json").read_text())[name]
+    if entry["kind"] == "function":
+        entry["source"] = (folder / entry["file"]).read_text()
+    return entry
+
+
+def test_a_block_that_calls_a_helper_gets_the_same_grade_in_the_batch(rerun, tmp_path, monkeypatch):
+    """Does a block that calls a helper from another cell earn 10 in the batch grader too,
+    from the same self-contained source that the notebook's check grades?"""
+    entry = _export(tmp_path, monkeypatch, HELPER_CELLS, "identity_block")
+    assert entry["kind"] == "function" and "def conv_bn(" in entry["source"]
+    function = rerun(entry["source"], "identity_block", "check_exercise_1")
+    report = grade_block("identity", FUNCTION_CASES["check_exercise_1"], function)
+    assert report.points == 10, str(report)
+
+
+def test_a_block_that_uses_a_notebook_object_is_refused_in_the_batch_too(tmp_path, monkeypatch):
+    """Is a block using an object made in another cell refused by the export with the
+    message the notebook's check gives?"""
+    cells = "import keras\nseeded = keras.initializers.Zeros()\n" + HELPER_CELLS.replace(
+        "kernel_initializer=initializer)", "kernel_initializer=seeded)"
+    )
+    entry = _export(tmp_path, monkeypatch, cells, "identity_block")
+    assert entry["kind"] == "unexportable"
+    assert entry["error"] == (
+        "FunctionSourceError: conv_bn uses seeded, a Zeros made in the notebook, which the "
+        "grader cannot receive (only code and plain numbers travel): create it inside "
+        "conv_bn, or pass it as an argument"
+    )

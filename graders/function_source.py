@@ -1,0 +1,136 @@
+"""The self-contained source of a learner's function: its own code, and what it uses.
+
+A function graded by running it (lesson 07's residual blocks) is graded from its source,
+in the notebook and in the batch grader alike, so that both grade the same code. A
+function may call a helper defined in another cell, use a constant, or a name imported in
+its own cell; :func:`function_source` writes all of it out:
+
+- a helper function defined in the notebook: its source, and what it uses in turn;
+- a number, string, bool, None or a tuple of them: ``name = <its repr>``;
+- a module, or a function or class imported from one: an import line;
+- anything else made in the notebook (an initializer object, an array, a layer): refused
+  with :class:`FunctionSourceError`, whose message names it, since only code travels.
+
+This module uses only the standard library and has no ``from __future__`` import: the
+batch grader runs its source inside a submission's kernel (see
+:mod:`graders.batch.export`), where nothing of the course's packages is trusted.
+"""
+
+import builtins
+import dis
+import importlib
+import inspect
+import textwrap
+import types
+
+_LITERALS = (int, float, complex, str, bytes, bool, type(None))
+
+
+class FunctionSourceError(ValueError):
+    """The function uses something that cannot be written out as source."""
+
+
+def _global_names(code: types.CodeType) -> list[str]:
+    """Names that ``code`` (and the functions, lambdas and comprehensions inside it) loads
+    from the module's globals, in order of first use."""
+    names: list[str] = []
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval not in names:
+            names.append(instruction.argval)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names += [name for name in _global_names(constant) if name not in names]
+    return names
+
+
+def _is_literal(value: object) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_literal(item) for item in value)
+    return isinstance(value, _LITERALS)
+
+
+def _import_line(name: str, value: object) -> str | None:
+    """An import that binds ``name`` to ``value`` in a fresh process, or None."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+        return f"import {module}" if module == name else f"import {module} as {name}"
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if not module or module == "__main__" or not qualname or "." in qualname:
+        return None
+    try:
+        if getattr(importlib.import_module(module), qualname, None) is not value:
+            return None
+    except Exception:  # noqa: BLE001 - a module that cannot be imported again
+        return None
+    alias = "" if qualname == name else f" as {name}"
+    return f"from {module} import {qualname}{alias}"
+
+
+def _source_of(function: types.FunctionType) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError) as error:
+        raise FunctionSourceError(
+            f"the source of {function.__name__} cannot be read ({error}): define it with "
+            "def in a notebook cell"
+        ) from error
+
+
+def function_source(function: types.FunctionType) -> str:
+    """Source code that, run in a fresh namespace, defines ``function`` (under its own
+    name) and everything it uses from its module's globals.
+
+    Raises :class:`FunctionSourceError` naming the first global that cannot be written
+    out, and what to do instead.
+    """
+    imports: list[str] = []
+    constants: list[str] = []
+    definitions: list[str] = []
+    seen: set[str] = set()
+    pending = [function]
+    while pending:
+        current = pending.pop(0)
+        definitions.append(_source_of(current))
+        for name in _global_names(current.__code__):
+            if name in seen or name == function.__name__:
+                continue
+            seen.add(name)
+            if name not in current.__globals__:
+                if hasattr(builtins, name):
+                    continue
+                raise FunctionSourceError(
+                    f"{current.__name__} uses {name}, which is not defined: define it, or "
+                    "fix the name"
+                )
+            value = current.__globals__[name]
+            line = _import_line(name, value)
+            if line is not None:
+                imports.append(line)
+            elif isinstance(value, types.FunctionType):
+                pending.append(value)
+            elif _is_literal(value):
+                constants.append(f"{name} = {value!r}")
+            else:
+                raise FunctionSourceError(
+                    f"{current.__name__} uses {name}, a {type(value).__name__} made in the "
+                    "notebook, which the grader cannot receive (only code and plain "
+                    f"numbers travel): create it inside {current.__name__}, or pass it as "
+                    "an argument"
+                )
+    return "\n\n".join(["\n".join(imports + constants), *reversed(definitions)]).strip() + "\n"
+
+
+def rebuild(function: types.FunctionType) -> types.FunctionType:
+    """``function`` defined anew from :func:`function_source` in a fresh namespace: what
+    the grader runs. Raises :class:`FunctionSourceError` when it cannot be rebuilt."""
+    source = function_source(function)
+    namespace: dict = {"__name__": "__submission__"}
+    try:
+        exec(compile(source, f"<{function.__name__}>", "exec"), namespace)  # noqa: S102
+    except Exception as error:  # noqa: BLE001 - the learner's code may fail in any way
+        raise FunctionSourceError(
+            f"{function.__name__} could not be defined again from its source: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    return namespace[function.__name__]
