@@ -8,8 +8,11 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.arguments import require_model
+
 
 def _conv_layer(model, layer_name: str | None):
+    require_model(model, "the convolution viewer")
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     if layer_name is not None:
         return model.get_layer(layer_name)

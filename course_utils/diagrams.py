@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from course_utils.arguments import require_model
+
 GRAPHVIZ_MISSING = (
     "The model diagram needs the graphviz program `dot`, which is not on this machine's "
     "PATH. `./course lab` installs it on Debian or Ubuntu; elsewhere install it with "
@@ -42,6 +44,7 @@ def show_model_diagram(
     import keras
     from IPython.display import Image
 
+    require_model(model, "show_model_diagram")
     if not graphviz_available():
         print(GRAPHVIZ_MISSING)
         model.summary()

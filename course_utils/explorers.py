@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.arguments import require_model
 from course_utils.pictures import load_picture, predict_picture
 from course_utils.plots import _displayable
 
@@ -58,6 +59,7 @@ def prediction_explorer(
     """
     import ipywidgets as widgets
 
+    require_model(model, "prediction_explorer")
     height, width = images.shape[1:3]
     choices = [
         (f"test image {i} (true: {class_names[int(labels[i])]})", ("test", i))

@@ -6,7 +6,9 @@ Usage: ``python -m course_utils.lab [JUPYTERLAB OPTIONS ...]``, e.g. ``--no-brow
 The course's Jupyter configuration (``course_utils/jupyter_config/``) hides nbgrader's
 instructor tools (its menu, the "Create Assignment" sidebar, the formgrader), which the
 test environment installs but a learner has no use for, and JupyterLab's news prompt.
-``.venv/bin/jupyter lab`` shows them.
+``.venv/bin/jupyter lab`` shows them. Its data folder (``course_utils/jupyter_data/``)
+makes the ``python3`` kernel :mod:`course_utils.kernel`, which loads TensorFlow before the
+first cell so that no C++ start-up log reaches the learner's setup cell.
 """
 
 from __future__ import annotations
@@ -18,15 +20,23 @@ from pathlib import Path
 from course_utils.release import LESSONS, solution_paths
 
 JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter_config"
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+
+
+def _first_on(variable: str, folder: Path, environ: dict[str, str]) -> str:
+    return os.pathsep.join(
+        [str(folder), *filter(None, environ.get(variable, "").split(os.pathsep))]
+    )
 
 
 def lab_environment(environ: dict[str, str]) -> dict[str, str]:
-    """``environ`` with the course's Jupyter configuration first on JUPYTER_CONFIG_PATH."""
-    paths = [
-        str(JUPYTER_CONFIG),
-        *filter(None, environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep)),
-    ]
-    return {**environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+    """``environ`` with the course's Jupyter configuration first on JUPYTER_CONFIG_PATH and
+    its data folder (the learner's kernel) first on JUPYTER_PATH."""
+    return {
+        **environ,
+        "JUPYTER_CONFIG_PATH": _first_on("JUPYTER_CONFIG_PATH", JUPYTER_CONFIG, environ),
+        "JUPYTER_PATH": _first_on("JUPYTER_PATH", JUPYTER_DATA, environ),
+    }
 
 
 def lab_arguments(extra: list[str]) -> list[str]:

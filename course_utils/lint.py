@@ -1,11 +1,11 @@
-"""Notebook lint: does a solution notebook follow the lesson template of DESIGN.md?
+"""Notebook lint: does a solution notebook follow the lesson template of CONTRIBUTING.md?
 
 Checked per notebook: the title cell (``# NN · Title``, a description, an estimated CPU run
 time), ``## Learning objectives`` with 3-5 bullets, ``## Setup`` followed by exactly one
 code cell that seeds and prints the device banner, exercises headed ``## Exercise N (P
 points)`` with at least one solution cell and exactly one graded cell worth P points that
-makes one ``check_*`` call, ``## Summary`` then ``## Going further`` at the end, and no
-Keras 2 spelling in code cells.
+makes one ``check_*`` call, ``## Summary`` then ``## Going further`` at the end, no Keras 2
+spelling in code cells, and no history of earlier versions of the course in learner text.
 
 Usage: ``python -m course_utils.lint [NOTEBOOK ...]`` (default: every solution notebook).
 """
@@ -39,6 +39,15 @@ _OLD_KERAS = {
         'model.save("model.keras") instead of an .h5 model file'
     ),
 }
+
+
+# Learner text speaks to learners: what the lesson is, not what it or its data once was.
+_HISTORY = re.compile(
+    r"\b(older|earlier|previous|former|old) versions? of (this|the) "
+    r"(lesson|course|dataset|notebook)"
+    r"|\bthis (lesson|course|dataset|notebook) (used to|previously|formerly)\b",
+    re.IGNORECASE,
+)
 
 
 def _headings(cell) -> list[str]:
@@ -102,6 +111,12 @@ def lint_notebook(path: Path) -> list[str]:
     problems += _lint_exercises(path.name, cells, heading_cells)
 
     for index, cell in enumerate(cells):
+        history = _HISTORY.search(cell.source)
+        if history:
+            problem(
+                f"cell {index} tells the history of the course ({history.group(0)!r}); learner "
+                "text says what is, see CONTRIBUTING.md"
+            )
         if cell.cell_type != "code":
             continue
         for pattern, advice in _OLD_KERAS.items():

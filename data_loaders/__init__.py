@@ -9,6 +9,7 @@ reads the original public files (``train_file=`` / ``test_file=``, paths or URLs
 from data_loaders._files import DataFileError, cache_dir
 from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
 from data_loaders.happy_faces import HAPPY_FACES_CLASS_NAMES, load_happy_faces
+from data_loaders.sources import loaded_class_names
 from data_loaders.traffic_signs import TRAFFIC_SIGN_CLASS_NAMES, load_traffic_signs
 
 LOADERS = {
@@ -28,4 +29,5 @@ __all__ = [
     "load_hand_signs",
     "load_happy_faces",
     "load_traffic_signs",
+    "loaded_class_names",
 ]

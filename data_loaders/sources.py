@@ -46,3 +46,26 @@ def last_load(dataset: str) -> LoadedSource | None:
 def unknown_class_names(n_classes: int) -> tuple[str, ...]:
     """Names for classes whose source does not name them: ``"label 0 (name unknown)"``, ..."""
     return tuple(f"label {label} (name unknown)" for label in range(n_classes))
+
+
+def loaded_class_names(dataset: str) -> tuple[str, ...]:
+    """The class names of the data most recently loaded for ``dataset`` (e.g.
+    ``"traffic_signs"``), indexed by label: the rendered set's names for the embedded
+    default, the files' own names for the original files (``"label N (name unknown)"``
+    where a file names none).
+
+    Raises ``ValueError`` when ``dataset`` has not been loaded in this process.
+
+    Example:
+        >>> from data_loaders import load_traffic_signs, loaded_class_names
+        >>> _ = load_traffic_signs()
+        >>> loaded_class_names("traffic_signs")[0]
+        'stop'
+    """
+    loaded = last_load(dataset)
+    if loaded is None:
+        raise ValueError(
+            f"no {dataset} data has been loaded in this process yet: call load_{dataset}() "
+            "first, then ask for its class names."
+        )
+    return loaded.class_names

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from graders.cell_errors import failure_for
 from graders.report import CheckResult, Report
 
 
+def still_none(items: list[tuple[str, float]], what: str, todo: str) -> list[CheckResult]:
+    """The results for ``items`` when ``what`` is still None: failed, with the error and
+    its explanation, when the learner's cell that sets ``what`` raised (in this kernel);
+    else "not attempted", with ``todo``."""
+    failure = failure_for(what)
+    if failure is not None:
+        (first, points), rest = items[0], items[1:]
+        results = [CheckResult.failed(first, points, failure.describe(what), failure.hint())]
+        later = f"not checked: your cell that sets {what} raised (see {first!r})"
+        return results + [CheckResult.failed(name, pts, later) for name, pts in rest]
+    message = f"{what} is still None: {todo}"
+    return [CheckResult.not_attempted(name, pts, message) for name, pts in items]
+
+
 def not_attempted(title: str, items: list[tuple[str, float]], what: str) -> Report:
-    """A report in which every result is "not attempted" because ``what`` is still None."""
-    message = f"{what} is still None: complete the exercise, run its cells, then this check"
-    return Report(title, [CheckResult.not_attempted(name, pts, message) for name, pts in items])
+    """The report of an exercise whose ``what`` is still None (see :func:`still_none`)."""
+    return Report(
+        title, still_none(items, what, "complete the exercise, run its cells, then this check")
+    )
 
 
 def wrong_type(title: str, items: list[tuple[str, float]], what: str, found: object) -> Report:

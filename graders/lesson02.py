@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from graders import traffic_sign_models as tsm
+from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -31,3 +34,6 @@ def check_exercise_1(model, history) -> Report:
     Dense(5) -> softmax on 32x32x3 input, trained 3 epochs to above 0.50 training accuracy.
     Worth 10 points."""
     return EXERCISE_1.grade(model, history)
+
+
+watch_cells(sys.modules[__name__])

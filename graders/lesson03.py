@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from graders import traffic_sign_models as tsm
+from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -34,3 +37,6 @@ def check_exercise_1(model, history) -> Report:
     Dense(128) -> ReLU -> Dense(5) -> softmax (ReLU before or after the pooling), trained 3
     epochs to above 0.50 training accuracy. Worth 10 points."""
     return EXERCISE_1.grade(model, history)
+
+
+watch_cells(sys.modules[__name__])

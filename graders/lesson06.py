@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from graders.architecture import LayerSpec
+from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -90,3 +93,6 @@ def check_exercise_1(model, history, test_metrics) -> Report:
     ``model.evaluate(x_test, y_test, return_dict=True)`` and measured again by the grader.
     Worth 10 points."""
     return EXERCISE_1.grade(model, history, test_metrics)
+
+
+watch_cells(sys.modules[__name__])

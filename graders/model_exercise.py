@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
-from graders.common import is_keras_model, not_attempted, wrong_type
+from graders.common import is_keras_model, not_attempted, still_none, wrong_type
 from graders.heldout import LESSON_SCALING, heldout_for
 from graders.report import CheckResult, Report
 from graders.training import (
@@ -105,8 +105,8 @@ class ModelExercise:
         metrics = history_dict(history)
         if history is None or metrics is None:
             if history is None:
-                why = "history is still None: train the model with history = model.fit(...)"
-                results += [CheckResult.not_attempted(n, pts, why) for n, pts in training_items]
+                todo = "train the model with history = model.fit(...)"
+                results += still_none(training_items, "history", todo)
             else:
                 why = f"expected the History returned by model.fit, found {type(history).__name__}"
                 hint = "Keep what fit returns: history = model.fit(...)."

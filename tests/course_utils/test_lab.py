@@ -8,8 +8,13 @@ import re
 import urllib.error
 import urllib.request
 
+import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
 
+from course_utils.lab import lab_environment
+from course_utils.release import LESSONS, solution_paths
 from tests.lab_server import running_lab
 
 
@@ -75,3 +80,26 @@ def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():
         "--ServerApp.root_dir=/elsewhere"
     ]
     assert any(a.startswith("--LabApp.default_url=/lab/tree/01_") for a in arguments)
+
+
+def test_the_learners_kernel_shows_the_device_banner_first_and_no_tensorflow_log(
+    tmp_path, monkeypatch
+):
+    """In the lab's python3 kernel, is the device banner the setup cell's first output,
+    with none of TensorFlow's C++ start-up log lines?"""
+    for name, value in lab_environment(dict(os.environ)).items():
+        monkeypatch.setenv(name, value)
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert spec.argv[:3] == ["python", "-m", "course_utils.kernel"]
+    lesson = nbformat.read(solution_paths()[0], as_version=4)
+    setup = next(cell for cell in lesson.cells if "print_device_banner()" in cell.source)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup.source)])
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(LESSONS)}}
+    ).execute()
+    outputs = notebook.cells[0].outputs
+    assert outputs and outputs[0].get("name") == "stdout", outputs
+    assert outputs[0]["text"].startswith("Device: "), outputs
+    everything = "".join(output.get("text", "") for output in outputs)
+    for log_line in ("oneDNN", "absl::InitializeLog", "cpu_feature_guard"):
+        assert log_line not in everything, everything

@@ -12,7 +12,7 @@ from course_utils.release import solution_paths
 
 
 def test_every_solution_notebook_follows_the_template():
-    """Does every lesson follow the template of DESIGN.md?"""
+    """Does every lesson follow the template of CONTRIBUTING.md?"""
     assert lint_all() == []
 
 
@@ -93,6 +93,12 @@ def _graded(cell):
             _replace_in(_code, "model.summary()", "import os\nmodel.summary()"),
             "every import belongs in the setup cell",
         ),
+        (
+            _replace_in(
+                _markdown, "## Summary", "Older versions of this lesson used Theano.\n\n## Summary"
+            ),
+            "tells the history of the course ('Older versions of this lesson')",
+        ),
     ],
     ids=[
         "title",
@@ -106,6 +112,7 @@ def _graded(cell):
         ".h5 model",
         "two checks",
         "stray import",
+        "history of the course",
     ],
 )
 def test_each_template_rule_is_enforced(tmp_path, change, expected):

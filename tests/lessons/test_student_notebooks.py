@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -30,8 +32,9 @@ def _rendered(cell) -> str:
 
 @pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=[p.name for p in STUDENT_NOTEBOOKS])
 def test_student_notebook_runs_cleanly_and_reports_not_attempted(path):
-    """Does the untouched student notebook run to its first exercise without an error, and
-    does every graded check report "not attempted" rather than crash?"""
+    """Does the untouched student notebook run to its first exercise without an error, does
+    every graded check report "not attempted" rather than crash, and does every later cell
+    that fails for want of an exercise name the exercise to complete?"""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -52,3 +55,11 @@ def test_student_notebook_runs_cleanly_and_reports_not_attempted(path):
         rendered = _rendered(cell)
         assert 'data-status="not attempted"' in rendered, rendered
         assert "Traceback" not in rendered
+    # A cell that fails because an exercise is not done yet says which exercise to do.
+    for index, cell in enumerate(cells[first_exercise:], start=first_exercise):
+        if _errors(cell):
+            rendered = _rendered(cell)
+            assert re.search(r"keras-course: .*\bcomplete (it in )?exercise \d+", rendered), (
+                f"cell {index} failed without naming the exercise to complete: "
+                f"{_errors(cell)}\n{cell.source}"
+            )

@@ -1,0 +1,258 @@
+"""What went wrong in the learner's own cells: failures remembered, errors explained.
+
+In a Jupyter kernel, importing a lesson's checks (``from graders.lesson01 import
+check_exercise_1``) calls :func:`watch_cells`, which installs two IPython hooks, once per
+kernel:
+
+- after every cell, which names the cell assigns and whether it raised. A check that finds
+  ``model`` still None asks :func:`failure_for` and reports "your cell that sets model
+  raised ...", with an explanation, instead of "not attempted";
+- when a cell raises, an explanation is shown under its traceback when the error is a
+  common one (:func:`explain`), or "complete exercise N first" when the cell failed
+  because an exercise's object is still None.
+
+Outside IPython nothing is installed and every function answers as if no cell had failed.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import inspect
+import re
+from dataclasses import dataclass
+from types import ModuleType
+
+MESSAGE_CHARS = 300  # of an error's first line, in a check's message
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """The error a learner's cell raised, and the cell's source."""
+
+    error: BaseException
+    source: str
+
+    def describe(self, name: str) -> str:
+        """``your cell that sets model raised ValueError: ...`` (first line, shortened)."""
+        lines = str(self.error).strip().splitlines()
+        first = lines[0][:MESSAGE_CHARS] if lines else ""
+        return f"your cell that sets {name} raised {type(self.error).__name__}: {first}"
+
+    def hint(self) -> str:
+        """The explanation of the error, or how to go on when it is not a known one."""
+        return explain(self.error) or (
+            "Read the error under that cell, fix the code, run the cell again, then run this check."
+        )
+
+
+_LAST_RUN: dict[str, CellFailure | None] = {}  # name -> how its latest assigning cell ended
+_EXERCISES: dict[str, int] = {}  # a check's argument name -> its exercise number
+
+
+def failure_for(name: str) -> CellFailure | None:
+    """How the latest cell that assigns ``name`` failed, or None when it succeeded (or no
+    such cell ran in this kernel)."""
+    return _LAST_RUN.get(name)
+
+
+# --- explanations of common errors ---------------------------------------------------------
+
+_SHAPES = re.compile(r"target\.shape=\(([^)]*)\), output\.shape=\(([^)]*)\)")
+_LABEL_RANGE = re.compile(r"label value of (\d+) which is outside the valid range of \[0, (\d+)\)")
+_NDIM = re.compile(
+    r"of layer '(\w+)' is incompatible with the layer: expected (?:min_)?ndim=(\d), "
+    r"found ndim=(\d)\. Full shape received: (\([^)]*\))"
+)
+_ADD = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and (\([^)]*\))")
+
+
+def _dims(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def explain(error: BaseException) -> str | None:
+    """A plain-words explanation of a common Keras mistake behind ``error``, or None."""
+    text = str(error)
+    shapes = _SHAPES.search(text)
+    if shapes and "same rank" in text:
+        target, output = _dims(shapes[1]), _dims(shapes[2])
+        return (
+            f"The labels are integers, one class number per image (shape ({target[0]},)), "
+            "but categorical_crossentropy expects one-hot rows like the model's output "
+            f"({', '.join(output)}): one-hot the labels with keras.utils.to_categorical(y, "
+            f"{output[-1]}), or compile with loss='sparse_categorical_crossentropy'."
+        )
+    if shapes and "same shape" in text:
+        target, output = _dims(shapes[1]), _dims(shapes[2])
+        if output[-1] == "1":
+            return (
+                f"The model ends in one sigmoid unit, but the labels have {target[-1]} "
+                "columns: keep the labels as 0 and 1 (do not one-hot them) with "
+                "loss='binary_crossentropy'."
+            )
+        return (
+            f"The labels have {target[-1]} classes (one-hot rows of {target[-1]}) but the "
+            f"output layer has {output[-1]} units: give the last Dense layer one unit per "
+            f"class, Dense({target[-1]}, activation='softmax')."
+        )
+    label = _LABEL_RANGE.search(text)
+    if label:
+        return (
+            f"A label is {label[1]} but the output layer has only {label[2]} units (classes "
+            f"0 to {int(label[2]) - 1}): give the last Dense layer one unit per class."
+        )
+    if "dtype='string' is not a valid dtype" in text:
+        return (
+            "In Keras 3 the third positional argument of compile is loss_weights, not "
+            "metrics, so compile('adam', 'categorical_crossentropy', ['accuracy']) passes "
+            "the string 'accuracy' as a weight. Pass keywords: compile(optimizer='adam', "
+            "loss='categorical_crossentropy', metrics=['accuracy'])."
+        )
+    ndim = _NDIM.search(text)
+    if ndim and ndim[2] == "4" and ndim[3] == "2":
+        return (
+            f"Layer '{ndim[1]}' works on images (batch, height, width, channels) but "
+            f"received flat rows of shape {ndim[4]}: a Conv2D or pooling layer must come "
+            "before Flatten, which turns the feature maps into one row per image."
+        )
+    add = _ADD.search(text)
+    if add:
+        return (
+            f"An Add got a main path of shape {add[1]} and a shortcut of shape {add[2]}: "
+            "they must be equal. The fxf convolution needs padding='same' (valid shrinks "
+            "the maps), the last convolution needs F3 filters, and in the convolutional "
+            "block the shortcut's 1x1 Conv2D takes the same stride s as the main path's "
+            "first one."
+        )
+    return None
+
+
+def _loaded_names(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in names:
+            names.append(node.id)
+    return names
+
+
+def explain_in_cell(error: BaseException, source: str, namespace: dict) -> str | None:
+    """The explanation for ``error`` raised by a cell with ``source``: the exercise to
+    complete first when the cell uses an exercise's object that is still None (or a block
+    function, when Keras received None), or a name that an earlier failed cell did not
+    set (explained by that cell's error); else :func:`explain`."""
+    text = str(error)
+    if isinstance(error, NameError) and getattr(error, "name", None):
+        earlier = failure_for(error.name)
+        if earlier is not None and earlier.source != source:
+            cause = explain_in_cell(earlier.error, earlier.source, namespace)
+            if cause:
+                return f"{error.name} was not set because the cell that sets it failed: {cause}"
+    about_none = "NoneType" in text or "None" in text
+    if about_none:
+        for name in _loaded_names(source):
+            if name not in _EXERCISES:
+                continue
+            value = namespace.get(name)
+            exercise = _EXERCISES[name]
+            if value is None:
+                return (
+                    f"{name} is still None: complete exercise {exercise} and run its cells "
+                    "first, then run this cell again."
+                )
+            if callable(value) and "KerasTensor" in text:
+                return (
+                    f"{name} returned None: complete it in exercise {exercise} and run its "
+                    "cell first, then run this cell again."
+                )
+    return explain(error)
+
+
+# --- the IPython hooks ---------------------------------------------------------------------
+
+
+def assigned_names(source: str) -> list[str]:
+    """The names a cell assigns at its top level (assignments, imports, def and class);
+    for a cell that does not parse, the names on the left of ``name =`` lines and after
+    ``def``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        pattern = re.compile(r"^(?:def\s+(\w+)|(\w+)\s*=[^=])", re.MULTILINE)
+        return [match[1] or match[2] for match in pattern.finditer(source)]
+    names: list[str] = []
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)  # not what its body assigns: those names are local
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        if not isinstance(node, ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return list(dict.fromkeys(names))
+
+
+def _post_run_cell(result) -> None:
+    from IPython import get_ipython
+
+    source = getattr(result.info, "raw_cell", "") or ""
+    error = result.error_in_exec or result.error_before_exec
+    failure = CellFailure(error, source) if error is not None else None
+    for name in assigned_names(source):
+        _LAST_RUN[name] = failure
+    if error is not None:
+        shell = get_ipython()
+        explanation = explain_in_cell(error, source, shell.user_ns if shell else {})
+        if explanation:
+            show_explanation(explanation)
+
+
+def show_explanation(explanation: str) -> None:
+    """Display ``explanation`` under the traceback of the cell that raised."""
+    from IPython.display import display
+
+    html_text = (
+        '<div class="keras-course-explanation" style="border-left:4px solid #0969da;'
+        'padding:4px 8px;margin-top:4px"><b>keras-course:</b> '
+        f"{html.escape(explanation)}</div>"
+    )
+    display({"text/plain": f"keras-course: {explanation}", "text/html": html_text}, raw=True)
+
+
+def _exercise_names(module: ModuleType) -> dict[str, int]:
+    """Each argument name of the module's ``check_exercise_N`` functions, with the first
+    exercise that takes it."""
+    names: dict[str, int] = {}
+    checks = sorted(
+        (int(match[1]), function)
+        for attribute, function in vars(module).items()
+        if (match := re.fullmatch(r"check_exercise_(\d+)", attribute)) and callable(function)
+    )
+    for number, function in checks:
+        for parameter in inspect.signature(function).parameters:
+            names.setdefault(parameter, number)
+    return names
+
+
+def watch_cells(module: ModuleType) -> None:
+    """In an IPython shell, start remembering failed cells and explaining errors, with
+    the exercises of ``module`` (a lesson's checks); elsewhere do nothing."""
+    _EXERCISES.clear()
+    _EXERCISES.update(_exercise_names(module))
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_keras_course_watching", False):
+        return
+    shell.events.register("post_run_cell", _post_run_cell)
+    shell._keras_course_watching = True

@@ -1,0 +1,201 @@
+"""A learner's cell that raised: the check says so, and the common errors are explained.
+
+The errors are the real ones Keras raises for each mistake; one test runs the mistakes in a
+real kernel, where the checks see the failed cells and the tracebacks end with the
+explanation.
+"""
+
+from __future__ import annotations
+
+import keras
+import nbformat
+import numpy as np
+import pytest
+from keras import layers
+from nbclient import NotebookClient
+
+from graders.cell_errors import assigned_names, explain
+
+IMAGES = np.random.default_rng(0).random((32, 32, 32, 3), dtype=np.float32)
+LABELS = np.arange(32) % 5
+
+
+def _dense(units: int, activation: str = "softmax") -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Flatten(),
+            layers.Dense(units, activation=activation),
+        ]
+    )
+
+
+def _fit_error(model: keras.Model, labels: np.ndarray, *args, **kwargs) -> Exception:
+    model.compile(*args, **kwargs)
+    with pytest.raises(Exception) as error:  # noqa: PT011 - any error Keras raises
+        model.fit(IMAGES, labels, epochs=1, verbose=0)
+    return error.value
+
+
+def _build_error(*stack) -> Exception:
+    with pytest.raises(ValueError) as error:
+        keras.Sequential([keras.Input(shape=(32, 32, 3)), *stack])
+    return error.value
+
+
+def _add_error() -> Exception:
+    inputs = keras.Input(shape=(4, 4, 6))
+    with pytest.raises(ValueError) as error:
+        layers.Add()([layers.Conv2D(6, 3, padding="valid")(inputs), inputs])
+    return error.value
+
+
+CASES = {
+    "integer labels with categorical_crossentropy": (
+        lambda: _fit_error(_dense(5), LABELS, optimizer="adam", loss="categorical_crossentropy"),
+        "The labels are integers, one class number per image (shape (32,)), but "
+        "categorical_crossentropy expects one-hot rows like the model's output (32, 5): one-hot "
+        "the labels with keras.utils.to_categorical(y, 5), or compile with "
+        "loss='sparse_categorical_crossentropy'.",
+    ),
+    "Keras 2 positional compile": (
+        lambda: _fit_error(
+            _dense(5),
+            keras.utils.to_categorical(LABELS, 5),
+            "adam",
+            "categorical_crossentropy",
+            ["accuracy"],  # Keras 2's metrics, Keras 3's loss_weights
+        ),
+        "In Keras 3 the third positional argument of compile is loss_weights, not metrics, so "
+        "compile('adam', 'categorical_crossentropy', ['accuracy']) passes the string "
+        "'accuracy' as a weight. Pass keywords: compile(optimizer='adam', "
+        "loss='categorical_crossentropy', metrics=['accuracy']).",
+    ),
+    "10 output units for 5 one-hot classes": (
+        lambda: _fit_error(
+            _dense(10),
+            keras.utils.to_categorical(LABELS, 5),
+            optimizer="adam",
+            loss="categorical_crossentropy",
+        ),
+        "The labels have 5 classes (one-hot rows of 5) but the output layer has 10 units: give "
+        "the last Dense layer one unit per class, Dense(5, activation='softmax').",
+    ),
+    "3 output units for labels 0..4": (
+        lambda: _fit_error(
+            _dense(3), LABELS, optimizer="adam", loss="sparse_categorical_crossentropy"
+        ),
+        "A label is 4 but the output layer has only 3 units (classes 0 to 2): give the last "
+        "Dense layer one unit per class.",
+    ),
+    "one-hot labels for one sigmoid unit": (
+        lambda: _fit_error(
+            _dense(1, "sigmoid"),
+            keras.utils.to_categorical(LABELS % 2, 2),
+            optimizer="adam",
+            loss="binary_crossentropy",
+        ),
+        "The model ends in one sigmoid unit, but the labels have 2 columns: keep the labels as "
+        "0 and 1 (do not one-hot them) with loss='binary_crossentropy'.",
+    ),
+    "Conv2D after Flatten": (
+        lambda: _build_error(layers.Flatten(), layers.Conv2D(32, 3, name="conv2d")),
+        "Layer 'conv2d' works on images (batch, height, width, channels) but received flat "
+        "rows of shape (None, 3072): a Conv2D or pooling layer must come before Flatten, which "
+        "turns the feature maps into one row per image.",
+    ),
+    "MaxPooling2D after Flatten": (
+        lambda: _build_error(layers.Flatten(), layers.MaxPooling2D(name="max_pooling2d")),
+        "Layer 'max_pooling2d' works on images (batch, height, width, channels) but received "
+        "flat rows of shape (None, 3072): a Conv2D or pooling layer must come before Flatten, "
+        "which turns the feature maps into one row per image.",
+    ),
+    "residual Add with valid padding": (
+        _add_error,
+        "An Add got a main path of shape (2, 2, 6) and a shortcut of shape (4, 4, 6): they "
+        "must be equal. The fxf convolution needs padding='same' (valid shrinks the maps), the "
+        "last convolution needs F3 filters, and in the convolutional block the shortcut's 1x1 "
+        "Conv2D takes the same stride s as the main path's first one.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_common_error_is_explained(case):
+    """Does each real Keras error of a common mistake get its plain-words explanation?"""
+    make_error, explanation = CASES[case]
+    assert explain(make_error()) == explanation
+
+
+def test_an_unknown_error_has_no_made_up_explanation():
+    """Is an error the course does not know left unexplained (no guess)?"""
+    assert explain(ZeroDivisionError("division by zero")) is None
+
+
+def test_assigned_names_are_the_cell_top_level_names():
+    """Are a cell's assigned names its top-level ones, not a function's locals, and are
+    they found in a cell that does not parse?"""
+    source = "import numpy as np\nmodel = None\ndef block(X):\n    inner = 1\n    return X\n"
+    assert sorted(assigned_names(source)) == ["block", "model", "np"]
+    assert assigned_names("history = model.fit(\n") == ["history"]
+
+
+NOTEBOOK = [
+    "import keras\nimport numpy as np\nfrom keras import layers\n"
+    "from course_utils import show_model_diagram\n"
+    "from graders.lesson01 import check_exercise_1\n"
+    "x = np.zeros((10, 32, 32, 3), 'float32')\ny = np.arange(10) % 5",
+    # Exercise 1, build: a Conv2D after Flatten.
+    "model = None\nmodel = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Flatten(), "
+    "layers.Conv2D(8, 3, name='conv2d')])",
+    "check_exercise_1(model, None)",
+    # A helper cell run before the model exists.
+    "show_model_diagram(model)",
+    # Build fixed; train with integer labels and categorical cross-entropy.
+    "model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Flatten(), "
+    "layers.Dense(5, activation='softmax')])",
+    "history = None\nmodel.compile(optimizer='adam', loss='categorical_crossentropy')\n"
+    "history = model.fit(x, y, epochs=1, verbose=0)",
+    "print(check_exercise_1(model, history))",
+]
+
+
+def _text(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+        parts.extend(output.get("traceback", []))
+    return "\n".join(parts)
+
+
+def test_in_a_kernel_the_checks_report_the_failed_cells_and_tracebacks_explain():
+    """In a real kernel: does a check report the learner's failed build and fit cells with
+    their errors and explanations, is the explanation shown under the failed cell, and does
+    a helper cell that meets a None model say which exercise to complete?"""
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK]
+    )
+    NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True).execute()
+    cells = notebook.cells
+    build_check = _text(cells[2])
+    assert (
+        "your cell that sets model raised ValueError: Input 0 with name 'None' of layer "
+        "'conv2d' is incompatible with the layer: expected min_ndim=4, found ndim=2. Full "
+        "shape received: (None, 3072)" in build_check
+    ), build_check
+    assert "a Conv2D or pooling layer must come before Flatten" in build_check
+    assert "not attempted" not in build_check
+    assert (
+        "keras-course: model is still None: complete exercise 1 and run its cells first, then "
+        "run this cell again." in _text(cells[3])
+    ), _text(cells[3])
+    fit_traceback = _text(cells[5])
+    assert "keras-course: The labels are integers" in fit_traceback, fit_traceback
+    fit_check = _text(cells[6])
+    assert (
+        "your cell that sets history raised ValueError: Arguments `target` and `output` must "
+        "have the same rank (ndim). Received: target.shape=(None,), output.shape=(None, 5)"
+        in fit_check
+    ), fit_check
+    assert "hint: The labels are integers, one class number per image" in fit_check
