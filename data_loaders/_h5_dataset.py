@@ -8,7 +8,7 @@ import os
 
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
 from data_loaders._files import DataFileError, local_file, read_h5_split
-from data_loaders.sources import LoadedSource, record_load
+from data_loaders.sources import record_files_load, record_rendered_load
 
 
 def load_h5_pair(
@@ -73,19 +73,9 @@ def load_h5_or_embedded(
             train_sha256=train_sha256,
             test_sha256=test_sha256,
         )
-        description = f"the files {os.fspath(train_file)} and {os.fspath(test_file)}"
-    else:
-        check_options(loader, embedded.n_classes, n_train, n_test, seed)
-        splits, names = embedded.load(n_train, n_test, seed), list(class_names)
-        description = f"the course's rendered images (seed {seed})"
-    record_load(
-        LoadedSource(
-            embedded.name,
-            from_files=train_file is not None,
-            description=description,
-            class_names=tuple(names),
-            x_test=splits[1][0],
-            y_test=splits[1][1],
-        )
-    )
+        record_files_load(embedded.name, tuple(names), splits[1], test_file=test_file)
+        return splits
+    check_options(loader, embedded.n_classes, n_train, n_test, seed)
+    splits = embedded.load(n_train, n_test, seed)
+    record_rendered_load(embedded.name, class_names, splits[1], seed=seed)
     return splits

@@ -1,24 +1,26 @@
-"""Where each dataset's most recent load in this process came from.
+"""Where each dataset's loads in this process came from.
 
 The loaders record every load: the course's rendered default or the original files, the
-class names that source gives, and its test split. Graders read it to evaluate a model on
-test images of the same source it was trained on, and notebooks to name the classes of
-the data they actually hold.
+class names that source gives, and its test split. Graders read the loads to measure a
+model on test images of the source it was trained on, and notebooks read the class names
+of the data they actually hold.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoadedSource:
     """One load of one dataset.
 
     ``x_test``: uint8 (N, H, W, 3); ``y_test``: int64 (N,), indexing ``class_names``.
-    ``description`` says where the images came from, for messages.
+    ``description`` names the test images, for messages: ``"the course's test images"``
+    or ``"the test file test_happy.h5"``.
     """
 
     dataset: str
@@ -29,18 +31,57 @@ class LoadedSource:
     y_test: np.ndarray
 
 
-_LAST: dict[str, LoadedSource] = {}
+# dataset -> (description, test size) -> load, oldest first; a source loaded again moves
+# to the end.
+_LOADS: dict[str, dict[tuple[str, int], LoadedSource]] = {}
 
 
-def record_load(source: LoadedSource) -> None:
-    """Remember ``source`` as its dataset's most recent load (called by the loaders)."""
-    _LAST[source.dataset] = source
+def _record(source: LoadedSource) -> None:
+    loads = _LOADS.setdefault(source.dataset, {})
+    key = (source.description, len(source.y_test))
+    loads.pop(key, None)
+    loads[key] = source
+
+
+def record_rendered_load(
+    dataset: str,
+    class_names: tuple[str, ...],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    seed: int,
+) -> None:
+    """Record a load of the rendered default (called by the loaders)."""
+    details = f" (seed {seed})" if seed else ""
+    _record(LoadedSource(dataset, False, f"the course's test images{details}", class_names, *test))
+
+
+def record_files_load(
+    dataset: str,
+    class_names: tuple[str, ...],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    test_file: str | os.PathLike,
+) -> None:
+    """Record a load of the original files (called by the loaders)."""
+    description = f"the test file {os.fspath(test_file)}"
+    _record(LoadedSource(dataset, True, description, tuple(class_names), *test))
+
+
+def loads_of(dataset: str) -> list[LoadedSource]:
+    """Every distinct source of ``dataset`` (e.g. ``"traffic_signs"``) loaded in this
+    process, oldest first; empty when it has not been loaded."""
+    return list(_LOADS.get(dataset, {}).values())
 
 
 def last_load(dataset: str) -> LoadedSource | None:
-    """The most recent load of ``dataset`` (e.g. ``"traffic_signs"``) in this process, or
-    None when it has not been loaded."""
-    return _LAST.get(dataset)
+    """The most recent load of ``dataset`` in this process, or None."""
+    loads = loads_of(dataset)
+    return loads[-1] if loads else None
+
+
+def forget_loads() -> None:
+    """Forget every recorded load, as in a fresh process (tests start from here)."""
+    _LOADS.clear()
 
 
 def unknown_class_names(n_classes: int) -> tuple[str, ...]:

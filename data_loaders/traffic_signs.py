@@ -11,7 +11,7 @@ import numpy as np
 from data_loaders import _traffic_sign_render
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
 from data_loaders._files import DataFileError, local_file, read_data_pickle
-from data_loaders.sources import LoadedSource, record_load, unknown_class_names
+from data_loaders.sources import record_files_load, record_rendered_load, unknown_class_names
 
 TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = _traffic_sign_render.CLASS_NAMES
 """Names of the embedded dataset's classes, indexed by label: stop, yield, no entry,
@@ -95,22 +95,11 @@ def load_traffic_signs(
         test_path = local_file(test_file, sha256=test_sha256)
         train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
         names = unknown_class_names(_N_CLASSES)
-        description = f"the files {os.fspath(train_file)} and {os.fspath(test_file)}"
-    else:
-        check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
-        train, test = _EMBEDDED.load(n_train, n_test, seed)
-        names = TRAFFIC_SIGN_CLASS_NAMES
-        description = f"the course's rendered images (seed {seed})"
-    record_load(
-        LoadedSource(
-            "traffic_signs",
-            from_files=train_file is not None,
-            description=description,
-            class_names=names,
-            x_test=test[0],
-            y_test=test[1],
-        )
-    )
+        record_files_load("traffic_signs", names, test, test_file=test_file)
+        return train, test
+    check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
+    train, test = _EMBEDDED.load(n_train, n_test, seed)
+    record_rendered_load("traffic_signs", TRAFFIC_SIGN_CLASS_NAMES, test, seed=seed)
     return train, test
 
 

@@ -253,15 +253,24 @@ def _shape(shape: tuple) -> str:
     return str((None, *shape))
 
 
-def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[str], set[int]]:
+def _compare(
+    expected: list[LayerSpec], found: list[LayerSpec], numbers: list[int] | None = None
+) -> tuple[list[str], set[int]]:
     """The problems, and the expected positions (1-based) they concern.
 
-    When the lists differ in length only by missing or extra layers, they are aligned by
-    layer kind, so that one missing layer is reported as such rather than as a mismatch at
-    every position after it; otherwise (layers swapped, replaced) they are compared
-    position by position.
+    One layer in the wrong place is reported as moved, and the rest compared as if it
+    were in place. When the lists differ in length only by missing or extra layers, they
+    are aligned by layer kind, so that one missing layer is reported as such rather than as
+    a mismatch at every position after it; otherwise (layers swapped, replaced) they are
+    compared position by position. ``numbers``: the learner's layer number of each entry of
+    ``found`` (1, 2, ... by default).
     """
-    move = _single_move(expected, found)
+
+    def number(index: int) -> int:
+        """The learner's number of ``found[index]``."""
+        return numbers[index] if numbers else index + 1
+
+    move = _single_move(expected, found) if numbers is None else None
     if move is not None:
         origin, target = move
         # Shapes after a moved layer are consequences of the move: not compared again.
@@ -272,7 +281,9 @@ def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[st
         belongs = "first" if target == 0 else f"right after {rest[target - 1].short()}"
         problems = [f"layer {origin + 1}, {moved.short()}, is {after}; it belongs {belongs}"]
         reordered = rest[:target] + [moved] + rest[target:]
-        more, positions = _compare(expected, reordered)
+        order = [index for index in range(len(found)) if index != origin]
+        order.insert(target, origin)  # the learner's layer numbers, in the reordered list
+        more, positions = _compare(expected, reordered, [index + 1 for index in order])
         return problems + more, positions | {target + 1}
     matcher = SequenceMatcher(
         a=[spec.kind for spec in expected], b=[spec.kind for spec in found], autojunk=False
@@ -298,7 +309,7 @@ def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[st
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for offset in range(i2 - i1):
                 problem = _layer_mismatch(
-                    j1 + offset + 1, expected[i1 + offset], found[j1 + offset]
+                    number(j1 + offset), expected[i1 + offset], found[j1 + offset]
                 )
                 # A wrong output shape after an earlier wrong layer is a consequence, not news.
                 if problem and not (problems and "output shape" in problem):
@@ -309,7 +320,7 @@ def _compare(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[list[st
             missing.append(f"layer {i + 1}: {expected[i].describe()}")
             positions.add(i + 1)
         for j in range(j1, j2):
-            extra.append(f"layer {j + 1}: {_unnamed(found[j]).describe()}")
+            extra.append(f"layer {number(j)}: {_unnamed(found[j]).describe()}")
     if missing or extra:
         summary = f"expected {len(expected)} layers, found {len(found)}"
         if missing:

@@ -24,6 +24,12 @@ from dataclasses import dataclass
 from types import ModuleType
 
 MESSAGE_CHARS = 300  # of an error's first line, in a check's message
+RESIDUAL_SHAPES = (
+    "The fxf convolution needs padding='same' (valid shrinks the maps), the last "
+    "convolution needs F3 filters, and in the convolutional block the shortcut's 1x1 Conv2D "
+    "takes the same stride s as the main path's first one."
+)
+"""How a residual block's two paths come to have the same shape (lesson 07)."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +126,7 @@ def explain(error: BaseException) -> str | None:
     if add:
         return (
             f"An Add got a main path of shape {add[1]} and a shortcut of shape {add[2]}: "
-            "they must be equal. The fxf convolution needs padding='same' (valid shrinks "
-            "the maps), the last convolution needs F3 filters, and in the convolutional "
-            "block the shortcut's 1x1 Conv2D takes the same stride s as the main path's "
-            "first one."
+            f"they must be equal. {RESIDUAL_SHAPES}"
         )
     return None
 
@@ -140,20 +143,22 @@ def _loaded_names(source: str) -> list[str]:
     return names
 
 
-def explain_in_cell(error: BaseException, source: str, namespace: dict) -> str | None:
+def explain_in_cell(
+    error: BaseException, source: str, namespace: dict, *, follow_names: bool = True
+) -> str | None:
     """The explanation for ``error`` raised by a cell with ``source``: the exercise to
     complete first when the cell uses an exercise's object that is still None (or a block
     function, when Keras received None), or a name that an earlier failed cell did not
-    set (explained by that cell's error); else :func:`explain`."""
+    set (explained by that cell's error, one step back: ``follow_names``); else
+    :func:`explain`."""
     text = str(error)
-    if isinstance(error, NameError) and getattr(error, "name", None):
+    if follow_names and isinstance(error, NameError) and getattr(error, "name", None):
         earlier = failure_for(error.name)
         if earlier is not None and earlier.source != source:
-            cause = explain_in_cell(earlier.error, earlier.source, namespace)
+            cause = explain_in_cell(earlier.error, earlier.source, namespace, follow_names=False)
             if cause:
                 return f"{error.name} was not set because the cell that sets it failed: {cause}"
-    about_none = "NoneType" in text or "None" in text
-    if about_none:
+    if "None" in text:
         for name in _loaded_names(source):
             if name not in _EXERCISES:
                 continue
@@ -200,14 +205,20 @@ def assigned_names(source: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def record_cell(source: str, error: BaseException | None) -> None:
+    """Remember how a cell with ``source`` ended (``error`` None: it succeeded), for every
+    name it assigns."""
+    failure = CellFailure(error, source) if error is not None else None
+    for name in assigned_names(source):
+        _LAST_RUN[name] = failure
+
+
 def _post_run_cell(result) -> None:
     from IPython import get_ipython
 
     source = getattr(result.info, "raw_cell", "") or ""
     error = result.error_in_exec or result.error_before_exec
-    failure = CellFailure(error, source) if error is not None else None
-    for name in assigned_names(source):
-        _LAST_RUN[name] = failure
+    record_cell(source, error)
     if error is not None:
         shell = get_ipython()
         explanation = explain_in_cell(error, source, shell.user_ns if shell else {})

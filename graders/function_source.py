@@ -20,10 +20,12 @@ import builtins
 import dis
 import importlib
 import inspect
+import math
 import textwrap
 import types
 
 _LITERALS = (int, float, complex, str, bytes, bool, type(None))
+_REFUSED_MODULES = ("graders",)  # the course's checks and reference implementations
 
 
 class FunctionSourceError(ValueError):
@@ -43,21 +45,46 @@ def _global_names(code: types.CodeType) -> list[str]:
     return names
 
 
-def _is_literal(value: object) -> bool:
-    if isinstance(value, tuple):
-        return all(_is_literal(item) for item in value)
-    return isinstance(value, _LITERALS)
+def _literal_source(value: object) -> str | None:
+    """Source that evaluates to ``value`` (numbers, strings, None, and tuples, lists and
+    dicts of them), or None when ``value`` is something else."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    if isinstance(value, _LITERALS):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        items = [_literal_source(item) for item in value]
+        if None in items:
+            return None
+        inside = ", ".join(items) + ("," if isinstance(value, tuple) and len(items) == 1 else "")
+        return f"({inside})" if isinstance(value, tuple) else f"[{inside}]"
+    if isinstance(value, dict):
+        pairs = [(_literal_source(key), _literal_source(item)) for key, item in value.items()]
+        if any(None in pair for pair in pairs):
+            return None
+        return "{" + ", ".join(f"{key}: {item}" for key, item in pairs) + "}"
+    return None
+
+
+def _refuse_course_module(name: str, module: str) -> None:
+    if module.split(".")[0] in _REFUSED_MODULES:
+        raise FunctionSourceError(
+            f"uses {name} from the course's own {module}: the exercise is to write it yourself"
+        )
 
 
 def _import_line(name: str, value: object) -> str | None:
-    """An import that binds ``name`` to ``value`` in a fresh process, or None."""
+    """An import that binds ``name`` to ``value`` in a fresh process, or None. Refuses
+    what comes from the course's graders (their reference implementations)."""
     if isinstance(value, types.ModuleType):
         module = value.__name__
+        _refuse_course_module(name, module)
         return f"import {module}" if module == name else f"import {module} as {name}"
     module = getattr(value, "__module__", None)
     qualname = getattr(value, "__qualname__", None)
     if not module or module == "__main__" or not qualname or "." in qualname:
         return None
+    _refuse_course_module(name, module)
     try:
         if getattr(importlib.import_module(module), qualname, None) is not value:
             return None
@@ -65,6 +92,31 @@ def _import_line(name: str, value: object) -> str | None:
         return None
     alias = "" if qualname == name else f" as {name}"
     return f"from {module} import {qualname}{alias}"
+
+
+def _imported_course_modules(code: types.CodeType) -> list[str]:
+    """The course modules that ``code`` (or code inside it) imports by name."""
+    found = []
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "IMPORT_NAME":
+            module = str(instruction.argval)
+            if module.split(".")[0] in _REFUSED_MODULES:
+                found.append(module)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found += _imported_course_modules(constant)
+    return found
+
+
+def _as_function(value: object, name: str) -> types.FunctionType:
+    """``value`` as a plain function (decorators such as functools.wraps unwrapped)."""
+    function = inspect.unwrap(value) if callable(value) else value
+    if not isinstance(function, types.FunctionType):
+        raise FunctionSourceError(
+            f"{name} is a {type(value).__name__}, not a function defined with def: the "
+            "grader runs functions from their source"
+        )
+    return function
 
 
 def _source_of(function: types.FunctionType) -> str:
@@ -77,9 +129,10 @@ def _source_of(function: types.FunctionType) -> str:
         ) from error
 
 
-def function_source(function: types.FunctionType) -> str:
+def function_source(function: types.FunctionType, name: str | None = None) -> str:
     """Source code that, run in a fresh namespace, defines ``function`` (under its own
-    name) and everything it uses from its module's globals.
+    name) and everything it uses from its module's globals. ``name``: what the notebook
+    calls it, for messages.
 
     Raises :class:`FunctionSourceError` naming the first global that cannot be written
     out, and what to do instead.
@@ -88,11 +141,25 @@ def function_source(function: types.FunctionType) -> str:
     constants: list[str] = []
     definitions: list[str] = []
     seen: set[str] = set()
-    pending = [function]
+    pending = [_as_function(function, name or getattr(function, "__name__", "the function"))]
+    function = pending[0]
     while pending:
         current = pending.pop(0)
-        definitions.append(_source_of(current))
-        for name in _global_names(current.__code__):
+        source = _source_of(current)
+        definitions.append(source)
+        try:  # the whole def statement: defaults, decorators and annotations use names too
+            code = compile(source, f"<{current.__name__}>", "exec")
+        except SyntaxError:
+            code = current.__code__
+        refused = _imported_course_modules(code)
+        if refused:
+            raise FunctionSourceError(
+                f"{current.__name__} imports the course's own {refused[0]}: the exercise is "
+                "to write it yourself"
+            )
+        for name in _global_names(code):
+            if name == current.__name__:
+                continue
             if name in seen or name == function.__name__:
                 continue
             seen.add(name)
@@ -104,27 +171,33 @@ def function_source(function: types.FunctionType) -> str:
                     "fix the name"
                 )
             value = current.__globals__[name]
-            line = _import_line(name, value)
+            try:
+                line = _import_line(name, value)
+            except FunctionSourceError as error:
+                raise FunctionSourceError(f"{current.__name__} {error}") from None
+            literal = _literal_source(value)
             if line is not None:
                 imports.append(line)
-            elif isinstance(value, types.FunctionType):
+            elif isinstance(value, types.FunctionType) and value.__module__ == "__main__":
                 pending.append(value)
-            elif _is_literal(value):
-                constants.append(f"{name} = {value!r}")
+            elif literal is not None:
+                constants.append(f"{name} = {literal}")
             else:
+                library = hasattr(value, "__qualname__") and value.__module__ != "__main__"
+                made = "that cannot be imported again" if library else "made in the notebook"
                 raise FunctionSourceError(
-                    f"{current.__name__} uses {name}, a {type(value).__name__} made in the "
-                    "notebook, which the grader cannot receive (only code and plain "
-                    f"numbers travel): create it inside {current.__name__}, or pass it as "
-                    "an argument"
+                    f"{current.__name__} uses {name}, a {type(value).__name__} {made}, which "
+                    "the grader cannot receive (only code and plain numbers travel): create "
+                    f"it inside {current.__name__}, or pass it as an argument"
                 )
     return "\n\n".join(["\n".join(imports + constants), *reversed(definitions)]).strip() + "\n"
 
 
-def rebuild(function: types.FunctionType) -> types.FunctionType:
+def rebuild(function: types.FunctionType, name: str | None = None) -> types.FunctionType:
     """``function`` defined anew from :func:`function_source` in a fresh namespace: what
     the grader runs. Raises :class:`FunctionSourceError` when it cannot be rebuilt."""
-    source = function_source(function)
+    source = function_source(function, name)
+    function = inspect.unwrap(function)
     namespace: dict = {"__name__": "__submission__"}
     try:
         exec(compile(source, f"<{function.__name__}>", "exec"), namespace)  # noqa: S102

@@ -1,22 +1,22 @@
 """Data the grader holds: each lesson's test images, and the ways a learner may have
 scaled them.
 
-The test images come from the same source the learner trained on: when the notebook loaded
-the original files (``load_traffic_signs(train_file=..., test_file=...)``), the grader
-uses that test file, so a model trained on the original photos is measured on photos;
-otherwise (and always in batch grading, where the grader loads nothing the learner chose)
-it uses the course's rendered test split.
+The test images come from the sources the learner loaded: when the notebook loaded the
+original files (``load_traffic_signs(train_file=..., test_file=...)``), their test file is
+one of the candidates, so a model trained on the original photos is measured on photos,
+and one trained on the rendered images on those (the check takes the candidate on which
+the model does best). In batch grading, where the grader's process loads nothing the
+learner chose, the only candidate is the course's rendered test split.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from data_loaders.sources import last_load
+from data_loaders.sources import loads_of
 
 
 def scale_images(x: np.ndarray) -> np.ndarray:
@@ -63,20 +63,16 @@ class HeldOut:
         return SCALINGS[scaling](self.images)
 
 
-@functools.cache
-def _rendered_test_split(dataset: str) -> HeldOut:
-    import data_loaders
+def heldout_candidates(dataset: str) -> list[HeldOut]:
+    """The test images a model trained on ``dataset`` may be measured on: the test split
+    of every source loaded in this process (the course's rendered images, the original
+    files), or the course's rendered test split when nothing was loaded (as in the batch
+    grader's process)."""
+    loads = loads_of(dataset)
+    if not loads:
+        import data_loaders
 
-    loader, _ = data_loaders.LOADERS[dataset]
-    _, (x_test, y_test) = loader()
-    return HeldOut(x_test, y_test, "the course's test images")
-
-
-def heldout_for(dataset: str) -> HeldOut:
-    """The test images a model trained on ``dataset`` is measured on: the test file this
-    process loaded last, when the learner loaded the original files; else the course's
-    rendered test split."""
-    loaded = last_load(dataset)
-    if loaded is not None and loaded.from_files:
-        return HeldOut(loaded.x_test, loaded.y_test, f"the test images of {loaded.description}")
-    return _rendered_test_split(dataset)
+        loader, _ = data_loaders.LOADERS[dataset]
+        _, (x_test, y_test) = loader()
+        return [HeldOut(x_test, y_test, "the course's test images")]
+    return [HeldOut(load.x_test, load.y_test, load.description) for load in loads]

@@ -6,16 +6,10 @@ import sys
 
 from graders.cell_errors import watch_cells
 from graders.common import is_keras_model, not_attempted, wrong_type
-from graders.heldout import LESSON_SCALING, heldout_for
 from graders.report import CheckResult, Report
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 from graders.resnet_model import check_resnet50
-from graders.training import (
-    check_accuracy_on,
-    check_epochs,
-    check_reported_accuracy,
-    history_dict,
-)
+from graders.training import check_epochs, check_measured_accuracies, history_dict
 
 MODEL_POINTS = {"input and output": 1, "named layers": 3, "parameter count": 2, "same function": 4}
 TRAINING_POINTS = {
@@ -73,24 +67,14 @@ def check_exercise_4(model, history, test_metrics) -> Report:
         hint = "Keep what fit returns: history = model.fit(...)."
         return Report(title, [CheckResult.failed(n, p, why, hint) for n, p in items]).finish()
     names = list(TRAINING_POINTS)
-    heldout_result, measured = check_accuracy_on(
-        model,
-        heldout_for("hand_signs"),
-        LESSON_SCALING["hand_signs"],
-        TEST_THRESHOLD,
-        points=TRAINING_POINTS[names[1]],
-        name=names[1],
-    )
     results = [
         check_epochs(metrics, MIN_EPOCHS, points=TRAINING_POINTS[names[0]]),
-        heldout_result,
-        check_reported_accuracy(
+        *check_measured_accuracies(
+            model,
             test_metrics,
-            TEST_THRESHOLD,
-            points=TRAINING_POINTS[names[2]],
-            name=names[2],
-            measured=measured,
-            scaling=LESSON_SCALING["hand_signs"],
+            "hand_signs",
+            heldout=(names[1], TRAINING_POINTS[names[1]], TEST_THRESHOLD),
+            reported=(names[2], TRAINING_POINTS[names[2]], TEST_THRESHOLD),
         ),
     ]
     return Report(title, results).finish()

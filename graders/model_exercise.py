@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
 from graders.common import is_keras_model, not_attempted, still_none, wrong_type
-from graders.heldout import LESSON_SCALING, heldout_for
 from graders.report import CheckResult, Report
 from graders.training import (
-    check_accuracy_on,
     check_epochs,
     check_final_accuracy,
-    check_reported_accuracy,
+    check_measured_accuracies,
     history_dict,
 )
 
@@ -112,31 +110,21 @@ class ModelExercise:
                 hint = "Keep what fit returns: history = model.fit(...)."
                 results += [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
             return Report(self.title, results).finish()
-        heldout = heldout_for(self.dataset)
-        heldout_result, measured = check_accuracy_on(
+        reported = None
+        if self.test_threshold is not None:
+            reported = (items[6][0], items[6][1], self.test_threshold)
+        measured = check_measured_accuracies(
             model,
-            heldout,
-            LESSON_SCALING[self.dataset],
-            self.heldout_threshold,
-            points=items[5][1],
-            name=items[5][0],
+            test_metrics,
+            self.dataset,
+            heldout=(items[5][0], items[5][1], self.heldout_threshold),
+            reported=reported,
         )
         results += [
             check_epochs(metrics, self.min_epochs, points=items[3][1]),
             check_final_accuracy(
                 metrics, self.train_threshold, points=items[4][1], hint=self.preprocessing_hint
             ),
-            heldout_result,
+            *measured,
         ]
-        if self.test_threshold is not None:
-            results.append(
-                check_reported_accuracy(
-                    test_metrics,
-                    self.test_threshold,
-                    points=items[6][1],
-                    name=items[6][0],
-                    measured=measured,
-                    scaling=LESSON_SCALING[self.dataset],
-                )
-            )
         return Report(self.title, results).finish()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import keras
 import numpy as np
 
+from graders.cell_errors import RESIDUAL_SHAPES
 from graders.common import not_attempted
 from graders.function_source import FunctionSourceError, rebuild
 from graders.reference_models import REFERENCE, BlockVariant, residual_block
@@ -219,12 +220,8 @@ def _error_hint(case: BlockCase, error: Exception) -> str:
             "the grader passes one in)."
         )
     if "shape" in text.lower():
-        return (
-            "The main path and the shortcut must have the same shape when they are "
-            "added: the fxf convolution needs padding='same' (valid shrinks the maps), "
-            "the last convolution needs F3 filters, and in the convolutional block the "
-            "shortcut's 1x1 Conv2D takes the same stride s as the main path's first one."
-        )
+        same = "The main path and the shortcut must have the same shape when they are added."
+        return f"{same} {RESIDUAL_SHAPES}"
     return f"Keep the signature {case.signature}, and read the error above."
 
 
@@ -246,7 +243,7 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
         ).finish()
     if getattr(function, "__module__", None) == "__main__":
         try:
-            function = rebuild(function)
+            function = rebuild(function, case.name)
         except FunctionSourceError as error:
             hint = (
                 "The grader runs your function from its source, with the helper functions, "

@@ -107,14 +107,21 @@ def _blocks(names: list[str]) -> set[tuple[str, str]]:
     return {match.groups() for name in names if (match := _BLOCK_LAYER.match(name))}
 
 
-def problems_hint(problems: list[LayerProblem]) -> str:
+def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     """The hint for the named-layer problems: momentum when only momentum differs; the
     blocks' exercise when every identity (or convolutional) block differs and nothing
-    else does; else how to name the layers."""
+    else does (and the model has no block layer the recipe does not name, as a block
+    called with the wrong stage or letter has); else how to name the layers."""
     if all(problem.keys == {"momentum"} for problem in problems):
         return MOMENTUM_HINT
     names = [problem.name for problem in problems]
-    if not all(_BLOCK_LAYER.match(name) for name in names):
+    expected = {layer.name for layer in reference_model().layers}
+    misnamed = [
+        layer.name
+        for layer in model.layers
+        if re.match(r"(?:res|bn)\d", layer.name) and layer.name not in expected
+    ]
+    if misnamed or not all(_BLOCK_LAYER.match(name) for name in names):
         return NAMES_HINT
     wrong = _blocks(names)
     every = _blocks(list(_named_layers(reference_model())))
@@ -208,7 +215,7 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
                 "named layers",
                 points["named layers"],
                 f"{len(problems)} named layer(s) differ from the recipe: {shown}{more}",
-                problems_hint(problems),
+                problems_hint(problems, model),
             )
         )
     else:

@@ -1,6 +1,6 @@
 """Shared test setup. The repository's conftest.py turns strict grading on for notebooks;
 Python tests run without it (the autouse fixture below), so they can inspect failing
-reports."""
+reports. Every test starts with no dataset load recorded, as a fresh process would."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 
 from course_utils.release import REPO_ROOT  # noqa: F401 - re-exported for the tests
+from data_loaders.sources import forget_loads
 from graders.report import STRICT_ENV_VAR
 
 
 @pytest.fixture(autouse=True)
 def _not_strict(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(STRICT_ENV_VAR, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_recorded_loads() -> None:
+    forget_loads()
 
 
 @pytest.fixture

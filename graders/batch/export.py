@@ -1,13 +1,17 @@
 """What runs inside a submission's kernel: the export helper that replaces graded cells.
 
-:data:`EXPORT_HELPER` is the source of a cell injected at the top of the notebook. It uses
-nothing from this course's packages, so a notebook that patches ``graders`` cannot change
-what is exported. For each graded cell the grader runs ``__course_export__(grade_id,
-[names])`` instead, which writes every value to ``artifacts/<grade_id>/``:
-a Keras model as ``<name>.keras``, a History or a dict of numbers as JSON, a function as its
-self-contained source code (:func:`graders.function_source.function_source`: the helpers,
-constants and imports it uses come with it, so the notebook's check and the batch grader
-run the same code), and anything else as its type name, listed in ``manifest.json``.
+:data:`EXPORT_HELPER` is the source of a cell injected at the top of the notebook. It
+imports nothing from this course's packages (the function-source code it needs is copied
+into the cell), so patching ``graders`` in a notebook changes nothing it does. The
+submission runs in the same kernel and could still redefine these globals: nothing it
+exports is trusted, models are loaded safely and functions re-run in a sandbox.
+
+For each graded cell the grader runs ``__course_export__(grade_id, [names])`` instead,
+which writes every value to ``artifacts/<grade_id>/``: a Keras model as ``<name>.keras``,
+a History or a dict of numbers as JSON, a function as its self-contained source code
+(:func:`graders.function_source.function_source`: the helpers, constants and imports it
+uses come with it, so the notebook's check and the batch grader run the same code), and
+anything else as its type name, listed in ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ MANIFEST = "manifest.json"
 
 _EXPORT_FUNCTION = """
 def __course_export__(__grade_id, names):
+    import inspect as _inspect
     import json as _json
     import os as _os
 
@@ -55,10 +60,11 @@ def __course_export__(__grade_id, names):
                     _json.dump({str(k): float(v) for k, v in value.items()}, handle)
                 entry.update(kind="dict", file=name + ".json")
             elif callable(value):
-                source = __course_function_tools__["function_source"](value)
+                source = __course_function_tools__["function_source"](value, name)
                 with open(_os.path.join(folder, name + ".py"), "w") as handle:
                     handle.write(source)
-                entry.update(kind="function", file=name + ".py", name=value.__name__)
+                defined = _inspect.unwrap(value).__name__
+                entry.update(kind="function", file=name + ".py", name=defined)
             else:
                 entry["kind"] = "other"
         except Exception as error:

@@ -9,6 +9,7 @@ their outputs replayed to the check here.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import json
 import os
@@ -119,6 +120,15 @@ def grade_run(
     return reports
 
 
+def _exception_class(name: str) -> type[Exception]:
+    """The built-in exception class called ``name`` (so that a check's explanation of a
+    TypeError holds after the re-run), else a new class of that name."""
+    found = getattr(builtins, str(name), None)
+    if isinstance(found, type) and issubclass(found, Exception):
+        return found
+    return type(str(name), (Exception,), {})
+
+
 def replay(outputs: dict) -> object:
     """A function that gives back, call by call, what the learner's function gave in the
     re-run: ``outputs`` maps ``"<training>-<n>"`` (the n-th call in that mode) to an array,
@@ -131,7 +141,7 @@ def replay(outputs: dict) -> object:
         counts[training] = index + 1
         value = outputs.get(f"{training}-{index}")
         if isinstance(value, dict):
-            raise type(value["error"], (Exception,), {})(value["message"])
+            raise _exception_class(value["error"])(value["message"])
         return None if value is None else np.asarray(value)
 
     return function

@@ -72,7 +72,7 @@ def test_class_names_follow_the_files(happy_pair):
     load_happy_faces(train_file=happy_pair[0], test_file=happy_pair[1])
     loaded = last_load("happy_faces")
     assert loaded.from_files and loaded.class_names == ("0", "1")
-    assert str(happy_pair[0]) in loaded.description
+    assert loaded.description == f"the test file {happy_pair[1]}"
 
 
 @pytest.mark.parametrize(

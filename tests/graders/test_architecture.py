@@ -132,7 +132,7 @@ def test_a_moved_layer_is_named_as_moved():
     )
     assert compare_layers(expected, normalize_layers(model)) == [
         "layer 5, Dropout(0.3), is after Dense(8); it belongs right after MaxPooling2D(2x2)",
-        "layer 3: expected Dropout with rate 0.5, found Dropout with rate 0.3",
+        "layer 5: expected Dropout with rate 0.5, found Dropout with rate 0.3",
     ]
 
 

@@ -14,7 +14,14 @@ import pytest
 from keras import layers
 from nbclient import NotebookClient
 
-from graders.cell_errors import assigned_names, explain
+from graders import lesson01
+from graders.cell_errors import (
+    assigned_names,
+    explain,
+    explain_in_cell,
+    record_cell,
+    watch_cells,
+)
 
 IMAGES = np.random.default_rng(0).random((32, 32, 32, 3), dtype=np.float32)
 LABELS = np.arange(32) % 5
@@ -199,3 +206,22 @@ def test_in_a_kernel_the_checks_report_the_failed_cells_and_tracebacks_explain()
         in fit_check
     ), fit_check
     assert "hint: The labels are integers, one class number per image" in fit_check
+
+
+def test_a_name_left_unset_by_a_failed_cell_is_explained_one_step_back():
+    """Is a NameError for a name whose cell failed explained by that cell's error, and do
+    two cells that fail on each other's names end the explanation instead of looping?"""
+    watch_cells(lesson01)  # outside a kernel: only learns lesson 01's exercise names
+    record_cell(
+        "predicted = model.predict(x)",
+        AttributeError("'NoneType' object has no attribute 'predict'"),
+    )
+    unset = NameError("name 'predicted' is not defined", name="predicted")
+    assert explain_in_cell(unset, "print(predicted)", {"model": None}) == (
+        "predicted was not set because the cell that sets it failed: model is still None: "
+        "complete exercise 1 and run its cells first, then run this cell again."
+    )
+    record_cell("a = b", NameError("name 'b' is not defined", name="b"))
+    record_cell("b = a", NameError("name 'a' is not defined", name="a"))
+    unset = NameError("name 'a' is not defined", name="a")
+    assert explain_in_cell(unset, "print(a)", {}) is None

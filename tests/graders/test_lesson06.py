@@ -111,8 +111,8 @@ def test_a_model_trained_on_the_lesson_01_scaling_is_told_so():
     assert held_out.message == (
         "expected accuracy of at least 0.90 on 300 images (the course's test images) scaled to "
         f"[0, 1] (x / 255) as the lesson does, found {lesson:.3f}; scaled to [-0.5, 0.5] "
-        f"(x / 255 - 0.5) the same images give {other:.3f}: your model was trained on inputs "
-        "scaled to [-0.5, 0.5] (x / 255 - 0.5)"
+        f"(x / 255 - 0.5) the same images give {other:.3f}: your model was likely trained on "
+        "inputs scaled to [-0.5, 0.5] (x / 255 - 0.5)"
     )
     assert held_out.hint == (
         "Scale the training images to [0, 1] (x / 255) as the lesson does, train again, then "
@@ -122,7 +122,7 @@ def test_a_model_trained_on_the_lesson_01_scaling_is_told_so():
         f"the reported test accuracy {test_metrics['accuracy']:.3f} does not match this model's "
         f"accuracy on the test images scaled to [0, 1] (x / 255) as the lesson does, "
         f"{lesson:.3f}: it matches their accuracy scaled to [-0.5, 0.5] (x / 255 - 0.5), "
-        f"{other:.3f}, so the model was trained and tested on inputs scaled that way"
+        f"{other:.3f}, so the model was likely trained and tested on inputs scaled that way"
     )
 
 

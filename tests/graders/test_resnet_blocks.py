@@ -6,7 +6,8 @@ import keras
 import pytest
 from keras import layers
 
-from graders.function_source import function_source
+from graders.batch.grade import replay
+from graders.function_source import FunctionSourceError, function_source, rebuild
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 
 
@@ -269,3 +270,57 @@ def test_a_block_that_uses_an_object_made_in_the_notebook_is_refused_with_the_re
         "(only code and plain numbers travel): create it inside conv_bn, or pass it as an "
         "argument"
     )
+
+
+FUNCTION_SOURCE_CASES = {
+    "a constant used as a default value": (
+        "SIZE = 1\nINF = float('inf')\nSHAPE = [1, 1]\n\n\n"
+        "def block(X, size=SIZE):\n    return (X, size, INF, SHAPE)\n",
+        (7, 1, float("inf"), [1, 1]),
+    ),
+    "a function wrapped by functools.cache": (
+        "import functools\n\n\n@functools.cache\ndef block(X):\n    return X\n",
+        7,
+    ),
+    "a callable object": (
+        "class Block:\n    def __call__(self, X):\n        return X\n\n\nblock = Block()\n",
+        "block is a Block, not a function defined with def: the grader runs functions from "
+        "their source",
+    ),
+    "the course's reference block imported in the cell": (
+        "from graders.reference_models import residual_block\n\n\n"
+        "def block(X):\n    return residual_block(X, 3, (4, 3, 6), 1, 'a')\n",
+        "block uses residual_block from the course's own graders.reference_models: the "
+        "exercise is to write it yourself",
+    ),
+    "the course's reference block imported in the function": (
+        "def block(X):\n    from graders import reference_models\n\n"
+        "    return reference_models.residual_block(X, 3, (4, 3, 6), 1, 'a')\n",
+        "block imports the course's own graders: the exercise is to write it yourself",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUNCTION_SOURCE_CASES))
+def test_function_source_writes_out_what_travels_and_refuses_the_rest(tmp_path, case):
+    """Do defaults, infinite and list constants and a decorated function travel as source,
+    and are a callable object and the course's own reference implementation refused by
+    name?"""
+    cells, outcome = FUNCTION_SOURCE_CASES[case]
+    function = _notebook_namespace(tmp_path, cells)["block"]
+    if not isinstance(outcome, str):
+        assert rebuild(function)(7) == outcome
+    else:
+        refusal = outcome
+        with pytest.raises(FunctionSourceError) as error:
+            function_source(function, "block")
+        assert str(error.value) == refusal
+
+
+def test_a_replayed_type_error_keeps_its_explanation():
+    """In the batch grader, where the block's error comes back from the re-run, is
+    initializer(seed=0)'s TypeError still explained?"""
+    message = "PatternInitializer.__call__() got an unexpected keyword argument 'seed'"
+    function = replay({"False-0": {"error": "TypeError", "message": message}})
+    report = grade_block("block", IDENTITY_CASE, function)
+    assert report.results[0].hint.startswith("initializer is already an initializer object")
