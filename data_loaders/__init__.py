@@ -6,7 +6,9 @@ Every ``load_<name>()`` returns ``(x_train, y_train), (x_test, y_test)`` like
 reads the original public files (``train_file=`` / ``test_file=``, paths or URLs).
 """
 
-from data_loaders._files import DataFileError, cache_dir
+from data_loaders import hand_signs, happy_faces, traffic_signs
+from data_loaders._files import DataFileError
+from data_loaders.cache import cache_dir
 from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
 from data_loaders.happy_faces import HAPPY_FACES_CLASS_NAMES, load_happy_faces
 from data_loaders.sources import loaded_class_names
@@ -19,11 +21,18 @@ LOADERS = {
 }
 """Every dataset by name: its loader and its class names."""
 
+RENDERER_VERSIONS = {
+    module._EMBEDDED.name: module._EMBEDDED.version
+    for module in (traffic_signs, happy_faces, hand_signs)
+}
+"""Every dataset by name: the version of its renderer, part of its cache files' names."""
+
 __all__ = [
     "DataFileError",
     "HAND_SIGNS_CLASS_NAMES",
     "HAPPY_FACES_CLASS_NAMES",
     "LOADERS",
+    "RENDERER_VERSIONS",
     "TRAFFIC_SIGN_CLASS_NAMES",
     "cache_dir",
     "load_hand_signs",

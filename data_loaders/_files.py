@@ -1,5 +1,6 @@
-"""File handling shared by every loader: the cache directory, atomic writes, checksums and
-safe readers for the original public file formats.
+"""File handling shared by every loader: checksums, the cached arrays, downloads and safe
+readers for the original public file formats (the cache folder and atomic writes are in
+:mod:`data_loaders.cache`).
 
 Nothing here executes code from a data file: pickles go through an unpickler that only
 rebuilds plain containers, numbers, strings and NumPy arrays, and ``.npz`` files are read
@@ -14,7 +15,6 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,60 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_ENV_VAR = "KERAS_COURSE_DATA"
+from data_loaders.cache import atomic_write_bytes, cache_dir
 
 
 class DataFileError(ValueError):
     """A data file is missing, truncated, unsafe or not in the expected layout."""
-
-
-def cache_dir() -> Path:
-    """The folder where generated and downloaded datasets are kept.
-
-    ``$KERAS_COURSE_DATA`` when set, else ``$XDG_CACHE_HOME/keras-course`` (by default
-    ``~/.cache/keras-course``). Created on first use.
-    """
-    override = os.environ.get(CACHE_ENV_VAR)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        path = Path(base) / "keras-course"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-_TEMPORARY_SUFFIX = ".tmp"  # atomic_write_bytes's temporaries: ".{name}.XXXXXXXX.tmp"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-    then renamed over ``path`` (an atomic step on POSIX and Windows).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMPORARY_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete the temporaries that :func:`atomic_write_bytes` left under ``folder`` (at any
-    depth) when its process was killed mid-write; returns how many. Only for a folder no
-    other process is writing to now: a live writer's temporary would go too."""
-    stale = list(Path(folder).rglob(f".*{_TEMPORARY_SUFFIX}"))
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)
 
 
 def sha256_bytes(data: bytes) -> str:

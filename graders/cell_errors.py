@@ -46,8 +46,13 @@ class CellFailure:
         return f"your cell that sets {name} raised {type(self.error).__name__}: {first}"
 
     def hint(self) -> str:
-        """The explanation of the error, or how to go on when it is not a known one."""
-        return explain(self.error) or (
+        """The explanation of the error (in the kernel's namespace, so that a cell that
+        failed on another exercise's None is sent there), or how to go on."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        namespace = shell.user_ns if shell is not None else {}
+        return explain_in_cell(self.error, self.source, namespace) or (
             "Read the error under that cell, fix the code, run the cell again, then run this check."
         )
 

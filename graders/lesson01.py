@@ -10,6 +10,8 @@ from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
+DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
+
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · A dense classifier for traffic signs",
     input_shape=(32, 32, 3),
@@ -26,7 +28,7 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=3,
     train_threshold=0.50,
-    dataset="traffic_signs",
+    dataset=DATASET,
     preprocessing_hint=tsm.PREPROCESSING_HINT,
     params_hint=(
         f"Flatten has no parameters; Dense(128) on 3072 inputs has (3072 + 1) x 128 = "

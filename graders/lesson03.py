@@ -9,6 +9,8 @@ from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
+DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
+
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · Add max pooling",
     input_shape=tsm.INPUT_SHAPE,
@@ -25,7 +27,7 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=3,
     train_threshold=0.50,
-    dataset="traffic_signs",
+    dataset=DATASET,
     preprocessing_hint=tsm.PREPROCESSING_HINT,
     params_hint=tsm.POOL_PARAMS_HINT,
     heldout_threshold=0.50,

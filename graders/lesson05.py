@@ -10,6 +10,8 @@ from graders.lesson04 import EXERCISE_1 as DROPOUT_EXERCISE
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
+DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
+
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · Train the final model and test it once",
     input_shape=tsm.INPUT_SHAPE,
@@ -19,7 +21,7 @@ EXERCISE_1 = ModelExercise(
     hints=DROPOUT_EXERCISE.hints,
     min_epochs=8,
     train_threshold=0.50,
-    dataset="traffic_signs",
+    dataset=DATASET,
     preprocessing_hint=tsm.PREPROCESSING_HINT,
     params_hint=tsm.POOL_PARAMS_HINT,
     heldout_threshold=0.90,

@@ -41,6 +41,8 @@ BN0_PARAMS = 4 * 32  # gamma, beta, moving mean, moving variance
 FC_PARAMS = 32 * 32 * 32 + 1  # 32,769
 HAPPY_MODEL_PARAMS = CONV0_PARAMS + BN0_PARAMS + FC_PARAMS  # 37,633
 
+DATASET = "happy_faces"  # what the lesson's models learn from and the grader tests them on
+
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · Build, train and test HappyModel",
     input_shape=INPUT_SHAPE,
@@ -60,7 +62,7 @@ EXERCISE_1 = ModelExercise(
     },
     min_epochs=10,
     train_threshold=0.95,
-    dataset="happy_faces",
+    dataset=DATASET,
     preprocessing_hint=(
         "Scale the images to [0, 1] (x_train.astype('float32') / 255), keep the labels 0 and 1 "
         "with loss='binary_crossentropy', and train for at least 10 epochs."

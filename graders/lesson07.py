@@ -19,6 +19,7 @@ TRAINING_POINTS = {
 }
 # The function exercises, for the batch grader's re-run: check name -> the fixed call.
 FUNCTION_CASES = {"check_exercise_1": IDENTITY_CASE, "check_exercise_2": CONVOLUTIONAL_CASE}
+DATASET = "hand_signs"  # what the lesson's models learn from and the grader tests them on
 MIN_EPOCHS = 10
 TEST_THRESHOLD = 0.80
 
@@ -72,7 +73,7 @@ def check_exercise_4(model, history, test_metrics) -> Report:
         *check_measured_accuracies(
             model,
             test_metrics,
-            "hand_signs",
+            DATASET,
             heldout=(names[1], TRAINING_POINTS[names[1]], TEST_THRESHOLD),
             reported=(names[2], TRAINING_POINTS[names[2]], TEST_THRESHOLD),
         ),

@@ -10,18 +10,23 @@ is already graded unless ``--regrade``. Exit status: 0 when every submission got
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
+import importlib
+import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from data_loaders._files import remove_stale_temporaries
+from data_loaders.cache import cache_files, remove_stale_temporaries
 from graders.batch.prepare import graded_cells
 from graders.batch.results import (
     feedback_html,
@@ -33,11 +38,18 @@ from graders.batch.runner import Settings, grade_submission
 from graders.batch.sandbox import REPO_ROOT, Limits, kill_sandbox, sandbox_popen_args
 from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
 
-DATASETS = {
-    **{f"{n:02d}": "load_traffic_signs" for n in range(1, 6)},
-    "06": "load_happy_faces",
-    "07": "load_hand_signs",
-}
+LESSONS = sorted(
+    match[1]
+    for path in (REPO_ROOT / "graders").glob("lesson*.py")
+    if (match := re.fullmatch(r"lesson(\d\d)\.py", path.name))
+)
+"""The graded lessons: those with a checks module ``graders.lessonNN``."""
+
+
+def lesson_dataset(lesson: str) -> str:
+    """The dataset lesson ``lesson`` ("01") learns from, as its checks module declares."""
+    return importlib.import_module(f"graders.lesson{lesson}").DATASET
+
 
 # Seconds one cell and one whole submission may run: (cell, submission), unless
 # --cell-timeout / --timeout say otherwise. Lesson 07 trains ResNet50 for 10 epochs, 6-10
@@ -57,24 +69,46 @@ def lesson_timeouts(
     )
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def student_name(parts: tuple[str, ...]) -> str:
+    """A student's name from the parts of a notebook's path (folders, then the file name
+    without ``.ipynb``): joined by ``__``, every character outside letters, digits, ``.``,
+    ``_`` and ``-`` replaced by ``_``, no leading dot, so that it names one folder under
+    the results and nothing else (``..`` becomes ``unnamed``)."""
+    name = _UNSAFE.sub("_", "__".join(parts)).lstrip(".")
+    return name or "unnamed"
+
+
 def find_submissions(paths: list[Path]) -> dict[str, Path]:
-    """Student name -> notebook. Raises ValueError for a missing path or a name twice."""
+    """Student name -> notebook file (see :func:`student_name`). Two notebooks whose names
+    become the same get the second one's name suffixed with a hash of its path, so none is
+    lost. Raises ValueError for a missing path, or for the same notebook name given twice."""
     found: dict[str, Path] = {}
+    raw: dict[tuple[str, ...], Path] = {}
     for path in paths:
         if path.is_dir():
             notebooks = [
-                p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts
+                p
+                for p in sorted(path.rglob("*.ipynb"))
+                if ".ipynb_checkpoints" not in p.parts and p.is_file()
             ]
-            pairs = [("__".join(p.relative_to(path).with_suffix("").parts), p) for p in notebooks]
-        elif path.exists():
-            pairs = [(path.stem, path)]
+            pairs = [(p.relative_to(path).with_suffix("").parts, p) for p in notebooks]
+        elif path.is_file():
+            pairs = [((path.stem,), path)]
         else:
             raise ValueError(f"no such submission file or folder: {path}")
-        for student, notebook in pairs:
-            if student in found:
+        for parts, notebook in pairs:
+            if parts in raw:
                 raise ValueError(
-                    f"two submissions for {student!r}: {found[student]} and {notebook}"
+                    f"two submissions named {'/'.join(parts)!r}: {raw[parts]} and {notebook}"
                 )
+            raw[parts] = notebook
+            student = student_name(parts)
+            if student in found:
+                digest = hashlib.sha256(str(notebook).encode()).hexdigest()[:8]
+                student = f"{student}-{digest}"
             found[student] = notebook
     return found
 
@@ -89,20 +123,42 @@ def source_notebook(lesson: str) -> Path:
 
 def public_data_folder(lesson: str) -> Path:
     """A fresh folder holding the lesson's dataset cache, for the kernels to read. The
-    grader's own copy (and its held-out split) stays in its cache, unnamed to them."""
-    import importlib
-
+    grader's own copy stays in its cache, unnamed to them."""
     import data_loaders
-    from data_loaders._files import cache_dir
 
-    name = DATASETS[lesson]
-    getattr(data_loaders, name)()  # make sure the grader's cache holds it
-    embedded = importlib.import_module(f"data_loaders.{name.removeprefix('load_')}")._EMBEDDED
+    dataset = lesson_dataset(lesson)
+    loader, _ = data_loaders.LOADERS[dataset]
+    loader()  # make sure the grader's cache holds it
     folder = Path(tempfile.mkdtemp(prefix="keras-course-public-data-"))
-    # Only the current version: older caches of the same dataset are never read.
-    for path in cache_dir().glob(f"{embedded.name}-v{embedded.version}-*"):
+    for path in cache_files(dataset):
         shutil.copy2(path, folder / path.name)
     return folder
+
+
+class OutLocked(Exception):
+    """Another grader holds the lock on the results folder."""
+
+
+def lock_results(out: Path):
+    """Take the lock on ``out`` for this process (an open file; closing it releases the
+    lock, as does the process's end). Raises :class:`OutLocked` naming the holder."""
+    path = out / ".grader.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole batch
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise OutLocked(
+            f"another grader ({holder}) is writing to {out}: wait for it to finish, or choose "
+            "another --out"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
 
 
 class Guard:
@@ -141,7 +197,21 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class Batch:
+    """What one run grades: the lesson, its trusted source notebook and graded cells, the
+    submissions by student, and the timeouts."""
+
+    lesson: str
+    source: Path
+    columns: list[str]
+    submissions: dict[str, Path]
+    cell_timeout: int
+    timeout: float
+
+
+def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
+    """The options, checked; exits with status 2 and the reason for bad ones."""
     parser = argparse.ArgumentParser(
         prog="python -m graders grade", description=__doc__.split("\n\n")[0]
     )
@@ -165,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         lesson = f"{int(args.lesson):02d}"
-        if lesson not in DATASETS:
-            raise ValueError(f"no graded lesson {args.lesson!r}; lessons: {', '.join(DATASETS)}")
+        if lesson not in LESSONS:
+            raise ValueError(f"no graded lesson {args.lesson!r}; lessons: {', '.join(LESSONS)}")
         source = source_notebook(lesson)
         submissions = find_submissions(args.submissions)
         if args.jobs < 1:
@@ -179,99 +249,138 @@ def main(argv: list[str] | None = None) -> int:
             )
     except ValueError as error:
         parser.error(str(error))
-
     columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
-    args.out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(args.out)  # half-written by a run that was killed
-    guard = Guard(args.out)
+    return args, Batch(lesson, source, columns, submissions, cell_timeout, timeout)
+
+
+def still_to_grade(batch: Batch, out: Path, regrade: bool) -> dict[str, Path]:
+    """The submissions without a result for their current file (all with ``regrade``)."""
     todo = {}
-    for student, path in submissions.items():
+    for student, path in batch.submissions.items():
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        if args.regrade or finished(args.out, student, sha) is None:
+        if regrade or finished(out, student, sha) is None:
             todo[student] = path
-    skipped = len(submissions) - len(todo)
-    print(
-        f"lesson {lesson}: {len(submissions)} submission(s), {skipped} already graded, "
-        f"{len(todo)} to grade with {args.jobs} job(s); timeouts {cell_timeout} s a cell, "
-        f"{timeout:g} s a submission",
-        file=sys.stderr,
-    )
-    limits = Limits(seconds=timeout, memory_mb=args.memory_mb)
-    data_folder = public_data_folder(lesson)
+    return todo
+
+
+def start_kernels(batch: Batch, args: argparse.Namespace, warm: bool) -> tuple[Settings, list]:
+    """The grading settings, with the public dataset copy and (when ``warm``) the zygote
+    that kernels fork from; and the cleanups to run when the batch ends."""
+    limits = Limits(seconds=batch.timeout, memory_mb=args.memory_mb)
+    data_folder = public_data_folder(batch.lesson)
     zygote_folder = Path(tempfile.mkdtemp(prefix="keras-course-zygote-"))
     zygote_token = uuid.uuid4().hex
     zygote = None
-    if todo and not args.cold_kernels:
+    if warm:
         try:
             zygote = Zygote(sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token))
         except ZygoteUnavailable as error:
             print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
+    cleanups = [
+        lambda: zygote is not None and zygote.close(),
+        lambda: kill_sandbox(zygote_token),  # anything forked from it that still runs
+        lambda: shutil.rmtree(zygote_folder, ignore_errors=True),
+        lambda: shutil.rmtree(data_folder, ignore_errors=True),
+    ]
     settings = Settings(
-        lesson=lesson,
-        source=source,
+        lesson=batch.lesson,
+        source=batch.source,
         data_folder=data_folder,
-        cell_timeout=cell_timeout,
+        cell_timeout=batch.cell_timeout,
         limits=limits,
         zygote=zygote,
     )
-    start = time.perf_counter()
+    return settings, cleanups
+
+
+def grade_all(
+    todo: dict[str, Path], settings: Settings, jobs: int, out: Path, guard: Guard, columns
+) -> None:
+    """Grade ``todo`` on ``jobs`` threads, storing each result as it comes. Whoever was
+    running when a foreign write appeared in ``out`` is graded again alone afterwards,
+    and marked tampered if it writes again."""
+    done = 0
+    started: set[str] = set()  # added to by the worker threads as each one starts
     suspects: set[str] = set()
-    try:
-        done = 0
-        started: set[str] = set()  # added to by the worker threads as each one starts
 
-        def grade(student: str, path: Path):
-            started.add(student)
-            return grade_submission(student, path, settings)
+    def grade(student: str, path: Path):
+        started.add(student)
+        return grade_submission(student, path, settings)
 
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            running = {pool.submit(grade, s, p): s for s, p in todo.items()}
-            finished_now: set[str] = set()
-            for future in as_completed(running):
-                student = running[future]
-                graded = future.result()
-                finished_now.add(student)
-                touched = guard.undo_foreign_writes()
-                if touched:  # one of those running since the last check wrote here
-                    suspects |= (set(started) - finished_now) | {student}
-                if student in suspects:
-                    continue
-                _store(args.out, guard, graded, columns)
-                done += 1
-                result = graded.result
-                print(
-                    f"{_bar(done, len(todo))} {student}: {result['score']:g}/"
-                    f"{result['max_score']:g} {result['status']} "
-                    f"({result['execution_time']:.0f} s)",
-                    file=sys.stderr,
-                )
-        for student in sorted(suspects):  # one at a time: whoever writes now is the one
-            graded = grade_submission(student, todo[student], settings)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        running = {pool.submit(grade, s, p): s for s, p in todo.items()}
+        finished_now: set[str] = set()
+        for future in as_completed(running):
+            student = running[future]
+            graded = future.result()
+            finished_now.add(student)
             touched = guard.undo_foreign_writes()
-            if touched:
-                graded.result.update(status="tampered", score=0.0)
-                graded.result["reasons"].append(
-                    "it wrote into the results folder (" + ", ".join(touched[:5]) + "); "
-                    "its grade is 0 and the files were removed or restored"
-                )
-                for exercise in graded.result["exercises"].values():
-                    exercise["score"] = 0.0
-                for test in graded.result["tests"]:
-                    test.update(score=0.0, status="failed")
-            _store(args.out, guard, graded, columns)
+            if touched:  # one of those running since the last check wrote here
+                suspects |= (set(started) - finished_now) | {student}
+            if student in suspects:
+                continue
+            _store(out, guard, graded, columns)
             done += 1
-            print(f"{_bar(done, len(todo))} {student}: {graded.result['status']}", file=sys.stderr)
-    finally:
-        if zygote is not None:
-            zygote.close()
-        kill_sandbox(zygote_token)  # anything forked from it that is still running
-        shutil.rmtree(zygote_folder, ignore_errors=True)
-        shutil.rmtree(settings.data_folder, ignore_errors=True)
-    write_grades_csv(args.out, columns)
-    minutes = (time.perf_counter() - start) / 60
-    rate = len(todo) / minutes if minutes > 0 else 0.0
+            result = graded.result
+            print(
+                f"{_bar(done, len(todo))} {student}: {result['score']:g}/"
+                f"{result['max_score']:g} {result['status']} "
+                f"({result['execution_time']:.0f} s)",
+                file=sys.stderr,
+            )
+    for student in sorted(suspects):  # one at a time: whoever writes now is the one
+        graded = grade_submission(student, todo[student], settings)
+        touched = guard.undo_foreign_writes()
+        if touched:
+            _mark_tampered(graded.result, touched)
+        _store(out, guard, graded, columns)
+        done += 1
+        print(f"{_bar(done, len(todo))} {student}: {graded.result['status']}", file=sys.stderr)
+
+
+def _mark_tampered(result: dict, touched: list[str]) -> None:
+    result.update(status="tampered", score=0.0)
+    result["reasons"].append(
+        "it wrote into the results folder (" + ", ".join(touched[:5]) + "); "
+        "its grade is 0 and the files were removed or restored"
+    )
+    for exercise in result["exercises"].values():
+        exercise["score"] = 0.0
+    for test in result["tests"]:
+        test.update(score=0.0, status="failed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, batch = parse_arguments(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = lock_results(args.out)
+    except OutLocked as error:
+        print(f"python -m graders grade: {error}", file=sys.stderr)
+        return 2
+    with lock:
+        remove_stale_temporaries(args.out)  # half-written by a run that was killed
+        guard = Guard(args.out)
+        todo = still_to_grade(batch, args.out, args.regrade)
+        print(
+            f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "
+            f"{len(batch.submissions) - len(todo)} already graded, {len(todo)} to grade with "
+            f"{args.jobs} job(s); timeouts {batch.cell_timeout} s a cell, {batch.timeout:g} s "
+            "a submission",
+            file=sys.stderr,
+        )
+        settings, cleanups = start_kernels(batch, args, warm=bool(todo) and not args.cold_kernels)
+        start = time.perf_counter()
+        try:
+            grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
+        finally:
+            for cleanup in cleanups:
+                cleanup()
+        write_grades_csv(args.out, batch.columns)
+    seconds = time.perf_counter() - start
+    rate = len(todo) / (seconds / 60) if seconds > 0 else 0.0
     print(
-        f"graded {len(todo)} submission(s) in {minutes * 60:.0f} s ({rate:.1f} per minute); "
+        f"graded {len(todo)} submission(s) in {seconds:.0f} s ({rate:.1f} per minute); "
         f"grades in {args.out / 'grades.csv'}",
         file=sys.stderr,
     )

@@ -33,6 +33,52 @@ class Unavailable(Exception):
     """An exported object could not be rebuilt; the message says why."""
 
 
+ARTIFACT_FILES = {"model": ".keras", "history": ".json", "dict": ".json", "function": ".py"}
+"""The file each kind of exported object is written to: ``<name><suffix>``."""
+MAX_ARTIFACT_BYTES = 512 * 1024 * 1024  # a ResNet50 .keras file is about 95 MB
+
+
+def _artifact(folder: Path, name: str, entry: dict) -> Path:
+    """The artifact file of ``entry`` after checking that it is what the export writes: a
+    regular file (not a link) named ``<name><suffix>`` in ``folder``, of a sane size.
+    Raises :class:`Unavailable` saying what is wrong."""
+    expected = name + ARTIFACT_FILES[entry["kind"]]
+    if entry.get("file") != expected:
+        raise Unavailable(
+            f"the export of {name} is malformed: expected its file {expected!r}, found "
+            f"{entry.get('file')!r}"
+        )
+    path = folder / expected
+    if path.is_symlink() or not path.is_file():
+        raise Unavailable(f"the export of {name} is malformed: {expected} is not a plain file")
+    size = path.stat().st_size
+    if size > MAX_ARTIFACT_BYTES:
+        raise Unavailable(
+            f"the export of {name} is {size / 2**20:.0f} MiB, over the "
+            f"{MAX_ARTIFACT_BYTES / 2**20:.0f} MiB an exported object may take"
+        )
+    return path
+
+
+def _manifest(path: Path, names: list[str]) -> dict[str, dict]:
+    """The manifest at ``path``, validated: an entry (a dict with a known kind) for each
+    of ``names``; a missing one is "undefined". Raises :class:`Unavailable` otherwise."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise Unavailable(f"the export manifest is unreadable: {error}") from error
+    if not isinstance(manifest, dict):
+        raise Unavailable(f"the export manifest is malformed: found {type(manifest).__name__}")
+    known = {"none", "undefined", "unexportable", "other", *ARTIFACT_FILES}
+    entries = {}
+    for name in names:
+        entry = manifest.get(name, {"kind": "undefined"})
+        if not isinstance(entry, dict) or entry.get("kind") not in known:
+            raise Unavailable(f"the export of {name} is malformed: {str(entry)[:200]}")
+        entries[name] = entry
+    return entries
+
+
 def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
     kind = entry.get("kind")
     if kind == "none":
@@ -42,8 +88,8 @@ def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
     if kind == "unexportable":
         raise Unavailable(f"{name} could not be exported: {entry.get('error')}")
     if kind == "other":
-        return _placeholder(entry.get("type", "object"))
-    path = folder / entry["file"]
+        return _placeholder(str(entry.get("type", "object"))[:100])
+    path = _artifact(folder, name, entry)
     if kind == "model":
         import keras
 
@@ -55,13 +101,24 @@ def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
                 f"{str(error)[:300]}"
             ) from error
     if kind == "history":
-        data = json.loads(path.read_text())
-        return SimpleNamespace(history=data["history"], params=data.get("params", {}))
+        data = _json_artifact(path, name)
+        history = data.get("history") if isinstance(data, dict) else None
+        if not isinstance(history, dict):
+            raise Unavailable(f"the export of {name} is malformed: no 'history' dict")
+        params = data.get("params")
+        return SimpleNamespace(history=history, params=params if isinstance(params, dict) else {})
     if kind == "dict":
-        return json.loads(path.read_text())
+        return _json_artifact(path, name)
     if kind == "function":
         return rerun(path.read_text(), entry.get("name", name), check)
     raise Unavailable(f"{name}: unknown artifact kind {kind!r}")
+
+
+def _json_artifact(path: Path, name: str) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Unavailable(f"the export of {name} is not valid JSON: {error}") from error
 
 
 def _failed_report(cell: GradedCell, why: str, hint: str = "") -> Report:
@@ -100,23 +157,21 @@ def grade_run(
         if not manifest_path.exists():
             reports.append(_failed_report(cell, f"the graded cell never ran: {why_missing}"))
             continue
-        manifest = json.loads(manifest_path.read_text())
         try:
+            manifest = _manifest(manifest_path, cell.arguments)
             arguments = [
-                _load(
-                    artifact_folder,
-                    name,
-                    manifest.get(name, {"kind": "undefined"}),
-                    rerun,
-                    cell.check,
-                )
+                _load(artifact_folder, name, manifest[name], rerun, cell.check)
                 for name in cell.arguments
             ]
         except Unavailable as error:
             reports.append(_failed_report(cell, str(error)))
             continue
         check = getattr(module, cell.check)
-        reports.append(check(*arguments))
+        try:
+            reports.append(check(*arguments))
+        except Exception as error:  # noqa: BLE001 - a forged artifact may break a check
+            why = f"the check could not grade it: {type(error).__name__}: {error}"[:500]
+            reports.append(_failed_report(cell, why))
     return reports
 
 

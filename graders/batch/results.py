@@ -21,7 +21,7 @@ import io
 import json
 from pathlib import Path
 
-from data_loaders._files import atomic_write_bytes
+from data_loaders.cache import atomic_write_bytes
 from graders.report import Report
 
 SUBMISSIONS = "submissions"

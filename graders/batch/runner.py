@@ -141,7 +141,9 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
 
 
 def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
-    """Grade the notebook at ``path`` for ``student``; never raises for a bad submission."""
+    """Grade the notebook at ``path`` for ``student``. Never raises for a submission: any
+    error while grading it (a grader bug that it triggers included) becomes its result,
+    status "crashed", so the rest of the batch goes on."""
     from graders.batch.results import result_record
 
     start = time.perf_counter()
@@ -156,6 +158,20 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
             student, path, sha, status, reasons, pairs, time.perf_counter() - start
         )
 
+    try:
+        return _grade(path, settings, source, graded_cells, record)
+    except Exception as error:  # noqa: BLE001 - one submission never stops the batch
+        why = f"the grader failed on this submission: {type(error).__name__}: {error}"[:500]
+        reports = [
+            Report(c.grade_id, [CheckResult.failed("graded cell", c.points, why)])
+            for c in graded_cells
+        ]
+        return Graded(record("crashed", [why], reports), reports, None)
+
+
+def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Graded:
+    """The body of :func:`grade_submission`; ``record(status, reasons, reports)`` makes
+    the result."""
     try:
         submission = prepare.read_submission(path)
     except (prepare.InvalidSubmission, OSError) as error:

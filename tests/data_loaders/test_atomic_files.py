@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data_loaders._files import atomic_write_bytes, remove_stale_temporaries
+from data_loaders.cache import atomic_write_bytes, remove_stale_temporaries
 
 
 def test_a_killed_writers_temporaries_are_found_and_only_they_are_removed(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.batch.cli import DATASETS, DEFAULT_TIMEOUTS, lesson_timeouts, main
+from graders.batch.cli import DEFAULT_TIMEOUTS, LESSONS, lesson_timeouts, main
 
 
 def test_lesson_07_gets_time_for_training_resnet50():
@@ -12,7 +12,7 @@ def test_lesson_07_gets_time_for_training_resnet50():
     10 epochs of ResNet50 take on 2 shared cores, while the other lessons keep 600 s?"""
     cell, submission = lesson_timeouts("07", None, None)
     assert cell >= 1800 and submission > cell
-    for lesson in set(DATASETS) - {"07"}:
+    for lesson in set(LESSONS) - {"07"}:
         assert lesson_timeouts(lesson, None, None) == DEFAULT_TIMEOUTS == (600, 1800)
 
 

@@ -1,0 +1,139 @@
+"""One submission cannot break the batch: odd names, forged exports, a grader error, and a
+second grader on the same results folder."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from graders.batch import runner
+from graders.batch.cli import (
+    LESSONS,
+    find_submissions,
+    lock_results,
+    main,
+    source_notebook,
+    student_name,
+)
+from graders.batch.grade import grade_run
+from graders.batch.prepare import graded_cells
+from graders.batch.runner import Settings, grade_submission
+from graders.batch.sandbox import Limits
+
+
+@pytest.mark.parametrize(
+    ("parts", "name"),
+    [
+        (("alice",), "alice"),
+        (("..",), "unnamed"),
+        ((".hidden",), "hidden"),
+        (("class 1", "bob smith"), "class_1__bob_smith"),
+        (("a/b",), "a_b"),
+        (("x.ipynb", "y"), "x.ipynb__y"),
+    ],
+)
+def test_student_names_stay_inside_their_folder(parts, name):
+    """Does every notebook path give a name that is one plain folder name?"""
+    assert student_name(parts) == name
+
+
+def test_odd_files_and_folders_are_found_without_a_crash_or_a_silent_collision(tmp_path):
+    """Are a notebook named '...ipynb', a folder named 'x.ipynb' and two names that become
+    the same each graded as a student of their own?"""
+    for relative in ("...ipynb", "a b.ipynb", "a_b.ipynb", "x.ipynb/y.ipynb"):
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    found = find_submissions([tmp_path])
+    assert sorted(found) == sorted(
+        ["unnamed", "a_b", f"a_b-{_digest(tmp_path / 'a_b.ipynb')}", "x.ipynb__y"]
+    )
+    assert found["a_b"] == tmp_path / "a b.ipynb"
+    assert all(path.is_file() for path in found.values())
+
+
+def _digest(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(str(path).encode()).hexdigest()[:8]
+
+
+def test_a_second_grader_on_the_same_results_folder_is_refused(tmp_path, capsys):
+    """While one grader holds the results folder, does a second one stop at once with
+    status 2, naming the holder, and leave the folder alone?"""
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    out = tmp_path / "results"
+    out.mkdir()
+    with lock_results(out):
+        assert main(["--lesson", "01", str(notebook), "--out", str(out)]) == 2
+    assert "another grader (pid " in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [".grader.lock"]
+
+
+FORGED = {
+    "a file outside its folder": (
+        {"model": {"kind": "model", "file": "../../../x.keras"}},
+        "the export of model is malformed: expected its file 'model.keras', found "
+        "'../../../x.keras'",
+    ),
+    "a manifest that is a list": ([1, 2], "the export manifest is malformed: found list"),
+    "an unknown kind": (
+        {"model": {"kind": "exploit"}},
+        "the export of model is malformed: {'kind': 'exploit'}",
+    ),
+    "a history file that is not JSON": (
+        {"model": {"kind": "none"}, "history": {"kind": "history", "file": "history.json"}},
+        "the export of history is not valid JSON",
+    ),
+    "a model file that is missing": (
+        {"model": {"kind": "model", "file": "model.keras"}},
+        "the export of model is malformed: model.keras is not a plain file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_a_forged_export_fails_its_cell_and_nothing_else(tmp_path, case):
+    """Is a forged or broken export reported as that cell's failure, without an
+    exception?"""
+    manifest, message = FORGED[case]
+    folder = tmp_path / "artifacts" / "ex1-check"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "history.json").write_text("{not json")
+    cells = graded_cells(nbformat.read(source_notebook("01"), as_version=4))
+    (report,) = grade_run("01", tmp_path, cells, [], "it did not run", rerun=None)
+    assert report.points == 0
+    assert report.results[0].message.startswith(message), report.results[0].message
+
+
+def test_a_grader_error_on_one_submission_becomes_its_result(tmp_path, monkeypatch):
+    """When grading one submission raises inside the grader, is it recorded as that
+    submission's "crashed" result instead of stopping the batch?"""
+
+    def broken(*_args):
+        raise RuntimeError("a bug the submission triggers")
+
+    monkeypatch.setattr(runner, "_grade", broken)
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    settings = Settings(
+        lesson="01",
+        source=source_notebook("01"),
+        data_folder=tmp_path,
+        cell_timeout=10,
+        limits=Limits(seconds=10, memory_mb=1024),
+    )
+    graded = grade_submission("alice", notebook, settings)
+    assert graded.result["status"] == "crashed" and graded.result["score"] == 0
+    assert graded.result["reasons"] == [
+        "the grader failed on this submission: RuntimeError: a bug the submission triggers"
+    ]
+
+
+def test_the_graded_lessons_are_those_with_a_checks_module():
+    """Are the graded lessons found from graders/lessonNN.py?"""
+    assert LESSONS == ["01", "02", "03", "04", "05", "06", "07"]
