@@ -18,7 +18,8 @@ import numpy as np
 class LoadedSource:
     """One load of one dataset.
 
-    ``x_test``: uint8 (N, H, W, 3); ``y_test``: int64 (N,), indexing ``class_names``.
+    ``x_train``, ``x_test``: uint8 (N, H, W, 3); ``y_train``, ``y_test``: int64 (N,),
+    indexing ``class_names``.
     ``description`` names the test images, for messages: ``"the course's test images"``
     or ``"the test file test_happy.h5"``.
     """
@@ -27,6 +28,8 @@ class LoadedSource:
     from_files: bool
     description: str
     class_names: tuple[str, ...]
+    x_train: np.ndarray
+    y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
 
@@ -46,25 +49,26 @@ def _record(source: LoadedSource) -> None:
 def record_rendered_load(
     dataset: str,
     class_names: tuple[str, ...],
-    test: tuple[np.ndarray, np.ndarray],
+    splits: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     *,
     seed: int,
 ) -> None:
     """Record a load of the rendered default (called by the loaders)."""
     details = f" (seed {seed})" if seed else ""
-    _record(LoadedSource(dataset, False, f"the course's test images{details}", class_names, *test))
+    description = f"the course's test images{details}"
+    _record(LoadedSource(dataset, False, description, class_names, *splits[0], *splits[1]))
 
 
 def record_files_load(
     dataset: str,
     class_names: tuple[str, ...],
-    test: tuple[np.ndarray, np.ndarray],
+    splits: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     *,
     test_file: str | os.PathLike,
 ) -> None:
     """Record a load of the original files (called by the loaders)."""
     description = f"the test file {os.fspath(test_file)}"
-    _record(LoadedSource(dataset, True, description, tuple(class_names), *test))
+    _record(LoadedSource(dataset, True, description, tuple(class_names), *splits[0], *splits[1]))
 
 
 def loads_of(dataset: str) -> list[LoadedSource]:

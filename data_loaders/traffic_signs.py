@@ -95,11 +95,11 @@ def load_traffic_signs(
         test_path = local_file(test_file, sha256=test_sha256)
         train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
         names = unknown_class_names(_N_CLASSES)
-        record_files_load("traffic_signs", names, test, test_file=test_file)
+        record_files_load("traffic_signs", names, (train, test), test_file=test_file)
         return train, test
     check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
     train, test = _EMBEDDED.load(n_train, n_test, seed)
-    record_rendered_load("traffic_signs", TRAFFIC_SIGN_CLASS_NAMES, test, seed=seed)
+    record_rendered_load("traffic_signs", TRAFFIC_SIGN_CLASS_NAMES, (train, test), seed=seed)
     return train, test
 
 

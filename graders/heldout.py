@@ -63,16 +63,25 @@ class HeldOut:
         return SCALINGS[scaling](self.images)
 
 
+def _loads(dataset: str) -> list:
+    """The sources of ``dataset`` loaded in this process; the course's rendered default
+    when nothing was loaded (as in the batch grader's process)."""
+    if not loads_of(dataset):
+        import data_loaders
+
+        loader, _ = data_loaders.LOADERS[dataset]
+        loader()  # records the load
+    return loads_of(dataset)
+
+
 def heldout_candidates(dataset: str) -> list[HeldOut]:
     """The test images a model trained on ``dataset`` may be measured on: the test split
     of every source loaded in this process (the course's rendered images, the original
     files), or the course's rendered test split when nothing was loaded (as in the batch
     grader's process)."""
-    loads = loads_of(dataset)
-    if not loads:
-        import data_loaders
+    return [HeldOut(load.x_test, load.y_test, load.description) for load in _loads(dataset)]
 
-        loader, _ = data_loaders.LOADERS[dataset]
-        _, (x_test, y_test) = loader()
-        return [HeldOut(x_test, y_test, "the course's test images")]
-    return [HeldOut(load.x_test, load.y_test, load.description) for load in loads]
+
+def training_candidates(dataset: str) -> list[HeldOut]:
+    """The training images of the same sources as :func:`heldout_candidates`."""
+    return [HeldOut(load.x_train, load.y_train, "the training images") for load in _loads(dataset)]

@@ -18,6 +18,7 @@ from graders.training import (
     check_final_accuracy,
     check_measured_accuracies,
     history_dict,
+    measured_training_accuracy,
 )
 
 
@@ -123,7 +124,11 @@ class ModelExercise:
         results += [
             check_epochs(metrics, self.min_epochs, points=items[3][1]),
             check_final_accuracy(
-                metrics, self.train_threshold, points=items[4][1], hint=self.preprocessing_hint
+                metrics,
+                self.train_threshold,
+                points=items[4][1],
+                hint=self.preprocessing_hint,
+                measured=measured_training_accuracy(model, self.dataset),
             ),
             *measured,
         ]

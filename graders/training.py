@@ -10,7 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from graders.common import still_none
-from graders.heldout import LESSON_SCALING, SCALINGS, HeldOut, heldout_candidates
+from graders.heldout import (
+    LESSON_SCALING,
+    SCALINGS,
+    HeldOut,
+    heldout_candidates,
+    training_candidates,
+)
 from graders.report import CheckResult
 
 _ACCURACY_KEYS = ("accuracy", "acc")
@@ -38,6 +44,25 @@ def check_epochs(history: dict[str, list[float]], minimum: int, *, points: float
     return CheckResult.passed("epochs", points, f"trained for {epochs} epochs")
 
 
+TRAINING_TOLERANCE = 0.15
+"""How much higher a history's final training accuracy may be than the grader's own
+measurement of the model on the training images. A real history is usually lower (it
+averages the epoch, with dropout on); much higher means it does not belong to the model."""
+
+
+def measured_training_accuracy(model, dataset: str) -> float | None:
+    """The grader's own accuracy of ``model`` on the training images of ``dataset``: the
+    best over the sources loaded and every input scaling (the checks of the held-out
+    images name a wrong scaling). None when the model cannot predict on them."""
+    try:
+        return max(
+            max(accuracies_by_scaling(model, heldout).values())
+            for heldout in training_candidates(dataset)
+        )
+    except Exception:  # noqa: BLE001 - the held-out check reports why the model failed
+        return None
+
+
 def check_final_accuracy(
     history: dict[str, list[float]],
     threshold: float,
@@ -45,10 +70,13 @@ def check_final_accuracy(
     points: float,
     hint: str,
     key_prefix: str = "",
+    measured: float | None = None,
 ) -> CheckResult:
     """The last epoch's accuracy (``accuracy`` or ``acc``, optionally ``val_``-prefixed)
     is above ``threshold``, and the loss never became NaN. ``hint``: the exercise's own
-    advice for a low accuracy (its preprocessing and layers)."""
+    advice for a low accuracy (its preprocessing and layers). ``measured``: the grader's
+    own training accuracy of the model; a history that claims more than
+    :data:`TRAINING_TOLERANCE` above it fails, since it does not belong to the model."""
     label = "validation accuracy" if key_prefix == "val_" else "training accuracy"
     name = f"{label} above {threshold:.2f}"
     losses = history.get(f"{key_prefix}loss", [])
@@ -69,6 +97,16 @@ def check_final_accuracy(
             + (" and train with validation_split." if key_prefix else "."),
         )
     final = history[key][-1]
+    if measured is not None and final > measured + TRAINING_TOLERANCE:
+        return CheckResult.failed(
+            name,
+            points,
+            f"the history's final {label} is {final:.3f}, but the model scores only "
+            f"{measured:.3f} on the training images: this history does not come from "
+            "training this model",
+            "Keep what model.fit returns for the model you grade: history = model.fit(...), "
+            "and do not build or load another model after training it.",
+        )
     if not final > threshold:
         return CheckResult.failed(
             name,

@@ -208,3 +208,17 @@ def test_a_model_trained_on_the_original_files_is_measured_on_their_test_file(tm
     load_traffic_signs()
     result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
     assert result.status == "failed" and "(the course's test images)" in result.message
+
+
+def test_a_hand_made_history_does_not_earn_the_training_points():
+    """Does a history written by hand for an untrained model fail the training-accuracy
+    result, with the grader's own measurement of the model on the training images?"""
+    untrained = _model()
+    untrained.set_weights([np.zeros_like(w) for w in untrained.get_weights()])  # 0.2
+    forged = {"loss": [0.5, 0.4, 0.3], "accuracy": [0.9, 0.93, 0.95]}
+    result = _result(check_exercise_1(untrained, forged), "training accuracy above 0.50")
+    assert result.status == "failed"
+    assert result.message == (
+        "the history's final training accuracy is 0.950, but the model scores only 0.200 on "
+        "the training images: this history does not come from training this model"
+    )
