@@ -19,10 +19,16 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 MAX_OUTPUT_BYTES = 200_000  # per cell
+MAX_ERROR_CHARS = 20_000  # of one error's message and traceback together
 
 
 class BoundedClient(NotebookClient):
-    """A client that keeps at most MAX_OUTPUT_BYTES of output per cell, then a notice."""
+    """A client that keeps at most MAX_OUTPUT_BYTES of output per cell, then a notice.
+
+    Every kind of output is bounded: streams and displays count towards the cell's budget,
+    an error keeps MAX_ERROR_CHARS of its message and traceback, and an update of a display
+    (which replaces an output in place, not through :meth:`output`) larger than the budget
+    is replaced by a notice."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -30,8 +36,8 @@ class BoundedClient(NotebookClient):
         self.truncated: set[int] = set()
 
     def output(self, outs, msg, display_id, cell_index):
-        if msg.get("msg_type") == "error":  # always kept: the grader reports it
-            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "error":  # always kept, shortened: the grader reports it
+            return super().output(outs, _shortened_error(msg), display_id, cell_index)
         if cell_index in self.truncated:
             return None
         used = self.output_bytes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
@@ -51,6 +57,33 @@ class BoundedClient(NotebookClient):
             )
         )
         return None
+
+    def _update_display_id(self, display_id, msg):
+        size = len(json.dumps(msg.get("content", {})))
+        if size > MAX_OUTPUT_BYTES:
+            notice = f"[grader: a display update of {size:,} bytes was cut]"
+            content = {**msg["content"], "data": {"text/plain": notice}, "metadata": {}}
+            msg = {**msg, "content": content}
+            self.truncated.update(self._display_id_map.get(display_id, {}))
+        return super()._update_display_id(display_id, msg)
+
+
+def _shortened_error(msg: dict) -> dict:
+    """``msg`` (an error) with at most MAX_ERROR_CHARS of message and traceback."""
+    content = dict(msg.get("content", {}))
+    budget = MAX_ERROR_CHARS
+    content["evalue"] = str(content.get("evalue", ""))[:budget]
+    budget -= len(content["evalue"])
+    lines = []
+    for line in content.get("traceback", []) or []:
+        line = str(line)
+        if len(line) > budget:
+            lines.append("[grader: traceback cut]")
+            break
+        lines.append(line)
+        budget -= len(line)
+    content["traceback"] = lines
+    return {**msg, "content": content}
 
 
 def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
