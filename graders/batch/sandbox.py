@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import uuid
@@ -57,8 +58,20 @@ def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str
     return env
 
 
+def die_with_parent() -> None:
+    """Have Linux kill this process (SIGKILL) when the thread that started it ends, as when
+    the grader is killed (prctl's PR_SET_PDEATHSIG, kept across exec); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 def _limit(memory_mb: int):
     def apply() -> None:
+        die_with_parent()
         memory = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import psutil
 
+from graders.batch.sandbox import die_with_parent
+
 PRELOAD = (
     "numpy",
     "PIL.Image",
@@ -50,12 +52,16 @@ class ZygoteUnavailable(RuntimeError):
 
 
 # --- the zygote process ---------------------------------------------------------------------
-def _become_kernel(request: dict) -> None:
+def _become_kernel(request: dict, zygote: int) -> None:
     """In the forked child: leave the zygote's session, files and environment behind, then
-    run ipykernel until it shuts down. Never returns."""
+    run ipykernel until it shuts down. Never returns. It dies with the ``zygote`` (its
+    parent), which dies with the grader, so a killed grader leaves no kernel behind."""
     code = 1
     try:
         os.setsid()
+        die_with_parent()
+        if os.getppid() != zygote:  # the zygote died before the line above took effect
+            return
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it; kernels wait
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # the zygote's request and answer pipes are not the kernel's
@@ -82,6 +88,7 @@ def serve() -> int:
     for module in PRELOAD:
         importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels are reaped at once
+    zygote = os.getpid()
     print(READY, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -91,7 +98,7 @@ def serve() -> int:
             print(json.dumps({"error": str(error)}), flush=True)
             continue
         if pid == 0:
-            _become_kernel(request)
+            _become_kernel(request, zygote)
         print(json.dumps({"pid": pid}), flush=True)
     return 0
 

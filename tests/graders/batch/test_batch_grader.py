@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
@@ -94,8 +95,10 @@ def batch(tmp_path_factory):
     deadline = time.monotonic() + 600
     while len(_results(out)) < 2 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    os.killpg(first.pid, signal.SIGKILL)  # the batch and every kernel it started
+    tree = psutil.Process(first.pid).children(recursive=True)  # zygote, kernels, runners
+    os.killpg(first.pid, signal.SIGKILL)  # the grader's group (forked kernels have their own)
     first.wait()
+    _, leaked = psutil.wait_procs(tree, timeout=20)
     before = {
         student: (out / "submissions" / student / "result.json").stat().st_mtime_ns
         for student in _results(out)
@@ -104,13 +107,13 @@ def batch(tmp_path_factory):
         [*command, "--out", str(out)], capture_output=True, text=True, timeout=1200
     )
     assert second.returncode == 0, second.stderr[-3000:]
-    return out, before, second.stderr
+    return out, before, second.stderr, leaked
 
 
 def test_every_submission_gets_a_status_and_a_clear_reason(batch):
     """Does every broken submission get its status, its points and a reason that says
     what went wrong, while the good ones in the same batch get full marks?"""
-    out, _, _ = batch
+    out, _, _, _ = batch
     results = _results(out)
     assert sorted(results) == sorted(EXPECTED)
     for student, (status, points, phrase) in EXPECTED.items():
@@ -129,7 +132,7 @@ def test_every_submission_gets_a_status_and_a_clear_reason(batch):
 def test_an_interrupted_batch_resumes_without_regrading_or_duplicates(batch):
     """After kill -9 and a rerun, are the results written before the kill untouched, is
     every student graded once, and does grades.csv have one row each?"""
-    out, before, log = batch
+    out, before, log, _ = batch
     assert len(before) >= 2
     for student, mtime in before.items():
         assert (out / "submissions" / student / "result.json").stat().st_mtime_ns == mtime
@@ -140,10 +143,17 @@ def test_an_interrupted_batch_resumes_without_regrading_or_duplicates(batch):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_nothing_the_killed_grader_started_outlives_it(batch):
+    """After kill -9 of the grader, does every process it had started (the warm-kernel
+    zygote, the kernels forked from it into sessions of their own, runners) die too?"""
+    leaked = batch[3]
+    assert not leaked, [(process.pid, process.cmdline()) for process in leaked]
+
+
 def test_results_are_gradescope_shaped(batch):
     """Does each result carry Gradescope's fields (score, execution_time, tests with name,
     score, max_score, status, output)?"""
-    out, _, _ = batch
+    out, _, _, _ = batch
     result = _results(out)["good_1"]
     assert {"score", "execution_time", "tests"} <= set(result)
     (test,) = result["tests"]
