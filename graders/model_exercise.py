@@ -128,7 +128,7 @@ class ModelExercise:
                 self.train_threshold,
                 points=items[4][1],
                 hint=self.preprocessing_hint,
-                measured=measured_training_accuracy(model, self.dataset),
+                measure=lambda floor: measured_training_accuracy(model, self.dataset, floor),
             ),
             *measured,
         ]

@@ -86,7 +86,8 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
     return problems
 
 
-_BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")
+_BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")  # the recipe's block layers
+_ANY_BLOCK_LAYER = re.compile(r"^(?:res|bn)\d")  # also those the recipe does not name
 NAMES_HINT = (
     "Pass stage and block to every block call (stage 2: 'a' then 'b', 'c'; stage 3: 'a' to "
     "'d'; stage 4: 'a' to 'f'; stage 5: 'a' to 'c'), and name conv1, bn_conv1, avg_pool and "
@@ -119,7 +120,7 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     misnamed = [
         layer.name
         for layer in model.layers
-        if re.match(r"(?:res|bn)\d", layer.name) and layer.name not in expected
+        if _ANY_BLOCK_LAYER.match(layer.name) and layer.name not in expected
     ]
     if misnamed or not all(_BLOCK_LAYER.match(name) for name in names):
         return NAMES_HINT

@@ -4,8 +4,7 @@ grader holds. Never compares exact floating-point values."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -50,17 +49,22 @@ measurement of the model on the training images. A real history is usually lower
 averages the epoch, with dropout on); much higher means it does not belong to the model."""
 
 
-def measured_training_accuracy(model, dataset: str) -> float | None:
+def measured_training_accuracy(model, dataset: str, floor: float) -> float | None:
     """The grader's own accuracy of ``model`` on the training images of ``dataset``: the
     best over the sources loaded and every input scaling (the checks of the held-out
-    images name a wrong scaling). None when the model cannot predict on them."""
+    images name a wrong scaling), the lesson's scaling first; it stops at the first that
+    reaches ``floor``. None when the model cannot predict on them."""
+    scalings = [LESSON_SCALING[dataset], *(s for s in SCALINGS if s != LESSON_SCALING[dataset])]
+    best = 0.0
     try:
-        return max(
-            max(accuracies_by_scaling(model, heldout).values())
-            for heldout in training_candidates(dataset)
-        )
+        for scaling in scalings:
+            for heldout in training_candidates(dataset):
+                best = max(best, accuracy_on(model, heldout.scaled(scaling), heldout.labels))
+                if best >= floor:
+                    return best
     except Exception:  # noqa: BLE001 - the held-out check reports why the model failed
         return None
+    return best
 
 
 def check_final_accuracy(
@@ -70,12 +74,13 @@ def check_final_accuracy(
     points: float,
     hint: str,
     key_prefix: str = "",
-    measured: float | None = None,
+    measure: Callable[[float], float | None] | None = None,
 ) -> CheckResult:
     """The last epoch's accuracy (``accuracy`` or ``acc``, optionally ``val_``-prefixed)
     is above ``threshold``, and the loss never became NaN. ``hint``: the exercise's own
-    advice for a low accuracy (its preprocessing and layers). ``measured``: the grader's
-    own training accuracy of the model; a history that claims more than
+    advice for a low accuracy (its preprocessing and layers). ``measure(floor)``: the
+    grader's own training accuracy of the model (it may stop once it reaches ``floor``),
+    asked only of a history that passes; one that claims more than
     :data:`TRAINING_TOLERANCE` above it fails, since it does not belong to the model."""
     label = "validation accuracy" if key_prefix == "val_" else "training accuracy"
     name = f"{label} above {threshold:.2f}"
@@ -97,7 +102,9 @@ def check_final_accuracy(
             + (" and train with validation_split." if key_prefix else "."),
         )
     final = history[key][-1]
-    if measured is not None and final > measured + TRAINING_TOLERANCE:
+    floor = final - TRAINING_TOLERANCE
+    measured = measure(floor) if measure is not None and final > threshold else None
+    if measured is not None and measured < floor:
         return CheckResult.failed(
             name,
             points,
@@ -134,34 +141,43 @@ SCALING_MARGIN = 0.15
 lesson's before the model is said to have been trained on that scaling."""
 
 
-def accuracies_by_scaling(model, heldout: HeldOut) -> dict[str, float]:
-    """``model``'s accuracy on the ``heldout`` images under every scaling of
-    :data:`graders.heldout.SCALINGS`. Raises whatever the model raises."""
-    return {
-        scaling: accuracy_on(model, heldout.scaled(scaling), heldout.labels) for scaling in SCALINGS
-    }
-
-
-@dataclass(frozen=True)
 class Measured:
-    """The grader's own measurement of a model: its accuracy under every scaling on each
-    candidate set of test images, and the lesson's ``scaling``."""
+    """The grader's own measurement of ``model`` on candidate sets of test images, with
+    the lesson's ``scaling``. Each (candidate, scaling) is predicted once, when first
+    needed: a model that passes is predicted under the lesson's scaling only. Any method
+    raises what the model raises."""
 
-    heldouts: list[HeldOut]
-    accuracies: list[dict[str, float]]
-    scaling: str
+    def __init__(self, model, heldouts: list[HeldOut], scaling: str) -> None:
+        self.model = model
+        self.heldouts = heldouts
+        self.scaling = scaling
+        self._accuracies: dict[tuple[int, str], float] = {}
+
+    def accuracy(self, index: int, scaling: str) -> float:
+        """The accuracy on candidate ``index`` under ``scaling``."""
+        if (index, scaling) not in self._accuracies:
+            heldout = self.heldouts[index]
+            self._accuracies[index, scaling] = accuracy_on(
+                self.model, heldout.scaled(scaling), heldout.labels
+            )
+        return self._accuracies[index, scaling]
 
     @property
     def best(self) -> int:
         """The index of the candidate on which the model does best, as the lesson scales."""
-        return max(range(len(self.heldouts)), key=lambda i: self.accuracies[i][self.scaling])
+        return max(range(len(self.heldouts)), key=lambda i: self.accuracy(i, self.scaling))
+
+    def by_scaling(self, index: int) -> dict[str, float]:
+        """The accuracy on candidate ``index`` under every scaling of
+        :data:`graders.heldout.SCALINGS`."""
+        return {scaling: self.accuracy(index, scaling) for scaling in SCALINGS}
 
     def agrees_with(self, reported: float) -> bool:
         """Whether ``reported`` is, within :data:`REPORTED_TOLERANCE`, the model's accuracy
         on one of the candidates as the lesson scales them."""
         return any(
-            abs(reported - accuracies[self.scaling]) <= REPORTED_TOLERANCE
-            for accuracies in self.accuracies
+            abs(reported - self.accuracy(i, self.scaling)) <= REPORTED_TOLERANCE
+            for i in range(len(self.heldouts))
         )
 
 
@@ -180,10 +196,10 @@ def check_accuracy_on(
     trained on). When another scaling scores :data:`SCALING_MARGIN` better, the message
     says the model was likely trained on inputs scaled that way. Returns the result and
     the measurement (None when the model could not predict)."""
+    measured = Measured(model, heldouts, scaling)
     try:
-        measured = Measured(
-            heldouts, [accuracies_by_scaling(model, heldout) for heldout in heldouts], scaling
-        )
+        heldout = heldouts[measured.best]
+        accuracy = measured.accuracy(measured.best, scaling)
     except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
         shape = heldouts[0].images.shape
         return CheckResult.failed(
@@ -192,9 +208,7 @@ def check_accuracy_on(
             f"the model could not predict on {shape} inputs: {type(error).__name__}: {error}",
             "Check the input shape and that the model was built.",
         ), None
-    heldout, accuracies = heldouts[measured.best], measured.accuracies[measured.best]
     count = f"{len(heldout.labels)} images ({heldout.source})"
-    accuracy = accuracies[scaling]
     if accuracy >= threshold:
         message = f"accuracy {accuracy:.3f} >= {threshold:.2f} on {count}"
         return CheckResult.passed(name, points, message), measured
@@ -202,6 +216,7 @@ def check_accuracy_on(
         f"expected accuracy of at least {threshold:.2f} on {count} scaled to {scaling} as "
         f"the lesson does, found {accuracy:.3f}"
     )
+    accuracies = measured.by_scaling(measured.best)
     best = max(accuracies, key=accuracies.get)
     if accuracies[best] >= accuracy + SCALING_MARGIN:
         return CheckResult.failed(
@@ -272,7 +287,7 @@ def _mismatch(name: str, points: float, reported: float, measured: Measured) -> 
     """The failure for a reported test accuracy that the grader's measurement contradicts,
     with the likeliest cause."""
     scaling = measured.scaling
-    accuracies = measured.accuracies[measured.best]
+    accuracies = measured.by_scaling(measured.best)
     lesson = accuracies[scaling]
     other = next(
         (

@@ -193,16 +193,14 @@ def test_lesson05_refuses_test_metrics_measured_on_the_training_images():
     """Does a model evaluated on the images it was trained on lose the reported-accuracy
     points, with a message saying so, while its own test accuracy is measured?"""
     keras.utils.set_random_seed(0)
-    (x_train, y_train), _ = load_traffic_signs()
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
     x_small, y_small = scale_images(x_train[:300]), keras.utils.to_categorical(y_train[:300], 5)
     model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x_small, y_small, epochs=8, verbose=0)
     on_training = model.evaluate(x_small, y_small, return_dict=True, verbose=0)
     report = lesson05.check_exercise_1(model, history, on_training)
-    measured = accuracy_on(
-        model, scale_images(load_traffic_signs()[1][0]), load_traffic_signs()[1][1]
-    )
+    measured = accuracy_on(model, scale_images(x_test), y_test)
     assert on_training["accuracy"] - measured > 0.1
     assert report.results[-1].message == (
         f"the reported test accuracy {on_training['accuracy']:.3f} does not match this "
