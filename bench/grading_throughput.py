@@ -2,8 +2,9 @@
 
 Grades N copies of lesson-01 submissions, half correct (the solution) and half wrong (a
 model without its hidden layer), with ``python -m graders grade`` at --jobs 1 and at
---jobs 2, then the same notebooks with nbgrader's ``autograde`` (which grades one at a
-time). Prints wall-clock seconds, submissions per minute, and the mean score: 7.5 for ours
+--jobs 2 with each submission in a bubblewrap sandbox, at --jobs 2 without isolation (warm
+kernels forked from a zygote), then the same notebooks with nbgrader's ``autograde``
+(which grades one at a time, without isolation). Prints wall-clock seconds, submissions per minute, and the mean score: 7.5 for ours
 (the wrong model keeps the points of the checks it passes), 5.0 for nbgrader (a graded
 cell that raises scores 0).
 
@@ -49,7 +50,7 @@ def make_submissions(folder: Path, copies: int) -> dict[str, nbformat.NotebookNo
     return notebooks
 
 
-def ours(folder: Path, jobs: int) -> tuple[float, float]:
+def ours(folder: Path, jobs: int, isolation: str = "bubblewrap") -> tuple[float, float]:
     out = Path(tempfile.mkdtemp(prefix="bench-results-"))
     start = time.perf_counter()
     subprocess.run(
@@ -65,6 +66,8 @@ def ours(folder: Path, jobs: int) -> tuple[float, float]:
             str(out),
             "--jobs",
             str(jobs),
+            "--isolation",
+            isolation,
         ],
         check=True,
         stderr=subprocess.DEVNULL,
@@ -114,7 +117,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument(
-        "--only", default="ours1,ours2,nbgrader", help="rows to run, comma-separated"
+        "--only",
+        default="ours1,ours2,ours2-none,nbgrader",
+        help="rows to run, comma-separated",
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -123,8 +128,9 @@ def main() -> int:
     print(f"{os.cpu_count()} CPU cores; {args.copies} lesson-01 submissions, half of them wrong")
     print(f"  {'grader':28s} {'seconds':>8s} {'per minute':>11s} {'mean score':>11s}")
     rows = [
-        ("ours1", "ours, --jobs 1", lambda: ours(folder, 1)),
-        ("ours2", "ours, --jobs 2", lambda: ours(folder, 2)),
+        ("ours1", "ours, --jobs 1, isolated", lambda: ours(folder, 1)),
+        ("ours2", "ours, --jobs 2, isolated", lambda: ours(folder, 2)),
+        ("ours2-none", "ours, --jobs 2, no isolation", lambda: ours(folder, 2, "none")),
         ("nbgrader", "nbgrader autograde", lambda: nbgrader(notebooks)),
     ]
     unknown = only - {key for key, _, _ in rows}

@@ -5,8 +5,10 @@ The test images come from the sources the learner loaded: when the notebook load
 original files (``load_traffic_signs(train_file=..., test_file=...)``), their test file is
 one of the candidates, so a model trained on the original photos is measured on photos,
 and one trained on the rendered images on those (the check takes the candidate on which
-the model does best). In batch grading, where the grader's process loads nothing the
-learner chose, the only candidate is the course's rendered test split.
+the model does best). In batch grading, where the checks' process loads nothing the
+learner chose, the only candidate is the grader's own held-out split, rendered from the
+instructor's secret seed (:func:`use_grader_heldout`): images no learner can reproduce
+from the public package, so none can train on them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_loaders.sources import loads_of
+from data_loaders.sources import forget_loads, loads_of
 
 
 def scale_images(x: np.ndarray) -> np.ndarray:
@@ -63,6 +65,38 @@ class HeldOut:
         return SCALINGS[scaling](self.images)
 
 
+_GRADER_HELDOUT: dict[str, HeldOut] = {}
+
+
+def secret_seed(secret: bytes, dataset: str) -> int:
+    """The seed that renders ``dataset``'s held-out split from the instructor's ``secret``
+    (a 63-bit number; the course's public split is seed 0)."""
+    import hashlib
+
+    digest = hashlib.sha256(secret + b"\0" + dataset.encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1 or 1
+
+
+def render_grader_heldout(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Render (or read from the dataset cache) ``dataset``'s test split for ``seed``:
+    uint8 images (N, H, W, 3) and int64 labels (N,), as many as the public test split.
+    Leaves no load recorded in this process."""
+    import data_loaders
+
+    loader, class_names = data_loaders.LOADERS[dataset]
+    _, (images, labels) = loader(seed=seed, n_train=len(class_names))
+    forget_loads()
+    return images, labels
+
+
+def use_grader_heldout(dataset: str, seed: int) -> None:
+    """Measure test accuracy on ``dataset`` on the grader's held-out split, rendered from
+    ``seed`` (see :func:`secret_seed`), instead of any split a learner can load. For the
+    checks' process of batch grading; call it before anything else loads ``dataset``."""
+    images, labels = render_grader_heldout(dataset, seed)
+    _GRADER_HELDOUT[dataset] = HeldOut(images, labels, "the grader's held-out images")
+
+
 def _loads(dataset: str) -> list:
     """The sources of ``dataset`` loaded in this process; the course's rendered default
     when nothing was loaded (as in the batch grader's process)."""
@@ -78,7 +112,10 @@ def heldout_candidates(dataset: str) -> list[HeldOut]:
     """The test images a model trained on ``dataset`` may be measured on: the test split
     of every source loaded in this process (the course's rendered images, the original
     files), or the course's rendered test split when nothing was loaded (as in the batch
-    grader's process)."""
+    grader's process). In batch grading, only the grader's held-out split
+    (:func:`use_grader_heldout`)."""
+    if dataset in _GRADER_HELDOUT:
+        return [_GRADER_HELDOUT[dataset]]
     return [HeldOut(load.x_test, load.y_test, load.description) for load in _loads(dataset)]
 
 

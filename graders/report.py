@@ -86,6 +86,35 @@ class Report:
             "results": [asdict(r) for r in self.results],
         }
 
+    @classmethod
+    def from_dict(cls, data: object) -> Report:
+        """The report that :meth:`to_dict` gave ``data``; raises ValueError, saying what is
+        wrong, for anything else (a status or points that do not add up included)."""
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise ValueError(f"expected a report dict with results, found {str(data)[:100]}")
+        results = []
+        for item in data["results"]:
+            if not isinstance(item, dict):
+                raise ValueError(f"expected a result dict, found {str(item)[:100]}")
+            try:
+                result = CheckResult(
+                    str(item["name"]),
+                    item["status"],
+                    float(item["points"]),
+                    float(item["max_points"]),
+                    str(item["message"]),
+                    str(item.get("hint", "")),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"a result lacks {error}: {str(item)[:100]}") from error
+            if result.status not in _SYMBOLS or not 0 <= result.points <= result.max_points:
+                raise ValueError(f"a result's status or points are impossible: {item}")
+            expected = result.max_points if result.status == "passed" else 0.0
+            if result.points != expected:
+                raise ValueError(f"a result's status does not match its points: {item}")
+            results.append(result)
+        return cls(str(data.get("title", "")), results)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the course needs, when they are missing:
 #   graphviz          the `dot` program behind keras.utils.plot_model
+#   bubblewrap        the `bwrap` sandbox the batch grader isolates each submission in (Linux)
 #   python3-venv      on Debian/Ubuntu Pythons that ship without venv/ensurepip
 # and with --tests (what `make test` passes) also:
 #   chromium          the browser the JupyterLab end-to-end test drives (tests/lessons/test_browser.py)
@@ -9,6 +10,10 @@ set -euo pipefail
 PYTHON=${PYTHON:-python3}
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+optional=()  # installed when possible; without them only the batch grader's isolation is off
+if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+  optional+=(bubblewrap)
+fi
 if [ "${1:-}" = "--tests" ] && [ -z "${KERAS_COURSE_CHROMIUM:-}" ] \
   && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
   missing+=(chromium)
@@ -16,20 +21,26 @@ fi
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   as_root=()
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)
+elif [ ${#missing[@]} -eq 0 ]; then
+  echo "keras-course: bubblewrap is not installed, so the batch grader will not isolate" >&2
+  echo "  submissions (Debian/Ubuntu: sudo apt-get install bubblewrap)" >&2
+  exit 0
 else
   echo "keras-course: please install these system packages: ${missing[*]}" >&2
   echo "  (Debian/Ubuntu: sudo apt-get install ${missing[*]}; macOS: brew install graphviz)" >&2
   exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
+  [ ${#missing[@]} -eq 0 ] && exit 0
   echo "keras-course: no apt-get here; please install: ${missing[*]}" >&2
   exit 1
 fi
+missing+=("${optional[@]}")
 echo "keras-course: installing ${missing[*]} with apt-get"
 "${as_root[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \

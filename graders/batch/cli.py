@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
-import importlib
 import os
 import re
+import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import psutil
 
-from data_loaders.cache import cache_files, remove_stale_temporaries
+from data_loaders.cache import CACHE_ENV_VAR, cache_files, remove_stale_temporaries
+from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
 from graders.batch.prepare import graded_cells
 from graders.batch.results import (
     feedback_html,
@@ -34,9 +37,10 @@ from graders.batch.results import (
     write_grades_csv,
     write_result,
 )
-from graders.batch.runner import Settings, grade_submission
-from graders.batch.sandbox import REPO_ROOT, Limits, kill_sandbox, sandbox_popen_args
+from graders.batch.runner import Settings, grade_submission, lesson_dataset
+from graders.batch.sandbox import REPO_ROOT, RUNNING, Limits, kill_sandbox, sandbox_popen_args
 from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
+from graders.heldout import render_grader_heldout, secret_seed
 
 LESSONS = sorted(
     match[1]
@@ -44,11 +48,6 @@ LESSONS = sorted(
     if (match := re.fullmatch(r"lesson(\d\d)\.py", path.name))
 )
 """The graded lessons: those with a checks module ``graders.lessonNN``."""
-
-
-def lesson_dataset(lesson: str) -> str:
-    """The dataset lesson ``lesson`` ("01") learns from, as its checks module declares."""
-    return importlib.import_module(f"graders.lesson{lesson}").DATASET
 
 
 # Seconds one cell and one whole submission may run: (cell, submission), unless
@@ -121,18 +120,68 @@ def source_notebook(lesson: str) -> Path:
     return matches[0]
 
 
-def public_data_folder(lesson: str) -> Path:
-    """A fresh folder holding the lesson's dataset cache, for the kernels to read. The
-    grader's own copy stays in its cache, unnamed to them."""
+def public_data_folder(lesson: str, folder: Path) -> Path:
+    """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
+    read. The grader's own copy stays in its cache, unnamed to them."""
     import data_loaders
 
     dataset = lesson_dataset(lesson)
     loader, _ = data_loaders.LOADERS[dataset]
     loader()  # make sure the grader's cache holds it
-    folder = Path(tempfile.mkdtemp(prefix="keras-course-public-data-"))
+    folder.mkdir()
     for path in cache_files(dataset):
         shutil.copy2(path, folder / path.name)
     return folder
+
+
+def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int) -> Path:
+    """``folder``, made to hold the public dataset copy and the grader's held-out split
+    rendered from ``seed``, for the checks' sandboxes (never the kernels') to read."""
+    shutil.copytree(public, folder)
+    previous = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(folder)  # before any worker thread starts
+    try:
+        render_grader_heldout(lesson_dataset(lesson), seed)
+    finally:
+        if previous is None:
+            del os.environ[CACHE_ENV_VAR]
+        else:
+            os.environ[CACHE_ENV_VAR] = previous
+    return folder
+
+
+SECRET_FILE = ".heldout-secret"
+
+
+def heldout_secret(out: Path, given: Path | None) -> bytes:
+    """The instructor's secret that the held-out split is rendered from: the file
+    ``given``, else ``out/.heldout-secret``, made with 32 random bytes on the first batch
+    (kept, so that a rerun grades on the same images)."""
+    path = given or out / SECRET_FILE
+    if given is None and not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    secret = path.read_bytes().strip()
+    if len(secret) < 16:
+        raise ValueError(f"the held-out secret in {path} is too short: use 16 bytes or more")
+    return secret
+
+
+BATCH_PREFIX = "keras-course-batch-"
+
+
+def sweep_stale_batches(root: Path | None = None) -> list[Path]:
+    """Remove the private folders of batches whose grader is gone (killed before it could
+    clean up); returns them. A folder is named ``keras-course-batch-<pid>-...``."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(f"{BATCH_PREFIX}*"):
+        match = re.match(rf"{BATCH_PREFIX}(\d+)-", folder.name)
+        if match and not psutil.pid_exists(int(match[1])) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class OutLocked(Exception):
@@ -226,11 +275,26 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         "--timeout", type=float, help="seconds per submission (default 1800; 3600 for lesson 07)"
     )
     parser.add_argument("--memory-mb", type=int, default=6144, help="memory per submission")
+    parser.add_argument(
+        "--disk-mb", type=int, default=2048, help="disk space per sandbox (its quota)"
+    )
+    parser.add_argument(
+        "--isolation",
+        choices=("auto", "bubblewrap", "none"),
+        default="auto",
+        help="isolate each submission with bubblewrap (auto: when it works here)",
+    )
+    parser.add_argument(
+        "--heldout-secret",
+        type=Path,
+        help="file with the secret the held-out images are rendered from "
+        f"(default: RESULTS/{SECRET_FILE}, made on the first batch)",
+    )
     parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
     parser.add_argument(
         "--cold-kernels",
         action="store_true",
-        help="start every kernel from scratch instead of forking it warm (slower)",
+        help="without isolation, start every kernel from scratch instead of forking it warm",
     )
     args = parser.parse_args(argv)
     try:
@@ -239,8 +303,10 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
             raise ValueError(f"no graded lesson {args.lesson!r}; lessons: {', '.join(LESSONS)}")
         source = source_notebook(lesson)
         submissions = find_submissions(args.submissions)
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be at least 1, found {args.jobs}")
+        for option in ("jobs", "memory_mb", "disk_mb"):
+            if getattr(args, option) < 1:
+                flag = "--" + option.replace("_", "-")
+                raise ValueError(f"{flag} must be at least 1, found {getattr(args, option)}")
         cell_timeout, timeout = lesson_timeouts(lesson, args.cell_timeout, args.timeout)
         if cell_timeout < 1 or timeout <= 0:
             raise ValueError(
@@ -263,15 +329,44 @@ def still_to_grade(batch: Batch, out: Path, regrade: bool) -> dict[str, Path]:
     return todo
 
 
-def start_kernels(batch: Batch, args: argparse.Namespace, warm: bool) -> tuple[Settings, list]:
-    """The grading settings, with the public dataset copy and (when ``warm``) the zygote
-    that kernels fork from; and the cleanups to run when the batch ends."""
-    limits = Limits(seconds=batch.timeout, memory_mb=args.memory_mb)
-    data_folder = public_data_folder(batch.lesson)
-    zygote_folder = Path(tempfile.mkdtemp(prefix="keras-course-zygote-"))
+GPU_LESSONS = ("07",)
+"""Lessons whose sandboxes get the machine's GPU device nodes, when it has any."""
+CHECK_SECONDS = {"07": 1200}
+DEFAULT_CHECK_SECONDS = 300
+"""Seconds the checks of one submission may take (loading and measuring its model)."""
+
+
+def choose_isolation(requested: str) -> Isolation:
+    """The isolation to use: bubblewrap when it works here (``auto``; required with
+    ``bubblewrap``, else ValueError), or none when asked."""
+    if requested == "none":
+        return NONE_REQUESTED
+    found = probe()
+    if requested == "bubblewrap" and not found.isolated:
+        raise ValueError(f"--isolation bubblewrap: {found.detail}")
+    return found
+
+
+def start_batch(
+    batch: Batch, args: argparse.Namespace, isolation: Isolation, work: Path, secret: bytes
+) -> tuple[Settings, list]:
+    """The grading settings: the public dataset copy, the grader's held-out split, and
+    (without isolation, unless ``--cold-kernels``) the zygote that kernels fork from; and
+    the cleanups to run when the batch ends."""
+    limits = Limits(seconds=batch.timeout, memory_mb=args.memory_mb, disk_mb=args.disk_mb)
+    check_limits = Limits(
+        seconds=CHECK_SECONDS.get(batch.lesson, DEFAULT_CHECK_SECONDS),
+        memory_mb=args.memory_mb,
+        disk_mb=args.disk_mb,
+    )
+    data_folder = public_data_folder(batch.lesson, work / "public-data")
+    seed = secret_seed(secret, lesson_dataset(batch.lesson))
+    grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     zygote_token = uuid.uuid4().hex
     zygote = None
-    if warm:
+    if not isolation.isolated and not args.cold_kernels:
+        zygote_folder = work / "zygote"
+        zygote_folder.mkdir()
         try:
             zygote = Zygote(sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token))
         except ZygoteUnavailable as error:
@@ -279,15 +374,19 @@ def start_kernels(batch: Batch, args: argparse.Namespace, warm: bool) -> tuple[S
     cleanups = [
         lambda: zygote is not None and zygote.close(),
         lambda: kill_sandbox(zygote_token),  # anything forked from it that still runs
-        lambda: shutil.rmtree(zygote_folder, ignore_errors=True),
-        lambda: shutil.rmtree(data_folder, ignore_errors=True),
     ]
     settings = Settings(
         lesson=batch.lesson,
         source=batch.source,
         data_folder=data_folder,
+        grader_data=grader_data,
+        heldout_seed=seed,
         cell_timeout=batch.cell_timeout,
         limits=limits,
+        check_limits=check_limits,
+        isolation=isolation,
+        work=work,
+        devices=tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else (),
         zygote=zygote,
     )
     return settings, cleanups
@@ -307,7 +406,8 @@ def grade_all(
         started.add(student)
         return grade_submission(student, path, settings)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         running = {pool.submit(grade, s, p): s for s, p in todo.items()}
         finished_now: set[str] = set()
         for future in as_completed(running):
@@ -328,6 +428,11 @@ def grade_all(
                 f"({result['execution_time']:.0f} s)",
                 file=sys.stderr,
             )
+    except BaseException:  # Ctrl-C (or a grader bug): end every sandbox now, keep results
+        RUNNING.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     for student in sorted(suspects):  # one at a time: whoever writes now is the one
         graded = grade_submission(student, todo[student], settings)
         touched = guard.undo_foreign_writes()
@@ -350,6 +455,15 @@ def _mark_tampered(result: dict, touched: list[str]) -> None:
         test.update(score=0.0, status="failed")
 
 
+def _interrupt_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C: stop at once, clean up, keep what is graded."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     args, batch = parse_arguments(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -359,24 +473,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m graders grade: {error}", file=sys.stderr)
         return 2
     with lock:
+        try:
+            isolation = choose_isolation(args.isolation)
+            secret = heldout_secret(args.out, args.heldout_secret)
+        except (ValueError, OSError) as error:
+            print(f"python -m graders grade: {error}", file=sys.stderr)
+            return 2
+        if not isolation.isolated:
+            print(
+                "WARNING: submissions are NOT isolated from each other or from this grader "
+                f"({isolation.detail}); every result records isolation: none",
+                file=sys.stderr,
+            )
         remove_stale_temporaries(args.out)  # half-written by a run that was killed
+        sweep_stale_batches()
         guard = Guard(args.out)
         todo = still_to_grade(batch, args.out, args.regrade)
         print(
             f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "
             f"{len(batch.submissions) - len(todo)} already graded, {len(todo)} to grade with "
             f"{args.jobs} job(s); timeouts {batch.cell_timeout} s a cell, {batch.timeout:g} s "
-            "a submission",
+            f"a submission; isolation: {isolation.kind}",
             file=sys.stderr,
         )
-        settings, cleanups = start_kernels(batch, args, warm=bool(todo) and not args.cold_kernels)
+        _interrupt_on_sigterm()
+        work = Path(tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-"))
         start = time.perf_counter()
         try:
-            grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
+            cleanups = [lambda: shutil.rmtree(work, ignore_errors=True)]
+            if todo:
+                settings, more = start_batch(batch, args, isolation, work, secret)
+                cleanups[:0] = more
+                grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
+        except KeyboardInterrupt:
+            print(
+                "interrupted: every sandbox is stopped; what was graded is kept, and the "
+                "same command resumes",
+                file=sys.stderr,
+            )
+            return 130
         finally:
             for cleanup in cleanups:
                 cleanup()
-        write_grades_csv(args.out, batch.columns)
+            write_grades_csv(args.out, batch.columns)
     seconds = time.perf_counter() - start
     rate = len(todo) / (seconds / 60) if seconds > 0 else 0.0
     print(

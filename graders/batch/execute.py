@@ -1,10 +1,13 @@
-"""Run one prepared notebook in a fresh kernel: ``python -m graders.batch.execute``.
+"""Run one prepared notebook in a fresh kernel: ``python -m graders.batch.execute SECONDS``.
 
 Runs in the submission's own working folder (the sandbox's), reads ``prepared.ipynb``
-there and writes ``executed.ipynb`` and ``run.json``: the cells that raised, timed out or
-were cut short, and whether the kernel died. A cell that raises or runs past the cell
-timeout does not stop the run (it is interrupted and the next cell runs), so one broken
-exercise costs only its own points. Each cell's output is capped in size.
+from the grader's input folder and writes ``executed.ipynb``, ``run.json`` (the cells
+that raised, timed out or were cut short, and whether the kernel died) and the exported
+``artifacts/``; in a bubblewrap sandbox it then ends every other process of the sandbox
+and sends those files to the grader (:mod:`graders.batch.channel`). A cell that raises or
+runs past the cell timeout does not stop the run (it is interrupted and the next cell
+runs), so one broken exercise costs only its own points. Each cell's output is capped in
+size.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+
+from graders.batch import channel
 
 MAX_OUTPUT_BYTES = 200_000  # per cell
 MAX_ERROR_CHARS = 20_000  # of one error's message and traceback together
@@ -86,14 +91,27 @@ def _shortened_error(msg: dict) -> dict:
     return {**msg, "content": content}
 
 
-def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
-    """Execute ``folder/prepared.ipynb``; return the run record (also saved as run.json).
+RETURNED = ("executed.ipynb", "run.json", "artifacts")
+"""What a run hands back to the grader, relative to its working folder."""
+
+
+def run(
+    notebook_path: Path,
+    folder: Path,
+    cell_timeout: int,
+    kernel_manager=None,
+    before_writing=lambda: None,
+) -> dict:
+    """Execute the notebook at ``notebook_path`` in ``folder``; return the run record
+    (also saved as ``folder/run.json``, beside ``executed.ipynb``). ``before_writing()``
+    runs between the execution and the writing (in a sandbox: end every process the
+    notebook left, so that none can rewrite the record).
 
     ``kernel_manager``: a jupyter_client kernel manager whose kernel is not started yet
     (a warm kernel, see :mod:`graders.batch.warm_kernels`); by default a fresh ``python3``
     kernel is started as this process's child.
     """
-    notebook = nbformat.read(folder / "prepared.ipynb", as_version=4)
+    notebook = nbformat.read(notebook_path, as_version=4)
     client = BoundedClient(
         notebook,
         timeout=cell_timeout,
@@ -118,6 +136,7 @@ def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
         record["kernel_died"] = True
         record["kernel_error"] = str(error)[:500]
     record["seconds"] = round(time.perf_counter() - start, 2)
+    before_writing()
     for index, cell in enumerate(notebook.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -136,7 +155,15 @@ def run(folder: Path, cell_timeout: int, kernel_manager=None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    run(Path(args[0]), int(args[1]))
+    private = channel.open_channel()
+    folder = Path.cwd()
+    run(
+        channel.input_folder() / "prepared.ipynb",
+        folder,
+        int(args[0]),
+        before_writing=lambda: channel.end_the_rest(private),
+    )
+    channel.send(private, folder, RETURNED)
     return 0
 
 

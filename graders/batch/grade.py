@@ -1,10 +1,11 @@
-"""Grade a run's artifacts in the trusted process, with the lesson's own checks.
+"""Grade a run's artifacts with the lesson's own checks.
 
 For every graded cell of the source notebook, the objects its check takes are rebuilt from
 what the submission exported: Keras models are loaded with ``safe_mode=True`` (no code in
 a model file runs), histories and metric dicts come from JSON, and exported functions are
-re-run in a fresh sandboxed process (:mod:`graders.batch.rerun`) on the check's own inputs,
-their outputs replayed to the check here.
+re-run first in a sandbox of their own (:mod:`graders.batch.rerun`) on the check's own
+inputs, their outputs replayed to the check. All of this runs in the checks' sandbox
+(:mod:`graders.batch.evaluate`), never in the process that writes results.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _manifest(path: Path, names: list[str]) -> dict[str, dict]:
     return entries
 
 
-def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
+def _load(folder: Path, name: str, entry: dict, replayed) -> object:
     kind = entry.get("kind")
     if kind == "none":
         return None
@@ -110,7 +111,7 @@ def _load(folder: Path, name: str, entry: dict, rerun, check: str) -> object:
     if kind == "dict":
         return _json_artifact(path, name)
     if kind == "function":
-        return rerun(path.read_text(), entry.get("name", name), check)
+        return replayed(name)
     raise Unavailable(f"{name}: unknown artifact kind {kind!r}")
 
 
@@ -125,19 +126,65 @@ def _failed_report(cell: GradedCell, why: str, hint: str = "") -> Report:
     return Report(cell.grade_id, [CheckResult.failed("graded cell", cell.points, why, hint)])
 
 
+def functions_to_rerun(
+    folder: Path, graded: list[GradedCell], deleted: list[str]
+) -> list[tuple[GradedCell, str, Path, str]]:
+    """The exported functions under ``folder`` that a check takes: (graded cell, argument
+    name, its source file, the name it was defined with). A malformed export is left out
+    (its check reports it)."""
+    found = []
+    for cell in graded:
+        manifest_path = folder / ARTIFACTS / cell.grade_id / MANIFEST
+        if cell.grade_id in deleted or not manifest_path.is_file():
+            continue
+        try:
+            manifest = _manifest(manifest_path, cell.arguments)
+            for name in cell.arguments:
+                entry = manifest[name]
+                if entry["kind"] == "function":
+                    path = _artifact(manifest_path.parent, name, entry)
+                    found.append((cell, name, path, str(entry.get("name", name))))
+        except Unavailable:
+            continue
+    return found
+
+
+def replays_from(folder: Path, grade_id: str):
+    """``replayed(name)``: the replay of exported function ``name`` of graded cell
+    ``grade_id``, from its re-run's outputs under ``folder/<grade_id>/<name>/`` (see
+    :mod:`graders.batch.rerun`); raises :class:`Unavailable` with the re-run's failure."""
+
+    def replayed(name: str):
+        outputs_folder = folder / grade_id / name
+        failure = outputs_folder / "failure.txt"
+        if failure.is_file():
+            raise Unavailable(failure.read_text()[:500])
+        try:
+            outputs = json.loads((outputs_folder / "outputs.json").read_text())
+            with np.load(outputs_folder / "outputs.npz", allow_pickle=False) as arrays:
+                outputs.update({key: arrays[key] for key in arrays.files})
+        except (OSError, ValueError) as error:
+            raise Unavailable(f"re-running {name} gave nothing readable: {error}") from error
+        if not isinstance(outputs, dict):
+            raise Unavailable(f"re-running {name} gave {type(outputs).__name__}, not a dict")
+        return replay(outputs)
+
+    return replayed
+
+
 def grade_run(
     lesson: str,
     folder: Path,
     graded: list[GradedCell],
     deleted: list[str],
     why_missing: str,
-    rerun,
+    reruns: Path,
 ) -> list[Report]:
     """One report per graded cell, from the artifacts under ``folder``.
 
     ``why_missing`` explains a graded cell that exported nothing (the run stopped before
-    it); ``rerun(source, name, check)`` turns an exported function's source into a
-    callable for ``check``.
+    it); ``reruns`` holds the re-runs' outputs of exported functions (see
+    :func:`replays_from`).
     """
     os.environ.pop(STRICT_ENV_VAR, None)  # grades are reports here, never exceptions
     module = importlib.import_module(f"graders.lesson{lesson}")
@@ -159,9 +206,9 @@ def grade_run(
             continue
         try:
             manifest = _manifest(manifest_path, cell.arguments)
+            replayed = replays_from(reruns, cell.grade_id)
             arguments = [
-                _load(artifact_folder, name, manifest[name], rerun, cell.check)
-                for name in cell.arguments
+                _load(artifact_folder, name, manifest[name], replayed) for name in cell.arguments
             ]
         except Unavailable as error:
             reports.append(_failed_report(cell, str(error)))

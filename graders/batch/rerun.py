@@ -1,11 +1,12 @@
 """Re-run a learner's exported function on a check's fixed inputs, in a fresh process:
-``python -m graders.batch.rerun FOLDER`` (run in the sandbox).
+``python -m graders.batch.rerun`` (run in a sandbox).
 
-``FOLDER/job.json`` names the lesson, the check and the function; ``FOLDER/setup.py`` is the
-lesson's trusted setup cell and ``FOLDER/function.py`` the learner's source. The function
-is called as the check calls it (:data:`graders.resnet_blocks.CALLS`) and what each call
-gave is saved to ``FOLDER/outputs.npz`` (arrays) and ``FOLDER/outputs.json`` (None or an
-error), for :func:`graders.batch.grade.replay` in the trusted process.
+In the grader's input folder, ``job.json`` names the lesson, the check and the function;
+``setup.py`` is the lesson's trusted setup cell and ``function.py`` the learner's source.
+The function is called as the check calls it (:data:`graders.resnet_blocks.CALLS`) and
+what each call gave is saved to ``outputs.npz`` (arrays) and ``outputs.json`` (None or an
+error) in the working folder, and sent to the grader, for
+:func:`graders.batch.grade.replay` in the checks' process.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from graders.batch import channel
+
+RETURNED = ("outputs.json", "outputs.npz")
+
 
 def main(argv: list[str] | None = None) -> int:
-    folder = Path((argv if argv is not None else sys.argv[1:])[0])
+    private = channel.open_channel()
+    work = Path.cwd()  # the learner's function might change directory
+    folder = channel.input_folder().resolve()
     job = json.loads((folder / "job.json").read_text())
     case = importlib.import_module(f"graders.lesson{job['lesson']}").FUNCTION_CASES[job["check"]]
     from graders.resnet_blocks import CALLS
@@ -44,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
             import keras
 
             arrays[key] = np.asarray(keras.ops.convert_to_numpy(value))
-    np.savez(folder / "outputs.npz", **arrays)
-    (folder / "outputs.json").write_text(json.dumps(others))
+    np.savez(work / "outputs.npz", **arrays)
+    (work / "outputs.json").write_text(json.dumps(others))
+    channel.send(private, work, RETURNED)
     return 0
 
 

@@ -1,25 +1,31 @@
-"""Grade one submission from start to end: read, prepare, run sandboxed, grade the
-artifacts in this (trusted) process, and build its result."""
+"""Grade one submission from start to end: read, prepare, run it in a sandbox, re-run its
+exported functions and run the checks on its artifacts in sandboxes of their own, and
+build its result from what they hand back."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import shutil
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
 
 import nbformat
-import numpy as np
 
-from graders.batch import execute, grade, prepare
+from graders.batch import execute, prepare
+from graders.batch.export import ARTIFACTS
+from graders.batch.grade import functions_to_rerun
+from graders.batch.isolation import Isolation
 from graders.batch.sandbox import (
+    RUNNING,
     Limits,
     Outcome,
+    Stopped,
     kill_sandbox,
     run_sandboxed,
     sandbox_environment,
@@ -40,9 +46,15 @@ class Settings:
     lesson: str  # "01"
     source: Path  # the released student notebook, trusted
     data_folder: Path  # the public dataset cache the kernels read
+    grader_data: Path  # the checks' dataset cache: the public one and the held-out split
+    heldout_seed: int | None  # renders the grader's held-out split; None: the public one
     cell_timeout: int
-    limits: Limits
-    zygote: Zygote | None = None  # forks warm kernels; None: every kernel starts cold
+    limits: Limits  # for a submission's run
+    check_limits: Limits  # for its checks, and for each re-run of an exported function
+    isolation: Isolation
+    work: Path  # the batch's private folder, where each submission gets a folder
+    devices: tuple[Path, ...] = ()  # device nodes passed into the sandboxes (a GPU's)
+    zygote: Zygote | None = None  # forks warm kernels (no isolation only); None: cold
 
 
 @dataclass
@@ -52,6 +64,11 @@ class Graded:
     result: dict
     reports: list[Report]
     executed: bytes | None
+
+
+def lesson_dataset(lesson: str) -> str:
+    """The dataset lesson ``lesson`` ("01") learns from, as its checks module declares."""
+    return importlib.import_module(f"graders.lesson{lesson}").DATASET
 
 
 def _first_line(notebook, index: int) -> str:
@@ -71,48 +88,33 @@ def _setup_source(source: nbformat.NotebookNode) -> str:
     return source.cells[index + 1].source
 
 
-def _rerun(settings: Settings, setup: str):
-    def rerun(function_source: str, name: str, check: str):
-        folder = Path(tempfile.mkdtemp(prefix="keras-course-rerun-"))
-        try:
-            (folder / "setup.py").write_text(setup)
-            (folder / "function.py").write_text(function_source)
-            job = {"lesson": settings.lesson, "check": check, "function": name}
-            (folder / "job.json").write_text(json.dumps(job))
-            limits = Limits(
-                seconds=max(60, settings.cell_timeout), memory_mb=settings.limits.memory_mb
-            )
-            outcome = run_sandboxed(
-                "graders.batch.rerun", [str(folder)], folder, settings.data_folder, limits
-            )
-            if outcome.timed_out or not (folder / "outputs.json").exists():
-                why = "ran too long" if outcome.timed_out else outcome.stderr.strip()[-300:]
-                raise grade.Unavailable(f"re-running {name} failed: {why}")
-            outputs = json.loads((folder / "outputs.json").read_text())
-            with np.load(folder / "outputs.npz", allow_pickle=False) as arrays:
-                outputs.update({key: arrays[key] for key in arrays.files})
-            return grade.replay(outputs)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    return rerun
+def _run_file(name: PurePosixPath) -> bool:
+    """What a run may hand back: its notebook, its record and ``artifacts/<id>/<file>``."""
+    if len(name.parts) == 1:
+        return name.name in ("executed.ipynb", "run.json")
+    return len(name.parts) == 3 and name.parts[0] == ARTIFACTS
 
 
-def _execute_cold(folder: Path, settings: Settings) -> Outcome:
-    """Run the prepared notebook in ``folder``: a sandboxed runner starts a fresh kernel."""
+def _execute_cold(inputs: Path, outputs: Path, settings: Settings) -> Outcome:
+    """Run the prepared notebook in ``inputs`` in a sandbox with a fresh kernel; what it
+    makes lands in ``outputs``."""
     return run_sandboxed(
         "graders.batch.execute",
-        [str(folder), str(settings.cell_timeout)],
-        folder,
-        settings.data_folder,
-        settings.limits,
+        [str(settings.cell_timeout)],
+        inputs=inputs,
+        outputs=outputs,
+        data_folder=settings.data_folder,
+        limits=settings.limits,
+        isolation_used=settings.isolation,
+        expected=_run_file,
+        devices=settings.devices,
     )
 
 
 def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
-    """Run the prepared notebook in ``folder`` in a kernel forked from ``zygote``, driven
-    from this thread. The kernel has the sandbox's environment, folder and limits; at the
-    wall-clock limit it is killed, which ends the run as a dead kernel."""
+    """Run ``folder/prepared.ipynb`` in a kernel forked from ``zygote``, driven from this
+    thread (without isolation only). The kernel has the sandbox's environment, folder and
+    limits; at the wall-clock limit it is killed, which ends the run as a dead kernel."""
     token = uuid.uuid4().hex
     env = sandbox_environment(folder, settings.data_folder, token)
     manager = forked_kernel_manager(zygote, folder, env)
@@ -125,19 +127,139 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
 
     timer = threading.Timer(settings.limits.seconds, stop)
     timer.start()
+    RUNNING.on_stop(id(manager), stop)
     stderr = ""
     try:
-        execute.run(folder, settings.cell_timeout, kernel_manager=manager)
+        execute.run(folder / "prepared.ipynb", folder, settings.cell_timeout, manager)
     except ZygoteUnavailable:
         raise
     except Exception as error:  # noqa: BLE001 - reported like a crashed runner
         stderr = f"{type(error).__name__}: {error}"
     finally:
         timer.cancel()
+        RUNNING.forget(id(manager))
         if manager.forked_pid:
             kill_tree(manager.forked_pid)
         kill_sandbox(token)
+    RUNNING.check()
     return Outcome(None if timed_out.is_set() else 0, timed_out.is_set(), stderr)
+
+
+def rerun_function(
+    settings: Settings, setup: str, source: Path, defined: str, check: str, folder: Path
+) -> Path:
+    """Re-run the learner's function ``defined`` (its source file ``source``) for
+    ``check`` in a sandbox of its own, with the lesson's ``setup`` cell; returns the folder
+    of its outputs, ``folder/outputs`` (with a ``failure.txt`` when it failed)."""
+    inputs, outputs = folder / "input", folder / "outputs"
+    inputs.mkdir(parents=True)
+    outputs.mkdir()
+    (inputs / "setup.py").write_text(setup)
+    shutil.copyfile(source, inputs / "function.py")
+    job = {"lesson": settings.lesson, "check": check, "function": defined}
+    (inputs / "job.json").write_text(json.dumps(job))
+    outcome = run_sandboxed(
+        "graders.batch.rerun",
+        [],
+        inputs=inputs,
+        outputs=outputs,
+        data_folder=settings.data_folder,
+        limits=settings.check_limits,
+        isolation_used=settings.isolation,
+        expected=lambda name: str(name) in ("outputs.json", "outputs.npz"),
+    )
+    if outcome.timed_out or not (outputs / "outputs.json").is_file():
+        why = "ran too long" if outcome.timed_out else outcome.stderr.strip()[-300:]
+        (outputs / "failure.txt").write_text(f"re-running {defined} failed: {why}")
+    return outputs
+
+
+def _rerun_functions(folder: Path, run: Path, graded_cells, deleted, settings, setup) -> Path:
+    """Re-run every exported function under ``run``; returns the folder of their outputs,
+    ``<grade_id>/<name>/`` (see :func:`graders.batch.grade.replays_from`)."""
+    reruns = folder / "reruns"
+    for index, (cell, name, path, defined) in enumerate(
+        functions_to_rerun(run, graded_cells, deleted)
+    ):
+        outputs = rerun_function(
+            settings, setup, path, defined, cell.check, folder / f"rerun-{index}"
+        )
+        (reruns / cell.grade_id).mkdir(parents=True, exist_ok=True)
+        outputs.rename(reruns / cell.grade_id / name)
+    return reruns
+
+
+def _reports(path: Path, graded_cells) -> list[Report]:
+    """The checks' reports in ``path``, one per graded cell with its points; raises
+    ValueError saying what is wrong with them."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"no readable reports: {error}") from error
+    if not isinstance(data, list) or len(data) != len(graded_cells):
+        raise ValueError(f"expected {len(graded_cells)} reports, found {str(data)[:100]}")
+    reports = [Report.from_dict(item) for item in data]
+    for cell, report in zip(graded_cells, reports, strict=True):
+        if report.max_points != cell.points:
+            raise ValueError(
+                f"the report of {cell.grade_id} is out of {report.max_points:g}, "
+                f"not {cell.points:g}"
+            )
+    return reports
+
+
+def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, why, setup):
+    """Run the lesson's checks on the artifacts under ``run``, in a sandbox of their own
+    (:mod:`graders.batch.evaluate`); returns the reports, and why the checks failed (or
+    None)."""
+    inputs = folder / "check-input"
+    inputs.mkdir()
+    if (run / ARTIFACTS).is_dir():
+        shutil.copytree(run / ARTIFACTS, inputs / ARTIFACTS, symlinks=True)
+    reruns = _rerun_functions(folder, run, graded_cells, deleted, settings, setup)
+    if reruns.exists():
+        shutil.copytree(reruns, inputs / "reruns", symlinks=True)
+    job = {
+        "lesson": settings.lesson,
+        "dataset": lesson_dataset(settings.lesson),
+        "graded": [asdict(cell) for cell in graded_cells],
+        "deleted": deleted,
+        "why_missing": why,
+        "heldout_seed": settings.heldout_seed,
+    }
+    (inputs / "job.json").write_text(json.dumps(job))
+    outputs = folder / "check"
+    outputs.mkdir()
+    outcome = run_sandboxed(
+        "graders.batch.evaluate",
+        [],
+        inputs=inputs,
+        outputs=outputs,
+        data_folder=settings.grader_data,
+        limits=settings.check_limits,
+        isolation_used=settings.isolation,
+        expected=lambda n: str(n) == "reports.json",
+        devices=settings.devices,
+    )
+    try:
+        return _reports(outputs / "reports.json", graded_cells), None
+    except ValueError as error:
+        if outcome.timed_out:
+            problem = (
+                "measuring the exported objects ran longer than "
+                f"{settings.check_limits.seconds:g} s and was stopped"
+            )
+        else:
+            detail = outcome.stderr.strip()[-300:] or str(error)
+            problem = (
+                "the checks could not run on the exported objects (memory limit of "
+                f"{settings.check_limits.memory_mb} MiB or a crash): {detail}"
+            )
+        reports = [
+            Report(c.grade_id, [CheckResult.failed("graded cell", c.points, problem)])
+            for c in graded_cells
+        ]
+        return reports, problem
 
 
 def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
@@ -154,12 +276,17 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
 
     def record(status, reasons, reports):
         pairs = [(c.grade_id, c.points, r) for c, r in zip(graded_cells, reports, strict=True)]
-        return result_record(
+        result = result_record(
             student, path, sha, status, reasons, pairs, time.perf_counter() - start
         )
+        result["isolation"] = settings.isolation.kind
+        result["isolation_detail"] = settings.isolation.detail
+        return result
 
     try:
         return _grade(path, settings, source, graded_cells, record)
+    except Stopped:
+        raise
     except Exception as error:  # noqa: BLE001 - one submission never stops the batch
         why = f"the grader failed on this submission: {type(error).__name__}: {error}"[:500]
         reports = [
@@ -182,25 +309,26 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         return Graded(record("invalid", [str(error)], reports), reports, None)
 
     prepared = prepare.prepare(source, submission)
-    folder = Path(tempfile.mkdtemp(prefix="keras-course-grade-"))
+    folder = Path(tempfile.mkdtemp(prefix="submission-", dir=settings.work))
     try:
-        nbformat.write(prepared.notebook, folder / "prepared.ipynb")
+        inputs, run_folder = folder / "input", folder / "run"
+        inputs.mkdir()
+        run_folder.mkdir()
+        nbformat.write(prepared.notebook, inputs / "prepared.ipynb")
         outcome = None
         if settings.zygote is not None:
+            shutil.copyfile(inputs / "prepared.ipynb", run_folder / "prepared.ipynb")
             try:
-                outcome = _execute_warm(folder, settings, settings.zygote)
+                outcome = _execute_warm(run_folder, settings, settings.zygote)
             except ZygoteUnavailable:
                 outcome = None  # the zygote is gone: this and later runs start cold
         if outcome is None:
-            for leftover in ("run.json", "executed.ipynb"):
-                (folder / leftover).unlink(missing_ok=True)
-            outcome = _execute_cold(folder, settings)
-        run_path = folder / "run.json"
-        run = json.loads(run_path.read_text()) if run_path.exists() else None
+            shutil.rmtree(run_folder)
+            run_folder.mkdir()
+            outcome = _execute_cold(inputs, run_folder, settings)
+        run = _run_record(run_folder / "run.json")
         reasons = list(prepared.notes)
-        executed_path = folder / "executed.ipynb"
-        executed = executed_path.read_bytes() if executed_path.exists() else None
-        notebook = nbformat.reads(executed, as_version=4) if executed else prepared.notebook
+        executed, notebook = _executed(run_folder / "executed.ipynb", prepared.notebook)
         if outcome.timed_out:
             status = "timed out"
             why = f"the notebook ran longer than {settings.limits.seconds:g} s and was stopped"
@@ -230,14 +358,40 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
                 reasons.append(f"{cell} raised {error['ename']}: {error['evalue']}")
         for index in (run or {}).get("truncated", []):
             reasons.append(f"the output of {_first_line(notebook, index)} was cut (too long)")
-        reports = grade.grade_run(
-            settings.lesson,
-            folder,
-            graded_cells,
-            prepared.deleted,
-            why,
-            _rerun(settings, _setup_source(source)),
+        reports, problem = _check(
+            folder, run_folder, settings, graded_cells, prepared.deleted, why, _setup_source(source)
         )
+        if problem:
+            reasons.append(problem)
+            status = "crashed" if status == "graded" else status
         return Graded(record(status, reasons, reports), reports, executed)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_record(path: Path) -> dict | None:
+    """The run's record (see :mod:`graders.batch.execute`), or None when there is none or
+    it is not one."""
+    try:
+        run = json.loads(path.read_text())
+        errors = [
+            {"cell": int(e["cell"]), "ename": str(e["ename"]), "evalue": str(e["evalue"])[:500]}
+            for e in run["errors"]
+        ]
+        return {
+            "kernel_died": bool(run["kernel_died"]),
+            "errors": errors,
+            "truncated": [int(index) for index in run.get("truncated", [])],
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _executed(path: Path, prepared: nbformat.NotebookNode):
+    """The executed notebook's bytes and content; without a readable one, None and the
+    prepared notebook."""
+    try:
+        executed = path.read_bytes()
+        return executed, nbformat.reads(executed, as_version=4)
+    except Exception:  # noqa: BLE001 - missing or not a notebook
+        return None, prepared

@@ -1,31 +1,39 @@
-"""Run an untrusted command under limits: its own session (so the whole process tree can
-be killed), an address-space limit, a file-size limit, no core dumps, a wall-clock limit,
-and an environment that names nothing of the grader's."""
+"""Run an untrusted command under limits: in a bubblewrap sandbox when the batch has one
+(:mod:`graders.batch.isolation`), always in its own session (so the whole process tree can
+be killed), with an address-space limit, a file-size limit, no core dumps, a wall-clock
+limit, and an environment that names nothing of the grader's. Every running sandbox is
+registered, so that Ctrl-C ends them all at once (:data:`RUNNING`)."""
 
 from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from graders.batch import channel, isolation
+
+REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
 TOKEN_ENV_VAR = "KERAS_COURSE_SANDBOX"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock seconds for the whole run, and memory (address space) in MiB."""
+    """Wall-clock seconds for the whole run, memory (address space) in MiB, and, in a
+    bubblewrap sandbox, the size of its writable folder in MiB (its disk quota)."""
 
     seconds: float
     memory_mb: int
+    disk_mb: int = 2048
 
 
 @dataclass(frozen=True)
@@ -92,32 +100,187 @@ def sandbox_popen_args(folder: Path, data_folder: Path, limits: Limits, token: s
     }
 
 
+class Stopped(Exception):
+    """The batch is stopping (Ctrl-C): no new sandbox starts."""
+
+
+class _Running:
+    """The sandboxes running now, so that a stopping batch can kill them at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.processes: dict[int, tuple[subprocess.Popen, str]] = {}
+        self.cleanups: dict[int, object] = {}
+
+    def add(self, process: subprocess.Popen, token: str) -> None:
+        with self.lock:
+            if self.stopping:
+                process.kill()
+                raise Stopped()
+            self.processes[process.pid] = (process, token)
+
+    def remove(self, process: subprocess.Popen) -> None:
+        with self.lock:
+            self.processes.pop(process.pid, None)
+
+    def on_stop(self, key: int, cleanup) -> None:
+        """Run ``cleanup()`` if the batch stops before :meth:`forget` ``(key)``."""
+        with self.lock:
+            if self.stopping:
+                cleanup()
+                raise Stopped()
+            self.cleanups[key] = cleanup
+
+    def forget(self, key: int) -> None:
+        with self.lock:
+            self.cleanups.pop(key, None)
+
+    def check(self) -> None:
+        if self.stopping:
+            raise Stopped()
+
+    def stop_all(self) -> None:
+        """Refuse new sandboxes and kill every running one with all its processes."""
+        with self.lock:
+            self.stopping = True
+            running = list(self.processes.values())
+            cleanups = list(self.cleanups.values())
+        for process, token in running:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            kill_sandbox(token)
+        for cleanup in cleanups:
+            cleanup()
+
+
+RUNNING = _Running()
+"""Every sandbox the batch is running; :meth:`_Running.stop_all` ends them all."""
+
+
+def _drain(stream, keep: int, into: list[bytes]) -> threading.Thread:
+    """Read ``stream`` to its end on a thread, keeping its last ``keep`` bytes in ``into``."""
+
+    def read() -> None:
+        tail = b""
+        while chunk := stream.read(65536):
+            tail = (tail + chunk)[-keep:]
+        into.append(tail)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def isolated_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment inside a bubblewrap sandbox (paths as the sandbox sees them)."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "HOME": isolation.SANDBOX_HOME,
+        "TMPDIR": f"{isolation.SANDBOX_HOME}/tmp",
+        "PYTHONPATH": str(REPO_ROOT),
+        "KERAS_COURSE_DATA": isolation.SANDBOX_DATA,
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        channel.ISOLATED_ENV_VAR: "1",
+        channel.INPUT_ENV_VAR: isolation.SANDBOX_INPUT,
+    }
+    env.update(extra or {})
+    return env
+
+
 def run_sandboxed(
-    module: str, arguments: list[str], folder: Path, data_folder: Path, limits: Limits
+    module: str,
+    arguments: list[str],
+    *,
+    inputs: Path,
+    outputs: Path,
+    data_folder: Path | None,
+    limits: Limits,
+    isolation_used: isolation.Isolation,
+    expected=lambda name: True,
+    env: dict[str, str] | None = None,
+    devices: tuple[Path, ...] = (),
 ) -> Outcome:
-    """Run ``python -m module arguments`` in ``folder`` under ``limits``."""
+    """Run ``python -m module arguments`` on the files in ``inputs``, under ``limits``;
+    the files it hands back land in ``outputs``.
+
+    With bubblewrap, ``inputs`` and ``data_folder`` are read-only and the runner sends
+    what it made over its channel (:mod:`graders.batch.channel`), filtered by
+    ``expected``; without, the inputs are copied into ``outputs``, where it runs. ``env``
+    adds to the sandbox's environment; ``devices`` are passed through (a GPU's)."""
+    RUNNING.check()
     token = uuid.uuid4().hex
+    python = [sys.executable, "-m", module, *arguments]
+    if isolation_used.isolated:
+        command = isolation.bwrap_command(
+            python,
+            inputs=inputs,
+            data_folder=data_folder,
+            disk_mb=limits.disk_mb,
+            env=isolated_environment({**(env or {}), TOKEN_ENV_VAR: token}),
+            devices=devices,
+        )
+        cwd = inputs
+    else:
+        shutil.copytree(inputs, outputs, dirs_exist_ok=True)
+        base = sandbox_environment(outputs, data_folder or outputs, token)
+        command = python
+        cwd = outputs
+        env = {**base, channel.INPUT_ENV_VAR: str(outputs), **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", module, *arguments],
+        command,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if isolation_used.isolated else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        **sandbox_popen_args(folder, data_folder, limits, token),
+        cwd=cwd,
+        env=isolation.bwrap_launcher_environment() if isolation_used.isolated else env,
+        start_new_session=True,
+        preexec_fn=_limit(limits.memory_mb),
     )
+    RUNNING.add(process, token)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    timer = threading.Timer(limits.seconds, stop)
+    timer.start()
+    tail: list[bytes] = []
+    reader = _drain(process.stderr, 2000, tail)
+    problem = ""
     try:
-        _, stderr = process.communicate(timeout=limits.seconds)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        stderr = b""
+        if isolation_used.isolated:
+            try:
+                channel.receive(process.stdout, outputs, expected)
+            except channel.ChannelError as error:
+                problem = str(error)
+                stop()
+            process.stdout.close()
+        process.wait()
     finally:
-        kill_sandbox(token)
-    if timed_out:
-        process.communicate()
+        timer.cancel()
+        if not isolation_used.isolated:
+            kill_sandbox(token)
+        RUNNING.remove(process)
+    reader.join(5)
+    stderr = (tail[0] if tail else b"").decode(errors="replace")
+    if problem:
+        stderr = f"{stderr}\n{problem}".strip()
     return Outcome(
-        None if timed_out else process.returncode,
-        timed_out,
-        stderr.decode(errors="replace")[-2000:],
+        None if timed_out.is_set() else process.returncode,
+        timed_out.is_set() and not problem,
+        stderr[-2000:],
     )
 
 

@@ -65,7 +65,8 @@ EXPECTED = {
     "deleted_graded_cell": ("graded", 0, "ex1-check was deleted"),
     "monkeypatch": ("graded", None, "layers"),
     "read_heldout": ("graded", 10, None),
-    "write_results": ("tampered", 0, "it wrote into the results folder"),
+    # In a sandbox the results folder is out of reach: it is graded as it deserves.
+    "write_results": ("graded", 10, None),
     "forged_history": ("graded", 7, "this history does not come from training this model"),
 }
 

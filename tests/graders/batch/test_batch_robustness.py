@@ -19,8 +19,8 @@ from graders.batch.cli import (
 )
 from graders.batch.grade import grade_run
 from graders.batch.prepare import graded_cells
-from graders.batch.runner import Settings, grade_submission
-from graders.batch.sandbox import Limits
+from graders.batch.runner import grade_submission
+from tests.graders.batch import batch_settings
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_a_forged_export_fails_its_cell_and_nothing_else(tmp_path, case):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     (folder / "history.json").write_text("{not json")
     cells = graded_cells(nbformat.read(source_notebook("01"), as_version=4))
-    (report,) = grade_run("01", tmp_path, cells, [], "it did not run", rerun=None)
+    (report,) = grade_run("01", tmp_path, cells, [], "it did not run", tmp_path / "reruns")
     assert report.points == 0
     assert report.results[0].message.startswith(message), report.results[0].message
 
@@ -120,13 +120,7 @@ def test_a_grader_error_on_one_submission_becomes_its_result(tmp_path, monkeypat
     monkeypatch.setattr(runner, "_grade", broken)
     notebook = tmp_path / "alice.ipynb"
     notebook.write_text("{}")
-    settings = Settings(
-        lesson="01",
-        source=source_notebook("01"),
-        data_folder=tmp_path,
-        cell_timeout=10,
-        limits=Limits(seconds=10, memory_mb=1024),
-    )
+    settings = batch_settings("01", tmp_path)
     graded = grade_submission("alice", notebook, settings)
     assert graded.result["status"] == "crashed" and graded.result["score"] == 0
     assert graded.result["reasons"] == [

@@ -12,10 +12,11 @@ import pytest
 
 from course_utils.release import LESSONS
 from graders.batch.export import EXPORT_HELPER
-from graders.batch.runner import Settings, _rerun, _setup_source
-from graders.batch.sandbox import Limits
+from graders.batch.grade import replays_from
+from graders.batch.runner import _setup_source, rerun_function
 from graders.lesson07 import FUNCTION_CASES
 from graders.resnet_blocks import grade_block
+from tests.graders.batch import batch_settings
 from tests.graders.test_resnet_blocks import HELPER_CELLS
 
 SOLUTION = nbformat.read(LESSONS / "solutions" / "07_resnet50.ipynb", as_version=4)
@@ -28,15 +29,21 @@ def _solution_source(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def rerun():
-    settings = Settings(
-        lesson="07",
-        source=LESSONS / "07_resnet50.ipynb",
-        data_folder=Path(tempfile.mkdtemp()),
-        cell_timeout=120,
-        limits=Limits(seconds=300, memory_mb=4096),
-    )
-    return _rerun(settings, _setup_source(SOURCE))
+def rerun(tmp_path_factory):
+    """``rerun(source, name, check)``: the replay of ``name`` re-run from ``source`` in a
+    sandbox, as the batch grader gives it to the check."""
+    settings = batch_settings("07", tmp_path_factory.mktemp("batch"))
+
+    def rerun(source: str, name: str, check: str):
+        folder = Path(tempfile.mkdtemp(dir=settings.work))
+        (folder / "function.py").write_text(source)
+        outputs = rerun_function(
+            settings, _setup_source(SOURCE), folder / "function.py", name, check, folder / "run"
+        )
+        outputs.rename(folder / name)
+        return replays_from(folder.parent, folder.name)(name)
+
+    return rerun
 
 
 def test_a_correct_block_rerun_elsewhere_gets_full_marks(rerun):

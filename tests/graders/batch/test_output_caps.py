@@ -24,7 +24,7 @@ def test_huge_errors_display_updates_and_prints_are_cut(tmp_path):
     1 MB leave an executed notebook well under a megabyte, with notices of the cuts?"""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nbformat.write(notebook, tmp_path / "prepared.ipynb")
-    record = execute.run(tmp_path, cell_timeout=60)
+    record = execute.run(tmp_path / "prepared.ipynb", tmp_path, cell_timeout=60)
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
     assert (tmp_path / "executed.ipynb").stat().st_size < 4 * execute.MAX_OUTPUT_BYTES
     error = executed.cells[0].outputs[0]

@@ -67,7 +67,7 @@ def _run(zygote: Zygote, folder: Path, sources: list[str], cell_timeout: int = 6
     nbformat.write(notebook, folder / "prepared.ipynb")
     env = sandbox_environment(folder, folder, uuid.uuid4().hex)
     manager = forked_kernel_manager(zygote, folder, env)
-    record = execute.run(folder, cell_timeout, kernel_manager=manager)
+    record = execute.run(folder / "prepared.ipynb", folder, cell_timeout, kernel_manager=manager)
     return record, manager.forked_pid
 
 

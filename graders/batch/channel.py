@@ -1,0 +1,146 @@
+"""How a sandboxed runner hands its results to the grader: a tar stream on a private pipe.
+
+A sandbox shares no writable folder with the grader. Its trusted runner (the notebook
+executor, the function re-runner, the checks) takes its standard output for itself when
+it starts (:func:`open_channel`: the pipe moves to a descriptor no child inherits, and the
+runner becomes undumpable, so a process of the same uid can neither trace it nor open its
+descriptors through ``/proc``). When it is done, :func:`send` kills every other process of
+the sandbox, then writes the named files as a tar stream. The grader reads the stream with
+:func:`receive`, which keeps regular files with expected names only, within a byte budget.
+
+Outside bubblewrap (``isolation: none``) there is no channel: the runner works in the
+grader's folder, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import tarfile
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+ISOLATED_ENV_VAR = "KERAS_COURSE_ISOLATED"
+INPUT_ENV_VAR = "KERAS_COURSE_INPUT"
+MAX_RETURN_BYTES = 1 << 30  # everything one sandbox hands back
+PR_SET_DUMPABLE = 4
+
+
+class ChannelError(Exception):
+    """What came back on the channel is not what a runner sends; the message says why."""
+
+
+def input_folder() -> Path:
+    """The folder holding what the grader gave this runner (read-only in a sandbox)."""
+    return Path(os.environ.get(INPUT_ENV_VAR, "."))
+
+
+def isolated() -> bool:
+    """Whether this process runs in a bubblewrap sandbox started by the grader."""
+    return os.environ.get(ISOLATED_ENV_VAR) == "1"
+
+
+def open_channel() -> int | None:
+    """In a sandbox, the runner's private descriptor for :func:`send` (its former standard
+    output, which from now on goes to standard error); outside one, None."""
+    if not isolated():
+        return None
+    from graders.batch.isolation import SANDBOX_UID
+
+    if os.getuid() != SANDBOX_UID:  # never kill "everything else" outside a sandbox
+        raise RuntimeError(f"{ISOLATED_ENV_VAR} is set outside a sandbox (uid {os.getuid()})")
+    private = os.dup(1)  # not inherited by children (os.dup makes non-inheritable copies)
+    os.dup2(2, 1)
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    return private
+
+
+def end_the_rest(channel: int | None) -> None:
+    """Kill every process of this sandbox but this one (the runner, its PID namespace's
+    init). Without a channel (outside a sandbox), nothing."""
+    if channel is None:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def send(channel: int | None, folder: Path, names: Iterable[str]) -> None:
+    """Send the regular files named (or found under the folders named) in ``folder`` on
+    ``channel``, after killing the rest of the sandbox. Without a channel, nothing."""
+    if channel is None:
+        return
+    end_the_rest(channel)
+    with os.fdopen(channel, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as tar:
+        for name in names:
+            path = folder / name
+            paths = sorted(path.rglob("*")) if path.is_dir() and not path.is_symlink() else [path]
+            for item in paths:
+                if item.is_symlink() or not item.is_file():
+                    continue
+                info = tar.gettarinfo(str(item), arcname=str(item.relative_to(folder)))
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                with open(item, "rb") as handle:
+                    tar.addfile(info, handle)
+
+
+class _Budget(io.RawIOBase):
+    """A reader over ``stream`` that refuses to read more than ``limit`` bytes."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self.stream = stream
+        self.left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), 1 << 20))
+        self.left -= len(data)
+        if self.left < 0:
+            raise ChannelError(f"the sandbox sent more than {MAX_RETURN_BYTES:,} bytes")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def receive(
+    stream: BinaryIO,
+    folder: Path,
+    expected: Callable[[PurePosixPath], bool],
+    limit: int = MAX_RETURN_BYTES,
+) -> list[str]:
+    """Unpack a runner's tar stream into ``folder``: only regular files whose relative
+    paths ``expected`` accepts (never absolute, never with ``..``), at most ``limit``
+    bytes in all. Returns the names written. Raises :class:`ChannelError` for a stream
+    that is not such a tar (an empty stream is no files)."""
+    written = []
+    reader = io.BufferedReader(_Budget(stream, limit), buffer_size=1 << 20)
+    if not reader.peek(1):
+        return written
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                name = PurePosixPath(member.name)
+                if (
+                    not member.isreg()
+                    or name.is_absolute()
+                    or ".." in name.parts
+                    or not expected(name)
+                ):
+                    continue
+                target = folder.joinpath(*name.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                with open(target, "wb") as handle:
+                    while chunk := source.read(1 << 20):
+                        handle.write(chunk)
+                written.append(str(name))
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ChannelError(f"the sandbox's results are unreadable: {error}") from error
+    return written

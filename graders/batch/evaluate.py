@@ -1,0 +1,48 @@
+"""Run a lesson's checks on one submission's artifacts: ``python -m graders.batch.evaluate``.
+
+Loading a learner's model and measuring it is untrusted compute: a crafted model file may
+take all the memory or all the time there is. So it runs here, in a sandbox of its own
+with the batch's time and memory limits (:func:`graders.batch.sandbox.run_sandboxed`),
+never in the grader process that writes results; the grader takes back only the reports,
+as JSON, and checks them (:meth:`graders.report.Report.from_dict`).
+
+The grader's input folder holds ``job.json`` (the lesson, the graded cells, the deleted
+ones, why a cell may have exported nothing, and the seed of the grader's held-out split),
+the run's ``artifacts/`` and the re-runs' outputs in ``reruns/``. It writes
+``reports.json``, one report per graded cell.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from graders.batch import channel
+
+RETURNED = ("reports.json",)
+
+
+def main() -> int:
+    private = channel.open_channel()
+    work = Path.cwd()
+    folder = channel.input_folder().resolve()
+    job = json.loads((folder / "job.json").read_text())
+
+    from graders.batch.grade import grade_run
+    from graders.batch.prepare import GradedCell
+    from graders.heldout import use_grader_heldout
+
+    if job.get("heldout_seed") is not None:
+        use_grader_heldout(job["dataset"], int(job["heldout_seed"]))
+    graded = [GradedCell(**cell) for cell in job["graded"]]
+    reports = grade_run(
+        job["lesson"], folder, graded, job["deleted"], job["why_missing"], folder / "reruns"
+    )
+    (work / "reports.json").write_text(json.dumps([report.to_dict() for report in reports]))
+    channel.send(private, work, RETURNED)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

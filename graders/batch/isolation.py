@@ -1,0 +1,226 @@
+"""Isolation of untrusted processes with bubblewrap (``bwrap``), without Docker.
+
+Every process the batch grader runs for a submission (its notebook's kernel and everything
+the kernel starts, the re-run of its functions, the checks that load its model) runs in a
+bubblewrap sandbox of its own:
+
+- namespaces of its own: user (it is uid/gid ``SANDBOX_UID`` with no capabilities, and may
+  not make user namespaces of its own), mount, PID, IPC, UTS, cgroup, and network (a
+  loopback interface only: nothing outside the sandbox is reachable, not even another
+  sandbox's kernel on 127.0.0.1);
+- a root file system that holds only what Python needs, read-only: ``/usr`` and the
+  library links, a few files of ``/etc``, the Python installation and virtual environment,
+  the course's three packages, and the inputs the grader gives (a folder, read-only);
+- one writable folder, ``SANDBOX_HOME``, a tmpfs of ``disk_mb`` MiB (the disk quota), which
+  vanishes with the sandbox; ``/tmp`` points into it;
+- its own session (no terminal to push keys into), and it dies with the grader: bubblewrap
+  is killed when the grader's thread ends, and when bubblewrap dies the kernel kills the
+  whole PID namespace;
+- the grader's runner is the namespace's PID 1 (``--as-pid-1``): the kernel cannot kill or
+  stop it (Linux drops such signals to an init from inside its namespace), nor trace it
+  (the runner makes itself undumpable), and when the runner ends, everything else does.
+
+Nothing of the grader is visible: not its processes (they are in another PID namespace, so
+none can be signalled or traced), not its files, the submissions, the results, other
+sandboxes, or the grader's held-out data (given only to the checks' sandbox). Results come
+back through a private channel (:mod:`graders.batch.channel`), never a shared folder.
+
+Bubblewrap needs unprivileged user namespaces, or root. Where it is missing or cannot make
+its namespaces, :func:`probe` says why and the batch runs with ``isolation: none``, loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("graders", "course_utils", "data_loaders")
+"""The course's packages, the only part of the repository a sandbox sees."""
+
+SANDBOX_UID = 1000
+SANDBOX_HOME = "/home/learner"  # the writable tmpfs: working folder, HOME and TMPDIR
+SANDBOX_INPUT = "/grader-input"  # the grader's inputs, read-only
+SANDBOX_DATA = "/course-data"  # the dataset cache the sandbox reads, read-only
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/ssl",
+    "/etc/mime.types",
+)
+"""What a sandbox sees of ``/etc`` (dynamic linking, time zone, fonts for matplotlib)."""
+
+GPU_DEVICE_PATTERNS = ("nvidia*", "nvidia-caps/*", "dri/*")
+"""The device nodes a GPU lesson's sandbox gets, when the machine has them."""
+
+NAMESPACES = "user, mount, pid, ipc, uts, cgroup, network (loopback only)"
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How submissions are isolated: ``kind`` is "bubblewrap" or "none"; ``detail`` says
+    what that means (or why there is none). Recorded in every result."""
+
+    kind: str
+    detail: str
+
+    @property
+    def isolated(self) -> bool:
+        return self.kind == "bubblewrap"
+
+    def record(self) -> dict[str, str]:
+        return {"kind": self.kind, "detail": self.detail}
+
+
+NONE_REQUESTED = Isolation("none", "turned off with --isolation none")
+
+
+def _python_roots() -> list[Path]:
+    """The folders the sandbox's Python needs: its installation and the environment."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    executable = Path(sys.executable)
+    roots.add(executable.parent.parent)
+    roots.add(executable.resolve().parent.parent)
+    return sorted(r for r in roots if not _under(r, Path("/usr")))
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def gpu_devices(dev: Path = Path("/dev")) -> list[Path]:
+    """The NVIDIA (and DRI) device nodes under ``dev``, sorted; none on a machine without."""
+    found = set()
+    for pattern in GPU_DEVICE_PATTERNS:
+        found.update(p for p in dev.glob(pattern) if not p.is_dir())
+    return sorted(found)
+
+
+def bwrap_arguments(
+    *,
+    inputs: Path,
+    data_folder: Path | None,
+    disk_mb: int,
+    env: dict[str, str],
+    devices: Iterable[Path] = (),
+) -> list[str]:
+    """The ``bwrap`` options (up to, not including, the command) for one sandbox.
+
+    ``inputs`` appears read-only at :data:`SANDBOX_INPUT` and ``data_folder`` (a dataset
+    cache) at :data:`SANDBOX_DATA`; ``env`` is the whole environment; ``devices`` are
+    device nodes passed through (a GPU's, see :func:`gpu_devices`).
+    """
+    args = [
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--as-pid-1",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for root in _python_roots():
+        args += ["--ro-bind", str(root), str(root)]
+    for package in PACKAGES:
+        args += ["--ro-bind", str(REPO_ROOT / package), str(REPO_ROOT / package)]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for device in devices:
+        args += ["--dev-bind", str(device), str(device)]
+    args += ["--size", str(disk_mb * 1024 * 1024), "--tmpfs", SANDBOX_HOME]
+    args += ["--dir", f"{SANDBOX_HOME}/tmp"]
+    args += ["--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm"]
+    args += ["--symlink", f"{SANDBOX_HOME}/tmp", "/tmp"]
+    args += ["--ro-bind", str(inputs), SANDBOX_INPUT]
+    if data_folder is not None:
+        args += ["--ro-bind", str(data_folder), SANDBOX_DATA]
+    args += ["--remount-ro", "/", "--chdir", SANDBOX_HOME, "--clearenv"]
+    for key, value in sorted(env.items()):
+        args += ["--setenv", key, value]
+    return args
+
+
+def bwrap_command(command: list[str], **options) -> list[str]:
+    """``bwrap`` with :func:`bwrap_arguments` ``**options``, running ``command``."""
+    return [_bwrap_path() or "bwrap", *bwrap_arguments(**options), "--", *command]
+
+
+def bwrap_launcher_environment() -> dict[str, str]:
+    """The environment bubblewrap itself starts with: nothing of the grader's (the sandbox
+    gets its own with ``--setenv``; this one would be readable in ``/proc``)."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+def _bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def probe() -> Isolation:
+    """Bubblewrap isolation when it works here (checked by starting Python in a sandbox
+    that must see itself as uid 1000 and PID 1, with no network but loopback);
+    otherwise "none", with the reason."""
+    if not sys.platform.startswith("linux"):
+        return Isolation("none", f"bubblewrap needs Linux; this is {sys.platform}")
+    if _bwrap_path() is None:
+        return Isolation(
+            "none",
+            "bubblewrap (bwrap) is not installed: run ./course setup as root, or "
+            "apt-get install bubblewrap",
+        )
+    script = (
+        "import os, socket\n"
+        f"assert os.getuid() == {SANDBOX_UID}, os.getuid()\n"
+        "assert os.getpid() == 1, os.getpid()\n"
+        "assert {n for _, n in socket.if_nameindex()} == {'lo'}, socket.if_nameindex()\n"
+        "print('isolated')\n"
+    )
+    inputs = Path(os.devnull).parent  # any folder does: nothing is read from it
+    command = bwrap_command(
+        [sys.executable, "-c", script],
+        inputs=inputs,
+        data_folder=None,
+        disk_mb=16,
+        env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME},
+    )
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=bwrap_launcher_environment(),
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Isolation("none", f"bubblewrap could not start: {error}")
+    if done.returncode != 0 or "isolated" not in done.stdout:
+        why = (done.stderr.strip() or done.stdout.strip())[-300:]
+        return Isolation("none", f"bubblewrap could not make its namespaces here: {why}")
+    return Isolation(
+        "bubblewrap",
+        f"bubblewrap: namespaces {NAMESPACES}; uid {SANDBOX_UID} without capabilities; "
+        "read-only system, one private tmpfs",
+    )
