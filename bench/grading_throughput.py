@@ -4,9 +4,9 @@ Grades N copies of lesson-01 submissions, half correct (the solution) and half w
 model without its hidden layer), with ``python -m graders grade`` at --jobs 1 and at
 --jobs 2 with each submission in a bubblewrap sandbox, at --jobs 2 without isolation (warm
 kernels forked from a zygote), then the same notebooks with nbgrader's ``autograde``
-(which grades one at a time, without isolation). Prints wall-clock seconds, submissions per minute, and the mean score: 7.5 for ours
-(the wrong model keeps the points of the checks it passes), 5.0 for nbgrader (a graded
-cell that raises scores 0).
+(which grades one at a time, without isolation). Prints wall-clock seconds, submissions
+per minute, and the mean score: 7.5 for ours (the wrong model keeps the points of the
+checks it passes), 5.0 for nbgrader (a graded cell that raises scores 0).
 
 Usage: python bench/grading_throughput.py [--copies 8] [--only ours1,ours2,nbgrader]
 """

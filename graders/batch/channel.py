@@ -1,15 +1,16 @@
-"""How a sandboxed runner hands its results to the grader: a tar stream on a private pipe.
+"""How a sandbox hands its results to the grader: a tar stream on a private pipe.
 
-A sandbox shares no writable folder with the grader. Its trusted runner (the notebook
-executor, the function re-runner, the checks) takes its standard output for itself when
-it starts (:func:`open_channel`: the pipe moves to a descriptor no child inherits, and the
-runner becomes undumpable, so a process of the same uid can neither trace it nor open its
-descriptors through ``/proc``). When it is done, :func:`send` kills every other process of
-the sandbox, then writes the named files as a tar stream. The grader reads the stream with
-:func:`receive`, which keeps regular files with expected names only, within a byte budget.
+A sandbox shares no writable folder with the grader. Its first process, the holder
+(:mod:`graders.batch.holder`), takes its standard output for itself when it starts
+(:func:`open_channel`: the pipe moves to a descriptor no child inherits, and the holder
+becomes undumpable, so a process of the same uid can neither trace it nor open its
+descriptors through ``/proc``). When the job is done, :func:`send` kills every other
+process of the sandbox, then writes the named files as a tar stream. The grader reads the
+stream with :func:`receive`, which keeps regular files with expected names only, within a
+byte budget.
 
-Outside bubblewrap (``isolation: none``) there is no channel: the runner works in the
-grader's folder, as before.
+Outside bubblewrap (``isolation: none``) there is no channel: the job works in the
+grader's folder.
 """
 
 from __future__ import annotations
@@ -38,19 +39,18 @@ def input_folder() -> Path:
 
 
 def isolated() -> bool:
-    """Whether this process runs in a bubblewrap sandbox started by the grader."""
-    return os.environ.get(ISOLATED_ENV_VAR) == "1"
+    """Whether this process runs in a bubblewrap sandbox started by the grader (its
+    environment says so, and it has the sandbox's uid: never "everything else" outside)."""
+    from graders.batch.isolation import SANDBOX_UID
+
+    return os.environ.get(ISOLATED_ENV_VAR) == "1" and os.getuid() == SANDBOX_UID
 
 
 def open_channel() -> int | None:
-    """In a sandbox, the runner's private descriptor for :func:`send` (its former standard
+    """In a sandbox, the holder's private descriptor for :func:`send` (its former standard
     output, which from now on goes to standard error); outside one, None."""
     if not isolated():
         return None
-    from graders.batch.isolation import SANDBOX_UID
-
-    if os.getuid() != SANDBOX_UID:  # never kill "everything else" outside a sandbox
-        raise RuntimeError(f"{ISOLATED_ENV_VAR} is set outside a sandbox (uid {os.getuid()})")
     private = os.dup(1)  # not inherited by children (os.dup makes non-inheritable copies)
     os.dup2(2, 1)
     import ctypes
@@ -59,10 +59,10 @@ def open_channel() -> int | None:
     return private
 
 
-def end_the_rest(channel: int | None) -> None:
-    """Kill every process of this sandbox but this one (the runner, its PID namespace's
-    init). Without a channel (outside a sandbox), nothing."""
-    if channel is None:
+def end_the_rest() -> None:
+    """In a sandbox, kill every process of it but this one and its init (the holder, which
+    ignores the signal from inside its namespace); outside one, nothing."""
+    if not isolated():
         return
     try:
         os.kill(-1, signal.SIGKILL)
@@ -75,7 +75,7 @@ def send(channel: int | None, folder: Path, names: Iterable[str]) -> None:
     ``channel``, after killing the rest of the sandbox. Without a channel, nothing."""
     if channel is None:
         return
-    end_the_rest(channel)
+    end_the_rest()
     with os.fdopen(channel, "wb") as stream, tarfile.open(fileobj=stream, mode="w|") as tar:
         for name in names:
             path = folder / name

@@ -10,11 +10,9 @@ is already graded unless ``--regrade``. Exit status: 0 when every submission got
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import os
 import re
-import secrets
 import shutil
 import signal
 import sys
@@ -26,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import psutil
 
-from data_loaders.cache import CACHE_ENV_VAR, cache_files, remove_stale_temporaries
+from data_loaders.cache import remove_stale_temporaries
+from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
 from graders.batch.prepare import graded_cells
 from graders.batch.results import (
@@ -40,7 +38,15 @@ from graders.batch.results import (
 from graders.batch.runner import Settings, grade_submission, lesson_dataset
 from graders.batch.sandbox import REPO_ROOT, RUNNING, Limits, kill_sandbox, sandbox_popen_args
 from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
-from graders.heldout import render_grader_heldout, secret_seed
+from graders.batch.workspace import (
+    BATCH_PREFIX,
+    SECRET_FILE,
+    grader_data_folder,
+    heldout_secret,
+    public_data_folder,
+    sweep_stale_batches,
+)
+from graders.heldout import secret_seed
 
 LESSONS = sorted(
     match[1]
@@ -120,127 +126,6 @@ def source_notebook(lesson: str) -> Path:
     return matches[0]
 
 
-def public_data_folder(lesson: str, folder: Path) -> Path:
-    """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
-    read. The grader's own copy stays in its cache, unnamed to them."""
-    import data_loaders
-
-    dataset = lesson_dataset(lesson)
-    loader, _ = data_loaders.LOADERS[dataset]
-    loader()  # make sure the grader's cache holds it
-    folder.mkdir()
-    for path in cache_files(dataset):
-        shutil.copy2(path, folder / path.name)
-    return folder
-
-
-def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int) -> Path:
-    """``folder``, made to hold the public dataset copy and the grader's held-out split
-    rendered from ``seed``, for the checks' sandboxes (never the kernels') to read."""
-    shutil.copytree(public, folder)
-    previous = os.environ.get(CACHE_ENV_VAR)
-    os.environ[CACHE_ENV_VAR] = str(folder)  # before any worker thread starts
-    try:
-        render_grader_heldout(lesson_dataset(lesson), seed)
-    finally:
-        if previous is None:
-            del os.environ[CACHE_ENV_VAR]
-        else:
-            os.environ[CACHE_ENV_VAR] = previous
-    return folder
-
-
-SECRET_FILE = ".heldout-secret"
-
-
-def heldout_secret(out: Path, given: Path | None) -> bytes:
-    """The instructor's secret that the held-out split is rendered from: the file
-    ``given``, else ``out/.heldout-secret``, made with 32 random bytes on the first batch
-    (kept, so that a rerun grades on the same images)."""
-    path = given or out / SECRET_FILE
-    if given is None and not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-    secret = path.read_bytes().strip()
-    if len(secret) < 16:
-        raise ValueError(f"the held-out secret in {path} is too short: use 16 bytes or more")
-    return secret
-
-
-BATCH_PREFIX = "keras-course-batch-"
-
-
-def sweep_stale_batches(root: Path | None = None) -> list[Path]:
-    """Remove the private folders of batches whose grader is gone (killed before it could
-    clean up); returns them. A folder is named ``keras-course-batch-<pid>-...``."""
-    root = Path(root or tempfile.gettempdir())
-    removed = []
-    for folder in root.glob(f"{BATCH_PREFIX}*"):
-        match = re.match(rf"{BATCH_PREFIX}(\d+)-", folder.name)
-        if match and not psutil.pid_exists(int(match[1])) and folder.is_dir():
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
-class OutLocked(Exception):
-    """Another grader holds the lock on the results folder."""
-
-
-def lock_results(out: Path):
-    """Take the lock on ``out`` for this process (an open file; closing it releases the
-    lock, as does the process's end). Raises :class:`OutLocked` naming the holder."""
-    path = out / ".grader.lock"
-    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole batch
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise OutLocked(
-            f"another grader ({holder}) is writing to {out}: wait for it to finish, or choose "
-            "another --out"
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}")
-    handle.flush()
-    return handle
-
-
-class Guard:
-    """The grader's record of the files it wrote under the results folder; anything else
-    that appears or changes there was written by someone else, and is undone."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.files: dict[Path, bytes] = {}
-        for path in out.rglob("*"):
-            if path.is_file():
-                self.files[path] = path.read_bytes()
-
-    def record(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.files[path] = path.read_bytes()
-
-    def undo_foreign_writes(self) -> list[str]:
-        """Remove files the grader did not write, restore the ones it did; return the
-        relative paths that had been touched."""
-        touched = []
-        for path in sorted(self.out.rglob("*")):
-            if path.is_file() and path not in self.files:
-                touched.append(str(path.relative_to(self.out)))
-                path.unlink()
-        for path, data in self.files.items():
-            if not path.exists() or path.read_bytes() != data:
-                touched.append(str(path.relative_to(self.out)))
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        return touched
-
-
 def _bar(done: int, total: int, width: int = 24) -> str:
     filled = width * done // max(total, 1)
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
@@ -294,7 +179,7 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
     parser.add_argument(
         "--cold-kernels",
         action="store_true",
-        help="without isolation, start every kernel from scratch instead of forking it warm",
+        help="start every kernel and check from scratch instead of forking it warm (slower)",
     )
     args = parser.parse_args(argv)
     try:
@@ -351,7 +236,7 @@ def start_batch(
     batch: Batch, args: argparse.Namespace, isolation: Isolation, work: Path, secret: bytes
 ) -> tuple[Settings, list]:
     """The grading settings: the public dataset copy, the grader's held-out split, and
-    (without isolation, unless ``--cold-kernels``) the zygote that kernels fork from; and
+    (unless ``--cold-kernels``) the zygote that kernels and sandboxed jobs fork from; and
     the cleanups to run when the batch ends."""
     limits = Limits(seconds=batch.timeout, memory_mb=args.memory_mb, disk_mb=args.disk_mb)
     check_limits = Limits(
@@ -364,11 +249,14 @@ def start_batch(
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     zygote_token = uuid.uuid4().hex
     zygote = None
-    if not isolation.isolated and not args.cold_kernels:
+    if not args.cold_kernels:
         zygote_folder = work / "zygote"
         zygote_folder.mkdir()
         try:
-            zygote = Zygote(sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token))
+            zygote = Zygote(
+                sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token),
+                preload=(f"graders.lesson{batch.lesson}",),
+            )
         except ZygoteUnavailable as error:
             print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
     cleanups = [
@@ -437,22 +325,10 @@ def grade_all(
         graded = grade_submission(student, todo[student], settings)
         touched = guard.undo_foreign_writes()
         if touched:
-            _mark_tampered(graded.result, touched)
+            mark_tampered(graded.result, touched)
         _store(out, guard, graded, columns)
         done += 1
         print(f"{_bar(done, len(todo))} {student}: {graded.result['status']}", file=sys.stderr)
-
-
-def _mark_tampered(result: dict, touched: list[str]) -> None:
-    result.update(status="tampered", score=0.0)
-    result["reasons"].append(
-        "it wrote into the results folder (" + ", ".join(touched[:5]) + "); "
-        "its grade is 0 and the files were removed or restored"
-    )
-    for exercise in result["exercises"].values():
-        exercise["score"] = 0.0
-    for test in result["tests"]:
-        test.update(score=0.0, status="failed")
 
 
 def _interrupt_on_sigterm() -> None:

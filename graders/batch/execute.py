@@ -3,8 +3,9 @@
 Runs in the submission's own working folder (the sandbox's), reads ``prepared.ipynb``
 from the grader's input folder and writes ``executed.ipynb``, ``run.json`` (the cells
 that raised, timed out or were cut short, and whether the kernel died) and the exported
-``artifacts/``; in a bubblewrap sandbox it then ends every other process of the sandbox
-and sends those files to the grader (:mod:`graders.batch.channel`). A cell that raises or
+``artifacts/``; in a bubblewrap sandbox it ends every other process of the sandbox before
+writing its records, and the sandbox's holder sends them to the grader
+(:mod:`graders.batch.holder`). A cell that raises or
 runs past the cell timeout does not stop the run (it is interrupted and the next cell
 runs), so one broken exercise costs only its own points. Each cell's output is capped in
 size.
@@ -13,6 +14,7 @@ size.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -154,16 +156,22 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``SECONDS [--warm]``: with ``--warm`` (a job forked from the warm process), the
+    kernel is forked from this process too, before anything else starts."""
     args = argv if argv is not None else sys.argv[1:]
-    private = channel.open_channel()
     folder = Path.cwd()
+    manager = None
+    if "--warm" in args:
+        from graders.batch.warm_kernels import PreForkedKernel, forked_kernel_manager
+
+        manager = forked_kernel_manager(PreForkedKernel(), folder, dict(os.environ))
     run(
         channel.input_folder() / "prepared.ipynb",
         folder,
         int(args[0]),
-        before_writing=lambda: channel.end_the_rest(private),
+        kernel_manager=manager,
+        before_writing=channel.end_the_rest,
     )
-    channel.send(private, folder, RETURNED)
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from graders.batch import execute, prepare
+from graders.batch import evaluate, execute, prepare, rerun
 from graders.batch.export import ARTIFACTS
 from graders.batch.grade import functions_to_rerun
 from graders.batch.isolation import Isolation
@@ -54,7 +54,7 @@ class Settings:
     isolation: Isolation
     work: Path  # the batch's private folder, where each submission gets a folder
     devices: tuple[Path, ...] = ()  # device nodes passed into the sandboxes (a GPU's)
-    zygote: Zygote | None = None  # forks warm kernels (no isolation only); None: cold
+    zygote: Zygote | None = None  # forks warm kernels and jobs; None: all start cold
 
 
 @dataclass
@@ -95,17 +95,38 @@ def _run_file(name: PurePosixPath) -> bool:
     return len(name.parts) == 3 and name.parts[0] == ARTIFACTS
 
 
-def _execute_cold(inputs: Path, outputs: Path, settings: Settings) -> Outcome:
-    """Run the prepared notebook in ``inputs`` in a sandbox with a fresh kernel; what it
-    makes lands in ``outputs``."""
+def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> Outcome:
+    """Run job ``module`` (:mod:`graders.batch.execute`, ``rerun`` or ``evaluate``) on
+    ``inputs`` in a sandbox of the batch (forked warm into it when the batch has a zygote);
+    what it returns lands in ``outputs``. ``options``: :func:`run_sandboxed`'s."""
+    defaults = {
+        "data_folder": settings.data_folder,
+        "limits": settings.check_limits,
+        "expected": lambda name: name.parts[0] in module.RETURNED,
+    }
     return run_sandboxed(
-        "graders.batch.execute",
-        [str(settings.cell_timeout)],
+        module.__name__,
+        options.pop("arguments", []),
         inputs=inputs,
         outputs=outputs,
-        data_folder=settings.data_folder,
-        limits=settings.limits,
         isolation_used=settings.isolation,
+        returned=module.RETURNED,
+        zygote=settings.zygote,
+        **{**defaults, **options},
+    )
+
+
+def _execute_sandboxed(inputs: Path, outputs: Path, settings: Settings) -> Outcome:
+    """Run the prepared notebook in ``inputs`` in a sandbox (with a kernel forked warm
+    into it when the batch has a zygote and isolation); what it makes lands in
+    ``outputs``."""
+    return _job(
+        settings,
+        execute,
+        inputs,
+        outputs,
+        arguments=[str(settings.cell_timeout)],
+        limits=settings.limits,
         expected=_run_file,
         devices=settings.devices,
     )
@@ -158,16 +179,7 @@ def rerun_function(
     shutil.copyfile(source, inputs / "function.py")
     job = {"lesson": settings.lesson, "check": check, "function": defined}
     (inputs / "job.json").write_text(json.dumps(job))
-    outcome = run_sandboxed(
-        "graders.batch.rerun",
-        [],
-        inputs=inputs,
-        outputs=outputs,
-        data_folder=settings.data_folder,
-        limits=settings.check_limits,
-        isolation_used=settings.isolation,
-        expected=lambda name: str(name) in ("outputs.json", "outputs.npz"),
-    )
+    outcome = _job(settings, rerun, inputs, outputs)
     if outcome.timed_out or not (outputs / "outputs.json").is_file():
         why = "ran too long" if outcome.timed_out else outcome.stderr.strip()[-300:]
         (outputs / "failure.txt").write_text(f"re-running {defined} failed: {why}")
@@ -230,15 +242,12 @@ def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, w
     (inputs / "job.json").write_text(json.dumps(job))
     outputs = folder / "check"
     outputs.mkdir()
-    outcome = run_sandboxed(
-        "graders.batch.evaluate",
-        [],
-        inputs=inputs,
-        outputs=outputs,
+    outcome = _job(
+        settings,
+        evaluate,
+        inputs,
+        outputs,
         data_folder=settings.grader_data,
-        limits=settings.check_limits,
-        isolation_used=settings.isolation,
-        expected=lambda n: str(n) == "reports.json",
         devices=settings.devices,
     )
     try:
@@ -316,7 +325,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         run_folder.mkdir()
         nbformat.write(prepared.notebook, inputs / "prepared.ipynb")
         outcome = None
-        if settings.zygote is not None:
+        if settings.zygote is not None and not settings.isolation.isolated:
             shutil.copyfile(inputs / "prepared.ipynb", run_folder / "prepared.ipynb")
             try:
                 outcome = _execute_warm(run_folder, settings, settings.zygote)
@@ -325,7 +334,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         if outcome is None:
             shutil.rmtree(run_folder)
             run_folder.mkdir()
-            outcome = _execute_cold(inputs, run_folder, settings)
+            outcome = _execute_sandboxed(inputs, run_folder, settings)
         run = _run_record(run_folder / "run.json")
         reasons = list(prepared.notes)
         executed, notebook = _executed(run_folder / "executed.ipynb", prepared.notebook)

@@ -6,6 +6,7 @@ registered, so that Ctrl-C ends them all at once (:data:`RUNNING`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import psutil
 
 from graders.batch import channel, isolation
+from graders.batch.holder import JOB_LOG as HOLDER_JOB_LOG
 
 REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
@@ -205,42 +207,40 @@ def run_sandboxed(
     limits: Limits,
     isolation_used: isolation.Isolation,
     expected=lambda name: True,
+    returned: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     devices: tuple[Path, ...] = (),
+    zygote=None,
 ) -> Outcome:
     """Run ``python -m module arguments`` on the files in ``inputs``, under ``limits``;
-    the files it hands back land in ``outputs``.
+    the files it makes land in ``outputs``.
 
-    With bubblewrap, ``inputs`` and ``data_folder`` are read-only and the runner sends
-    what it made over its channel (:mod:`graders.batch.channel`), filtered by
-    ``expected``; without, the inputs are copied into ``outputs``, where it runs. ``env``
-    adds to the sandbox's environment; ``devices`` are passed through (a GPU's)."""
+    With bubblewrap, ``inputs`` and ``data_folder`` are read-only, the job runs in the
+    sandbox's own folder, and the sandbox's holder sends back the ``returned`` files and
+    folders (:mod:`graders.batch.holder`), kept when ``expected`` accepts their names; a
+    ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
+    starts cold. Without bubblewrap, the inputs are copied into ``outputs``, where the job
+    runs. ``env`` adds to the job's environment; ``devices`` are passed through."""
     RUNNING.check()
     token = uuid.uuid4().hex
-    python = [sys.executable, "-m", module, *arguments]
-    if isolation_used.isolated:
-        command = isolation.bwrap_command(
-            python,
-            inputs=inputs,
-            data_folder=data_folder,
-            disk_mb=limits.disk_mb,
-            env=isolated_environment({**(env or {}), TOKEN_ENV_VAR: token}),
-            devices=devices,
-        )
-        cwd = inputs
-    else:
-        shutil.copytree(inputs, outputs, dirs_exist_ok=True)
-        base = sandbox_environment(outputs, data_folder or outputs, token)
-        command = python
-        cwd = outputs
-        env = {**base, channel.INPUT_ENV_VAR: str(outputs), **(env or {})}
+    if not isolation_used.isolated:
+        return _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token)
+    job_env = isolated_environment({**(env or {}), TOKEN_ENV_VAR: token})
+    command = isolation.bwrap_command(
+        [sys.executable, "-m", "graders.batch.holder"],
+        inputs=inputs,
+        data_folder=data_folder,
+        disk_mb=limits.disk_mb,
+        env=job_env,
+        devices=devices,
+    )
     process = subprocess.Popen(
         command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE if isolation_used.isolated else subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=isolation.bwrap_launcher_environment() if isolation_used.isolated else env,
+        cwd=inputs,
+        env=isolation.bwrap_launcher_environment(),
         start_new_session=True,
         preexec_fn=_limit(limits.memory_mb),
     )
@@ -260,28 +260,84 @@ def run_sandboxed(
     reader = _drain(process.stderr, 2000, tail)
     problem = ""
     try:
-        if isolation_used.isolated:
-            try:
-                channel.receive(process.stdout, outputs, expected)
-            except channel.ChannelError as error:
-                problem = str(error)
-                stop()
-            process.stdout.close()
-        process.wait()
+        if process.stdout.readline() == b"ready\n":
+            instruction = _instruction(process, module, arguments, job_env, zygote)
+            process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
+            process.stdin.write(b"\n")
+            process.stdin.close()
+            channel.receive(process.stdout, outputs, expected)
+        else:
+            problem = "the sandbox did not start"
+    except (channel.ChannelError, OSError) as error:
+        problem = str(error)
+        stop()
     finally:
+        process.stdout.close()
+        process.wait()
         timer.cancel()
-        if not isolation_used.isolated:
-            kill_sandbox(token)
         RUNNING.remove(process)
     reader.join(5)
     stderr = (tail[0] if tail else b"").decode(errors="replace")
-    if problem:
+    if problem and not timed_out.is_set():
         stderr = f"{stderr}\n{problem}".strip()
     return Outcome(
         None if timed_out.is_set() else process.returncode,
         timed_out.is_set() and not problem,
         stderr[-2000:],
     )
+
+
+def _instruction(process, module: str, arguments: list[str], env: dict, zygote) -> dict:
+    """What the holder of the sandbox started as ``process`` is to do: wait for the job
+    that ``zygote`` forks in (warm), or start it itself (cold)."""
+    from graders.batch.warm_kernels import ZygoteUnavailable
+
+    if zygote is not None and zygote.jobs_possible:
+        try:
+            holder = psutil.Process(process.pid).children()[0].pid
+            warm = [*arguments, "--warm"] if module == "graders.batch.execute" else arguments
+            log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
+            pid = zygote.spawn_job(holder, module, warm, env, isolation.SANDBOX_HOME, log)
+            return {"warm": pid}
+        except (ZygoteUnavailable, IndexError, psutil.Error) as error:
+            zygote.jobs_possible = False
+            print(f"warm jobs unavailable, starting each cold: {error}", file=sys.stderr)
+    return {"cold": [module, *arguments]}
+
+
+def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token):
+    """:func:`run_sandboxed` without bubblewrap: in ``outputs``, its own session."""
+    shutil.copytree(inputs, outputs, dirs_exist_ok=True)
+    job_env = {
+        **sandbox_environment(outputs, data_folder or outputs, token),
+        channel.INPUT_ENV_VAR: str(outputs),
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *arguments],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=outputs,
+        env=job_env,
+        start_new_session=True,
+        preexec_fn=_limit(limits.memory_mb),
+    )
+    RUNNING.add(process, token)
+    tail: list[bytes] = []
+    reader = _drain(process.stderr, 2000, tail)
+    try:
+        process.wait(timeout=limits.seconds)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        kill_sandbox(token)
+        RUNNING.remove(process)
+    process.wait()
+    reader.join(5)
+    stderr = (tail[0] if tail else b"").decode(errors="replace")
+    return Outcome(None if timed_out else process.returncode, timed_out, stderr[-2000:])
 
 
 def kill_sandbox(token: str) -> int:

@@ -42,8 +42,20 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "course_utils",
     "data_loaders",
+    "nbclient",
+    "nbformat",
+    "jupyter_client.manager",
+    "graders.batch.execute",
+    "graders.batch.evaluate",
+    "graders.batch.rerun",
 )
+"""What the zygote imports before it forks anything (and the modules named on its command
+line: the lesson's checks)."""
+JOIN_ORDER = ("mnt", "net", "ipc", "uts", "cgroup", "pid", "user")
+"""The sandbox namespaces a job joins, the user namespace last: joined first, it would
+leave the zygote's child without the rights to join the others."""
 READY = "ready"
+PR_SET_DUMPABLE = 4
 START_TIMEOUT = 180.0  # seconds for the zygote's imports, on a slow, busy machine
 
 
@@ -70,6 +82,7 @@ def _become_kernel(request: dict, zygote: int) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # recomputed from the new TMPDIR
+        _libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process (a warm job's is not)
         sys.argv = ["ipykernel_launcher", *request["argv"]]
         from ipykernel.kernelapp import IPKernelApp
 
@@ -79,19 +92,147 @@ def _become_kernel(request: dict, zygote: int) -> None:
         os._exit(code)
 
 
-def serve() -> int:
-    """The zygote's main loop: import, say ready, then fork one kernel per request."""
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _enter_sandbox(holder: int) -> None:
+    """Join the namespaces of the sandbox whose first process is ``holder`` (a process id
+    in this, the grader's, PID namespace). Raises OSError saying which one failed."""
+    import ctypes
+
+    libc = _libc()
+    handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
+    try:
+        for ns, handle in handles:
+            if libc.setns(handle, 0) != 0:
+                error = ctypes.get_errno()
+                raise OSError(error, f"cannot join the sandbox's {ns} namespace")
+    finally:
+        for _, handle in handles:
+            os.close(handle)
+
+
+def _drop_capabilities() -> None:
+    """Give up every capability (effective, permitted, inheritable, ambient and bounding)
+    and the means to gain any (no_new_privs), as bubblewrap does for its own children."""
+    import ctypes
+
+    libc = _libc()
+    pr_capbset_drop, pr_set_no_new_privs = 24, 38
+    for capability in range(64):
+        libc.prctl(pr_capbset_drop, capability, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
+
+    version_3 = 0x20080522
+    if libc.capset(ctypes.byref(Header(version_3, 0)), (Data * 2)()) != 0:
+        raise OSError(ctypes.get_errno(), "cannot drop capabilities")
+    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
+
+
+def _become_job(request: dict, answer: int) -> None:
+    """In the forked child: join the sandbox, fork the job into its PID namespace, write
+    the job's process id on ``answer`` (or the error), and exit. The job gives up every
+    capability, takes the sandbox's folder and environment, and runs ``python -m module
+    argv`` as if started so; it never returns."""
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        for fd in range(3, 1024):  # nothing of the zygote's goes into the sandbox
+            if fd != answer:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        _enter_sandbox(int(request["holder"]))
+        pid = os.fork()  # the first process to enter the PID namespace
+    except Exception as error:  # noqa: BLE001 - told to the grader, which starts it cold
+        os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
+        os._exit(1)
+    if pid:
+        os.write(answer, json.dumps({"pid": pid}).encode())
+        os._exit(0)
+    code = 1
+    try:
+        os.close(answer)
+        _drop_capabilities()
+        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the kernel it starts cannot trace it
+        os.chdir(request["cwd"])
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None
+        sys.argv = [request["module"], *request["argv"]]
+        import runpy
+
+        try:
+            runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    except BaseException:  # noqa: BLE001 - its log says why
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _serve_job(request: dict) -> dict:
+    """Fork a job into a sandbox (see :func:`_become_job`); the job's process id, or the
+    error."""
+    read_end, write_end = os.pipe()
+    try:
+        child = os.fork()
+    except OSError as error:
+        os.close(read_end)
+        os.close(write_end)
+        return {"error": str(error)}
+    if child == 0:
+        os.close(read_end)
+        _become_job(request, write_end)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        answer = reader.read()
+    try:
+        return json.loads(answer)
+    except ValueError:
+        return {"error": f"the job's start said {answer[:200]!r}"}
+
+
+def serve(extra_modules: list[str] | None = None) -> int:
+    """The zygote's main loop: import, say ready, then fork one kernel (or one job into a
+    sandbox) per request."""
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the kernel adds its own folder back
     import importlib
 
-    for module in PRELOAD:
+    for module in (*PRELOAD, *(extra_modules or [])):
         importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels are reaped at once
     zygote = os.getpid()
     print(READY, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        if "job" in request:
+            print(json.dumps(_serve_job(request["job"])), flush=True)
+            continue
         try:
             pid = os.fork()
         except OSError as error:  # out of processes or memory: this one kernel starts cold
@@ -113,10 +254,13 @@ class Zygote:
 
     answer_timeout = 30.0  # seconds for a fork's answer
 
-    def __init__(self, popen_args: dict, command: list[str] | None = None) -> None:
+    def __init__(
+        self, popen_args: dict, command: list[str] | None = None, preload: tuple[str, ...] = ()
+    ) -> None:
         self._lock = threading.Lock()
+        self.jobs_possible = True  # False once a job could not be forked into a sandbox
         self.process = subprocess.Popen(
-            command or [sys.executable, "-m", "graders.batch.warm_kernels"],
+            command or [sys.executable, "-m", "graders.batch.warm_kernels", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -135,17 +279,17 @@ class Zygote:
         reader.join(timeout)
         return result[0].strip() if result else ""
 
-    def spawn(self, argv: list[str], cwd: Path, env: dict[str, str]) -> int:
-        """Fork a kernel running ``ipykernel`` with ``argv`` in ``cwd`` with exactly ``env``;
-        returns its process id (also its session and process-group id)."""
-        request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}) + "\n"
+    def _ask(self, request: dict, failure: str) -> int:
+        """Send ``request``, one line; the process id it answers. Raises
+        :class:`ZygoteUnavailable` (starting with ``failure`` when the fork failed)."""
+        line = json.dumps(request) + "\n"
         with self._lock:
             if self.process.poll() is not None:
                 raise ZygoteUnavailable(
                     f"the warm-kernel process exited ({self.process.returncode})"
                 )
             try:
-                self.process.stdin.write(request)
+                self.process.stdin.write(line)
                 self.process.stdin.flush()
                 answer = self._read_line(self.answer_timeout)
             except (BrokenPipeError, OSError) as error:
@@ -155,8 +299,24 @@ class Zygote:
                 raise ZygoteUnavailable("the warm-kernel process did not answer")
         reply = json.loads(answer)
         if "error" in reply:
-            raise ZygoteUnavailable(f"the warm-kernel process could not fork: {reply['error']}")
+            raise ZygoteUnavailable(f"{failure}: {reply['error']}")
         return int(reply["pid"])
+
+    def spawn(self, argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+        """Fork a kernel running ``ipykernel`` with ``argv`` in ``cwd`` with exactly ``env``;
+        returns its process id (also its session and process-group id)."""
+        request = {"argv": argv, "cwd": str(cwd), "env": env}
+        return self._ask(request, "the warm-kernel process could not fork")
+
+    def spawn_job(
+        self, holder: int, module: str, argv: list[str], env: dict[str, str], cwd: str, log: str
+    ) -> int:
+        """Fork ``python -m module argv`` (already imported: warm) into the sandbox whose
+        first process is ``holder``, with exactly ``env``, in ``cwd``, its output in
+        ``log``; returns its process id in the sandbox's PID namespace."""
+        job = {"holder": holder, "module": module, "argv": argv, "env": env, "cwd": cwd}
+        pid = self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")
+        return namespace_pid(pid)
 
     def close(self) -> None:
         """Stop the zygote (the kernels it forked are stopped by their own runs)."""
@@ -206,6 +366,14 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def namespace_pid(pid: int) -> int:
+    """The id that process ``pid`` (of this PID namespace) has in its own, innermost one."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    raise ZygoteUnavailable(f"process {pid} has no NSpid line")
+
+
 def kill_tree(pid: int) -> None:
     """Kill a forked kernel's process group and every descendant it still has."""
     try:
@@ -249,5 +417,30 @@ def forked_kernel_manager(zygote: Zygote, cwd: Path, env: dict[str, str]):
     return manager
 
 
+class PreForkedKernel:
+    """A kernel forked from this (warm) process now, before anything else runs in it, that
+    starts when :meth:`spawn` gives it its arguments: a warm job's own one-kernel zygote."""
+
+    def __init__(self) -> None:
+        parent = os.getpid()
+        read_end, self._write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self._write_end)
+            with os.fdopen(read_end, "rb") as reader:
+                request = json.loads(reader.read() or b"null")
+            if request is None:
+                os._exit(0)
+            _become_kernel(request, parent)
+        os.close(read_end)
+
+    def spawn(self, argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+        """Start the kernel with ``argv`` in ``cwd`` with ``env``; returns its process id."""
+        request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+        with os.fdopen(self._write_end, "wb") as writer:
+            writer.write(request)
+        return self.pid
+
+
 if __name__ == "__main__":
-    sys.exit(serve())
+    sys.exit(serve(sys.argv[1:]))

@@ -1,26 +1,38 @@
-"""One submission cannot break the batch: odd names, forged exports, a grader error, and a
-second grader on the same results folder."""
+"""One submission cannot break the batch: odd names, forged exports, a grader error, a
+second grader on the same results folder; and Ctrl-C stops it at once."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
+from course_utils.release import REPO_ROOT
 from graders.batch import runner
 from graders.batch.cli import (
     LESSONS,
     find_submissions,
-    lock_results,
     main,
     source_notebook,
     student_name,
 )
 from graders.batch.grade import grade_run
+from graders.batch.guard import lock_results
 from graders.batch.prepare import graded_cells
 from graders.batch.runner import grade_submission
+from graders.batch.workspace import BATCH_PREFIX
 from tests.graders.batch import batch_settings
+
+CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
 
 
 @pytest.mark.parametrize(
@@ -131,3 +143,39 @@ def test_a_grader_error_on_one_submission_becomes_its_result(tmp_path, monkeypat
 def test_the_graded_lessons_are_those_with_a_checks_module():
     """Are the graded lessons found from graders/lessonNN.py?"""
     assert LESSONS == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
+    """Does Ctrl-C during a long submission end the grader within seconds (not when the
+    submission's time is up), with exit status 130, no process of the batch left, its
+    private folder removed, what was graded kept, and a rerun that grades the rest?"""
+    good = tmp_path / "submissions" / "good.ipynb"
+    good.parent.mkdir()
+    shutil.copy(CORPUS / "good_1.ipynb", good)
+    sleeper = nbformat.read(CORPUS / "good_1.ipynb", as_version=4)
+    sleeper.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(3600)"))
+    nbformat.write(sleeper, good.parent / "sleeper.ipynb")
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(good.parent)]
+    command += ["--out", str(out), "--jobs", "1", "--cell-timeout", "3000"]
+    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not (out / "submissions" / "good").exists():
+        time.sleep(0.2)
+    time.sleep(3)  # the sleeper's sandbox is running now
+    tree = psutil.Process(grader.pid).children(recursive=True)
+    assert tree, "the grader started nothing"
+    grader.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, log = grader.communicate(timeout=60)
+    assert time.monotonic() - start < 30, log[-2000:]
+    assert grader.returncode == 130, log[-2000:]
+    assert "interrupted: every sandbox is stopped" in log
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    assert alive == [], [process.cmdline() for process in alive]
+    assert not list(Path(tempfile.gettempdir()).glob(f"{BATCH_PREFIX}{grader.pid}-*"))
+    assert sorted(p.name for p in (out / "submissions").iterdir()) == ["good"]
+    rerun = subprocess.run([*command[:-1], "5"], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0 and "1 already graded, 1 to grade" in rerun.stderr
+    result = json.loads((out / "submissions" / "sleeper" / "result.json").read_text())
+    assert "ran longer than 5 s and was interrupted" in " ".join(result["reasons"])

@@ -1,0 +1,82 @@
+"""The batch's private folder and the data in it: a copy of the public dataset for the
+kernels, the grader's held-out split for the checks, rendered from the instructor's secret,
+and the sweep of the folders that a killed grader left behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import psutil
+
+from data_loaders.cache import CACHE_ENV_VAR, cache_files
+from graders.batch.runner import lesson_dataset
+from graders.heldout import render_grader_heldout
+
+
+def public_data_folder(lesson: str, folder: Path) -> Path:
+    """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
+    read. The grader's own copy stays in its cache, unnamed to them."""
+    import data_loaders
+
+    dataset = lesson_dataset(lesson)
+    loader, _ = data_loaders.LOADERS[dataset]
+    loader()  # make sure the grader's cache holds it
+    folder.mkdir()
+    for path in cache_files(dataset):
+        shutil.copy2(path, folder / path.name)
+    return folder
+
+
+def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int) -> Path:
+    """``folder``, made to hold the public dataset copy and the grader's held-out split
+    rendered from ``seed``, for the checks' sandboxes (never the kernels') to read."""
+    shutil.copytree(public, folder)
+    previous = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(folder)  # before any worker thread starts
+    try:
+        render_grader_heldout(lesson_dataset(lesson), seed)
+    finally:
+        if previous is None:
+            del os.environ[CACHE_ENV_VAR]
+        else:
+            os.environ[CACHE_ENV_VAR] = previous
+    return folder
+
+
+SECRET_FILE = ".heldout-secret"
+
+
+def heldout_secret(out: Path, given: Path | None) -> bytes:
+    """The instructor's secret that the held-out split is rendered from: the file
+    ``given``, else ``out/.heldout-secret``, made with 32 random bytes on the first batch
+    (kept, so that a rerun grades on the same images)."""
+    path = given or out / SECRET_FILE
+    if given is None and not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    secret = path.read_bytes().strip()
+    if len(secret) < 16:
+        raise ValueError(f"the held-out secret in {path} is too short: use 16 bytes or more")
+    return secret
+
+
+BATCH_PREFIX = "keras-course-batch-"
+
+
+def sweep_stale_batches(root: Path | None = None) -> list[Path]:
+    """Remove the private folders of batches whose grader is gone (killed before it could
+    clean up); returns them. A folder is named ``keras-course-batch-<pid>-...``."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(f"{BATCH_PREFIX}*"):
+        match = re.match(rf"{BATCH_PREFIX}(\d+)-", folder.name)
+        if match and not psutil.pid_exists(int(match[1])) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

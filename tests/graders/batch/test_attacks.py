@@ -1,0 +1,229 @@
+"""Hostile submissions graded in one batch beside correct ones (tests/fixtures/submissions/
+attacks, written by tests/fixtures/make_submissions.py).
+
+Each attack adds one cell to the lesson's solution: it spies on the machine, leaves a daemon
+that rewrites results, poisons the dataset, stops every process it can reach, fills the disk,
+exports a model that asks for 40 GB, or writes into the results folder. The sandbox must stop
+each one: the correct submissions keep full marks, no process of the batch outlives it, no
+file outside the results changes, and a clean batch afterwards grades the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from course_utils.release import REPO_ROOT
+from data_loaders.cache import cache_dir
+from graders.batch.isolation import SANDBOX_HOME
+from tests.graders.batch import isolation_here
+
+CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
+MARKER = "keras-course-attack-daemon"
+DISK_MB = 256
+COMMAND = [
+    sys.executable,
+    "-m",
+    "graders",
+    "grade",
+    "--lesson",
+    "01",
+    "--jobs",
+    "2",
+    "--cell-timeout",
+    "60",
+    "--timeout",
+    "300",
+    "--memory-mb",
+    "4096",
+    "--disk-mb",
+    str(DISK_MB),
+    "--isolation",
+    "bubblewrap",
+]
+
+if not isolation_here().isolated:
+    if os.geteuid() == 0 and sys.platform.startswith("linux"):
+        raise RuntimeError(f"bubblewrap must work for root on Linux: {isolation_here().detail}")
+    pytest.skip(f"no isolation here: {isolation_here().detail}", allow_module_level=True)
+
+
+def _fingerprint(*folders: Path) -> dict[str, str]:
+    """sha256 of every file under ``folders``."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in folders
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def _results(out: Path) -> dict[str, dict]:
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in (out / "submissions").glob("*/result.json")
+    }
+
+
+def _found(out: Path, student: str) -> dict:
+    """What the student's hostile cell reported (its ``ATTACK {...}`` line)."""
+    notebook = nbformat.read(out / "submissions" / student / "executed.ipynb", as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("text", "").startswith("ATTACK "):
+                return json.loads(output["text"][len("ATTACK ") :])
+    raise AssertionError(f"{student} reported nothing")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Grade the corpus in one batch; returns the results folder, the grader's log, what
+    changed outside the results, the processes the batch left and the secret file."""
+    submissions = tmp_path_factory.mktemp("attacks")
+    shutil.copytree(CORPUS, submissions, dirs_exist_ok=True)
+    secret = tmp_path_factory.mktemp("secret") / "secret"
+    secret.write_text("the instructor's secret for this test\n")
+    watched = [submissions, cache_dir(), *(REPO_ROOT / p for p in ("graders", "data_loaders"))]
+    before = _fingerprint(*watched)
+    out = tmp_path_factory.mktemp("results")
+    done = subprocess.run(
+        [*COMMAND, str(submissions), "--out", str(out), "--heldout-secret", str(secret)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    left = [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if any(MARKER in part or "graders.batch" in part for part in process.info["cmdline"] or [])
+    ]
+    changed = sorted(
+        path for path, digest in _fingerprint(*watched).items() if before.get(path) != digest
+    )
+    return out, done.stderr, changed, left, secret
+
+
+def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
+    """Are the two correct submissions, graded after the attacks, at 10/10, and is every
+    result recorded as isolated by bubblewrap?"""
+    results = _results(hostile[0])
+    assert sorted(results) == sorted(p.stem for p in CORPUS.glob("*.ipynb"))
+    for student in ("good_1", "good_2"):
+        assert (results[student]["score"], results[student]["status"]) == (10, "graded")
+    assert {result["isolation"] for result in results.values()} == {"bubblewrap"}
+
+
+def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
+    """Does a notebook that searches the machine find only its own sandbox: its own
+    processes (the holder, its runner, its kernel), no other process's environment,
+    nothing to trace, no submission, result, secret or dataset file, no network, and no
+    writable folder but its own?"""
+    found = _found(hostile[0], "attack_spy")
+    assert len(found["processes"]) == 3, found["processes"]
+    assert "graders.batch.holder" in found["processes"]["1"]
+    assert found["uid"] == 1000
+    assert found["environments"] == [] and found["traced"] == []
+    assert found["files"] == [] and found["network"] == []
+    assert found["writable"] == [SANDBOX_HOME]
+    assert _results(hostile[0])["attack_spy"]["score"] == 10
+
+
+def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
+    """Does a double-forked daemon with a clean environment (the old sweep's blind spot)
+    end with its sandbox, before it can rewrite anyone's result?"""
+    out, _, _, left, _ = hostile
+    assert _found(out, "attack_daemon") == {"daemon": "started"}
+    assert left == [], [process.info["cmdline"] for process in left]
+    time.sleep(5)  # a survivor would have rewritten the results by now
+    assert _results(out)["good_1"]["score"] == 10
+    assert not [p for p in psutil.process_iter(["cmdline"]) if MARKER in str(p.info["cmdline"])]
+
+
+def test_the_dataset_cannot_be_poisoned(hostile):
+    """Is every write into the dataset the kernels read refused (read-only), so that the
+    students graded after keep their marks?"""
+    found = _found(hostile[0], "attack_poison_data")
+    assert found["poisoned"] == [] and len(found["refused"]) >= 2
+    assert _results(hostile[0])["attack_poison_data"]["score"] == 10
+
+
+def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
+    """Does SIGSTOP sent to every process id reach only the processes (and threads) of
+    the notebook's own sandbox, so that nothing else stops?"""
+    found = _found(hostile[0], "attack_stop_every_process")
+    assert 2 in found["stopped"] and set(found["stopped"]) <= set(found["visible"]), found
+    assert _results(hostile[0])["attack_stop_every_process"]["score"] == 10
+
+
+def test_the_disk_quota_holds(hostile):
+    """Does writing without end stop at the sandbox's quota with "No space left on
+    device", without taking the grade down?"""
+    found = _found(hostile[0], "attack_fill_the_disk")
+    assert found["error"] == "No space left on device"
+    assert DISK_MB - 64 <= found["written_mb"] <= DISK_MB, found
+    assert _results(hostile[0])["attack_fill_the_disk"]["score"] == 10
+
+
+def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
+    """Is an exported model whose config asks for 40 GB of weights refused by the memory
+    limit of the checks' own sandbox, as that student's failure, while the grader goes on?"""
+    result = _results(hostile[0])["attack_model_bomb"]
+    assert result["score"] == 0
+    assert "the model in model could not be loaded safely" in result["tests"][0]["output"]
+
+
+def test_nothing_outside_the_results_changes(hostile):
+    """Are the submitted notebooks, the grader's dataset cache and the course's packages
+    byte for byte as before the batch?"""
+    assert hostile[2] == []
+
+
+def test_the_results_folder_is_out_of_reach(hostile):
+    """Does the notebook that looks for the grader's --out find none, and keep its own
+    grade (nothing was written there, so nobody is marked tampered)?"""
+    out = hostile[0]
+    notebook = nbformat.read(out / "submissions" / "attack_write_results" / "executed.ipynb", 4)
+    assert any(
+        "results folder: None" in o.get("text", "")
+        for c in notebook.cells
+        for o in c.get("outputs", [])
+    )
+    assert {r["status"] for r in _results(out).values()} == {"graded"}
+
+
+def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
+    """Does a correct submission graded alone, after the hostile batch, get the same
+    result as in it (same held-out secret)?"""
+    out, _, _, _, secret = hostile
+    clean = tmp_path / "clean"
+    done = subprocess.run(
+        [
+            *COMMAND,
+            str(CORPUS / "good_1.ipynb"),
+            "--out",
+            str(clean),
+            "--heldout-secret",
+            str(secret),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    alone, beside = _results(clean)["good_1"], _results(out)["good_1"]
+    assert (alone["score"], alone["status"], alone["exercises"]) == (
+        beside["score"],
+        beside["status"],
+        beside["exercises"],
+    )

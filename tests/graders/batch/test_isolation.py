@@ -1,0 +1,208 @@
+"""The sandbox's parts, one by one: bubblewrap's options (the GPU's device nodes among
+them), the private channel that brings results back, the instructor's held-out secret,
+and the sweep of what a killed grader left."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+from pathlib import PurePosixPath
+
+import numpy as np
+import pytest
+
+from graders.batch import channel
+from graders.batch.isolation import (
+    SANDBOX_DATA,
+    SANDBOX_HOME,
+    SANDBOX_INPUT,
+    bwrap_arguments,
+    bwrap_command,
+    bwrap_launcher_environment,
+    gpu_devices,
+)
+from graders.batch.workspace import BATCH_PREFIX, heldout_secret, sweep_stale_batches
+from graders.heldout import render_grader_heldout, secret_seed
+from tests.graders.batch import isolation_here
+
+
+def _pairs(arguments: list[str], option: str) -> list[tuple[str, str]]:
+    return [
+        (arguments[i + 1], arguments[i + 2]) for i, value in enumerate(arguments) if value == option
+    ]
+
+
+def test_the_gpu_device_nodes_are_passed_through_when_there_are_some(tmp_path):
+    """Are a machine's NVIDIA device nodes (found under /dev) bound into the sandbox, and
+    nothing else of /dev, with none on a machine without a GPU?"""
+    for name in ("nvidia0", "nvidiactl", "nvidia-uvm", "nvidia-caps/nvidia-cap1", "null"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).touch()
+    devices = gpu_devices(tmp_path)
+    assert [d.relative_to(tmp_path).as_posix() for d in devices] == [
+        "nvidia-caps/nvidia-cap1",
+        "nvidia-uvm",
+        "nvidia0",
+        "nvidiactl",
+    ]
+    arguments = bwrap_arguments(
+        inputs=tmp_path, data_folder=None, disk_mb=64, env={}, devices=devices
+    )
+    assert _pairs(arguments, "--dev-bind") == [(str(d), str(d)) for d in devices]
+    assert gpu_devices(tmp_path / "nvidia-caps" / "none") == []
+
+
+def test_the_sandbox_sees_its_inputs_read_only_and_one_writable_folder(tmp_path):
+    """Do the options make every namespace new, bind the inputs and the data read-only,
+    give a tmpfs of the quota's size as the only writable folder, and set the
+    environment given and nothing else?"""
+    arguments = bwrap_arguments(
+        inputs=tmp_path / "in", data_folder=tmp_path / "data", disk_mb=64, env={"A": "1"}
+    )
+    for option in ("--unshare-all", "--unshare-user", "--disable-userns", "--as-pid-1"):
+        assert option in arguments
+    assert (str(tmp_path / "in"), SANDBOX_INPUT) in _pairs(arguments, "--ro-bind")
+    assert (str(tmp_path / "data"), SANDBOX_DATA) in _pairs(arguments, "--ro-bind")
+    home = arguments.index(SANDBOX_HOME)
+    assert arguments[home - 3 : home] == ["--size", str(64 * 2**20), "--tmpfs"]
+    assert arguments[arguments.index("--remount-ro") + 1] == "/"
+    assert _pairs(arguments, "--setenv") == [("A", "1")] and "--clearenv" in arguments
+    assert not {"--bind", "--bind-try", "--share-net"} & set(arguments)
+
+
+@pytest.mark.skipif(not isolation_here().isolated, reason="bubblewrap does not work here")
+def test_a_sandboxed_process_sees_nothing_of_the_grader(tmp_path):
+    """Inside, is it uid 1000 and PID 1, with no network but loopback, no capability, a
+    read-only system, and no process or environment of the grader's?"""
+    (tmp_path / "given.txt").write_text("input")
+    script = (
+        "import os, pathlib, socket\n"
+        "print(os.getuid(), os.getpid(), sorted(n for _, n in socket.if_nameindex()))\n"
+        "print(sorted(p for p in os.listdir('/proc') if p.isdigit()))\n"
+        "status = pathlib.Path('/proc/self/status').read_text().splitlines()\n"
+        "print([line.split()[1] for line in status if line.startswith('CapEff')])\n"
+        "print(pathlib.Path('/grader-input/given.txt').read_text(), sorted(os.environ))\n"
+        "for path in ('/usr/x', '/grader-input/x', '/etc/x', '/x', '/home/learner/x'):\n"
+        "    try:\n"
+        "        pathlib.Path(path).write_text('x'); print('wrote', path)\n"
+        "    except OSError as error:\n"
+        "        print('refused', path, error.strerror)\n"
+    )
+    command = bwrap_command(
+        [sys.executable, "-c", script],
+        inputs=tmp_path,
+        data_folder=None,
+        disk_mb=16,
+        env={"PATH": "/usr/bin", "ONLY": "this"},
+    )
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=bwrap_launcher_environment(), timeout=60
+    )
+    assert done.stdout.splitlines() == [
+        "1000 1 ['lo']",
+        "['1']",
+        "['0000000000000000']",
+        "input ['LC_CTYPE', 'ONLY', 'PATH', 'PWD']",  # PWD from bwrap, LC_CTYPE from Python
+        "refused /usr/x Read-only file system",
+        "refused /grader-input/x Read-only file system",
+        "refused /etc/x Read-only file system",
+        "refused /x Read-only file system",
+        "wrote /home/learner/x",
+    ], done.stderr
+
+
+def _tar(members: list[tuple[str, bytes | None, bytes]]) -> io.BytesIO:
+    """A tar of (name, symlink target or None, data)."""
+    stream = io.BytesIO()
+    with tarfile.open(fileobj=stream, mode="w") as tar:
+        for name, link, data in members:
+            info = tarfile.TarInfo(name)
+            if link is not None:
+                info.type, info.linkname = tarfile.SYMTYPE, link.decode()
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    stream.seek(0)
+    return stream
+
+
+def test_the_channel_keeps_expected_plain_files_only(tmp_path):
+    """From a forged stream, does the grader keep the expected regular files, and drop
+    links, absolute paths, climbs out of the folder and names it does not expect?"""
+    stream = _tar(
+        [
+            ("run.json", None, b"{}"),
+            ("artifacts/ex1-check/model.keras", None, b"zip"),
+            ("../escaped.txt", None, b"x"),
+            ("/tmp/absolute.txt", None, b"x"),
+            ("artifacts/ex1-check/link", b"/etc/passwd", b""),
+            ("unexpected.txt", None, b"x"),
+        ]
+    )
+    expected = {PurePosixPath("run.json"), PurePosixPath("artifacts/ex1-check/model.keras")}
+    expected |= {PurePosixPath("artifacts/ex1-check/link"), PurePosixPath("unexpected")}
+    written = channel.receive(stream, tmp_path / "out", lambda name: name in expected)
+    assert sorted(written) == ["artifacts/ex1-check/model.keras", "run.json"]
+    assert not (tmp_path / "escaped.txt").exists()
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
+        "model.keras",
+        "run.json",
+    ]
+
+
+def test_the_channel_refuses_garbage_and_floods(tmp_path):
+    """Is a stream that is not a tar, or one over the byte budget, refused with a
+    ChannelError saying so (and an empty one read as no files)?"""
+    assert channel.receive(io.BytesIO(b""), tmp_path, lambda name: True) == []
+    with pytest.raises(channel.ChannelError, match="unreadable"):
+        channel.receive(io.BytesIO(b"not a tar at all" * 100), tmp_path, lambda name: True)
+    big = _tar([("run.json", None, b"x" * 100_000)])
+    with pytest.raises(channel.ChannelError, match="sent more than"):
+        channel.receive(big, tmp_path, lambda name: True, limit=50_000)
+
+
+def test_the_heldout_secret_is_made_once_kept_private_and_checked(tmp_path):
+    """Is the secret made on the first batch (readable by its owner only) and the same
+    on the next, is a given file used as it is, and a too short one refused?"""
+    first = heldout_secret(tmp_path, None)
+    assert len(first) == 64 and heldout_secret(tmp_path, None) == first
+    assert stat.S_IMODE((tmp_path / ".heldout-secret").stat().st_mode) == 0o600
+    given = tmp_path / "mine"
+    given.write_text("a secret of the instructor's\n")
+    assert heldout_secret(tmp_path, given) == b"a secret of the instructor's"
+    given.write_text("short")
+    with pytest.raises(ValueError, match="too short: use 16 bytes or more"):
+        heldout_secret(tmp_path, given)
+
+
+def test_the_heldout_split_is_not_the_public_one(data_cache):
+    """Are the grader's held-out images, rendered from the secret, other images than the
+    public test split, with as many of each class, and a seed per dataset?"""
+    import data_loaders
+
+    secret = b"0123456789abcdef0123"
+    assert secret_seed(secret, "traffic_signs") != secret_seed(secret, "happy_faces")
+    images, labels = render_grader_heldout("happy_faces", secret_seed(secret, "happy_faces"))
+    _, (public_images, public_labels) = data_loaders.load_happy_faces()
+    assert images.shape == public_images.shape and images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == np.bincount(public_labels).tolist()
+    assert not any(np.array_equal(images[0], image) for image in public_images)
+
+
+def test_a_killed_graders_folders_are_swept_and_a_live_ones_kept(tmp_path):
+    """Are the private folders of batches whose grader is gone removed, and those of a
+    grader that still runs (this process) kept?"""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = tmp_path / f"{BATCH_PREFIX}{int(dead.stdout)}-abc"
+    live = tmp_path / f"{BATCH_PREFIX}{os.getpid()}-def"
+    for folder in (stale, live):
+        (folder / "submission-x").mkdir(parents=True)
+    assert sweep_stale_batches(tmp_path) == [stale]
+    assert live.exists() and not stale.exists()
