@@ -13,3 +13,32 @@ from graders.report import STRICT_ENV_VAR
 def pytest_configure(config):
     os.environ[STRICT_ENV_VAR] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+BATCH_PROCESS = ("graders.batch", "keras-course-attack-daemon")
+"""Words in the command line of a process the batch grader (or an attack on it) starts."""
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the whole suite (in the process that ran it, not in a worker), fail the run if
+    any process started by a batch grader is still alive: nothing a grader starts may
+    outlive it."""
+    if hasattr(session.config, "workerinput"):
+        return
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + 15
+    while True:
+        left = []
+        for process in psutil.process_iter(["cmdline"]):
+            command = " ".join(process.info["cmdline"] or [])
+            if any(word in command for word in BATCH_PROCESS) and process.pid != os.getpid():
+                left.append(f"{process.pid}: {command[:200]}")
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if left:
+        print("\nprocesses of the batch grader outlived the suite:\n" + "\n".join(left))
+        session.exitstatus = 1

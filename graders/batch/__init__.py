@@ -1,10 +1,14 @@
 """The instructor's batch grader: ``python -m graders grade --lesson NN SUBMISSIONS...``.
 
-Each submission runs in a fresh kernel, in its own temporary folder, under a time and a
-memory limit (:mod:`graders.batch.sandbox`). Its graded cells are not run as written: each
-is replaced by a call that exports the objects it would check (:mod:`graders.batch.export`)
-as artifacts. The trusted grader process then loads the artifacts (Keras models with
-``safe_mode=True``) and runs the lesson's checks on them (:mod:`graders.batch.grade`), so
-nothing a notebook does to the ``graders`` package inside its kernel changes its grade.
-Results are written atomically and a rerun resumes (:mod:`graders.batch.results`).
+Each submission runs in a bubblewrap sandbox of its own (:mod:`graders.batch.isolation`)
+under a time, a memory and a disk limit (:mod:`graders.batch.sandbox`), its results handed
+back over a private pipe (:mod:`graders.batch.holder`, :mod:`graders.batch.channel`). Its
+graded cells are not run as written: each is replaced by a call that exports the objects it
+would check (:mod:`graders.batch.export`) as artifacts. Exported functions are re-run in a
+sandbox of their own (:mod:`graders.batch.rerun`), and the lesson's checks run on the
+artifacts in another (:mod:`graders.batch.evaluate`, :mod:`graders.batch.grade`: Keras
+models loaded with ``safe_mode=True``, test accuracy on the grader's secret held-out
+split), never in the process that writes results. Jobs are forked warm into their
+sandboxes (:mod:`graders.batch.warm_kernels`). Results are written atomically and a rerun
+resumes (:mod:`graders.batch.results`).
 """
