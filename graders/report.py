@@ -105,7 +105,7 @@ class Report:
                     str(item["message"]),
                     str(item.get("hint", "")),
                 )
-            except (KeyError, TypeError, ValueError) as error:
+            except (KeyError, TypeError, ValueError, OverflowError) as error:
                 raise ValueError(f"a result lacks {error}: {str(item)[:100]}") from error
             if result.status not in _SYMBOLS or not 0 <= result.points <= result.max_points:
                 raise ValueError(f"a result's status or points are impossible: {item}")

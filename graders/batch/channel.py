@@ -83,11 +83,14 @@ def send(channel: int | None, folder: Path, names: Iterable[str]) -> None:
             for item in paths:
                 if item.is_symlink() or not item.is_file():
                     continue
-                info = tar.gettarinfo(str(item), arcname=str(item.relative_to(folder)))
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                with open(item, "rb") as handle:
-                    tar.addfile(info, handle)
+                try:
+                    info = tar.gettarinfo(str(item), arcname=str(item.relative_to(folder)))
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    with open(item, "rb") as handle:
+                        tar.addfile(info, handle)
+                except OSError:  # unreadable (a notebook may chmod 000 its own files)
+                    continue
 
 
 class _Budget(io.RawIOBase):
@@ -95,6 +98,7 @@ class _Budget(io.RawIOBase):
 
     def __init__(self, stream: BinaryIO, limit: int) -> None:
         self.stream = stream
+        self.limit = limit
         self.left = limit
 
     def readable(self) -> bool:
@@ -104,7 +108,7 @@ class _Budget(io.RawIOBase):
         data = self.stream.read(min(len(buffer), 1 << 20))
         self.left -= len(data)
         if self.left < 0:
-            raise ChannelError(f"the sandbox sent more than {MAX_RETURN_BYTES:,} bytes")
+            raise ChannelError(f"the sandbox sent more than {self.limit:,} bytes")
         buffer[: len(data)] = data
         return len(data)
 
@@ -112,13 +116,14 @@ class _Budget(io.RawIOBase):
 def receive(
     stream: BinaryIO,
     folder: Path,
-    expected: Callable[[PurePosixPath], bool],
+    expected: Callable[[PurePosixPath], int],
     limit: int = MAX_RETURN_BYTES,
 ) -> list[str]:
-    """Unpack a runner's tar stream into ``folder``: only regular files whose relative
-    paths ``expected`` accepts (never absolute, never with ``..``), at most ``limit``
-    bytes in all. Returns the names written. Raises :class:`ChannelError` for a stream
-    that is not such a tar (an empty stream is no files)."""
+    """Unpack a holder's tar stream into ``folder``: only regular files whose relative
+    paths ``expected`` accepts (it gives the most bytes such a file may have, 0 for a name
+    not expected; never an absolute path or one with ``..``), at most ``limit`` bytes in
+    all. Returns the names written. Raises :class:`ChannelError` for a stream that is not
+    such a tar (an empty stream is no files)."""
     written = []
     reader = io.BufferedReader(_Budget(stream, limit), buffer_size=1 << 20)
     if not reader.peek(1):
@@ -131,6 +136,7 @@ def receive(
                     not member.isreg()
                     or name.is_absolute()
                     or ".." in name.parts
+                    or member.size > expected(name)
                     or not expected(name)
                 ):
                     continue

@@ -40,7 +40,6 @@ from graders.batch.sandbox import REPO_ROOT, RUNNING, Limits, kill_sandbox, sand
 from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
 from graders.batch.workspace import (
     BATCH_PREFIX,
-    SECRET_FILE,
     grader_data_folder,
     heldout_secret,
     public_data_folder,
@@ -172,8 +171,8 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
     parser.add_argument(
         "--heldout-secret",
         type=Path,
-        help="file with the secret the held-out images are rendered from "
-        f"(default: RESULTS/{SECRET_FILE}, made on the first batch)",
+        help="file with the secret the held-out images are rendered from (default: "
+        "~/.config/keras-course/heldout-secret, made on the first batch)",
     )
     parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
     parser.add_argument(
@@ -351,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     with lock:
         try:
             isolation = choose_isolation(args.isolation)
-            secret = heldout_secret(args.out, args.heldout_secret)
+            secret = heldout_secret(args.heldout_secret)
         except (ValueError, OSError) as error:
             print(f"python -m graders grade: {error}", file=sys.stderr)
             return 2
@@ -363,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         remove_stale_temporaries(args.out)  # half-written by a run that was killed
         sweep_stale_batches()
-        guard = Guard(args.out)
+        RUNNING.reset()
+        guard = Guard(args.out, active=not isolation.isolated)  # no sandbox reaches --out
         todo = still_to_grade(batch, args.out, args.regrade)
         print(
             f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "

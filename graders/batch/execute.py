@@ -93,8 +93,10 @@ def _shortened_error(msg: dict) -> dict:
     return {**msg, "content": content}
 
 
-RETURNED = ("executed.ipynb", "run.json", "artifacts")
-"""What a run hands back to the grader, relative to its working folder."""
+RETURNED = {"executed.ipynb": 64 * 2**20, "run.json": 2**20, "artifacts": 512 * 2**20}
+"""What a run hands back to the grader, relative to its working folder, and the most
+bytes each file may have (each file under ``artifacts/``: the grader's own limit on an
+exported object, :data:`graders.batch.grade.MAX_ARTIFACT_BYTES`)."""
 
 
 def run(

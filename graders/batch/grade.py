@@ -161,12 +161,12 @@ def replays_from(folder: Path, grade_id: str):
             raise Unavailable(failure.read_text()[:500])
         try:
             outputs = json.loads((outputs_folder / "outputs.json").read_text())
+            if not isinstance(outputs, dict):
+                raise Unavailable(f"re-running {name} gave {type(outputs).__name__}, not a dict")
             with np.load(outputs_folder / "outputs.npz", allow_pickle=False) as arrays:
                 outputs.update({key: arrays[key] for key in arrays.files})
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise Unavailable(f"re-running {name} gave nothing readable: {error}") from error
-        if not isinstance(outputs, dict):
-            raise Unavailable(f"re-running {name} gave {type(outputs).__name__}, not a dict")
         return replay(outputs)
 
     return replayed

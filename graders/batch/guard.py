@@ -39,20 +39,26 @@ class Guard:
     """The grader's record of the files it wrote under the results folder; anything else
     that appears or changes there was written by someone else, and is undone."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, active: bool = True) -> None:
         self.out = out
+        self.active = active  # False: nothing else can write there (isolation)
         self.files: dict[Path, bytes] = {}
-        for path in out.rglob("*"):
-            if path.is_file():
-                self.files[path] = path.read_bytes()
+        if active:
+            for path in out.rglob("*"):
+                if path.is_file():
+                    self.files[path] = path.read_bytes()
 
     def record(self, paths: list[Path]) -> None:
-        for path in paths:
-            self.files[path] = path.read_bytes()
+        """Remember ``paths`` as the grader's own writes."""
+        if self.active:
+            for path in paths:
+                self.files[path] = path.read_bytes()
 
     def undo_foreign_writes(self) -> list[str]:
         """Remove files the grader did not write, restore the ones it did; return the
         relative paths that had been touched."""
+        if not self.active:
+            return []
         touched = []
         for path in sorted(self.out.rglob("*")):
             if path.is_file() and path not in self.files:

@@ -1,7 +1,8 @@
 """The first process of every bubblewrap sandbox: ``python -m graders.batch.holder``.
 
-It is the sandbox's PID 1 (no process inside can kill, stop or trace it: Linux drops such
-signals to an init from inside its namespace, and it makes itself undumpable) and imports
+It is the sandbox's PID 1 (no process inside can kill, stop or trace it: Linux drops
+signals without a handler to an init from inside its namespace, it ignores SIGINT, and it
+makes itself undumpable) and imports
 nothing but the standard library. It takes its standard output as the private channel to
 the grader (:mod:`graders.batch.channel`), says ``ready``, and reads one instruction, a
 JSON line, on its standard input (which nothing else in the sandbox can reach):
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,9 +33,9 @@ JOB_LOG = "job.log"  # a warm job's standard output and error, in the working fo
 
 
 def _wait_for(pid: int) -> None:
-    """Reap children (orphans come to PID 1) until ``pid`` has ended. A warm job becomes
-    this process's child a moment after the grader names it (when the process that forked
-    it into the sandbox has exited), so not being its parent yet is not its end."""
+    """Reap children (orphans come to PID 1) until ``pid`` has ended. A warm job is
+    orphaned inside the sandbox, so it becomes this process's child a moment after it
+    starts: not being its parent yet is not its end."""
     while True:
         try:
             ended, _ = os.waitpid(-1, 0)
@@ -47,13 +49,17 @@ def _wait_for(pid: int) -> None:
 
 
 def main() -> int:
+    """Hold the sandbox: say ready, run or wait for the job, send its files back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Python's handler would let a kernel kill it
     private = channel.open_channel()
     os.write(private, b"ready\n")
     instruction = json.loads(sys.stdin.readline())
     work = Path.cwd()
     if "cold" in instruction:
+        channel.end_the_rest()  # a warm job that started after all must not run twice
         module, *arguments = instruction["cold"]
-        job = subprocess.Popen([sys.executable, "-m", module, *arguments], stdin=subprocess.DEVNULL)
+        command = [sys.executable, "-P", "-m", module, *arguments]
+        job = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         _wait_for(job.pid)
     else:
         _wait_for(int(instruction["warm"]))

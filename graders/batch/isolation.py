@@ -53,7 +53,6 @@ ETC_FILES = (
     "/etc/ld.so.conf.d",
     "/etc/localtime",
     "/etc/fonts",
-    "/etc/ssl",
     "/etc/mime.types",
 )
 """What a sandbox sees of ``/etc`` (dynamic linking, time zone, fonts for matplotlib)."""
@@ -74,10 +73,12 @@ class Isolation:
 
     @property
     def isolated(self) -> bool:
+        """Whether submissions run in bubblewrap sandboxes."""
         return self.kind == "bubblewrap"
 
     def record(self) -> dict[str, str]:
-        return {"kind": self.kind, "detail": self.detail}
+        """The fields every result carries: ``isolation`` and ``isolation_detail``."""
+        return {"isolation": self.kind, "isolation_detail": self.detail}
 
 
 NONE_REQUESTED = Isolation("none", "turned off with --isolation none")
@@ -181,7 +182,8 @@ def _bwrap_path() -> str | None:
 
 def probe() -> Isolation:
     """Bubblewrap isolation when it works here (checked by starting Python in a sandbox
-    that must see itself as uid 1000 and PID 1, with no network but loopback);
+    that must see itself as uid 1000 and PID 1, with no network but loopback, and import
+    the grader's jobs; bubblewrap 0.8 or newer);
     otherwise "none", with the reason."""
     if not sys.platform.startswith("linux"):
         return Isolation("none", f"bubblewrap needs Linux; this is {sys.platform}")
@@ -196,15 +198,16 @@ def probe() -> Isolation:
         f"assert os.getuid() == {SANDBOX_UID}, os.getuid()\n"
         "assert os.getpid() == 1, os.getpid()\n"
         "assert {n for _, n in socket.if_nameindex()} == {'lo'}, socket.if_nameindex()\n"
+        "import graders.batch.holder, graders.batch.execute\n"  # the environment works too
         "print('isolated')\n"
     )
     inputs = Path(os.devnull).parent  # any folder does: nothing is read from it
     command = bwrap_command(
-        [sys.executable, "-c", script],
+        [sys.executable, "-P", "-c", script],
         inputs=inputs,
         data_folder=None,
         disk_mb=16,
-        env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME},
+        env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "PYTHONPATH": str(REPO_ROOT)},
     )
     try:
         done = subprocess.run(

@@ -19,7 +19,7 @@ import nbformat
 
 from graders.batch import evaluate, execute, prepare, rerun
 from graders.batch.export import ARTIFACTS
-from graders.batch.grade import functions_to_rerun
+from graders.batch.grade import MAX_ARTIFACT_BYTES, functions_to_rerun
 from graders.batch.isolation import Isolation
 from graders.batch.sandbox import (
     RUNNING,
@@ -88,11 +88,12 @@ def _setup_source(source: nbformat.NotebookNode) -> str:
     return source.cells[index + 1].source
 
 
-def _run_file(name: PurePosixPath) -> bool:
-    """What a run may hand back: its notebook, its record and ``artifacts/<id>/<file>``."""
-    if len(name.parts) == 1:
-        return name.name in ("executed.ipynb", "run.json")
-    return len(name.parts) == 3 and name.parts[0] == ARTIFACTS
+def _run_file(name: PurePosixPath) -> int:
+    """The most bytes a run may hand back as ``name``: its notebook, its record and
+    ``artifacts/<id>/<file>``; 0 for anything else."""
+    if len(name.parts) == 1 and name.name != ARTIFACTS:
+        return execute.RETURNED.get(name.name, 0)
+    return MAX_ARTIFACT_BYTES if len(name.parts) == 3 and name.parts[0] == ARTIFACTS else 0
 
 
 def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> Outcome:
@@ -102,7 +103,7 @@ def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> 
     defaults = {
         "data_folder": settings.data_folder,
         "limits": settings.check_limits,
-        "expected": lambda name: name.parts[0] in module.RETURNED,
+        "expected": lambda name: module.RETURNED.get(str(name), 0),
     }
     return run_sandboxed(
         module.__name__,
@@ -110,7 +111,7 @@ def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> 
         inputs=inputs,
         outputs=outputs,
         isolation_used=settings.isolation,
-        returned=module.RETURNED,
+        returned=tuple(module.RETURNED),
         zygote=settings.zygote,
         **{**defaults, **options},
     )
@@ -288,8 +289,7 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
         result = result_record(
             student, path, sha, status, reasons, pairs, time.perf_counter() - start
         )
-        result["isolation"] = settings.isolation.kind
-        result["isolation_detail"] = settings.isolation.detail
+        result.update(settings.isolation.record())
         return result
 
     try:
@@ -378,6 +378,9 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         shutil.rmtree(folder, ignore_errors=True)
 
 
+MAX_REPORTED_ERRORS = 50  # cells that raised (or were cut) named in one result's reasons
+
+
 def _run_record(path: Path) -> dict | None:
     """The run's record (see :mod:`graders.batch.execute`), or None when there is none or
     it is not one."""
@@ -389,10 +392,10 @@ def _run_record(path: Path) -> dict | None:
         ]
         return {
             "kernel_died": bool(run["kernel_died"]),
-            "errors": errors,
-            "truncated": [int(index) for index in run.get("truncated", [])],
+            "errors": errors[:MAX_REPORTED_ERRORS],
+            "truncated": [int(index) for index in run.get("truncated", [])][:MAX_REPORTED_ERRORS],
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None
 
 

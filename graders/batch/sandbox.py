@@ -15,11 +15,14 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import psutil
 
+from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch import channel, isolation
 from graders.batch.holder import JOB_LOG as HOLDER_JOB_LOG
 
@@ -42,7 +45,7 @@ class Limits:
 class Outcome:
     """How the sandboxed command ended."""
 
-    returncode: int | None  # None when it was killed for running too long
+    returncode: int | None  # None when it was killed (too long, or what it sent was bad)
     timed_out: bool
     stderr: str
 
@@ -58,7 +61,7 @@ def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str
         HOME=str(folder),
         TMPDIR=str(folder),
         PYTHONPATH=str(REPO_ROOT),
-        KERAS_COURSE_DATA=str(data_folder),
+        **{CACHE_ENV_VAR: str(data_folder)},
         MPLBACKEND="Agg",
         TF_CPP_MIN_LOG_LEVEL="3",
         JUPYTER_PLATFORM_DIRS="1",
@@ -113,7 +116,7 @@ class _Running:
         self.lock = threading.Lock()
         self.stopping = False
         self.processes: dict[int, tuple[subprocess.Popen, str]] = {}
-        self.cleanups: dict[int, object] = {}
+        self.cleanups: dict[int, Callable[[], object]] = {}
 
     def add(self, process: subprocess.Popen, token: str) -> None:
         with self.lock:
@@ -142,6 +145,11 @@ class _Running:
         if self.stopping:
             raise Stopped()
 
+    def reset(self) -> None:
+        """Accept sandboxes again (a new batch in this process)."""
+        with self.lock:
+            self.stopping = False
+
     def stop_all(self) -> None:
         """Refuse new sandboxes and kill every running one with all its processes."""
         with self.lock:
@@ -158,7 +166,12 @@ class _Running:
             cleanup()
 
 
+if TYPE_CHECKING:
+    from graders.batch.warm_kernels import Zygote
+
 RUNNING = _Running()
+READY_SECONDS = 120  # for a sandbox to start, on a slow, busy machine
+STDERR_TAIL = 2000  # bytes of a job's standard error kept for its reasons
 """Every sandbox the batch is running; :meth:`_Running.stop_all` ends them all."""
 
 
@@ -185,7 +198,7 @@ def isolated_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
         "HOME": isolation.SANDBOX_HOME,
         "TMPDIR": f"{isolation.SANDBOX_HOME}/tmp",
         "PYTHONPATH": str(REPO_ROOT),
-        "KERAS_COURSE_DATA": isolation.SANDBOX_DATA,
+        CACHE_ENV_VAR: isolation.SANDBOX_DATA,
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "JUPYTER_PLATFORM_DIRS": "1",
@@ -206,18 +219,19 @@ def run_sandboxed(
     data_folder: Path | None,
     limits: Limits,
     isolation_used: isolation.Isolation,
-    expected=lambda name: True,
-    returned: tuple[str, ...] = (),
+    expected: Callable[[PurePosixPath], int],
+    returned: tuple[str, ...],
     env: dict[str, str] | None = None,
     devices: tuple[Path, ...] = (),
-    zygote=None,
+    zygote: Zygote | None = None,
 ) -> Outcome:
     """Run ``python -m module arguments`` on the files in ``inputs``, under ``limits``;
     the files it makes land in ``outputs``.
 
     With bubblewrap, ``inputs`` and ``data_folder`` are read-only, the job runs in the
     sandbox's own folder, and the sandbox's holder sends back the ``returned`` files and
-    folders (:mod:`graders.batch.holder`), kept when ``expected`` accepts their names; a
+    folders (:mod:`graders.batch.holder`), kept when ``expected`` gives their names a
+    byte budget (see :func:`graders.batch.channel.receive`); a
     ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
     starts cold. Without bubblewrap, the inputs are copied into ``outputs``, where the job
     runs. ``env`` adds to the job's environment; ``devices`` are passed through."""
@@ -227,7 +241,7 @@ def run_sandboxed(
         return _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token)
     job_env = isolated_environment({**(env or {}), TOKEN_ENV_VAR: token})
     command = isolation.bwrap_command(
-        [sys.executable, "-m", "graders.batch.holder"],
+        [sys.executable, "-P", "-m", "graders.batch.holder"],
         inputs=inputs,
         data_folder=data_folder,
         disk_mb=limits.disk_mb,
@@ -245,52 +259,64 @@ def run_sandboxed(
         preexec_fn=_limit(limits.memory_mb),
     )
     RUNNING.add(process, token)
-    timed_out = threading.Event()
+    expired = threading.Event()  # set by the wall-clock limit only
 
-    def stop() -> None:
-        timed_out.set()
+    def kill() -> None:
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except OSError:
             pass
 
-    timer = threading.Timer(limits.seconds, stop)
+    def expire() -> None:
+        expired.set()
+        kill()
+
+    timer = threading.Timer(limits.seconds, expire)
     timer.start()
+    not_ready = threading.Timer(READY_SECONDS, kill)  # a sandbox that never starts
+    not_ready.start()
     tail: list[bytes] = []
-    reader = _drain(process.stderr, 2000, tail)
+    reader = _drain(process.stderr, STDERR_TAIL, tail)
     problem = ""
     try:
-        if process.stdout.readline() == b"ready\n":
+        ready = process.stdout.readline() == b"ready\n"
+        not_ready.cancel()
+        if ready:
             instruction = _instruction(process, module, arguments, job_env, zygote)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
             process.stdin.write(b"\n")
             process.stdin.close()
             channel.receive(process.stdout, outputs, expected)
-        else:
-            problem = "the sandbox did not start"
+        elif not expired.is_set():
+            problem = f"the sandbox did not start within {READY_SECONDS} s"
     except (channel.ChannelError, OSError) as error:
         problem = str(error)
-        stop()
+        kill()
     finally:
+        not_ready.cancel()
         process.stdout.close()
         process.wait()
         timer.cancel()
         RUNNING.remove(process)
     reader.join(5)
     stderr = (tail[0] if tail else b"").decode(errors="replace")
-    if problem and not timed_out.is_set():
+    if problem or expired.is_set():  # nothing half-sent is graded
+        shutil.rmtree(outputs, ignore_errors=True)
+        outputs.mkdir()
+    if problem:
         stderr = f"{stderr}\n{problem}".strip()
+    finished = not expired.is_set() and not problem
     return Outcome(
-        None if timed_out.is_set() else process.returncode,
-        timed_out.is_set() and not problem,
-        stderr[-2000:],
+        process.returncode if finished else None, expired.is_set(), stderr[-STDERR_TAIL:]
     )
 
 
-def _instruction(process, module: str, arguments: list[str], env: dict, zygote) -> dict:
+def _instruction(
+    process: subprocess.Popen, module: str, arguments: list[str], env: dict, zygote
+) -> dict:
     """What the holder of the sandbox started as ``process`` is to do: wait for the job
     that ``zygote`` forks in (warm), or start it itself (cold)."""
-    from graders.batch.warm_kernels import ZygoteUnavailable
+    from graders.batch.warm_kernels import ZygoteUnavailable  # which imports this module
 
     if zygote is not None and zygote.jobs_possible:
         try:
@@ -300,6 +326,7 @@ def _instruction(process, module: str, arguments: list[str], env: dict, zygote) 
             pid = zygote.spawn_job(holder, module, warm, env, isolation.SANDBOX_HOME, log)
             return {"warm": pid}
         except (ZygoteUnavailable, IndexError, psutil.Error) as error:
+            # The holder ends anything that started before it starts the job cold.
             zygote.jobs_possible = False
             print(f"warm jobs unavailable, starting each cold: {error}", file=sys.stderr)
     return {"cold": [module, *arguments]}
@@ -325,7 +352,7 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
     )
     RUNNING.add(process, token)
     tail: list[bytes] = []
-    reader = _drain(process.stderr, 2000, tail)
+    reader = _drain(process.stderr, STDERR_TAIL, tail)
     try:
         process.wait(timeout=limits.seconds)
         timed_out = False
@@ -337,7 +364,7 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
     process.wait()
     reader.join(5)
     stderr = (tail[0] if tail else b"").decode(errors="replace")
-    return Outcome(None if timed_out else process.returncode, timed_out, stderr[-2000:])
+    return Outcome(None if timed_out else process.returncode, timed_out, stderr[-STDERR_TAIL:])
 
 
 def kill_sandbox(token: str) -> int:

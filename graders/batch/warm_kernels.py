@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from graders.batch.channel import PR_SET_DUMPABLE
 from graders.batch.sandbox import die_with_parent
 
 PRELOAD = (
@@ -55,7 +56,6 @@ JOIN_ORDER = ("mnt", "net", "ipc", "uts", "cgroup", "pid", "user")
 """The sandbox namespaces a job joins, the user namespace last: joined first, it would
 leave the zygote's child without the rights to join the others."""
 READY = "ready"
-PR_SET_DUMPABLE = 4
 START_TIMEOUT = 180.0  # seconds for the zygote's imports, on a slow, busy machine
 
 
@@ -139,33 +139,42 @@ def _drop_capabilities() -> None:
 
 
 def _become_job(request: dict, answer: int) -> None:
-    """In the forked child: join the sandbox, fork the job into its PID namespace, write
-    the job's process id on ``answer`` (or the error), and exit. The job gives up every
-    capability, takes the sandbox's folder and environment, and runs ``python -m module
-    argv`` as if started so; it never returns."""
+    """In the forked child: join the sandbox and fork into its PID namespace; there, give
+    up every capability and fork the job, write its process id in the sandbox on
+    ``answer`` (or the error), and exit, so that the job is orphaned inside the sandbox and
+    its holder reaps it. The job takes the sandbox's folder and environment and runs
+    ``python -m module argv`` as if started so; it never returns."""
     try:
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
-        for fd in range(3, 1024):  # nothing of the zygote's goes into the sandbox
-            if fd != answer:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        os.closerange(3, answer)  # nothing of the zygote's goes into the sandbox
+        os.closerange(answer + 1, os.sysconf("SC_OPEN_MAX"))
         _enter_sandbox(int(request["holder"]))
-        pid = os.fork()  # the first process to enter the PID namespace
+        entered = os.fork()  # the first process to enter the PID namespace
     except Exception as error:  # noqa: BLE001 - told to the grader, which starts it cold
         os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
         os._exit(1)
-    if pid:
-        os.write(answer, json.dumps({"pid": pid}).encode())
+    if entered:  # wait for it, so that its answer is written before this one's end
+        try:
+            os.waitpid(entered, 0)
+        except ChildProcessError:  # reaped already (SIGCHLD is ignored here)
+            pass
+        finally:
+            os._exit(0)
+    try:
+        _drop_capabilities()
+        job = os.fork()  # orphaned inside the sandbox: the holder (its PID 1) reaps it
+    except Exception as error:  # noqa: BLE001
+        os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
+        os._exit(1)
+    if job:
+        os.write(answer, json.dumps({"pid": job}).encode())  # its id in the sandbox
         os._exit(0)
     code = 1
     try:
         os.close(answer)
-        _drop_capabilities()
         _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the kernel it starts cannot trace it
         os.chdir(request["cwd"])
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -274,7 +283,9 @@ class Zygote:
 
     def _read_line(self, timeout: float) -> str:
         result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(self.process.stdout.readline()))
+        reader = threading.Thread(
+            target=lambda: result.append(self.process.stdout.readline()), daemon=True
+        )
         reader.start()
         reader.join(timeout)
         return result[0].strip() if result else ""
@@ -313,10 +324,11 @@ class Zygote:
     ) -> int:
         """Fork ``python -m module argv`` (already imported: warm) into the sandbox whose
         first process is ``holder``, with exactly ``env``, in ``cwd``, its output in
-        ``log``; returns its process id in the sandbox's PID namespace."""
+        ``log``; returns its process id in the sandbox's PID namespace. Once the request
+        is sent, a failure may leave the job started: the caller must not start another
+        in the same sandbox without ending it first."""
         job = {"holder": holder, "module": module, "argv": argv, "env": env, "cwd": cwd}
-        pid = self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")
-        return namespace_pid(pid)
+        return self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")
 
     def close(self) -> None:
         """Stop the zygote (the kernels it forked are stopped by their own runs)."""
@@ -364,14 +376,6 @@ class ForkedProcess:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
-
-
-def namespace_pid(pid: int) -> int:
-    """The id that process ``pid`` (of this PID namespace) has in its own, innermost one."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("NSpid:"):
-            return int(line.split()[-1])
-    raise ZygoteUnavailable(f"process {pid} has no NSpid line")
 
 
 def kill_tree(pid: int) -> None:

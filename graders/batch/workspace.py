@@ -48,15 +48,22 @@ def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int) -> Pa
     return folder
 
 
-SECRET_FILE = ".heldout-secret"
+def default_secret_file() -> Path:
+    """Where the instructor's secret is kept unless ``--heldout-secret`` says otherwise:
+    ``$XDG_CONFIG_HOME/keras-course/heldout-secret`` (``~/.config/...``), never in a
+    results folder (those get shared)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "keras-course" / "heldout-secret"
 
 
-def heldout_secret(out: Path, given: Path | None) -> bytes:
+def heldout_secret(given: Path | None) -> bytes:
     """The instructor's secret that the held-out split is rendered from: the file
-    ``given``, else ``out/.heldout-secret``, made with 32 random bytes on the first batch
-    (kept, so that a rerun grades on the same images)."""
-    path = given or out / SECRET_FILE
+    ``given``, else :func:`default_secret_file`, made with 32 random bytes on the first
+    batch (readable by its owner only, and kept, so that a rerun grades on the same
+    images)."""
+    path = given or default_secret_file()
     if given is None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32) + "\n")

@@ -2,8 +2,9 @@
 attacks, written by tests/fixtures/make_submissions.py).
 
 Each attack adds one cell to the lesson's solution: it spies on the machine, leaves a daemon
-that rewrites results, poisons the dataset, stops every process it can reach, fills the disk,
-exports a model that asks for 40 GB, or writes into the results folder. The sandbox must stop
+that rewrites results, poisons the dataset, stops every process it can reach, signals the
+sandbox's first process, fills the disk, exports a model that asks for 40 GB, or writes into
+the results folder. The sandbox must stop
 each one: the correct submissions keep full marks, no process of the batch outlives it, no
 file outside the results changes, and a clean batch afterwards grades the same.
 """
@@ -162,8 +163,18 @@ def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
     """Does SIGSTOP sent to every process id reach only the processes (and threads) of
     the notebook's own sandbox, so that nothing else stops?"""
     found = _found(hostile[0], "attack_stop_every_process")
-    assert 2 in found["stopped"] and set(found["stopped"]) <= set(found["visible"]), found
+    stopped, visible = set(found["stopped"]), set(found["visible"])
+    assert stopped - {1} and stopped <= visible, found  # its runner at least; nothing else
     assert _results(hostile[0])["attack_stop_every_process"]["score"] == 10
+
+
+def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
+    """Do SIGINT, SIGTERM, SIGHUP and SIGUSR1 sent to the holder (PID 1, which hands the
+    results back) leave it running, so that the notebook is graded as usual?"""
+    found = _found(hostile[0], "attack_signal_the_holder")
+    assert found["sent"] == ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
+    result = _results(hostile[0])["attack_signal_the_holder"]
+    assert (result["score"], result["status"]) == (10, "graded"), result["reasons"]
 
 
 def test_the_disk_quota_holds(hostile):

@@ -146,7 +146,7 @@ def test_the_channel_keeps_expected_plain_files_only(tmp_path):
     )
     expected = {PurePosixPath("run.json"), PurePosixPath("artifacts/ex1-check/model.keras")}
     expected |= {PurePosixPath("artifacts/ex1-check/link"), PurePosixPath("unexpected")}
-    written = channel.receive(stream, tmp_path / "out", lambda name: name in expected)
+    written = channel.receive(stream, tmp_path / "out", lambda name: 1000 * (name in expected))
     assert sorted(written) == ["artifacts/ex1-check/model.keras", "run.json"]
     assert not (tmp_path / "escaped.txt").exists()
     assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
@@ -158,26 +158,32 @@ def test_the_channel_keeps_expected_plain_files_only(tmp_path):
 def test_the_channel_refuses_garbage_and_floods(tmp_path):
     """Is a stream that is not a tar, or one over the byte budget, refused with a
     ChannelError saying so (and an empty one read as no files)?"""
-    assert channel.receive(io.BytesIO(b""), tmp_path, lambda name: True) == []
+    anything = lambda name: 10**9  # noqa: E731
+    assert channel.receive(io.BytesIO(b""), tmp_path, anything) == []
     with pytest.raises(channel.ChannelError, match="unreadable"):
-        channel.receive(io.BytesIO(b"not a tar at all" * 100), tmp_path, lambda name: True)
+        channel.receive(io.BytesIO(b"not a tar at all" * 100), tmp_path, anything)
     big = _tar([("run.json", None, b"x" * 100_000)])
-    with pytest.raises(channel.ChannelError, match="sent more than"):
-        channel.receive(big, tmp_path, lambda name: True, limit=50_000)
+    with pytest.raises(channel.ChannelError, match="sent more than 50,000 bytes"):
+        channel.receive(big, tmp_path, anything, limit=50_000)
+    big.seek(0)
+    assert channel.receive(big, tmp_path, lambda name: 99_999) == []  # over its own cap
 
 
-def test_the_heldout_secret_is_made_once_kept_private_and_checked(tmp_path):
-    """Is the secret made on the first batch (readable by its owner only) and the same
-    on the next, is a given file used as it is, and a too short one refused?"""
-    first = heldout_secret(tmp_path, None)
-    assert len(first) == 64 and heldout_secret(tmp_path, None) == first
-    assert stat.S_IMODE((tmp_path / ".heldout-secret").stat().st_mode) == 0o600
+def test_the_heldout_secret_is_made_once_kept_private_and_checked(tmp_path, monkeypatch):
+    """Is the secret made on the first batch in the instructor's config folder (readable
+    by its owner only) and the same on the next, is a given file used as it is, and a too
+    short one refused?"""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    first = heldout_secret(None)
+    assert len(first) == 64 and heldout_secret(None) == first
+    made = tmp_path / "config" / "keras-course" / "heldout-secret"
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
     given = tmp_path / "mine"
     given.write_text("a secret of the instructor's\n")
-    assert heldout_secret(tmp_path, given) == b"a secret of the instructor's"
+    assert heldout_secret(given) == b"a secret of the instructor's"
     given.write_text("short")
     with pytest.raises(ValueError, match="too short: use 16 bytes or more"):
-        heldout_secret(tmp_path, given)
+        heldout_secret(given)
 
 
 def test_the_heldout_split_is_not_the_public_one(data_cache):
