@@ -25,6 +25,7 @@ RETURNED = {"reports.json": 4 * 2**20}
 
 
 def main() -> int:
+    """Run the job's checks on its artifacts; write their reports."""
     work = Path.cwd()
     folder = channel.input_folder().resolve()
     job = json.loads((folder / "job.json").read_text())

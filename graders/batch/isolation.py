@@ -12,7 +12,8 @@ bubblewrap sandbox of its own:
   library links, a few files of ``/etc``, the Python installation and virtual environment,
   the course's three packages, and the inputs the grader gives (a folder, read-only);
 - one writable folder, ``SANDBOX_HOME``, a tmpfs of ``disk_mb`` MiB (the disk quota), which
-  vanishes with the sandbox; ``/tmp`` points into it;
+  vanishes with the sandbox (``TMPDIR`` is in it; ``/tmp`` and ``/dev/shm`` are small tmpfs
+  of their own);
 - its own session (no terminal to push keys into), and it dies with the grader: bubblewrap
   is killed when the grader's thread ends, and when bubblewrap dies the kernel kills the
   whole PID namespace;
@@ -47,6 +48,7 @@ SANDBOX_UID = 1000
 SANDBOX_HOME = "/home/learner"  # the writable tmpfs: working folder, HOME and TMPDIR
 SANDBOX_INPUT = "/grader-input"  # the grader's inputs, read-only
 SANDBOX_DATA = "/course-data"  # the dataset cache the sandbox reads, read-only
+TMP_MB = 64  # /tmp and /dev/shm, tmpfs of their own (TMPDIR is in the home folder)
 ETC_FILES = (
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",
@@ -135,6 +137,11 @@ def bwrap_arguments(
         "--ro-bind",
         "/usr",
         "/usr",
+        # /tmp first: a checkout or a venv under /tmp is bound below it
+        "--size",
+        str(TMP_MB * 1024 * 1024),
+        "--tmpfs",
+        "/tmp",
     ]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
@@ -154,8 +161,7 @@ def bwrap_arguments(
         args += ["--dev-bind", str(device), str(device)]
     args += ["--size", str(disk_mb * 1024 * 1024), "--tmpfs", SANDBOX_HOME]
     args += ["--dir", f"{SANDBOX_HOME}/tmp"]
-    args += ["--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm"]
-    args += ["--symlink", f"{SANDBOX_HOME}/tmp", "/tmp"]
+    args += ["--size", str(TMP_MB * 1024 * 1024), "--tmpfs", "/dev/shm"]
     args += ["--ro-bind", str(inputs), SANDBOX_INPUT]
     if data_folder is not None:
         args += ["--ro-bind", str(data_folder), SANDBOX_DATA]

@@ -24,7 +24,8 @@ RETURNED = {"outputs.json": 2**20, "outputs.npz": 256 * 2**20}
 """What a re-run hands back, and the most bytes each file may have."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def main() -> int:
+    """Re-run the function the job names; write what each call gave."""
     work = Path.cwd()  # the learner's function might change directory
     folder = channel.input_folder().resolve()
     job = json.loads((folder / "job.json").read_text())

@@ -17,6 +17,7 @@ import pytest
 
 from graders.batch import channel
 from graders.batch.isolation import (
+    REPO_ROOT,
     SANDBOX_DATA,
     SANDBOX_HOME,
     SANDBOX_INPUT,
@@ -28,6 +29,8 @@ from graders.batch.isolation import (
 from graders.batch.workspace import BATCH_PREFIX, heldout_secret, sweep_stale_batches
 from graders.heldout import render_grader_heldout, secret_seed
 from tests.graders.batch import isolation_here
+
+PACKAGE_FOLDER = REPO_ROOT / "graders"
 
 
 def _pairs(arguments: list[str], option: str) -> list[tuple[str, str]]:
@@ -58,8 +61,9 @@ def test_the_gpu_device_nodes_are_passed_through_when_there_are_some(tmp_path):
 
 def test_the_sandbox_sees_its_inputs_read_only_and_one_writable_folder(tmp_path):
     """Do the options make every namespace new, bind the inputs and the data read-only,
-    give a tmpfs of the quota's size as the only writable folder, and set the
-    environment given and nothing else?"""
+    give a tmpfs of the quota's size as the writable folder (and small ones for /tmp,
+    mounted before any bind that may lie under it), and set the environment given and
+    nothing else?"""
     arguments = bwrap_arguments(
         inputs=tmp_path / "in", data_folder=tmp_path / "data", disk_mb=64, env={"A": "1"}
     )
@@ -70,6 +74,8 @@ def test_the_sandbox_sees_its_inputs_read_only_and_one_writable_folder(tmp_path)
     home = arguments.index(SANDBOX_HOME)
     assert arguments[home - 3 : home] == ["--size", str(64 * 2**20), "--tmpfs"]
     assert arguments[arguments.index("--remount-ro") + 1] == "/"
+    tmp = arguments.index("/tmp")  # made before the binds, which may lie under /tmp (CI)
+    assert arguments[tmp - 1] == "--tmpfs" and tmp < arguments.index(str(PACKAGE_FOLDER))
     assert _pairs(arguments, "--setenv") == [("A", "1")] and "--clearenv" in arguments
     assert not {"--bind", "--bind-try", "--share-net"} & set(arguments)
 
