@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 ISOLATED_ENV_VAR = "KERAS_COURSE_ISOLATED"
 INPUT_ENV_VAR = "KERAS_COURSE_INPUT"
+WARM_ENV_VAR = "KERAS_COURSE_WARM_JOB"  # "1": the job was forked warm into its sandbox
 MAX_RETURN_BYTES = 1 << 30  # everything one sandbox hands back
 PR_SET_DUMPABLE = 4
 
@@ -53,9 +54,9 @@ def open_channel() -> int | None:
         return None
     private = os.dup(1)  # not inherited by children (os.dup makes non-inheritable copies)
     os.dup2(2, 1)
-    import ctypes
+    from graders.batch.isolation import libc
 
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     return private
 
 

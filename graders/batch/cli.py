@@ -244,7 +244,8 @@ def start_batch(
         disk_mb=args.disk_mb,
     )
     data_folder = public_data_folder(batch.lesson, work / "public-data")
-    seed = secret_seed(secret, lesson_dataset(batch.lesson))
+    dataset = lesson_dataset(batch.lesson)
+    seed = secret_seed(secret, dataset)
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     zygote_token = uuid.uuid4().hex
     zygote = None
@@ -264,6 +265,7 @@ def start_batch(
     ]
     settings = Settings(
         lesson=batch.lesson,
+        dataset=dataset,
         source=batch.source,
         data_folder=data_folder,
         grader_data=grader_data,

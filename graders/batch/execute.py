@@ -158,12 +158,12 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``SECONDS [--warm]``: with ``--warm`` (a job forked from the warm process), the
+    """``SECONDS``: run the input notebook. In a job forked warm into its sandbox, the
     kernel is forked from this process too, before anything else starts."""
     args = argv if argv is not None else sys.argv[1:]
     folder = Path.cwd()
     manager = None
-    if "--warm" in args:
+    if os.environ.get(channel.WARM_ENV_VAR) == "1":
         from graders.batch.warm_kernels import PreForkedKernel, forked_kernel_manager
 
         manager = forked_kernel_manager(PreForkedKernel(), folder, dict(os.environ))

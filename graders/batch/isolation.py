@@ -32,6 +32,7 @@ its namespaces, :func:`probe` says why and the batch runs with ``isolation: none
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -84,6 +85,19 @@ class Isolation:
 
 
 NONE_REQUESTED = Isolation("none", "turned off with --isolation none")
+
+
+@functools.cache
+def libc():
+    """The C library, for the system calls Python's ``os`` lacks (prctl, setns, capset);
+    loaded once, when this module is imported, so that no forked child has to load it."""
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+if sys.platform.startswith("linux"):
+    libc()
 
 
 def _python_roots() -> list[Path]:

@@ -44,6 +44,7 @@ class Settings:
     """What every submission of a batch shares."""
 
     lesson: str  # "01"
+    dataset: str  # what the lesson learns from (its checks module's DATASET)
     source: Path  # the released student notebook, trusted
     data_folder: Path  # the public dataset cache the kernels read
     grader_data: Path  # the checks' dataset cache: the public one and the held-out split
@@ -187,10 +188,11 @@ def rerun_function(
     return outputs
 
 
-def _rerun_functions(folder: Path, run: Path, graded_cells, deleted, settings, setup) -> Path:
-    """Re-run every exported function under ``run``; returns the folder of their outputs,
+def _rerun_functions(
+    folder: Path, run: Path, graded_cells, deleted, settings: Settings, setup: str, reruns: Path
+) -> None:
+    """Re-run every exported function under ``run``; their outputs go to ``reruns``, as
     ``<grade_id>/<name>/`` (see :func:`graders.batch.grade.replays_from`)."""
-    reruns = folder / "reruns"
     for index, (cell, name, path, defined) in enumerate(
         functions_to_rerun(run, graded_cells, deleted)
     ):
@@ -199,7 +201,6 @@ def _rerun_functions(folder: Path, run: Path, graded_cells, deleted, settings, s
         )
         (reruns / cell.grade_id).mkdir(parents=True, exist_ok=True)
         outputs.rename(reruns / cell.grade_id / name)
-    return reruns
 
 
 def _reports(path: Path, graded_cells) -> list[Report]:
@@ -227,14 +228,12 @@ def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, w
     None)."""
     inputs = folder / "check-input"
     inputs.mkdir()
-    if (run / ARTIFACTS).is_dir():
-        shutil.copytree(run / ARTIFACTS, inputs / ARTIFACTS, symlinks=True)
-    reruns = _rerun_functions(folder, run, graded_cells, deleted, settings, setup)
-    if reruns.exists():
-        shutil.copytree(reruns, inputs / "reruns", symlinks=True)
+    _rerun_functions(folder, run, graded_cells, deleted, settings, setup, inputs / "reruns")
+    if (run / ARTIFACTS).is_dir():  # the checks are their last reader
+        (run / ARTIFACTS).rename(inputs / ARTIFACTS)
     job = {
         "lesson": settings.lesson,
-        "dataset": lesson_dataset(settings.lesson),
+        "dataset": settings.dataset,
         "graded": [asdict(cell) for cell in graded_cells],
         "deleted": deleted,
         "why_missing": why,

@@ -50,6 +50,17 @@ class Outcome:
     stderr: str
 
 
+JOB_SETTINGS = {
+    "MPLBACKEND": "Agg",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "JUPYTER_PLATFORM_DIRS": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "PYTHONPATH": str(REPO_ROOT),
+}
+"""What every job's environment holds, isolated or not: headless plotting, quiet
+TensorFlow, and the course's packages importable."""
+
+
 def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str, str]:
     """A minimal environment: HOME and temp in ``folder``, the course's packages importable,
     the public dataset cache ``data_folder``, headless plotting, and the sandbox's
@@ -57,16 +68,8 @@ def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str
     killed, see :func:`kill_sandbox`)."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
     env = {key: os.environ[key] for key in keep if key in os.environ}
-    env.update(
-        HOME=str(folder),
-        TMPDIR=str(folder),
-        PYTHONPATH=str(REPO_ROOT),
-        **{CACHE_ENV_VAR: str(data_folder)},
-        MPLBACKEND="Agg",
-        TF_CPP_MIN_LOG_LEVEL="3",
-        JUPYTER_PLATFORM_DIRS="1",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",
-    )
+    env.update(JOB_SETTINGS)
+    env.update({"HOME": str(folder), "TMPDIR": str(folder), CACHE_ENV_VAR: str(data_folder)})
     env[TOKEN_ENV_VAR] = token
     return env
 
@@ -76,10 +79,8 @@ def die_with_parent() -> None:
     the grader is killed (prctl's PR_SET_PDEATHSIG, kept across exec); elsewhere nothing."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-
     pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    isolation.libc().prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
 def _limit(memory_mb: int):
@@ -193,16 +194,12 @@ def isolated_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment inside a bubblewrap sandbox (paths as the sandbox sees them)."""
     venv_bin = str(Path(sys.executable).parent)
     env = {
+        **JOB_SETTINGS,
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "HOME": isolation.SANDBOX_HOME,
         "TMPDIR": f"{isolation.SANDBOX_HOME}/tmp",
-        "PYTHONPATH": str(REPO_ROOT),
         CACHE_ENV_VAR: isolation.SANDBOX_DATA,
-        "MPLBACKEND": "Agg",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         channel.ISOLATED_ENV_VAR: "1",
         channel.INPUT_ENV_VAR: isolation.SANDBOX_INPUT,
     }
@@ -321,9 +318,9 @@ def _instruction(
     if zygote is not None and zygote.jobs_possible:
         try:
             holder = psutil.Process(process.pid).children()[0].pid
-            warm = [*arguments, "--warm"] if module == "graders.batch.execute" else arguments
+            warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
-            pid = zygote.spawn_job(holder, module, warm, env, isolation.SANDBOX_HOME, log)
+            pid = zygote.spawn_job(holder, module, arguments, warm_env, isolation.SANDBOX_HOME, log)
             return {"warm": pid}
         except (ZygoteUnavailable, IndexError, psutil.Error) as error:
             # The holder ends anything that started before it starts the job cold.

@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 
 from graders.batch.channel import PR_SET_DUMPABLE
+from graders.batch.isolation import libc
 from graders.batch.sandbox import die_with_parent
 
 PRELOAD = (
@@ -82,7 +83,7 @@ def _become_kernel(request: dict, zygote: int) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None  # recomputed from the new TMPDIR
-        _libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process (a warm job's is not)
+        libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process (a warm job's is not)
         sys.argv = ["ipykernel_launcher", *request["argv"]]
         from ipykernel.kernelapp import IPKernelApp
 
@@ -92,22 +93,16 @@ def _become_kernel(request: dict, zygote: int) -> None:
         os._exit(code)
 
 
-def _libc():
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True)
-
-
 def _enter_sandbox(holder: int) -> None:
     """Join the namespaces of the sandbox whose first process is ``holder`` (a process id
     in this, the grader's, PID namespace). Raises OSError saying which one failed."""
     import ctypes
 
-    libc = _libc()
+    c = libc()  # the C library
     handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
     try:
         for ns, handle in handles:
-            if libc.setns(handle, 0) != 0:
+            if c.setns(handle, 0) != 0:
                 error = ctypes.get_errno()
                 raise OSError(error, f"cannot join the sandbox's {ns} namespace")
     finally:
@@ -120,10 +115,10 @@ def _drop_capabilities() -> None:
     and the means to gain any (no_new_privs), as bubblewrap does for its own children."""
     import ctypes
 
-    libc = _libc()
+    c = libc()  # the C library
     pr_capbset_drop, pr_set_no_new_privs = 24, 38
     for capability in range(64):
-        libc.prctl(pr_capbset_drop, capability, 0, 0, 0)
+        c.prctl(pr_capbset_drop, capability, 0, 0, 0)
 
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
@@ -132,9 +127,9 @@ def _drop_capabilities() -> None:
         _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
 
     version_3 = 0x20080522
-    if libc.capset(ctypes.byref(Header(version_3, 0)), (Data * 2)()) != 0:
+    if c.capset(ctypes.byref(Header(version_3, 0)), (Data * 2)()) != 0:
         raise OSError(ctypes.get_errno(), "cannot drop capabilities")
-    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+    if c.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
 
 
@@ -175,7 +170,7 @@ def _become_job(request: dict, answer: int) -> None:
     code = 1
     try:
         os.close(answer)
-        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the kernel it starts cannot trace it
+        libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # the kernel it starts cannot trace it
         os.chdir(request["cwd"])
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 from graders.batch.cli import source_notebook
 from graders.batch.isolation import Isolation, probe
-from graders.batch.runner import Settings
+from graders.batch.runner import Settings, lesson_dataset
 from graders.batch.sandbox import Limits
+
+
+def grade_command(lesson: str = "01", **options: object) -> list[str]:
+    """``python -m graders grade --lesson LESSON`` with ``options`` (``cell_timeout=20``
+    becomes ``--cell-timeout 20``); the submissions and ``--out`` are the caller's."""
+    command = [sys.executable, "-m", "graders", "grade", "--lesson", lesson]
+    for name, value in options.items():
+        command += ["--" + name.replace("_", "-"), str(value)]
+    return command
 
 
 @functools.cache
@@ -24,6 +34,7 @@ def batch_settings(lesson: str, work: Path, **changes) -> Settings:
     limits = Limits(seconds=300, memory_mb=4096)
     settings = Settings(
         lesson=lesson,
+        dataset=lesson_dataset(lesson),
         source=source_notebook(lesson),
         data_folder=work,
         grader_data=work,

@@ -27,31 +27,14 @@ import pytest
 from course_utils.release import REPO_ROOT
 from data_loaders.cache import cache_dir
 from graders.batch.isolation import SANDBOX_HOME
-from tests.graders.batch import isolation_here
+from tests.graders.batch import grade_command, isolation_here
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
 MARKER = "keras-course-attack-daemon"
 DISK_MB = 256
-COMMAND = [
-    sys.executable,
-    "-m",
-    "graders",
-    "grade",
-    "--lesson",
-    "01",
-    "--jobs",
-    "2",
-    "--cell-timeout",
-    "60",
-    "--timeout",
-    "300",
-    "--memory-mb",
-    "4096",
-    "--disk-mb",
-    str(DISK_MB),
-    "--isolation",
-    "bubblewrap",
-]
+COMMAND = grade_command(
+    jobs=2, cell_timeout=60, timeout=300, memory_mb=4096, disk_mb=DISK_MB, isolation="bubblewrap"
+)
 
 if not isolation_here().isolated:
     if os.geteuid() == 0 and sys.platform.startswith("linux"):
@@ -133,6 +116,8 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     found = _found(hostile[0], "attack_spy")
     assert len(found["processes"]) == 3, found["processes"]
     assert "graders.batch.holder" in found["processes"]["1"]
+    others = [command for pid, command in found["processes"].items() if pid != "1"]
+    assert all("graders.batch.warm_kernels" in command for command in others)  # forked warm
     assert found["uid"] == 1000
     assert found["environments"] == [] and found["traced"] == []
     assert found["files"] == [] and found["network"] == []

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,24 +21,10 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
+from tests.graders.batch import grade_command
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
-COMMAND = [
-    sys.executable,
-    "-m",
-    "graders",
-    "grade",
-    "--lesson",
-    "01",
-    "--jobs",
-    "2",
-    "--cell-timeout",
-    "20",
-    "--timeout",
-    "300",
-    "--memory-mb",
-    "4096",
-]
+COMMAND = grade_command(jobs=2, cell_timeout=20, timeout=300, memory_mb=4096)
 
 # student -> (status or statuses, points, a phrase its reasons or feedback must contain)
 EXPECTED = {
