@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -28,6 +28,7 @@ import nbformat
 from data_loaders.cache import remove_stale_temporaries
 from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
+from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, sweep_stale_groups
 from graders.batch.prepare import graded_cells
 from graders.batch.results import (
     feedback_html,
@@ -263,6 +264,15 @@ def start_batch(
         lambda: zygote is not None and zygote.close(),
         lambda: kill_sandbox(zygote_token),  # anything forked from it that still runs
     ]
+    groups = None
+    if isolation.isolated:
+        try:
+            groups = MemoryGroups.start()
+            cleanups.append(groups.close)  # after the sandboxes have ended
+            detail = f"{isolation.detail}; {args.memory_mb} MiB of memory a whole sandbox"
+        except MemoryGroupError as error:
+            detail = f"{isolation.detail}; memory limited per process only ({error})"
+        isolation = replace(isolation, detail=detail)
     settings = Settings(
         lesson=batch.lesson,
         dataset=dataset,
@@ -277,6 +287,7 @@ def start_batch(
         work=work,
         devices=tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else (),
         zygote=zygote,
+        memory_groups=groups,
     )
     return settings, cleanups
 
@@ -364,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         remove_stale_temporaries(args.out)  # half-written by a run that was killed
         sweep_stale_batches()
+        sweep_stale_groups()
         RUNNING.reset()
         guard = Guard(args.out, active=not isolation.isolated)  # no sandbox reaches --out
         todo = still_to_grade(batch, args.out, args.regrade)

@@ -14,6 +14,12 @@ bubblewrap sandbox of its own:
 - one writable folder, ``SANDBOX_HOME``, a tmpfs of ``disk_mb`` MiB (the disk quota), which
   vanishes with the sandbox (``TMPDIR`` is in it; ``/tmp`` and ``/dev/shm`` are small tmpfs
   of their own);
+- a throwaway identity outside (when the grader is root): bubblewrap itself runs as a user
+  and group id drawn at random for this one sandbox (:func:`throwaway_identity`), which
+  owns nothing on the machine, so that whatever got out of the namespaces would be nobody,
+  and its processes count against a process limit of their own (``RLIMIT_NPROC``, which
+  Linux does not apply to root); the folders it binds are handed to it by the grader, so
+  that it needs no right to reach them by path (:class:`SandboxCommand`);
 - its own session (no terminal to push keys into), and it dies with the grader: bubblewrap
   is killed when the grader's thread ends, and when bubblewrap dies the kernel kills the
   whole PID namespace;
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -64,15 +71,19 @@ GPU_DEVICE_PATTERNS = ("nvidia*", "nvidia-caps/*", "dri/*")
 """The device nodes a GPU lesson's sandbox gets, when the machine has them."""
 
 NAMESPACES = "user, mount, pid, ipc, uts, cgroup, network (loopback only)"
+THROWAWAY_IDS = range(1_000_000_000, 2_000_000_000)
+"""Where a sandbox's outer user and group id are drawn from: far above any account's."""
 
 
 @dataclass(frozen=True)
 class Isolation:
     """How submissions are isolated: ``kind`` is "bubblewrap" or "none"; ``detail`` says
-    what that means (or why there is none). Recorded in every result."""
+    what that means (or why there is none). Recorded in every result. ``throwaway``:
+    whether each sandbox runs as a throwaway user outside (:func:`throwaway_identity`)."""
 
     kind: str
     detail: str
+    throwaway: bool = False
 
     @property
     def isolated(self) -> bool:
@@ -185,9 +196,78 @@ def bwrap_arguments(
     return args
 
 
-def bwrap_command(command: list[str], **options) -> list[str]:
-    """``bwrap`` with :func:`bwrap_arguments` ``**options``, running ``command``."""
-    return [_bwrap_path() or "bwrap", *bwrap_arguments(**options), "--", *command]
+def throwaway_identity() -> int:
+    """A user id (also the group id) for one sandbox's processes as the machine sees them:
+    drawn at random from :data:`THROWAWAY_IDS`, so that no account and, but by a one in
+    10**9 chance, no other sandbox has it. Only root can take it (see
+    :class:`SandboxCommand`)."""
+    return THROWAWAY_IDS.start + secrets.randbelow(len(THROWAWAY_IDS))
+
+
+STAGING = "/tmp"
+"""Where a throwaway launcher mounts the folders it binds, in a mount namespace of its
+own (the machine's ``/tmp`` is hidden from it, not changed)."""
+
+
+class SandboxCommand:
+    """A ``bwrap`` command line, :attr:`argv`: :func:`bwrap_arguments` ``**options``, then
+    ``command``.
+
+    With an ``identity`` (see :func:`throwaway_identity`), bubblewrap runs as that user,
+    who could not reach most of what it binds by path (a Python under ``/root``, the
+    batch's private folder). So the launching child (:meth:`become_launcher`, run before
+    exec, as root) takes a mount namespace of its own, mounts a tmpfs on :data:`STAGING`,
+    binds each read-only source there, and only then becomes ``identity``; bubblewrap
+    binds from :data:`STAGING`. The machine's mounts are not changed.
+    """
+
+    def __init__(self, command: list[str], *, identity: int | None = None, **options) -> None:
+        self.identity = identity
+        self.staged: list[tuple[str, str]] = []  # (source, its place in STAGING)
+        self.argv = [_bwrap_path() or "bwrap"]
+        arguments = iter(bwrap_arguments(**options))
+        for argument in arguments:
+            if argument == "--ro-bind" and identity is not None:
+                source, destination = next(arguments), next(arguments)
+                self.staged.append((source, f"{STAGING}/{len(self.staged)}"))
+                self.argv += ["--ro-bind", self.staged[-1][1], destination]
+            else:
+                self.argv.append(argument)
+        self.argv += ["--", *command]
+
+    def become_launcher(self) -> None:
+        """In the child about to exec bubblewrap, as root (a no-op without an identity):
+        stage the sources (see the class), then drop every group and become the
+        identity for good."""
+        if self.identity is None:
+            return
+        c = libc()
+        ms_rec, ms_private, ms_bind = 0x4000, 0x40000, 0x1000
+        clone_newns = 0x00020000
+        _check(c.unshare(clone_newns), "a mount namespace for the launcher")
+        _check(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
+        # opened before the tmpfs hides what lies under STAGING (a checkout in /tmp)
+        sources = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _ in self.staged]
+        _check(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
+        for fd, (source, staged) in zip(sources, self.staged, strict=True):
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.mkdir(staged)
+            else:
+                os.close(os.open(staged, os.O_CREAT | os.O_WRONLY, 0o644))
+            origin = f"/proc/self/fd/{fd}".encode()
+            _check(c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source)
+            os.close(fd)
+        os.setgroups([])
+        os.setresgid(self.identity, self.identity, self.identity)
+        os.setresuid(self.identity, self.identity, self.identity)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
 def bwrap_launcher_environment() -> dict[str, str]:
@@ -200,19 +280,10 @@ def _bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def probe() -> Isolation:
-    """Bubblewrap isolation when it works here (checked by starting Python in a sandbox
-    that must see itself as uid 1000 and PID 1, with no network but loopback, and import
-    the grader's jobs; bubblewrap 0.8 or newer);
-    otherwise "none", with the reason."""
-    if not sys.platform.startswith("linux"):
-        return Isolation("none", f"bubblewrap needs Linux; this is {sys.platform}")
-    if _bwrap_path() is None:
-        return Isolation(
-            "none",
-            "bubblewrap (bwrap) is not installed: run ./course setup as root, or "
-            "apt-get install bubblewrap",
-        )
+def _run_probe(identity: int | None) -> str | None:
+    """Start Python in a sandbox (as ``identity`` outside, when given) that must see itself
+    as uid 1000 and PID 1, with no network but loopback, and import the grader's jobs;
+    None when it did, else why not."""
     script = (
         "import os, socket\n"
         f"assert os.getuid() == {SANDBOX_UID}, os.getuid()\n"
@@ -222,28 +293,55 @@ def probe() -> Isolation:
         "print('isolated')\n"
     )
     inputs = Path(os.devnull).parent  # any folder does: nothing is read from it
-    command = bwrap_command(
-        [sys.executable, "-P", "-c", script],
-        inputs=inputs,
-        data_folder=None,
-        disk_mb=16,
-        env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "PYTHONPATH": str(REPO_ROOT)},
-    )
     try:
+        sandbox = SandboxCommand(
+            [sys.executable, "-P", "-c", script],
+            identity=identity,
+            inputs=inputs,
+            data_folder=None,
+            disk_mb=16,
+            env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "PYTHONPATH": str(REPO_ROOT)},
+        )
         done = subprocess.run(
-            command,
+            sandbox.argv,
             capture_output=True,
             text=True,
             timeout=60,
             env=bwrap_launcher_environment(),
+            preexec_fn=sandbox.become_launcher,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        return Isolation("none", f"bubblewrap could not start: {error}")
+        return f"bubblewrap could not start: {error}"
     if done.returncode != 0 or "isolated" not in done.stdout:
         why = (done.stderr.strip() or done.stdout.strip())[-300:]
-        return Isolation("none", f"bubblewrap could not make its namespaces here: {why}")
-    return Isolation(
-        "bubblewrap",
-        f"bubblewrap: namespaces {NAMESPACES}; uid {SANDBOX_UID} without capabilities; "
-        "read-only system, one private tmpfs",
-    )
+        return f"bubblewrap could not make its namespaces here: {why}"
+    return None
+
+
+def probe() -> Isolation:
+    """Bubblewrap isolation when it works here (bubblewrap 0.8 or newer), with a throwaway
+    identity outside when the grader is root and the machine lets a plain user make user
+    namespaces; otherwise "none", with the reason."""
+    if not sys.platform.startswith("linux"):
+        return Isolation("none", f"bubblewrap needs Linux; this is {sys.platform}")
+    if _bwrap_path() is None:
+        return Isolation(
+            "none",
+            "bubblewrap (bwrap) is not installed: run ./course setup as root, or "
+            "apt-get install bubblewrap",
+        )
+    inside = f"namespaces {NAMESPACES}; uid {SANDBOX_UID} without capabilities"
+    system = "read-only system, one private tmpfs"
+    if os.geteuid() == 0 and _run_probe(throwaway_identity()) is None:
+        return Isolation(
+            "bubblewrap",
+            f"bubblewrap: {inside}, a throwaway uid outside; {system}",
+            throwaway=True,
+        )
+    failed = _run_probe(None)
+    if failed is not None:
+        return Isolation("none", failed)
+    outside = "root outside (a plain user cannot make user namespaces here)"
+    if os.geteuid() != 0:
+        outside = f"the grader's own uid {os.geteuid()} outside"
+    return Isolation("bubblewrap", f"bubblewrap: {inside}, {outside}; {system}")

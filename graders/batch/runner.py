@@ -21,6 +21,7 @@ from graders.batch import evaluate, execute, prepare, rerun
 from graders.batch.export import ARTIFACTS
 from graders.batch.grade import MAX_ARTIFACT_BYTES, functions_to_rerun
 from graders.batch.isolation import Isolation
+from graders.batch.memory_groups import MemoryGroups
 from graders.batch.sandbox import (
     RUNNING,
     Limits,
@@ -56,6 +57,7 @@ class Settings:
     work: Path  # the batch's private folder, where each submission gets a folder
     devices: tuple[Path, ...] = ()  # device nodes passed into the sandboxes (a GPU's)
     zygote: Zygote | None = None  # forks warm kernels and jobs; None: all start cold
+    memory_groups: MemoryGroups | None = None  # one memory limit per whole sandbox
 
 
 @dataclass
@@ -114,6 +116,7 @@ def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> 
         isolation_used=settings.isolation,
         returned=tuple(module.RETURNED),
         zygote=settings.zygote,
+        memory_groups=settings.memory_groups,
         **{**defaults, **options},
     )
 

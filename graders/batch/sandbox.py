@@ -11,6 +11,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -25,20 +26,30 @@ import psutil
 from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch import channel, isolation
 from graders.batch.holder import JOB_LOG as HOLDER_JOB_LOG
+from graders.batch.memory_groups import MemoryGroups
+from graders.batch.memory_groups import join as memory_group_join
 
 REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
 TOKEN_ENV_VAR = "KERAS_COURSE_SANDBOX"
 
 
+PROCESS_LIMIT = 1024
+"""Processes and threads one sandbox may have at once (TensorFlow starts a few dozen
+threads per core); a fork bomb stops there instead of taking the machine's process ids."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Wall-clock seconds for the whole run, memory (address space) in MiB, and, in a
-    bubblewrap sandbox, the size of its writable folder in MiB (its disk quota)."""
+    bubblewrap sandbox, the size of its writable folder in MiB (its disk quota) and the
+    processes and threads it may have at once (applied where it runs as a throwaway user;
+    Linux exempts root)."""
 
     seconds: float
     memory_mb: int
     disk_mb: int = 2048
+    processes: int = PROCESS_LIMIT
 
 
 @dataclass(frozen=True)
@@ -83,13 +94,23 @@ def die_with_parent() -> None:
     isolation.libc().prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
-def _limit(memory_mb: int):
+def _limit(limits: Limits, launcher: Callable[[], None] | None = None):
+    """What a child does before it becomes the sandboxed command: take the limits (the
+    process limit only as root, whom it does not bind, or as a throwaway user: as a plain
+    user it would count all of that user's processes), become the launcher of a
+    throwaway sandbox (:meth:`graders.batch.isolation.SandboxCommand.become_launcher`),
+    and die with its parent."""
+
     def apply() -> None:
-        die_with_parent()
-        memory = memory_mb * 1024 * 1024
+        memory = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.geteuid() == 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if launcher is not None:
+            launcher()
+        die_with_parent()  # last: a change of identity clears it
 
     return apply
 
@@ -102,7 +123,7 @@ def sandbox_popen_args(folder: Path, data_folder: Path, limits: Limits, token: s
         "cwd": folder,
         "env": sandbox_environment(folder, data_folder, token),
         "start_new_session": True,
-        "preexec_fn": _limit(limits.memory_mb),
+        "preexec_fn": _limit(limits),
     }
 
 
@@ -221,6 +242,7 @@ def run_sandboxed(
     env: dict[str, str] | None = None,
     devices: tuple[Path, ...] = (),
     zygote: Zygote | None = None,
+    memory_groups: MemoryGroups | None = None,
 ) -> Outcome:
     """Run ``python -m module arguments`` on the files in ``inputs``, under ``limits``;
     the files it makes land in ``outputs``.
@@ -230,15 +252,22 @@ def run_sandboxed(
     folders (:mod:`graders.batch.holder`), kept when ``expected`` gives their names a
     byte budget (see :func:`graders.batch.channel.receive`); a
     ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
-    starts cold. Without bubblewrap, the inputs are copied into ``outputs``, where the job
-    runs. ``env`` adds to the job's environment; ``devices`` are passed through."""
+    starts cold; with ``memory_groups``, the whole sandbox runs in a memory group of
+    its own, limited to ``limits.memory_mb``. Without bubblewrap, the inputs are copied
+    into ``outputs``, where the job runs. ``env`` adds to the job's environment;
+    ``devices`` are passed through."""
     RUNNING.check()
     token = uuid.uuid4().hex
     if not isolation_used.isolated:
         return _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token)
     job_env = isolated_environment({**(env or {}), TOKEN_ENV_VAR: token})
-    command = isolation.bwrap_command(
+    identity = isolation.throwaway_identity() if isolation_used.throwaway else None
+    for folder in (inputs, data_folder):
+        if folder is not None and identity is not None:
+            readable_by_all(folder)
+    sandbox = isolation.SandboxCommand(
         [sys.executable, "-P", "-m", "graders.batch.holder"],
+        identity=identity,
         inputs=inputs,
         data_folder=data_folder,
         disk_mb=limits.disk_mb,
@@ -246,16 +275,17 @@ def run_sandboxed(
         devices=devices,
     )
     process = subprocess.Popen(
-        command,
+        sandbox.argv,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=inputs,
+        cwd="/",
         env=isolation.bwrap_launcher_environment(),
         start_new_session=True,
-        preexec_fn=_limit(limits.memory_mb),
+        preexec_fn=_limit(limits, sandbox.become_launcher),
     )
     RUNNING.add(process, token)
+    group = None
     expired = threading.Event()  # set by the wall-clock limit only
 
     def kill() -> None:
@@ -279,14 +309,18 @@ def run_sandboxed(
         ready = process.stdout.readline() == b"ready\n"
         not_ready.cancel()
         if ready:
-            instruction = _instruction(process, module, arguments, job_env, zygote)
+            if memory_groups is not None:  # before the job starts: it is born in there
+                group = memory_groups.new(limits.memory_mb)
+                for member in [psutil.Process(process.pid), *_descendants(process.pid)]:
+                    memory_group_join(group, member.pid)
+            instruction = _instruction(process, module, arguments, job_env, zygote, group)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
             process.stdin.write(b"\n")
             process.stdin.close()
             channel.receive(process.stdout, outputs, expected)
         elif not expired.is_set():
             problem = f"the sandbox did not start within {READY_SECONDS} s"
-    except (channel.ChannelError, OSError) as error:
+    except (channel.ChannelError, OSError, psutil.Error) as error:
         problem = str(error)
         kill()
     finally:
@@ -295,6 +329,8 @@ def run_sandboxed(
         process.wait()
         timer.cancel()
         RUNNING.remove(process)
+        if group is not None:
+            memory_groups.remove(group)
     reader.join(5)
     stderr = (tail[0] if tail else b"").decode(errors="replace")
     if problem or expired.is_set():  # nothing half-sent is graded
@@ -308,19 +344,42 @@ def run_sandboxed(
     )
 
 
+def readable_by_all(folder: Path) -> None:
+    """Let any user read ``folder`` and everything in it (a sandbox's throwaway user reads
+    its inputs and data; the batch's private folder around them stays the grader's)."""
+    for path in (folder, *folder.rglob("*")):
+        mode = path.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            path.chmod(stat.S_IMODE(mode) | 0o555)
+        elif stat.S_ISREG(mode):
+            path.chmod(stat.S_IMODE(mode) | 0o444)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
 def _instruction(
-    process: subprocess.Popen, module: str, arguments: list[str], env: dict, zygote
+    process: subprocess.Popen,
+    module: str,
+    arguments: list[str],
+    env: dict,
+    zygote,
+    memory_group: Path | None,
 ) -> dict:
     """What the holder of the sandbox started as ``process`` is to do: wait for the job
-    that ``zygote`` forks in (warm), or start it itself (cold)."""
+    that ``zygote`` forks in (warm, born in ``memory_group``), or start it itself
+    (cold)."""
     from graders.batch.warm_kernels import ZygoteUnavailable  # which imports this module
 
     if zygote is not None and zygote.jobs_possible:
         try:
-            holder = psutil.Process(process.pid).children()[0].pid
+            holder = _descendants(process.pid)[-1].pid  # the sandbox's PID 1, its last
             warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
-            pid = zygote.spawn_job(holder, module, arguments, warm_env, isolation.SANDBOX_HOME, log)
+            pid = zygote.spawn_job(
+                holder, module, arguments, warm_env, isolation.SANDBOX_HOME, log, memory_group
+            )
             return {"warm": pid}
         except (ZygoteUnavailable, IndexError, psutil.Error) as error:
             # The holder ends anything that started before it starts the job cold.
@@ -345,7 +404,7 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
         cwd=outputs,
         env=job_env,
         start_new_session=True,
-        preexec_fn=_limit(limits.memory_mb),
+        preexec_fn=_limit(limits),
     )
     RUNNING.add(process, token)
     tail: list[bytes] = []

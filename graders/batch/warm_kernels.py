@@ -29,8 +29,9 @@ from pathlib import Path
 
 import psutil
 
+from graders.batch import memory_groups
 from graders.batch.channel import PR_SET_DUMPABLE
-from graders.batch.isolation import libc
+from graders.batch.isolation import SANDBOX_UID, libc
 from graders.batch.sandbox import die_with_parent
 
 PRELOAD = (
@@ -134,7 +135,9 @@ def _drop_capabilities() -> None:
 
 
 def _become_job(request: dict, answer: int) -> None:
-    """In the forked child: join the sandbox and fork into its PID namespace; there, give
+    """In the forked child: join the sandbox, become its user (uid and gid
+    :data:`~graders.batch.isolation.SANDBOX_UID`, so outside the sandbox's throwaway
+    identity, under its process limit) and fork into its PID namespace; there, give
     up every capability and fork the job, write its process id in the sandbox on
     ``answer`` (or the error), and exit, so that the job is orphaned inside the sandbox and
     its holder reaps it. The job takes the sandbox's folder and environment and runs
@@ -146,7 +149,13 @@ def _become_job(request: dict, answer: int) -> None:
             os.dup2(null, fd)
         os.closerange(3, answer)  # nothing of the zygote's goes into the sandbox
         os.closerange(answer + 1, os.sysconf("SC_OPEN_MAX"))
+        if request.get("memory_group"):  # while the machine's cgroup files are in view
+            memory_groups.join(Path(request["memory_group"]), os.getpid())
+        os.setgroups([])  # the zygote's (root's) groups are not the job's
         _enter_sandbox(int(request["holder"]))
+        ids = (SANDBOX_UID,) * 3  # the sandbox's user, whatever it is outside
+        os.setresgid(*ids)
+        os.setresuid(*ids)
         entered = os.fork()  # the first process to enter the PID namespace
     except Exception as error:  # noqa: BLE001 - told to the grader, which starts it cold
         os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
@@ -315,14 +324,23 @@ class Zygote:
         return self._ask(request, "the warm-kernel process could not fork")
 
     def spawn_job(
-        self, holder: int, module: str, argv: list[str], env: dict[str, str], cwd: str, log: str
+        self,
+        holder: int,
+        module: str,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        log: str,
+        memory_group: Path | None = None,
     ) -> int:
         """Fork ``python -m module argv`` (already imported: warm) into the sandbox whose
-        first process is ``holder``, with exactly ``env``, in ``cwd``, its output in
-        ``log``; returns its process id in the sandbox's PID namespace. Once the request
-        is sent, a failure may leave the job started: the caller must not start another
-        in the same sandbox without ending it first."""
+        first process is ``holder`` (and into its ``memory_group``, when it has one), with
+        exactly ``env``, in ``cwd``, its output in ``log``; returns its process id in the
+        sandbox's PID namespace. Once the request is sent, a failure may leave the job
+        started: the caller must not start another in the same sandbox without ending it
+        first."""
         job = {"holder": holder, "module": module, "argv": argv, "env": env, "cwd": cwd}
+        job["memory_group"] = None if memory_group is None else str(memory_group)
         return self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")
 
     def close(self) -> None:

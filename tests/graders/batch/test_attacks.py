@@ -3,7 +3,8 @@ attacks, written by tests/fixtures/make_submissions.py).
 
 Each attack adds one cell to the lesson's solution: it spies on the machine, leaves a daemon
 that rewrites results, poisons the dataset, stops every process it can reach, signals the
-sandbox's first process, fills the disk, exports a model that asks for 40 GB, or writes into
+sandbox's first process, fills the disk, exports a model that asks for 40 GB, forks without
+end, starts processes that together take more memory than the sandbox has, or writes into
 the results folder. The sandbox must stop
 each one: the correct submissions keep full marks, no process of the batch outlives it, no
 file outside the results changes, and a clean batch afterwards grades the same.
@@ -27,13 +28,21 @@ import pytest
 from course_utils.release import REPO_ROOT
 from data_loaders.cache import cache_dir
 from graders.batch.isolation import SANDBOX_HOME
+from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
+from graders.batch.sandbox import PROCESS_LIMIT
 from tests.graders.batch import grade_command, isolation_here
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
 MARKER = "keras-course-attack-daemon"
 DISK_MB = 256
+MEMORY_MB = 4096
 COMMAND = grade_command(
-    jobs=2, cell_timeout=60, timeout=300, memory_mb=4096, disk_mb=DISK_MB, isolation="bubblewrap"
+    jobs=2,
+    cell_timeout=60,
+    timeout=300,
+    memory_mb=MEMORY_MB,
+    disk_mb=DISK_MB,
+    isolation="bubblewrap",
 )
 
 if not isolation_here().isolated:
@@ -177,6 +186,40 @@ def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
     result = _results(hostile[0])["attack_model_bomb"]
     assert result["score"] == 0
     assert "the model in model could not be loaded safely" in result["tests"][0]["output"]
+
+
+@pytest.mark.skipif(
+    not isolation_here().throwaway, reason="no throwaway identity here (needs root)"
+)
+def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
+    """Does a process that forks without end get "try again" (EAGAIN) before the
+    sandbox's process limit, so that the machine keeps process ids for the others, and
+    does the notebook go on to full marks?"""
+    found = _found(hostile[0], "attack_fork_bomb")
+    assert found["error"] == "EAGAIN", found
+    assert PROCESS_LIMIT // 2 < found["forked"] < PROCESS_LIMIT, found
+    assert _results(hostile[0])["attack_fork_bomb"]["score"] == 10
+
+
+def _memory_groups_here() -> bool:
+    try:
+        MemoryGroups.start().close()
+    except MemoryGroupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory groups here")
+def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_own(hostile):
+    """Do six processes of 1 GiB each, each under the per-process limit, lose some of
+    their own to the out-of-memory killer once the sandbox as a whole reaches its
+    limit, rather than the machine's memory and someone else's kernel, while the
+    notebook's own kernel lives on to full marks?"""
+    found = _found(hostile[0], "attack_memory_hog")
+    assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
+    result = _results(hostile[0])["attack_memory_hog"]
+    assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
+    assert result["score"] == 10
 
 
 def test_nothing_outside_the_results_changes(hostile):

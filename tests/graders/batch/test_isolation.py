@@ -10,9 +10,10 @@ import stat
 import subprocess
 import sys
 import tarfile
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
+import psutil
 import pytest
 
 from graders.batch import channel
@@ -21,10 +22,13 @@ from graders.batch.isolation import (
     SANDBOX_DATA,
     SANDBOX_HOME,
     SANDBOX_INPUT,
+    STAGING,
+    THROWAWAY_IDS,
+    SandboxCommand,
     bwrap_arguments,
-    bwrap_command,
     bwrap_launcher_environment,
     gpu_devices,
+    throwaway_identity,
 )
 from graders.batch.workspace import BATCH_PREFIX, heldout_secret, sweep_stale_batches
 from graders.heldout import render_grader_heldout, secret_seed
@@ -98,7 +102,7 @@ def test_a_sandboxed_process_sees_nothing_of_the_grader(tmp_path):
         "    except OSError as error:\n"
         "        print('refused', path, error.strerror)\n"
     )
-    command = bwrap_command(
+    sandbox = SandboxCommand(
         [sys.executable, "-c", script],
         inputs=tmp_path,
         data_folder=None,
@@ -106,7 +110,7 @@ def test_a_sandboxed_process_sees_nothing_of_the_grader(tmp_path):
         env={"PATH": "/usr/bin", "ONLY": "this"},
     )
     done = subprocess.run(
-        command, capture_output=True, text=True, env=bwrap_launcher_environment(), timeout=60
+        sandbox.argv, capture_output=True, text=True, env=bwrap_launcher_environment(), timeout=60
     )
     assert done.stdout.splitlines() == [
         "1000 1 ['lo']",
@@ -119,6 +123,60 @@ def test_a_sandboxed_process_sees_nothing_of_the_grader(tmp_path):
         "refused /x Read-only file system",
         "wrote /home/learner/x",
     ], done.stderr
+
+
+@pytest.mark.skipif(
+    not isolation_here().throwaway, reason="no throwaway identity here (needs root)"
+)
+def test_a_sandbox_runs_as_a_throwaway_user_outside_reaching_its_inputs_by_descriptor(tmp_path):
+    """Seen from the machine, is every process of a sandbox (bubblewrap included) the
+    throwaway user and group drawn for it, with no other group, while inside it is uid
+    1000 and reads its inputs from a folder that user could not reach by path? And is
+    the machine's /tmp, which the launcher covers with its staging tmpfs, untouched?"""
+    private = tmp_path / "private"  # like the batch's folder: root's only
+    inputs = private / "input"
+    inputs.mkdir(parents=True)
+    private.chmod(0o700)
+    (inputs / "given.txt").write_text("input")
+    inputs.chmod(0o755)
+    identity = throwaway_identity()
+    assert identity in THROWAWAY_IDS
+    script = (
+        "import os, pathlib, sys\n"
+        "print(os.getuid(), pathlib.Path('/grader-input/given.txt').read_text(), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    sandbox = SandboxCommand(
+        [sys.executable, "-c", script],
+        identity=identity,
+        inputs=inputs,
+        data_folder=None,
+        disk_mb=16,
+        env={},
+    )
+    process = subprocess.Popen(
+        sandbox.argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=bwrap_launcher_environment(),
+        preexec_fn=sandbox.become_launcher,
+    )
+    try:
+        assert process.stdout.readline() == "1000 input\n"
+        tree = [psutil.Process(process.pid)]
+        tree += tree[0].children(recursive=True)
+        assert len(tree) >= 2
+        for member in tree:
+            assert member.uids().real == member.uids().effective == identity
+            assert member.gids().real == identity
+            groups = Path(f"/proc/{member.pid}/status").read_text().split("Groups:")[1]
+            assert groups.split("\n")[0].split() in ([], [str(identity)])
+    finally:
+        process.stdin.close()
+        process.wait(30)
+    assert process.returncode == 0
+    assert (inputs / "given.txt").read_text() == "input" and not Path(STAGING, "0").exists()
 
 
 def _tar(members: list[tuple[str, bytes | None, bytes]]) -> io.BytesIO:
