@@ -248,6 +248,7 @@ def start_batch(
     dataset = lesson_dataset(batch.lesson)
     seed = secret_seed(secret, dataset)
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
+    devices = tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else ()
     zygote_token = uuid.uuid4().hex
     zygote = None
     if not args.cold_kernels:
@@ -255,7 +256,9 @@ def start_batch(
         zygote_folder.mkdir()
         try:
             zygote = Zygote(
-                sandbox_popen_args(zygote_folder, data_folder, limits, zygote_token),
+                sandbox_popen_args(
+                    zygote_folder, data_folder, limits, zygote_token, address_space=not devices
+                ),
                 preload=(f"graders.lesson{batch.lesson}",),
             )
         except ZygoteUnavailable as error:
@@ -272,6 +275,8 @@ def start_batch(
             detail = f"{isolation.detail}; {args.memory_mb} MiB of memory a whole sandbox"
         except MemoryGroupError as error:
             detail = f"{isolation.detail}; memory limited per process only ({error})"
+            if devices:
+                detail += "; none for a GPU's sandboxes (CUDA needs its address space)"
         isolation = replace(isolation, detail=detail)
     settings = Settings(
         lesson=batch.lesson,
@@ -285,7 +290,7 @@ def start_batch(
         check_limits=check_limits,
         isolation=isolation,
         work=work,
-        devices=tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else (),
+        devices=devices,
         zygote=zygote,
         memory_groups=groups,
     )

@@ -94,16 +94,18 @@ def die_with_parent() -> None:
     isolation.libc().prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
-def _limit(limits: Limits, launcher: Callable[[], None] | None = None):
+def _limit(limits: Limits, launcher: Callable[[], None] | None = None, address_space: bool = True):
     """What a child does before it becomes the sandboxed command: take the limits (the
-    process limit only as root, whom it does not bind, or as a throwaway user: as a plain
-    user it would count all of that user's processes), become the launcher of a
-    throwaway sandbox (:meth:`graders.batch.isolation.SandboxCommand.become_launcher`),
-    and die with its parent."""
+    address-space limit unless ``address_space`` is False; the process limit only as
+    root, whom it does not bind, or as a throwaway user: as a plain user it would count
+    all of that user's processes), become the launcher of a throwaway sandbox
+    (:meth:`graders.batch.isolation.SandboxCommand.become_launcher`), and die with its
+    parent."""
 
     def apply() -> None:
-        memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if address_space:
+            memory = limits.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if os.geteuid() == 0:
@@ -115,15 +117,18 @@ def _limit(limits: Limits, launcher: Callable[[], None] | None = None):
     return apply
 
 
-def sandbox_popen_args(folder: Path, data_folder: Path, limits: Limits, token: str) -> dict:
+def sandbox_popen_args(
+    folder: Path, data_folder: Path, limits: Limits, token: str, address_space: bool = True
+) -> dict:
     """subprocess.Popen arguments that start a process in the sandbox: working folder and
     environment (:func:`sandbox_environment` plus ``token``), its own session, and the
-    memory, file-size and core-dump limits."""
+    memory (unless ``address_space`` is False: for a GPU), file-size and core-dump
+    limits."""
     return {
         "cwd": folder,
         "env": sandbox_environment(folder, data_folder, token),
         "start_new_session": True,
-        "preexec_fn": _limit(limits),
+        "preexec_fn": _limit(limits, address_space=address_space),
     }
 
 
@@ -253,13 +258,18 @@ def run_sandboxed(
     byte budget (see :func:`graders.batch.channel.receive`); a
     ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
     starts cold; with ``memory_groups``, the whole sandbox runs in a memory group of
-    its own, limited to ``limits.memory_mb``. Without bubblewrap, the inputs are copied
+    its own, limited to ``limits.memory_mb``. A sandbox given ``devices`` (a GPU's) has
+    no address-space limit, under which CUDA cannot start: only its memory group, where
+    there is one, limits its memory (a zygote for such sandboxes is started without one
+    too, see :func:`sandbox_popen_args`). Without bubblewrap, the inputs are copied
     into ``outputs``, where the job runs. ``env`` adds to the job's environment;
     ``devices`` are passed through."""
     RUNNING.check()
     token = uuid.uuid4().hex
     if not isolation_used.isolated:
-        return _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token)
+        return _run_unisolated(
+            module, arguments, inputs, outputs, data_folder, limits, env, token, not devices
+        )
     job_env = isolated_environment({**(env or {}), TOKEN_ENV_VAR: token})
     identity = isolation.throwaway_identity() if isolation_used.throwaway else None
     for folder in (inputs, data_folder):
@@ -282,7 +292,7 @@ def run_sandboxed(
         cwd="/",
         env=isolation.bwrap_launcher_environment(),
         start_new_session=True,
-        preexec_fn=_limit(limits, sandbox.become_launcher),
+        preexec_fn=_limit(limits, sandbox.become_launcher, address_space=not devices),
     )
     RUNNING.add(process, token)
     group = None
@@ -313,7 +323,8 @@ def run_sandboxed(
                 group = memory_groups.new(limits.memory_mb)
                 for member in [psutil.Process(process.pid), *_descendants(process.pid)]:
                     memory_group_join(group, member.pid)
-            instruction = _instruction(process, module, arguments, job_env, zygote, group)
+            memory = None if devices else limits.memory_mb * 1024 * 1024
+            instruction = _instruction(process, module, arguments, job_env, zygote, group, memory)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
             process.stdin.write(b"\n")
             process.stdin.close()
@@ -366,10 +377,11 @@ def _instruction(
     env: dict,
     zygote,
     memory_group: Path | None,
+    memory_bytes: int | None,
 ) -> dict:
     """What the holder of the sandbox started as ``process`` is to do: wait for the job
-    that ``zygote`` forks in (warm, born in ``memory_group``), or start it itself
-    (cold)."""
+    that ``zygote`` forks in (warm, born in ``memory_group``, its address space limited
+    to ``memory_bytes`` when given), or start it itself (cold)."""
     from graders.batch.warm_kernels import ZygoteUnavailable  # which imports this module
 
     if zygote is not None and zygote.jobs_possible:
@@ -378,7 +390,14 @@ def _instruction(
             warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
             pid = zygote.spawn_job(
-                holder, module, arguments, warm_env, isolation.SANDBOX_HOME, log, memory_group
+                holder,
+                module,
+                arguments,
+                warm_env,
+                isolation.SANDBOX_HOME,
+                log,
+                memory_group=memory_group,
+                memory_bytes=memory_bytes,
             )
             return {"warm": pid}
         except (ZygoteUnavailable, IndexError, psutil.Error) as error:
@@ -388,7 +407,9 @@ def _instruction(
     return {"cold": [module, *arguments]}
 
 
-def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token):
+def _run_unisolated(
+    module, arguments, inputs, outputs, data_folder, limits, env, token, address_space
+):
     """:func:`run_sandboxed` without bubblewrap: in ``outputs``, its own session."""
     shutil.copytree(inputs, outputs, dirs_exist_ok=True)
     job_env = {
@@ -404,7 +425,7 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
         cwd=outputs,
         env=job_env,
         start_new_session=True,
-        preexec_fn=_limit(limits),
+        preexec_fn=_limit(limits, address_space=address_space),
     )
     RUNNING.add(process, token)
     tail: list[bytes] = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -151,6 +152,9 @@ def _become_job(request: dict, answer: int) -> None:
         os.closerange(answer + 1, os.sysconf("SC_OPEN_MAX"))
         if request.get("memory_group"):  # while the machine's cgroup files are in view
             memory_groups.join(Path(request["memory_group"]), os.getpid())
+        if request.get("memory_bytes"):
+            limit = int(request["memory_bytes"])
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         os.setgroups([])  # the zygote's (root's) groups are not the job's
         _enter_sandbox(int(request["holder"]))
         ids = (SANDBOX_UID,) * 3  # the sandbox's user, whatever it is outside
@@ -332,15 +336,18 @@ class Zygote:
         cwd: str,
         log: str,
         memory_group: Path | None = None,
+        memory_bytes: int | None = None,
     ) -> int:
         """Fork ``python -m module argv`` (already imported: warm) into the sandbox whose
         first process is ``holder`` (and into its ``memory_group``, when it has one), with
-        exactly ``env``, in ``cwd``, its output in ``log``; returns its process id in the
-        sandbox's PID namespace. Once the request is sent, a failure may leave the job
+        exactly ``env``, in ``cwd``, its output in ``log``, its address space limited to
+        ``memory_bytes`` when given (else it keeps the zygote's); returns its process id
+        in the sandbox's PID namespace. Once the request is sent, a failure may leave the job
         started: the caller must not start another in the same sandbox without ending it
         first."""
         job = {"holder": holder, "module": module, "argv": argv, "env": env, "cwd": cwd}
         job["memory_group"] = None if memory_group is None else str(memory_group)
+        job["memory_bytes"] = memory_bytes
         return self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")
 
     def close(self) -> None:

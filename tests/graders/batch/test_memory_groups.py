@@ -1,16 +1,22 @@
 """The memory limit on a whole sandbox (graders/batch/memory_groups.py), on this machine's
-real control groups: it holds for all of a group's processes together, and the groups a
-killed grader leaves are swept."""
+real control groups: it holds for all of a group's processes together, the groups a
+killed grader leaves are swept, and a GPU's sandbox relies on it instead of the
+address-space limit, under which CUDA cannot start."""
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 
+import nbformat
 import pytest
 
+from graders.batch import execute
 from graders.batch.memory_groups import (
     BATCH_GROUP_PREFIX,
     MemoryGroupError,
@@ -19,6 +25,11 @@ from graders.batch.memory_groups import (
     own_group,
     sweep_stale_groups,
 )
+from graders.batch.sandbox import Limits, kill_sandbox, run_sandboxed, sandbox_popen_args
+from graders.batch.warm_kernels import Zygote
+from tests.graders.batch import isolation_here
+
+MEMORY_MB = 3072
 
 
 def _groups() -> MemoryGroups:
@@ -80,3 +91,55 @@ def test_a_killed_graders_groups_are_swept_and_a_live_ones_kept():
         assert not stale.exists() and groups.batch_group.exists()
     finally:
         groups.close()
+
+
+def _address_space_limit(tmp_path: Path, devices: tuple[Path, ...], zygote, groups) -> str:
+    """The address-space limit a notebook sees in a sandbox given ``devices``."""
+    inputs, outputs = tmp_path / "input", tmp_path / "output"
+    inputs.mkdir(parents=True)
+    outputs.mkdir()
+    cell = "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0])"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nbformat.write(notebook, inputs / "prepared.ipynb")
+    outcome = run_sandboxed(
+        "graders.batch.execute",
+        ["60"],
+        inputs=inputs,
+        outputs=outputs,
+        data_folder=None,
+        limits=Limits(seconds=120, memory_mb=MEMORY_MB),
+        isolation_used=isolation_here(),
+        expected=lambda name: execute.RETURNED.get(str(name), 0),
+        returned=tuple(execute.RETURNED),
+        devices=devices,
+        zygote=zygote,
+        memory_groups=groups,
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    executed = nbformat.read(outputs / "executed.ipynb", as_version=4)
+    return executed.cells[0].outputs[0]["text"].strip()
+
+
+@pytest.mark.skipif(not isolation_here().isolated, reason="bubblewrap does not work here")
+@pytest.mark.parametrize("start", ["cold", "warm"])
+def test_a_gpu_sandbox_has_no_address_space_limit_and_the_others_keep_theirs(tmp_path, start):
+    """CUDA cannot start under an address-space limit: does a sandbox given device nodes
+    (a GPU's; /dev/null stands in) run without one, its memory group limiting it, while a
+    sandbox of the same batch without devices keeps its limit, started cold or forked
+    warm from a zygote that has none?"""
+    groups = _groups()
+    zygote = None
+    if start == "warm":
+        token = uuid.uuid4().hex
+        limits = Limits(seconds=300, memory_mb=MEMORY_MB)
+        zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token, address_space=False))
+    try:
+        gpu = _address_space_limit(tmp_path / "gpu", (Path("/dev/null"),), zygote, groups)
+        cpu = _address_space_limit(tmp_path / "cpu", (), zygote, groups)
+        assert zygote is None or zygote.jobs_possible  # both ran warm
+    finally:
+        groups.close()
+        if zygote is not None:
+            zygote.close()
+            kill_sandbox(token)
+    assert (gpu, cpu) == (str(resource.RLIM_INFINITY), str(MEMORY_MB * 2**20))
