@@ -69,6 +69,11 @@ class BlockCase:
             .astype(np.float32)
         )
 
+    def calls(self) -> list[tuple[tuple, dict]]:
+        """The calls a block is graded on, in order (:data:`CALLS`), as (positional
+        arguments, keyword arguments): what the batch grader re-runs."""
+        return [((self.inputs(),), self.kwargs(training, phase)) for training, phase in CALLS]
+
     def kwargs(self, training: bool, phase: float = 0.3) -> dict:
         extra = {} if self.s is None else {"s": self.s}
         return dict(
@@ -254,8 +259,8 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
             ).finish()
     outputs = []
     try:
-        for training, phase in CALLS:
-            output = function(case.inputs(), **case.kwargs(training, phase))
+        for arguments, keywords in case.calls():
+            output = function(*arguments, **keywords)
             if output is None:
                 message = f"{case.name} returned None: complete its body and return X"
                 return Report(

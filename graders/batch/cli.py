@@ -37,7 +37,14 @@ from graders.batch.results import (
     write_result,
 )
 from graders.batch.runner import Settings, grade_submission, lesson_dataset
-from graders.batch.sandbox import REPO_ROOT, RUNNING, Limits, kill_sandbox, sandbox_popen_args
+from graders.batch.sandbox import (
+    REPO_ROOT,
+    RUNNING,
+    Limits,
+    kill_sandbox,
+    readable_by_all,
+    sandbox_popen_args,
+)
 from graders.batch.warm_kernels import Zygote, ZygoteUnavailable
 from graders.batch.workspace import (
     BATCH_PREFIX,
@@ -246,7 +253,7 @@ def start_batch(
     )
     data_folder = public_data_folder(batch.lesson, work / "public-data")
     dataset = lesson_dataset(batch.lesson)
-    seed = secret_seed(secret, dataset)
+    seed = None if dataset is None else secret_seed(secret, dataset)
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     devices = tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else ()
     zygote_token = uuid.uuid4().hex
@@ -257,7 +264,7 @@ def start_batch(
         try:
             zygote = Zygote(
                 sandbox_popen_args(
-                    zygote_folder, data_folder, limits, zygote_token, address_space=not devices
+                    zygote_folder, data_folder, limits, zygote_token, gpu=bool(devices)
                 ),
                 preload=(f"graders.lesson{batch.lesson}",),
             )
@@ -267,6 +274,9 @@ def start_batch(
         lambda: zygote is not None and zygote.close(),
         lambda: kill_sandbox(zygote_token),  # anything forked from it that still runs
     ]
+    if isolation.throwaway:  # read by each sandbox's throwaway user
+        readable_by_all(data_folder)
+        readable_by_all(grader_data)
     groups = None
     if isolation.isolated:
         try:
@@ -275,8 +285,6 @@ def start_batch(
             detail = f"{isolation.detail}; {args.memory_mb} MiB of memory a whole sandbox"
         except MemoryGroupError as error:
             detail = f"{isolation.detail}; memory limited per process only ({error})"
-            if devices:
-                detail += "; none for a GPU's sandboxes (CUDA needs its address space)"
         isolation = replace(isolation, detail=detail)
     settings = Settings(
         lesson=batch.lesson,

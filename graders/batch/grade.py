@@ -233,17 +233,26 @@ def _exception_class(name: str) -> type[Exception]:
 
 def replay(outputs: dict) -> object:
     """A function that gives back, call by call, what the learner's function gave in the
-    re-run: ``outputs`` maps ``"<training>-<n>"`` (the n-th call in that mode) to an array,
-    ``None``, or an error ``{"error": type, "message": text}``."""
-    counts: dict[bool, int] = {}
+    re-run: ``outputs`` maps the call's index (``"0"``, ``"1"``, ...) to an array, ``None``,
+    a plain value (``{"value": v}``, ``{"tuple": [...]}``, ``{"list": [...]}``), the type
+    name of anything else (``{"other": name}``, given back as an object of a type so
+    named), or an error (``{"error": type, "message": text}``, raised again)."""
+    calls = 0
 
-    def function(_inputs, **kwargs):
-        training = bool(kwargs.get("training"))
-        index = counts.get(training, 0)
-        counts[training] = index + 1
-        value = outputs.get(f"{training}-{index}")
-        if isinstance(value, dict):
+    def function(*_arguments, **_keywords):
+        nonlocal calls
+        value = outputs.get(str(calls))
+        calls += 1
+        if not isinstance(value, dict):
+            return None if value is None else np.asarray(value)
+        if "error" in value:
             raise _exception_class(value["error"])(value["message"])
-        return None if value is None else np.asarray(value)
+        if "tuple" in value:
+            return tuple(value["tuple"])
+        if "list" in value:
+            return list(value["list"])
+        if "other" in value:
+            return _placeholder(str(value["other"]))
+        return value.get("value")
 
     return function

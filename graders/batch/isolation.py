@@ -244,25 +244,27 @@ class SandboxCommand:
         c = libc()
         ms_rec, ms_private, ms_bind = 0x4000, 0x40000, 0x1000
         clone_newns = 0x00020000
-        _check(c.unshare(clone_newns), "a mount namespace for the launcher")
-        _check(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
+        _raise_on_failure(c.unshare(clone_newns), "a mount namespace for the launcher")
+        _raise_on_failure(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
         # opened before the tmpfs hides what lies under STAGING (a checkout in /tmp)
         sources = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _ in self.staged]
-        _check(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
+        _raise_on_failure(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
         for fd, (source, staged) in zip(sources, self.staged, strict=True):
             if os.path.isdir(f"/proc/self/fd/{fd}"):
                 os.mkdir(staged)
             else:
                 os.close(os.open(staged, os.O_CREAT | os.O_WRONLY, 0o644))
             origin = f"/proc/self/fd/{fd}".encode()
-            _check(c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source)
+            _raise_on_failure(
+                c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source
+            )
             os.close(fd)
         os.setgroups([])
         os.setresgid(self.identity, self.identity, self.identity)
         os.setresuid(self.identity, self.identity, self.identity)
 
 
-def _check(result: int, what: str) -> None:
+def _raise_on_failure(result: int, what: str) -> None:
     if result != 0:
         import ctypes
 
@@ -310,7 +312,7 @@ def _run_probe(identity: int | None) -> str | None:
             env=bwrap_launcher_environment(),
             preexec_fn=sandbox.become_launcher,
         )
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except (OSError, subprocess.SubprocessError) as error:  # its launcher's failure too
         return f"bubblewrap could not start: {error}"
     if done.returncode != 0 or "isolated" not in done.stdout:
         why = (done.stderr.strip() or done.stdout.strip())[-300:]
@@ -332,16 +334,17 @@ def probe() -> Isolation:
         )
     inside = f"namespaces {NAMESPACES}; uid {SANDBOX_UID} without capabilities"
     system = "read-only system, one private tmpfs"
-    if os.geteuid() == 0 and _run_probe(throwaway_identity()) is None:
-        return Isolation(
-            "bubblewrap",
-            f"bubblewrap: {inside}, a throwaway uid outside; {system}",
-            throwaway=True,
-        )
+    outside = f"the grader's own uid {os.geteuid()} outside"
+    if os.geteuid() == 0:
+        throwaway_failed = _run_probe(throwaway_identity())
+        if throwaway_failed is None:
+            return Isolation(
+                "bubblewrap",
+                f"bubblewrap: {inside}, a throwaway uid outside; {system}",
+                throwaway=True,
+            )
+        outside = f"root outside (a throwaway user failed: {throwaway_failed})"
     failed = _run_probe(None)
     if failed is not None:
         return Isolation("none", failed)
-    outside = "root outside (a plain user cannot make user namespaces here)"
-    if os.geteuid() != 0:
-        outside = f"the grader's own uid {os.geteuid()} outside"
     return Isolation("bubblewrap", f"bubblewrap: {inside}, {outside}; {system}")

@@ -16,7 +16,10 @@ needs root and a writable cgroup v1 memory hierarchy; elsewhere (cgroup v2, or n
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -47,7 +50,7 @@ def own_group(hierarchy: Path = HIERARCHY, cgroup_file: Path = Path("/proc/self/
     raise MemoryGroupError(f"no cgroup v1 memory hierarchy at {hierarchy}")
 
 
-def join(group: Path, pid: int) -> None:
+def move_into(group: Path, pid: int) -> None:
     """Move process ``pid`` (its threads too) into memory group ``group``; the processes
     it starts afterwards are born there."""
     try:
@@ -57,8 +60,14 @@ def join(group: Path, pid: int) -> None:
 
 
 def _remove(group: Path, seconds: float) -> bool:
-    """Remove the empty group ``group`` (waiting up to ``seconds`` for its last processes
-    to go); whether it is gone."""
+    """Remove the group ``group``, killing any process still in it (and waiting up to
+    ``seconds`` for them to go); whether it is gone."""
+    try:
+        for pid in (group / PROCESSES_FILE).read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+    except (FileNotFoundError, ValueError):
+        pass
     deadline = time.monotonic() + seconds
     while True:
         try:

@@ -45,7 +45,7 @@ class Settings:
     """What every submission of a batch shares."""
 
     lesson: str  # "01"
-    dataset: str  # what the lesson learns from (its checks module's DATASET)
+    dataset: str | None  # what the lesson learns from (its checks' DATASET); None: nothing
     source: Path  # the released student notebook, trusted
     data_folder: Path  # the public dataset cache the kernels read
     grader_data: Path  # the checks' dataset cache: the public one and the held-out split
@@ -69,8 +69,9 @@ class Graded:
     executed: bytes | None
 
 
-def lesson_dataset(lesson: str) -> str:
-    """The dataset lesson ``lesson`` ("01") learns from, as its checks module declares."""
+def lesson_dataset(lesson: str) -> str | None:
+    """The dataset lesson ``lesson`` ("01") learns from, as its checks module declares
+    (None for a lesson whose exercises learn from none, such as lesson 00)."""
     return importlib.import_module(f"graders.lesson{lesson}").DATASET
 
 

@@ -1,6 +1,6 @@
 """Run an untrusted command under limits: in a bubblewrap sandbox when the batch has one
 (:mod:`graders.batch.isolation`), always in its own session (so the whole process tree can
-be killed), with an address-space limit, a file-size limit, no core dumps, a wall-clock
+be killed), with a memory limit, a file-size limit, no core dumps, a wall-clock
 limit, and an environment that names nothing of the grader's. Every running sandbox is
 registered, so that Ctrl-C ends them all at once (:data:`RUNNING`)."""
 
@@ -26,8 +26,7 @@ import psutil
 from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch import channel, isolation
 from graders.batch.holder import JOB_LOG as HOLDER_JOB_LOG
-from graders.batch.memory_groups import MemoryGroups
-from graders.batch.memory_groups import join as memory_group_join
+from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, move_into
 
 REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
@@ -41,7 +40,7 @@ threads per core); a fork bomb stops there instead of taking the machine's proce
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock seconds for the whole run, memory (address space) in MiB, and, in a
+    """Wall-clock seconds for the whole run, memory in MiB (see :func:`_limit`), and, in a
     bubblewrap sandbox, the size of its writable folder in MiB (its disk quota) and the
     processes and threads it may have at once (applied where it runs as a throwaway user;
     Linux exempts root)."""
@@ -94,18 +93,22 @@ def die_with_parent() -> None:
     isolation.libc().prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
-def _limit(limits: Limits, launcher: Callable[[], None] | None = None, address_space: bool = True):
-    """What a child does before it becomes the sandboxed command: take the limits (the
-    address-space limit unless ``address_space`` is False; the process limit only as
-    root, whom it does not bind, or as a throwaway user: as a plain user it would count
-    all of that user's processes), become the launcher of a throwaway sandbox
+def _limit(limits: Limits, launcher: Callable[[], None] | None = None, gpu: bool = False):
+    """What a child does before it becomes the sandboxed command: take the limits, become
+    the launcher of a throwaway sandbox
     (:meth:`graders.batch.isolation.SandboxCommand.become_launcher`), and die with its
-    parent."""
+    parent.
+
+    The memory limit is on the address space (``RLIMIT_AS``), except with ``gpu``: CUDA
+    cannot start under one (it reserves far more address space than it uses), so a GPU's
+    sandbox limits its data segment instead (``RLIMIT_DATA``: the memory it writes). The
+    process limit is taken only as root, whom it does not bind, or as a throwaway user:
+    as a plain user it would count all of that user's processes."""
 
     def apply() -> None:
-        if address_space:
-            memory = limits.memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        memory = limits.memory_mb * 1024 * 1024
+        kind = resource.RLIMIT_DATA if gpu else resource.RLIMIT_AS
+        resource.setrlimit(kind, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if os.geteuid() == 0:
@@ -118,17 +121,17 @@ def _limit(limits: Limits, launcher: Callable[[], None] | None = None, address_s
 
 
 def sandbox_popen_args(
-    folder: Path, data_folder: Path, limits: Limits, token: str, address_space: bool = True
+    folder: Path, data_folder: Path, limits: Limits, token: str, gpu: bool = False
 ) -> dict:
     """subprocess.Popen arguments that start a process in the sandbox: working folder and
     environment (:func:`sandbox_environment` plus ``token``), its own session, and the
-    memory (unless ``address_space`` is False: for a GPU), file-size and core-dump
+    memory (a GPU's kind with ``gpu``, see :func:`_limit`), file-size and core-dump
     limits."""
     return {
         "cwd": folder,
         "env": sandbox_environment(folder, data_folder, token),
         "start_new_session": True,
-        "preexec_fn": _limit(limits, address_space=address_space),
+        "preexec_fn": _limit(limits, gpu=gpu),
     }
 
 
@@ -259,22 +262,21 @@ def run_sandboxed(
     ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
     starts cold; with ``memory_groups``, the whole sandbox runs in a memory group of
     its own, limited to ``limits.memory_mb``. A sandbox given ``devices`` (a GPU's) has
-    no address-space limit, under which CUDA cannot start: only its memory group, where
-    there is one, limits its memory (a zygote for such sandboxes is started without one
-    too, see :func:`sandbox_popen_args`). Without bubblewrap, the inputs are copied
-    into ``outputs``, where the job runs. ``env`` adds to the job's environment;
-    ``devices`` are passed through."""
+    a data-segment limit instead of an address-space limit, under which CUDA cannot
+    start (see :func:`_limit`; the zygote of a batch with such sandboxes starts so, and
+    each other job it forks takes an address-space limit of its own). Without
+    bubblewrap, the inputs are copied into ``outputs``, where the job runs. ``env`` adds
+    to the job's environment; ``devices`` are passed through."""
     RUNNING.check()
     token = uuid.uuid4().hex
     if not isolation_used.isolated:
         return _run_unisolated(
-            module, arguments, inputs, outputs, data_folder, limits, env, token, not devices
+            module, arguments, inputs, outputs, data_folder, limits, env, token, bool(devices)
         )
     job_env = isolated_environment({**(env or {}), TOKEN_ENV_VAR: token})
     identity = isolation.throwaway_identity() if isolation_used.throwaway else None
-    for folder in (inputs, data_folder):
-        if folder is not None and identity is not None:
-            readable_by_all(folder)
+    if identity is not None:
+        readable_by_all(inputs)  # the data folders are made so once, by the batch
     sandbox = isolation.SandboxCommand(
         [sys.executable, "-P", "-m", "graders.batch.holder"],
         identity=identity,
@@ -292,7 +294,7 @@ def run_sandboxed(
         cwd="/",
         env=isolation.bwrap_launcher_environment(),
         start_new_session=True,
-        preexec_fn=_limit(limits, sandbox.become_launcher, address_space=not devices),
+        preexec_fn=_limit(limits, sandbox.become_launcher, gpu=bool(devices)),
     )
     RUNNING.add(process, token)
     group = None
@@ -320,9 +322,7 @@ def run_sandboxed(
         not_ready.cancel()
         if ready:
             if memory_groups is not None:  # before the job starts: it is born in there
-                group = memory_groups.new(limits.memory_mb)
-                for member in [psutil.Process(process.pid), *_descendants(process.pid)]:
-                    memory_group_join(group, member.pid)
+                group = _memory_group(memory_groups, limits.memory_mb, process.pid)
             memory = None if devices else limits.memory_mb * 1024 * 1024
             instruction = _instruction(process, module, arguments, job_env, zygote, group, memory)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
@@ -366,8 +366,35 @@ def readable_by_all(folder: Path) -> None:
             path.chmod(stat.S_IMODE(mode) | 0o444)
 
 
-def _descendants(pid: int) -> list[psutil.Process]:
-    return psutil.Process(pid).children(recursive=True)
+def _memory_group(groups: MemoryGroups, memory_mb: int, launcher: int) -> Path | None:
+    """A new memory group of ``memory_mb`` MiB holding the sandbox started as process
+    ``launcher`` (bubblewrap) and everything in it so far; None, said on stderr, when the
+    machine refuses (the sandbox then runs with its per-process limit only: a fault of
+    the grader's machine is not the student's)."""
+    group = None
+    try:
+        group = groups.new(memory_mb)
+        for member in [psutil.Process(launcher), *psutil.Process(launcher).children(True)]:
+            move_into(group, member.pid)
+        return group
+    except (MemoryGroupError, psutil.Error) as error:
+        print(f"a sandbox runs without its memory group: {error}", file=sys.stderr)
+        if group is not None:
+            groups.remove(group)
+        return None
+
+
+def _sandbox_first_process(launcher: int) -> int:
+    """The process id (here) of the sandbox's PID 1, the holder, among the descendants of
+    bubblewrap's process ``launcher``. Raises IndexError when there is none."""
+    for child in psutil.Process(launcher).children(recursive=True):
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        ids = next(
+            (line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), []
+        )
+        if len(ids) > 1 and ids[-1] == "1":
+            return child.pid
+    raise IndexError(f"no sandbox PID 1 under process {launcher}")
 
 
 def _instruction(
@@ -386,7 +413,7 @@ def _instruction(
 
     if zygote is not None and zygote.jobs_possible:
         try:
-            holder = _descendants(process.pid)[-1].pid  # the sandbox's PID 1, its last
+            holder = _sandbox_first_process(process.pid)
             warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
             pid = zygote.spawn_job(
@@ -400,16 +427,14 @@ def _instruction(
                 memory_bytes=memory_bytes,
             )
             return {"warm": pid}
-        except (ZygoteUnavailable, IndexError, psutil.Error) as error:
+        except (ZygoteUnavailable, IndexError, OSError, psutil.Error) as error:
             # The holder ends anything that started before it starts the job cold.
             zygote.jobs_possible = False
             print(f"warm jobs unavailable, starting each cold: {error}", file=sys.stderr)
     return {"cold": [module, *arguments]}
 
 
-def _run_unisolated(
-    module, arguments, inputs, outputs, data_folder, limits, env, token, address_space
-):
+def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env, token, gpu):
     """:func:`run_sandboxed` without bubblewrap: in ``outputs``, its own session."""
     shutil.copytree(inputs, outputs, dirs_exist_ok=True)
     job_env = {
@@ -425,7 +450,7 @@ def _run_unisolated(
         cwd=outputs,
         env=job_env,
         start_new_session=True,
-        preexec_fn=_limit(limits, address_space=address_space),
+        preexec_fn=_limit(limits, gpu=gpu),
     )
     RUNNING.add(process, token)
     tail: list[bytes] = []

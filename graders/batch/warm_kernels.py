@@ -3,7 +3,7 @@ imported TensorFlow, Keras and IPython, instead of starting Python and importing
 again (about 4-5 s of CPU a submission on a laptop, most of a lesson-01 run).
 
 The *zygote*, ``python -m graders.batch.warm_kernels``, runs under the batch's sandbox
-limits (its own session, address-space limit, no core dumps, a sandbox environment with
+limits (its own session, memory limit, no core dumps, a sandbox environment with
 nothing of the grader's) and imports only libraries: no submission code ever runs in it.
 It reads one JSON request a line on stdin (the kernel's arguments, working folder and
 environment) and answers the new kernel's process id on stdout. The forked kernel starts a
@@ -137,8 +137,9 @@ def _drop_capabilities() -> None:
 
 def _become_job(request: dict, answer: int) -> None:
     """In the forked child: join the sandbox, become its user (uid and gid
-    :data:`~graders.batch.isolation.SANDBOX_UID`, so outside the sandbox's throwaway
-    identity, under its process limit) and fork into its PID namespace; there, give
+    :data:`~graders.batch.isolation.SANDBOX_UID`: outside, the sandbox's throwaway
+    identity and its process limit, where it has them) and fork into its PID namespace;
+    there, give
     up every capability and fork the job, write its process id in the sandbox on
     ``answer`` (or the error), and exit, so that the job is orphaned inside the sandbox and
     its holder reaps it. The job takes the sandbox's folder and environment and runs
@@ -151,7 +152,7 @@ def _become_job(request: dict, answer: int) -> None:
         os.closerange(3, answer)  # nothing of the zygote's goes into the sandbox
         os.closerange(answer + 1, os.sysconf("SC_OPEN_MAX"))
         if request.get("memory_group"):  # while the machine's cgroup files are in view
-            memory_groups.join(Path(request["memory_group"]), os.getpid())
+            memory_groups.move_into(Path(request["memory_group"]), os.getpid())
         if request.get("memory_bytes"):
             limit = int(request["memory_bytes"])
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -20,22 +20,28 @@ from graders.heldout import render_grader_heldout
 
 def public_data_folder(lesson: str, folder: Path) -> Path:
     """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
-    read. The grader's own copy stays in its cache, unnamed to them."""
+    read (empty for a lesson without a dataset). The grader's own copy stays in its
+    cache, unnamed to them."""
     import data_loaders
 
+    folder.mkdir()
     dataset = lesson_dataset(lesson)
+    if dataset is None:
+        return folder
     loader, _ = data_loaders.LOADERS[dataset]
     loader()  # make sure the grader's cache holds it
-    folder.mkdir()
     for path in cache_files(dataset):
         shutil.copy2(path, folder / path.name)
     return folder
 
 
-def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int) -> Path:
+def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int | None) -> Path:
     """``folder``, made to hold the public dataset copy and the grader's held-out split
-    rendered from ``seed``, for the checks' sandboxes (never the kernels') to read."""
+    rendered from ``seed`` (none for a lesson without a dataset), for the checks'
+    sandboxes (never the kernels') to read."""
     shutil.copytree(public, folder)
+    if seed is None:
+        return folder
     previous = os.environ.get(CACHE_ENV_VAR)
     os.environ[CACHE_ENV_VAR] = str(folder)  # before any worker thread starts
     try:

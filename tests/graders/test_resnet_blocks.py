@@ -321,6 +321,6 @@ def test_a_replayed_type_error_keeps_its_explanation():
     """In the batch grader, where the block's error comes back from the re-run, is
     initializer(seed=0)'s TypeError still explained?"""
     message = "PatternInitializer.__call__() got an unexpected keyword argument 'seed'"
-    function = replay({"False-0": {"error": "TypeError", "message": message}})
+    function = replay({"0": {"error": "TypeError", "message": message}})
     report = grade_block("block", IDENTITY_CASE, function)
     assert report.results[0].hint.startswith("initializer is already an initializer object")

@@ -21,7 +21,7 @@ from graders.batch.memory_groups import (
     BATCH_GROUP_PREFIX,
     MemoryGroupError,
     MemoryGroups,
-    join,
+    move_into,
     own_group,
     sweep_stale_groups,
 )
@@ -64,7 +64,7 @@ def test_a_group_limits_all_its_processes_together_and_is_removed_after():
         process = subprocess.Popen(
             [sys.executable, "-c", HOG], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        join(group, process.pid)
+        move_into(group, process.pid)
         process.stdin.write("go\n")
         process.stdin.flush()
         second, first = process.stdout.readline().split()
@@ -98,7 +98,11 @@ def _address_space_limit(tmp_path: Path, devices: tuple[Path, ...], zygote, grou
     inputs, outputs = tmp_path / "input", tmp_path / "output"
     inputs.mkdir(parents=True)
     outputs.mkdir()
-    cell = "import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0])"
+    cell = (
+        "import resource\n"
+        "print(*(resource.getrlimit(kind)[0] for kind in (resource.RLIMIT_AS, "
+        "resource.RLIMIT_DATA)))"
+    )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
     nbformat.write(notebook, inputs / "prepared.ipynb")
     outcome = run_sandboxed(
@@ -122,17 +126,19 @@ def _address_space_limit(tmp_path: Path, devices: tuple[Path, ...], zygote, grou
 
 @pytest.mark.skipif(not isolation_here().isolated, reason="bubblewrap does not work here")
 @pytest.mark.parametrize("start", ["cold", "warm"])
-def test_a_gpu_sandbox_has_no_address_space_limit_and_the_others_keep_theirs(tmp_path, start):
+def test_a_gpu_sandbox_limits_its_data_not_its_address_space_and_others_keep_theirs(
+    tmp_path, start
+):
     """CUDA cannot start under an address-space limit: does a sandbox given device nodes
-    (a GPU's; /dev/null stands in) run without one, its memory group limiting it, while a
-    sandbox of the same batch without devices keeps its limit, started cold or forked
-    warm from a zygote that has none?"""
+    (a GPU's; /dev/null stands in) run without one, with a data-segment limit instead,
+    while a sandbox of the same batch without devices keeps its address-space limit,
+    started cold or forked warm from a zygote that has none?"""
     groups = _groups()
     zygote = None
     if start == "warm":
         token = uuid.uuid4().hex
         limits = Limits(seconds=300, memory_mb=MEMORY_MB)
-        zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token, address_space=False))
+        zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token, gpu=True))
     try:
         gpu = _address_space_limit(tmp_path / "gpu", (Path("/dev/null"),), zygote, groups)
         cpu = _address_space_limit(tmp_path / "cpu", (), zygote, groups)
@@ -142,4 +148,6 @@ def test_a_gpu_sandbox_has_no_address_space_limit_and_the_others_keep_theirs(tmp
         if zygote is not None:
             zygote.close()
             kill_sandbox(token)
-    assert (gpu, cpu) == (str(resource.RLIM_INFINITY), str(MEMORY_MB * 2**20))
+    memory = str(MEMORY_MB * 2**20)
+    assert gpu.split() == [str(resource.RLIM_INFINITY), memory]
+    assert cpu.split()[0] == memory

@@ -1,0 +1,309 @@
+"""Checks for lesson 00 · Tensors and shapes.
+
+Every exercise is a function, graded by calling it on fixed inputs
+(:mod:`graders.function_exercise`): the batch grader re-runs it on the same calls.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+
+import numpy as np
+
+from graders.cell_errors import watch_cells
+from graders.function_exercise import (
+    CallFailed,
+    FunctionCase,
+    first_line,
+    gradable_function,
+    run_calls,
+)
+from graders.report import CheckResult, Report
+
+DATASET = None  # the lesson's exercises learn from no dataset
+
+AXES = ("batch", "height", "width", "channels")
+CHANNELS_FIRST = (0, 3, 1, 2)  # the channels-last axes, in channels-first order
+TRANSPOSE_HINT = (
+    "Move the channels axis (axis 3) to position 1 and keep the others in order: "
+    "np.transpose(images, (0, 3, 1, 2)), or keras.ops.transpose with the same axes."
+)
+
+
+def _image_batch(shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 batch of ``shape`` whose every value tells where it sits."""
+    return np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+
+
+# Every axis a different size, so that a wrong order shows in the shape.
+CHANNELS_CASE = FunctionCase(
+    "to_channels_first",
+    "to_channels_first(images)",
+    lambda: [((_image_batch((2, 3, 4, 5)),), {}), ((_image_batch((1, 28, 28, 1)),), {})],
+)
+STEPS_CASE = FunctionCase(
+    "steps_per_epoch",
+    "steps_per_epoch(samples, batch_size)",
+    lambda: [((1000, 32), {}), ((60000, 128), {}), ((64, 64), {}), ((10, 32), {})],
+)
+PARAMS_CASE = FunctionCase(
+    "dense_parameters",
+    "dense_parameters(layer_sizes)",
+    lambda: [(([784, 512, 512, 10],), {}), (([3072, 128, 5],), {}), (([4, 3],), {})],
+)
+# The function exercises, for the batch grader's re-run: check name -> its fixed calls.
+FUNCTION_CASES = {
+    "check_exercise_1": CHANNELS_CASE,
+    "check_exercise_2": STEPS_CASE,
+    "check_exercise_3": PARAMS_CASE,
+}
+
+CHANNELS_POINTS = {"runs": 2, "output shape": 4, "values moved, not re-cut": 4}
+STEPS_POINTS = {"runs": 2, "a whole number of steps": 3, "steps per epoch": 5}
+PARAMS_POINTS = {"runs": 2, "a whole number": 2, "parameter counts": 6}
+
+
+def _array(value) -> np.ndarray | None:
+    """``value`` as a NumPy array (from a NumPy array or a Keras/TensorFlow tensor), or
+    None when it is neither."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        import keras
+
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    return None
+
+
+def _raised(title: str, items, case: FunctionCase, failure: CallFailed, hint: str) -> Report:
+    shown = ", ".join(
+        f"a batch of shape {a.shape}" if isinstance(a, np.ndarray) else repr(a)
+        for a in failure.arguments
+    )
+    message = f"calling {case.name}({shown}) raised {first_line(failure.error)}"
+    results = [CheckResult.failed(items[0][0], items[0][1], message, hint)]
+    results += [CheckResult.failed(n, p, "not checked: the function raised") for n, p in items[1:]]
+    return Report(title, results).finish()
+
+
+def _returned_none(title: str, items, case: FunctionCase) -> Report:
+    message = f"{case.name} returned None: complete its body and return the result"
+    return Report(title, [CheckResult.not_attempted(n, p, message) for n, p in items]).finish()
+
+
+def _axis_names(found: tuple[int, ...], given: tuple[int, ...]) -> str | None:
+    """The found shape read as axes of the given batch, e.g. "(batch, channels, width,
+    height)", when it is a reordering of the given axes (all of different sizes); else
+    None."""
+    if sorted(found) != sorted(given) or len(set(given)) != len(given):
+        return None
+    return "(" + ", ".join(AXES[given.index(size)] for size in found) + ")"
+
+
+def check_exercise_1(to_channels_first) -> Report:
+    """Grade exercise 1: ``to_channels_first(images)`` turns a channels-last batch
+    (batch, height, width, channels) into channels-first (batch, channels, height,
+    width), moving the values, on two fixed float32 batches. Worth 10 points."""
+    title = "Exercise 1 · From channels-last to channels-first"
+    items = list(CHANNELS_POINTS.items())
+    function, report = gradable_function(title, items, CHANNELS_CASE, to_channels_first)
+    if report is not None:
+        return report
+    try:
+        outcomes = run_calls(CHANNELS_CASE, function)
+    except CallFailed as failure:
+        return _raised(title, items, CHANNELS_CASE, failure, TRANSPOSE_HINT)
+    if any(value is None for _, value in outcomes):
+        return _returned_none(title, items, CHANNELS_CASE)
+    results = [CheckResult.passed("runs", CHANNELS_POINTS["runs"], "ran on both batches")]
+    shape_points, values_points = CHANNELS_POINTS["output shape"], CHANNELS_POINTS[items[2][0]]
+    for (images,), value in outcomes:
+        found = _array(value)
+        expected = np.transpose(images, CHANNELS_FIRST)
+        if found is None:
+            message = f"expected a NumPy array or a tensor, found {type(value).__name__}"
+            hint = "Return the converted batch itself. " + TRANSPOSE_HINT
+            results += [CheckResult.failed(n, p, message, hint) for n, p in items[1:]]
+            return Report(title, results).finish()
+        if found.shape != expected.shape:
+            named = _axis_names(found.shape, images.shape)
+            read = f", that is {named}" if named else ""
+            message = (
+                f"on a batch of shape {images.shape} (batch, height, width, channels) "
+                f"expected shape {expected.shape} (batch, channels, height, width), found "
+                f"{found.shape}{read}"
+            )
+            if named == "(channels, batch, height, width)":
+                message += ": the channels went in front of the batch axis, which stays first"
+            elif named == "(batch, channels, width, height)":
+                message += ": height and width are swapped"
+            elif named == "(batch, height, width, channels)":
+                message += ": the axes are unchanged"
+            results.append(
+                CheckResult.failed("output shape", shape_points, message, TRANSPOSE_HINT)
+            )
+            results.append(
+                CheckResult.failed(items[2][0], values_points, "not compared: wrong shape")
+            )
+            return Report(title, results).finish()
+        if not np.array_equal(found, expected):
+            if np.array_equal(found, images.reshape(expected.shape)):
+                message = (
+                    f"the shape {found.shape} is right but the pixels are scrambled: reshape "
+                    "re-cuts the numbers in memory order, it does not move an axis"
+                )
+            else:
+                message = f"the shape {found.shape} is right but the values are not in place"
+            results.append(
+                CheckResult.passed("output shape", shape_points, f"shape {expected.shape}")
+            )
+            results.append(CheckResult.failed(items[2][0], values_points, message, TRANSPOSE_HINT))
+            return Report(title, results).finish()
+    results.append(CheckResult.passed("output shape", shape_points, "the shapes are right"))
+    results.append(
+        CheckResult.passed(items[2][0], values_points, "every value is where it belongs")
+    )
+    return Report(title, results).finish()
+
+
+def _whole(value) -> bool:
+    """Whether ``value`` is a whole number (an int, or a float such as 32.0), not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return float(value).is_integer()
+
+
+def _steps_mistake(samples: int, batch_size: int, found) -> str:
+    """What the learner's number for (samples, batch_size) suggests, or ""."""
+    if found == samples // batch_size:
+        partial = samples % batch_size
+        return (
+            f": that drops the last, partial batch of {partial} samples, which fit runs too"
+            if found
+            else ": with fewer samples than a batch there is still one step"
+        )
+    if found == samples * batch_size:
+        return ": that multiplies the two; the steps are the batches it takes to cover the samples"
+    if found in (batch_size // samples, -(-batch_size // samples)) and samples != batch_size:
+        return ": the two arguments are swapped"
+    return ""
+
+
+def check_exercise_2(steps_per_epoch) -> Report:
+    """Grade exercise 2: ``steps_per_epoch(samples, batch_size)`` is the number of
+    batches in one epoch, ceil(samples / batch_size), as a whole number, on four fixed
+    calls. Worth 10 points."""
+    title = "Exercise 2 · Steps per epoch"
+    items = list(STEPS_POINTS.items())
+    hint = "One step per batch, the last one partial: math.ceil(samples / batch_size)."
+    function, report = gradable_function(title, items, STEPS_CASE, steps_per_epoch)
+    if report is not None:
+        return report
+    try:
+        outcomes = run_calls(STEPS_CASE, function)
+    except CallFailed as failure:
+        return _raised(title, items, STEPS_CASE, failure, hint)
+    if any(value is None for _, value in outcomes):
+        return _returned_none(title, items, STEPS_CASE)
+    results = [CheckResult.passed("runs", STEPS_POINTS["runs"], "ran on every call")]
+    not_whole = [(a, v) for a, v in outcomes if not _whole(v)]
+    if not_whole:
+        (samples, batch_size), value = not_whole[0]
+        message = (
+            f"steps_per_epoch({samples}, {batch_size}) returned {value!r} "
+            f"({type(value).__name__}): a number of steps is a whole number"
+        )
+        results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
+    else:
+        results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
+    for (samples, batch_size), value in outcomes:
+        expected = -(-samples // batch_size)
+        if not (_whole(value) and int(value) == expected):
+            found = int(value) if _whole(value) else value
+            message = (
+                f"steps_per_epoch({samples}, {batch_size}): expected {expected}, found "
+                f"{value!r}{_steps_mistake(samples, batch_size, found)}"
+            )
+            results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
+            return Report(title, results).finish()
+    message = "every call gives ceil(samples / batch_size)"
+    results.append(CheckResult.passed(items[2][0], items[2][1], message))
+    return Report(title, results).finish()
+
+
+def keras_dense_parameters(layer_sizes: list[int]) -> int:
+    """What Keras counts for ``keras.Input(shape=(layer_sizes[0],))`` followed by one
+    ``Dense`` layer of each later size: the reference for exercise 3."""
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input(shape=(layer_sizes[0],)), *(keras.layers.Dense(u) for u in layer_sizes[1:])]
+    )
+    return model.count_params()
+
+
+def _params_mistake(sizes: list[int], found: int) -> str:
+    """What the learner's count for ``sizes`` suggests, or ""."""
+    pairs = list(zip(sizes, sizes[1:], strict=False))
+    if found == sum(a * b for a, b in pairs):
+        return (
+            ": that leaves out the biases; each unit of a Dense layer has one bias besides "
+            "its weights"
+        )
+    if found == sum(a * b + a for a, b in pairs):
+        return ": that gives each layer one bias per input; a Dense layer has one per unit"
+    if found == sum((a + 1) * b for a, b in pairs) + sizes[0]:
+        return (
+            ": that gives the input biases too; the input has no parameters, it only says "
+            "what one example looks like"
+        )
+    return ""
+
+
+def check_exercise_3(dense_parameters) -> Report:
+    """Grade exercise 3: ``dense_parameters(layer_sizes)`` counts the parameters of a
+    dense network with those layer sizes (the first is the input), as Keras does, on three
+    fixed networks. Worth 10 points."""
+    title = "Exercise 3 · Count a dense network's parameters"
+    items = list(PARAMS_POINTS.items())
+    hint = (
+        "A Dense layer with n inputs and u units has n * u weights and u biases: "
+        "(n + 1) * u. Add them up over consecutive sizes."
+    )
+    function, report = gradable_function(title, items, PARAMS_CASE, dense_parameters)
+    if report is not None:
+        return report
+    try:
+        outcomes = run_calls(PARAMS_CASE, function)
+    except CallFailed as failure:
+        return _raised(title, items, PARAMS_CASE, failure, hint)
+    if any(value is None for _, value in outcomes):
+        return _returned_none(title, items, PARAMS_CASE)
+    results = [CheckResult.passed("runs", PARAMS_POINTS["runs"], "ran on every network")]
+    not_whole = [(a, v) for a, v in outcomes if not _whole(v)]
+    if not_whole:
+        ((sizes,), value) = not_whole[0]
+        message = (
+            f"dense_parameters({sizes}) returned {value!r} ({type(value).__name__}): "
+            "a count is a whole number"
+        )
+        results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
+    else:
+        results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
+    for (sizes,), value in outcomes:
+        expected = keras_dense_parameters(sizes)
+        if not (_whole(value) and int(value) == expected):
+            found = int(value) if _whole(value) else value
+            shown = f"{found:,}" if isinstance(found, int) else repr(value)
+            message = (
+                f"dense_parameters({sizes}): expected {expected:,} as Keras counts, found "
+                f"{shown}{_params_mistake(sizes, found)}"
+            )
+            results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
+            return Report(title, results).finish()
+    results.append(CheckResult.passed(items[2][0], items[2][1], "every count matches Keras"))
+    return Report(title, results).finish()
+
+
+watch_cells(sys.modules[__name__])
