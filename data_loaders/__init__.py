@@ -1,9 +1,11 @@
-"""Datasets of the course, each loading offline from an embedded default.
+"""Datasets of the course, each loading offline.
 
 Every ``load_<name>()`` returns ``(x_train, y_train), (x_test, y_test)`` like
-``keras.datasets``: uint8 images of shape (N, H, W, 3) in 0..255 and int64 labels of shape
-(N,) numbered from 0, balanced across classes. Options are keyword-only. Each loader also
-reads the original public files (``train_file=`` / ``test_file=``, paths or URLs).
+``keras.datasets``: uint8 images in 0..255 and int64 labels of shape (N,) numbered from 0.
+Options are keyword-only. The rendered datasets (:data:`RENDERED`: colour images (N, H, W,
+3), balanced across classes) load from an embedded default and also read the original
+public files (``train_file=`` / ``test_file=``, paths or URLs); MNIST is real data only,
+grey images (N, 28, 28), from the original files (:mod:`data_loaders.mnist`).
 """
 
 from data_loaders import hand_signs, happy_faces, traffic_signs
@@ -11,6 +13,7 @@ from data_loaders._files import DataFileError
 from data_loaders.cache import cache_dir
 from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
 from data_loaders.happy_faces import HAPPY_FACES_CLASS_NAMES, load_happy_faces
+from data_loaders.mnist import MNIST_CLASS_NAMES, load_mnist
 from data_loaders.sources import loaded_class_names
 from data_loaders.traffic_signs import TRAFFIC_SIGN_CLASS_NAMES, load_traffic_signs
 
@@ -18,8 +21,12 @@ LOADERS = {
     "traffic_signs": (load_traffic_signs, TRAFFIC_SIGN_CLASS_NAMES),
     "happy_faces": (load_happy_faces, HAPPY_FACES_CLASS_NAMES),
     "hand_signs": (load_hand_signs, HAND_SIGNS_CLASS_NAMES),
+    "mnist": (load_mnist, MNIST_CLASS_NAMES),
 }
 """Every dataset by name: its loader and its class names."""
+RENDERED = ("traffic_signs", "happy_faces", "hand_signs")
+"""The datasets the course renders (with ``seed``, ``n_train`` and ``n_test`` options);
+the others are real data read from their original files."""
 
 RENDERER_VERSIONS = {
     module._EMBEDDED.name: module._EMBEDDED.version
@@ -32,11 +39,14 @@ __all__ = [
     "HAND_SIGNS_CLASS_NAMES",
     "HAPPY_FACES_CLASS_NAMES",
     "LOADERS",
+    "MNIST_CLASS_NAMES",
+    "RENDERED",
     "RENDERER_VERSIONS",
     "TRAFFIC_SIGN_CLASS_NAMES",
     "cache_dir",
     "load_hand_signs",
     "load_happy_faces",
+    "load_mnist",
     "load_traffic_signs",
     "loaded_class_names",
 ]

