@@ -79,7 +79,7 @@ def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():
     assert [a for a in arguments if a.startswith("--ServerApp.root_dir")] == [
         "--ServerApp.root_dir=/elsewhere"
     ]
-    assert any(a.startswith("--LabApp.default_url=/lab/tree/01_") for a in arguments)
+    assert f"--LabApp.default_url=/lab/tree/{solution_paths()[0].name}" in arguments
 
 
 def test_the_learners_kernel_shows_the_device_banner_first_and_no_tensorflow_log(
