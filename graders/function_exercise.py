@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from graders.common import not_attempted
 from graders.function_source import FunctionSourceError, rebuild
@@ -32,6 +33,14 @@ class FunctionCase:
         return self.make_calls()
 
 
+class NamedFunction(Protocol):
+    """What the messages about a learner's function need: its name and signature (a
+    :class:`FunctionCase`, or lesson 07's ``BlockCase``)."""
+
+    name: str
+    signature: str
+
+
 class CallFailed(Exception):
     """The learner's function raised on one of the case's calls."""
 
@@ -42,7 +51,7 @@ class CallFailed(Exception):
 
 
 def gradable_function(
-    title: str, items: list[tuple[str, float]], case: FunctionCase, function: object
+    title: str, items: list[tuple[str, float]], case: NamedFunction, function: object
 ) -> tuple[Callable | None, Report | None]:
     """The learner's ``function`` ready to call, or the finished report that grades it
     without calling it: not attempted (None), not a function, or a function defined in the

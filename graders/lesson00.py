@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -190,46 +191,78 @@ def _steps_mistake(samples: int, batch_size: int, found) -> str:
     return ""
 
 
-def check_exercise_2(steps_per_epoch) -> Report:
-    """Grade exercise 2: ``steps_per_epoch(samples, batch_size)`` is the number of
-    batches in one epoch, ceil(samples / batch_size), as a whole number, on four fixed
-    calls. Worth 10 points."""
-    title = "Exercise 2 · Steps per epoch"
-    items = list(STEPS_POINTS.items())
-    hint = "One step per batch, the last one partial: math.ceil(samples / batch_size)."
-    function, report = gradable_function(title, items, STEPS_CASE, steps_per_epoch)
+def _grade_whole_numbers(
+    title: str,
+    points: dict[str, float],
+    case: FunctionCase,
+    function,
+    *,
+    expected: Callable[..., int],
+    mistake: Callable[..., str],
+    noun: str,
+    reference: str,
+    hint: str,
+) -> Report:
+    """Grade a function that must answer each of the case's calls with a whole number,
+    ``expected(*arguments)`` (by ``reference``, e.g. " as Keras counts"): points for
+    running, for whole numbers (``noun`` names one in the message), and for the values;
+    ``mistake(*arguments, found)`` names what a wrong value suggests."""
+    items = list(points.items())
+    function, report = gradable_function(title, items, case, function)
     if report is not None:
         return report
     try:
-        outcomes = run_calls(STEPS_CASE, function)
+        outcomes = run_calls(case, function)
     except CallFailed as failure:
-        return _raised(title, items, STEPS_CASE, failure, hint)
+        return _raised(title, items, case, failure, hint)
     if any(value is None for _, value in outcomes):
-        return _returned_none(title, items, STEPS_CASE)
-    results = [CheckResult.passed("runs", STEPS_POINTS["runs"], "ran on every call")]
-    not_whole = [(a, v) for a, v in outcomes if not _whole(v)]
+        return _returned_none(title, items, case)
+
+    def call(arguments: tuple) -> str:
+        return f"{case.name}({', '.join(repr(a) for a in arguments)})"
+
+    results = [CheckResult.passed(items[0][0], items[0][1], "ran on every call")]
+    not_whole = [(arguments, value) for arguments, value in outcomes if not _whole(value)]
     if not_whole:
-        (samples, batch_size), value = not_whole[0]
+        arguments, value = not_whole[0]
         message = (
-            f"steps_per_epoch({samples}, {batch_size}) returned {value!r} "
-            f"({type(value).__name__}): a number of steps is a whole number"
+            f"{call(arguments)} returned {value!r} ({type(value).__name__}): {noun} is a "
+            "whole number"
         )
         results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
     else:
         results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
-    for (samples, batch_size), value in outcomes:
-        expected = -(-samples // batch_size)
-        if not (_whole(value) and int(value) == expected):
+    for arguments, value in outcomes:
+        want = expected(*arguments)
+        if not (_whole(value) and int(value) == want):
             found = int(value) if _whole(value) else value
+            shown = f"{found:,}" if isinstance(found, int) else repr(value)
             message = (
-                f"steps_per_epoch({samples}, {batch_size}): expected {expected}, found "
-                f"{value!r}{_steps_mistake(samples, batch_size, found)}"
+                f"{call(arguments)}: expected {want:,}{reference}, found {shown}"
+                f"{mistake(*arguments, found)}"
             )
             results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
             return Report(title, results).finish()
-    message = "every call gives ceil(samples / batch_size)"
+    message = f"every call gives the expected number{reference}"
     results.append(CheckResult.passed(items[2][0], items[2][1], message))
     return Report(title, results).finish()
+
+
+def check_exercise_2(steps_per_epoch) -> Report:
+    """Grade exercise 2: ``steps_per_epoch(samples, batch_size)`` is the number of
+    batches in one epoch, ceil(samples / batch_size), as a whole number, on four fixed
+    calls. Worth 10 points."""
+    return _grade_whole_numbers(
+        "Exercise 2 · Steps per epoch",
+        STEPS_POINTS,
+        STEPS_CASE,
+        steps_per_epoch,
+        expected=lambda samples, batch_size: -(-samples // batch_size),
+        mistake=_steps_mistake,
+        noun="a number of steps",
+        reference="",
+        hint="One step per batch, the last one partial: math.ceil(samples / batch_size).",
+    )
 
 
 def keras_dense_parameters(layer_sizes: list[int]) -> int:
@@ -265,45 +298,20 @@ def check_exercise_3(dense_parameters) -> Report:
     """Grade exercise 3: ``dense_parameters(layer_sizes)`` counts the parameters of a
     dense network with those layer sizes (the first is the input), as Keras does, on three
     fixed networks. Worth 10 points."""
-    title = "Exercise 3 · Count a dense network's parameters"
-    items = list(PARAMS_POINTS.items())
-    hint = (
-        "A Dense layer with n inputs and u units has n * u weights and u biases: "
-        "(n + 1) * u. Add them up over consecutive sizes."
+    return _grade_whole_numbers(
+        "Exercise 3 · Count a dense network's parameters",
+        PARAMS_POINTS,
+        PARAMS_CASE,
+        dense_parameters,
+        expected=keras_dense_parameters,
+        mistake=_params_mistake,
+        noun="a count",
+        reference=" as Keras counts",
+        hint=(
+            "A Dense layer with n inputs and u units has n * u weights and u biases: "
+            "(n + 1) * u. Add them up over consecutive sizes."
+        ),
     )
-    function, report = gradable_function(title, items, PARAMS_CASE, dense_parameters)
-    if report is not None:
-        return report
-    try:
-        outcomes = run_calls(PARAMS_CASE, function)
-    except CallFailed as failure:
-        return _raised(title, items, PARAMS_CASE, failure, hint)
-    if any(value is None for _, value in outcomes):
-        return _returned_none(title, items, PARAMS_CASE)
-    results = [CheckResult.passed("runs", PARAMS_POINTS["runs"], "ran on every network")]
-    not_whole = [(a, v) for a, v in outcomes if not _whole(v)]
-    if not_whole:
-        ((sizes,), value) = not_whole[0]
-        message = (
-            f"dense_parameters({sizes}) returned {value!r} ({type(value).__name__}): "
-            "a count is a whole number"
-        )
-        results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
-    else:
-        results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
-    for (sizes,), value in outcomes:
-        expected = keras_dense_parameters(sizes)
-        if not (_whole(value) and int(value) == expected):
-            found = int(value) if _whole(value) else value
-            shown = f"{found:,}" if isinstance(found, int) else repr(value)
-            message = (
-                f"dense_parameters({sizes}): expected {expected:,} as Keras counts, found "
-                f"{shown}{_params_mistake(sizes, found)}"
-            )
-            results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
-            return Report(title, results).finish()
-    results.append(CheckResult.passed(items[2][0], items[2][1], "every count matches Keras"))
-    return Report(title, results).finish()
 
 
 watch_cells(sys.modules[__name__])

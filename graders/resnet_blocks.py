@@ -23,8 +23,7 @@ import keras
 import numpy as np
 
 from graders.cell_errors import RESIDUAL_SHAPES
-from graders.common import not_attempted
-from graders.function_source import FunctionSourceError, rebuild
+from graders.function_exercise import gradable_function
 from graders.reference_models import REFERENCE, BlockVariant, residual_block
 from graders.report import CheckResult, Report
 
@@ -238,25 +237,9 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
     (:func:`graders.function_source.rebuild`), exactly as the batch grader receives it.
     """
     items = list(POINTS.items())
-    if function is None:
-        return not_attempted(title, items, case.name).finish()
-    if not callable(function):
-        message = f"expected {case.name} to be a function, found {type(function).__name__}"
-        return Report(
-            title,
-            [CheckResult.failed(n, p, message, f"Define {case.signature}.") for n, p in items],
-        ).finish()
-    if getattr(function, "__module__", None) == "__main__":
-        try:
-            function = rebuild(function, case.name)
-        except FunctionSourceError as error:
-            hint = (
-                "The grader runs your function from its source, with the helper functions, "
-                "numbers and imports it uses, and nothing else from the notebook."
-            )
-            return Report(
-                title, [CheckResult.failed(n, p, str(error), hint) for n, p in items]
-            ).finish()
+    function, report = gradable_function(title, items, case, function)
+    if report is not None:
+        return report
     outputs = []
     try:
         for arguments, keywords in case.calls():

@@ -209,7 +209,7 @@ def multiplied(samples, batch_size):
             multiplied,
             5,
             {
-                "steps per epoch": "steps_per_epoch(1000, 32): expected 32, found 32000: that "
+                "steps per epoch": "steps_per_epoch(1000, 32): expected 32, found 32,000: that "
                 "multiplies the two; the steps are the batches it takes to cover the samples"
             },
         ),
