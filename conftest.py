@@ -42,3 +42,6 @@ def pytest_sessionfinish(session, exitstatus):
     if left:
         print("\nprocesses of the batch grader outlived the suite:\n" + "\n".join(left))
         session.exitstatus = 1
+    from graders.batch.memory_groups import sweep_stale_groups
+
+    sweep_stale_groups()  # the empty memory groups of the graders that tests killed

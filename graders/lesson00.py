@@ -93,6 +93,24 @@ def _returned_none(title: str, items, case: FunctionCase) -> Report:
     return Report(title, [CheckResult.not_attempted(n, p, message) for n, p in items]).finish()
 
 
+def _answers(
+    title: str, items, case: FunctionCase, function, hint: str
+) -> tuple[list[tuple[tuple, object]], Report | None]:
+    """The learner's ``function`` called on each of the case's calls, as (arguments, what
+    it returned); or, instead, the finished report when it cannot be graded further: not
+    attempted, not a function, raised (with ``hint``), or returned None."""
+    function, report = gradable_function(title, items, case, function)
+    if report is not None:
+        return [], report
+    try:
+        outcomes = run_calls(case, function)
+    except CallFailed as failure:
+        return [], _raised(title, items, case, failure, hint)
+    if any(value is None for _, value in outcomes):
+        return [], _returned_none(title, items, case)
+    return outcomes, None
+
+
 def _axis_names(found: tuple[int, ...], given: tuple[int, ...]) -> str | None:
     """The found shape read as axes of the given batch, e.g. "(batch, channels, width,
     height)", when it is a reordering of the given axes (all of different sizes); else
@@ -108,15 +126,9 @@ def check_exercise_1(to_channels_first) -> Report:
     width), moving the values, on two fixed float32 batches. Worth 10 points."""
     title = "Exercise 1 · From channels-last to channels-first"
     items = list(CHANNELS_POINTS.items())
-    function, report = gradable_function(title, items, CHANNELS_CASE, to_channels_first)
+    outcomes, report = _answers(title, items, CHANNELS_CASE, to_channels_first, TRANSPOSE_HINT)
     if report is not None:
         return report
-    try:
-        outcomes = run_calls(CHANNELS_CASE, function)
-    except CallFailed as failure:
-        return _raised(title, items, CHANNELS_CASE, failure, TRANSPOSE_HINT)
-    if any(value is None for _, value in outcomes):
-        return _returned_none(title, items, CHANNELS_CASE)
     results = [CheckResult.passed("runs", CHANNELS_POINTS["runs"], "ran on both batches")]
     shape_points, values_points = CHANNELS_POINTS["output shape"], CHANNELS_POINTS[items[2][0]]
     for (images,), value in outcomes:
@@ -208,15 +220,9 @@ def _grade_whole_numbers(
     running, for whole numbers (``noun`` names one in the message), and for the values;
     ``mistake(*arguments, found)`` names what a wrong value suggests."""
     items = list(points.items())
-    function, report = gradable_function(title, items, case, function)
+    outcomes, report = _answers(title, items, case, function, hint)
     if report is not None:
         return report
-    try:
-        outcomes = run_calls(case, function)
-    except CallFailed as failure:
-        return _raised(title, items, case, failure, hint)
-    if any(value is None for _, value in outcomes):
-        return _returned_none(title, items, case)
 
     def call(arguments: tuple) -> str:
         return f"{case.name}({', '.join(repr(a) for a in arguments)})"
