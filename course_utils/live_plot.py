@@ -51,8 +51,9 @@ class LiveTrainingPlot(keras.callbacks.Callback):
     width in inches with both panels (half of it with the loss panel alone).
 
     Attributes after training: ``history``, a dict of per-epoch float lists like
-    ``History.history``; ``widget``, the ipywidgets box (None outside a kernel); ``draws``,
-    how many times the image was drawn.
+    ``History.history``; ``epoch_seconds``, the wall time of each epoch (the first
+    includes tracing the model); ``widget``, the ipywidgets box (None outside a kernel);
+    ``draws``, how many times the image was drawn.
     """
 
     def __init__(self, *, min_interval: float = 0.5, width: float = 9.0) -> None:
@@ -62,6 +63,7 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         self.min_interval = min_interval
         self.width = width
         self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
         self.widget = None
         self.draws = 0
         self._status = None
@@ -69,10 +71,12 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         self._last_draw: float | None = None  # time.monotonic() of the last draw; None: never
         self._drawn_epochs = 0
         self._epochs = 0
+        self._epoch_start = 0.0
 
     # Keras hooks -------------------------------------------------------------------------
     def on_train_begin(self, logs: Mapping[str, float] | None = None) -> None:
         self.history = {}
+        self.epoch_seconds = []
         self.draws = 0
         self._last_draw = None
         self._drawn_epochs = 0
@@ -80,7 +84,11 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         if _in_kernel():
             self._show_widget()
 
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
         logs = {key: float(np.asarray(value)) for key, value in (logs or {}).items()}
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
@@ -113,7 +121,8 @@ class LiveTrainingPlot(keras.callbacks.Callback):
 
     def _status_html(self, epoch: int, logs: Mapping[str, float]) -> str:
         of = f" of {self._epochs}" if self._epochs else ""
-        return f"<b>epoch {epoch}{of}</b> · {html.escape(_format_logs(logs))}"
+        seconds = f" · {self.epoch_seconds[-1]:.1f} s" if self.epoch_seconds else ""
+        return f"<b>epoch {epoch}{of}</b>{seconds} · {html.escape(_format_logs(logs))}"
 
     def _draw(self) -> None:
         self._image.value = self.render_png()

@@ -21,7 +21,8 @@ def show_images(
 ) -> None:
     """Show the first ``n`` images in a grid, titled with their class names.
 
-    ``images``: (N, H, W, 3) uint8 in 0..255 or float in [0, 1] or [-0.5, 0.5];
+    ``images``: (N, H, W, 3) colour or (N, H, W) grey, uint8 in 0..255 or float in
+    [0, 1] or [-0.5, 0.5];
     ``labels``: (N,) integers. With ``predictions`` (N,), titles read "true / predicted"
     and wrong predictions are drawn in red.
     """
@@ -37,7 +38,8 @@ def show_images(
         axis.axis("off")
         if index >= count:
             continue
-        axis.imshow(_displayable(images[index]))
+        grey = images[index].ndim == 2
+        axis.imshow(_displayable(images[index]), cmap="gray" if grey else None)
         title = class_names[int(labels[index])]
         colour = "black"
         if predictions is not None:

@@ -238,7 +238,8 @@ def load_mnist(
     else:
         raise DataFileError(_how_to_get_it())
     splits = _splits(arrays, source, verify)
-    record_files_load("mnist", MNIST_CLASS_NAMES, splits, test_file=source)
+    description = "MNIST's test digits" if verify else f"the test digits in {source}"
+    record_files_load("mnist", MNIST_CLASS_NAMES, splits, test_file=source, description=description)
     return splits
 
 

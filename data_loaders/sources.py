@@ -18,8 +18,8 @@ import numpy as np
 class LoadedSource:
     """One load of one dataset.
 
-    ``x_train``, ``x_test``: uint8 (N, H, W, 3); ``y_train``, ``y_test``: int64 (N,),
-    indexing ``class_names``.
+    ``x_train``, ``x_test``: uint8 (N, H, W, 3), or (N, 28, 28) for MNIST; ``y_train``,
+    ``y_test``: int64 (N,), indexing ``class_names``.
     ``description`` names the test images, for messages: ``"the course's test images"``
     or ``"the test file test_happy.h5"``.
     """
@@ -65,9 +65,11 @@ def record_files_load(
     splits: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     *,
     test_file: str | os.PathLike,
+    description: str | None = None,
 ) -> None:
-    """Record a load of the original files (called by the loaders)."""
-    description = f"the test file {os.fspath(test_file)}"
+    """Record a load of the original files (called by the loaders); ``description``
+    names the test images, by default ``"the test file <test_file>"``."""
+    description = description or f"the test file {os.fspath(test_file)}"
     _record(LoadedSource(dataset, True, description, tuple(class_names), *splits[0], *splits[1]))
 
 

@@ -395,8 +395,18 @@ def check_layers(
     return CheckResult.failed(name, points, "; ".join(problems) + note, " ".join(hint_texts))
 
 
-def check_input_shape(model, expected: tuple[int, ...], *, points: float) -> CheckResult:
-    """Check ``model.input_shape`` (batch axis excluded) against ``expected``."""
+def check_input_shape(
+    model,
+    expected: tuple[int, ...],
+    *,
+    points: float,
+    alternatives: tuple[tuple[int, ...], ...] = (),
+    hint: str | None = None,
+) -> CheckResult:
+    """Check ``model.input_shape`` (batch axis excluded) against ``expected``, or one of
+    ``alternatives`` (other shapes of the same data that the layers may reshape, such as
+    (28, 28) before a ``Flatten`` for an expected (784,)). ``hint``: the exercise's own
+    advice for a wrong shape."""
     want = (None, *expected)
     try:
         found = tuple(model.input_shape)
@@ -407,12 +417,13 @@ def check_input_shape(model, expected: tuple[int, ...], *, points: float) -> Che
             f"expected input shape {want}, found a model whose input shape is not known yet",
             f"Start the model with keras.Input(shape={expected}).",
         )
-    if found != want:
+    if found != want and found not in {(None, *shape) for shape in alternatives}:
         return CheckResult.failed(
             "input shape",
             points,
             f"expected input shape {want}, found {found}",
-            f"The images are {'x'.join(map(str, expected))}: use keras.Input(shape={expected}).",
+            hint
+            or f"The images are {'x'.join(map(str, expected))}: use keras.Input(shape={expected}).",
         )
     return CheckResult.passed("input shape", points, f"input shape {found} as expected")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import html
 import inspect
+import math
 import re
 from dataclasses import dataclass
 from types import ModuleType
@@ -76,6 +77,9 @@ _NDIM = re.compile(
     r"found ndim=(\d)\. Full shape received: (\([^)]*\))"
 )
 _ADD = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and (\([^)]*\))")
+_INPUT = re.compile(
+    r"Expected shape \(None, ([^)]*)\), but input has incompatible shape \(\w+, ([^)]*)\)"
+)
 
 
 def _dims(text: str) -> list[str]:
@@ -127,6 +131,16 @@ def explain(error: BaseException) -> str | None:
             f"received flat rows of shape {ndim[4]}: a Conv2D or pooling layer must come "
             "before Flatten, which turns the feature maps into one row per image."
         )
+    if ndim and ndim[2] == "4" and ndim[3] == "3":
+        return (
+            f"Layer '{ndim[1]}' works on images (batch, height, width, channels) but "
+            f"received {ndim[4]}, with no channels axis: grey images need one too. Give "
+            "the model x[..., None], of shape (N, height, width, 1), and start it with "
+            "keras.Input(shape=(height, width, 1))."
+        )
+    given = _INPUT.search(text)
+    if given:
+        return _data_shape_explanation(_dims(given[1]), _dims(given[2]))
     add = _ADD.search(text)
     if add:
         return (
@@ -134,6 +148,30 @@ def explain(error: BaseException) -> str | None:
             f"they must be equal. {RESIDUAL_SHAPES}"
         )
     return None
+
+
+def _data_shape_explanation(expected: list[str], found: list[str]) -> str:
+    """Why data of one image shape (``found``) does not fit a model's input (``expected``),
+    and the reshape that fixes it when both hold the same numbers per image."""
+    want, have = _shape_text(expected), _shape_text(found)
+    text = (
+        f"The model's input takes images of shape {want} but it was given images of shape "
+        f"{have} (the batch axis left out)"
+    )
+    sizes = [int(d) for d in expected + found if d.isdigit()]
+    if len(sizes) == len(expected + found) and math.prod(sizes[: len(expected)]) == math.prod(
+        sizes[len(expected) :]
+    ):
+        return (
+            f"{text}: the same {math.prod(sizes[len(expected) :])} numbers, arranged "
+            f"differently: reshape the data for this model, x.reshape(-1, {', '.join(expected)})."
+        )
+    return f"{text}: give it the data prepared for this model, or change keras.Input(shape=...)."
+
+
+def _shape_text(dims: list[str]) -> str:
+    """``(784,)`` or ``(28, 28, 1)``: a shape as Python writes the tuple."""
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
 def _loaded_names(source: str) -> list[str]:

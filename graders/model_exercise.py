@@ -31,7 +31,9 @@ class ModelExercise:
     ``test_threshold`` is set the learner also reports ``evaluate(..., return_dict=True)``
     on the test split, checked against it and against the grader's own measurement.
     ``preprocessing_hint`` and ``params_hint`` are this exercise's advice for a low
-    training accuracy and a wrong parameter count.
+    training accuracy and a wrong parameter count. ``other_input_shapes`` are input shapes
+    that pass too, for the spellings in ``equivalents`` that reshape their input first;
+    ``input_hint`` is the advice for any other input shape.
     """
 
     title: str
@@ -46,6 +48,8 @@ class ModelExercise:
     preprocessing_hint: str
     params_hint: str
     equivalents: tuple[list[LayerSpec], ...] = ()
+    other_input_shapes: tuple[tuple[int, ...], ...] = ()
+    input_hint: str | None = None
     test_threshold: float | None = None
     points: Mapping[str, float] = field(
         default_factory=lambda: {
@@ -90,7 +94,13 @@ class ModelExercise:
         if not is_keras_model(model):
             return wrong_type(self.title, items, "model", model).finish()
         results = [
-            check_input_shape(model, self.input_shape, points=items[0][1]),
+            check_input_shape(
+                model,
+                self.input_shape,
+                points=items[0][1],
+                alternatives=self.other_input_shapes,
+                hint=self.input_hint,
+            ),
             check_layers(
                 model,
                 self.layers,

@@ -1,4 +1,4 @@
-"""Reference implementations of the models that lessons 06 and 07 build.
+"""Reference implementations of the models that lessons 06, 07 and 08 build.
 
 The graders compare a learner's function or model with these: blocks by running both on
 the same fixed inputs with constant initializers, models by their normalized layer lists.
@@ -186,3 +186,41 @@ def resnet50(input_shape: tuple[int, int, int] = (64, 64, 3), classes: int = 6) 
     x = layers.Flatten()(x)
     outputs = layers.Dense(classes, activation="softmax", name=f"fc{classes}")(x)
     return keras.Model(inputs, outputs, name="ResNet50")
+
+
+def mnist_mlp() -> keras.Model:
+    """Lesson 08's dense network, from the source notes: (784,) flattened digits ->
+    Dense(512, relu) -> Dropout(0.2) -> Dense(512, relu) -> Dropout(0.2) -> Dense(10,
+    softmax); 669,706 parameters. Not compiled."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28 * 28,)),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+def mnist_convnet() -> keras.Model:
+    """Lesson 08's convnet, from the source notes: (28, 28, 1) digits -> Conv2D(32, 3x3,
+    relu) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2x2) -> Dropout(0.25) -> Flatten ->
+    Dense(128, relu) -> Dropout(0.5) -> Dense(10, softmax); 1,199,882 parameters. Not
+    compiled."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="convnet",
+    )

@@ -124,10 +124,26 @@ def check_final_accuracy(
     return CheckResult.passed(name, points, f"final {label} {final:.3f} > {threshold:.2f}")
 
 
+def shaped_for(model, x: np.ndarray) -> np.ndarray:
+    """``x`` (N, ...) reshaped to ``model``'s input shape when that holds the same numbers
+    per image, as MNIST's (N, 28, 28) digits for a dense network's (784,) input or a
+    convnet's (28, 28, 1); otherwise ``x`` as it is (and the model says what it expected)."""
+    try:
+        shape = tuple(model.input_shape)[1:]
+    except (AttributeError, ValueError, TypeError):
+        return x
+    if not all(isinstance(size, int) for size in shape) or shape == x.shape[1:]:
+        return x
+    if math.prod(shape) != math.prod(x.shape[1:]):
+        return x
+    return x.reshape(len(x), *shape)
+
+
 def accuracy_on(model, x: np.ndarray, y: np.ndarray, *, batch_size: int = 256) -> float:
-    """The accuracy of ``model``'s predictions on ``x`` (float32, preprocessed) against
-    integer labels ``y`` (N,): argmax for a softmax, 0.5 for one sigmoid unit. Raises
-    whatever the model raises."""
+    """The accuracy of ``model``'s predictions on ``x`` (float32, preprocessed; reshaped by
+    :func:`shaped_for`) against integer labels ``y`` (N,): argmax for a softmax, 0.5 for
+    one sigmoid unit. Raises whatever the model raises."""
+    x = shaped_for(model, x)
     probabilities = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     if probabilities.ndim == 2 and probabilities.shape[1] > 1:
         predicted = probabilities.argmax(axis=-1)

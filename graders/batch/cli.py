@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from data_loaders import RENDERED
 from data_loaders.cache import remove_stale_temporaries
 from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
@@ -253,7 +254,8 @@ def start_batch(
     )
     data_folder = public_data_folder(batch.lesson, work / "public-data")
     dataset = lesson_dataset(batch.lesson)
-    seed = None if dataset is None else secret_seed(secret, dataset)
+    # A real dataset's grader split is its public test split: only rendered ones have a secret one.
+    seed = secret_seed(secret, dataset) if dataset in RENDERED else None
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     devices = tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else ()
     zygote_token = uuid.uuid4().hex
@@ -343,7 +345,10 @@ def grade_all(
             )
     except BaseException:  # Ctrl-C (or a grader bug): end every sandbox now, keep results
         RUNNING.stop_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # No waiting for the worker threads here: one blocked on a sandbox that stop_all
+        # missed is freed by the batch's cleanups (zygote, sandboxes by token, memory
+        # groups), which run next; only this thread writes results.
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
     for student in sorted(suspects):  # one at a time: whoever writes now is the one

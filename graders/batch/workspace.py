@@ -21,7 +21,8 @@ from graders.heldout import render_grader_heldout
 def public_data_folder(lesson: str, folder: Path) -> Path:
     """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
     read (empty for a lesson without a dataset). The grader's own copy stays in its
-    cache, unnamed to them."""
+    cache, unnamed to them. Raises ``DataFileError`` for a real dataset (MNIST) that is
+    not installed in the cache, saying how to install it."""
     import data_loaders
 
     folder.mkdir()
@@ -30,15 +31,24 @@ def public_data_folder(lesson: str, folder: Path) -> Path:
         return folder
     loader, _ = data_loaders.LOADERS[dataset]
     loader()  # make sure the grader's cache holds it
-    for path in cache_files(dataset):
-        shutil.copy2(path, folder / path.name)
+    files = cache_files(dataset)
+    if not files:
+        raise data_loaders.DataFileError(
+            f"the kernels read {dataset} from the course's data cache, "
+            f"{data_loaders.cache_dir() / dataset}, which is empty: install it with "
+            "`python -m data_loaders install` (`./course lab` and `./course test` do)"
+        )
+    for path in files:
+        copy = folder / path.relative_to(data_loaders.cache_dir())
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy2(path, copy)
     return folder
 
 
 def grader_data_folder(lesson: str, public: Path, folder: Path, seed: int | None) -> Path:
     """``folder``, made to hold the public dataset copy and the grader's held-out split
-    rendered from ``seed`` (none for a lesson without a dataset), for the checks'
-    sandboxes (never the kernels') to read."""
+    rendered from ``seed`` (none for a lesson without a dataset or with a real one), for
+    the checks' sandboxes (never the kernels') to read."""
     shutil.copytree(public, folder)
     if seed is None:
         return folder

@@ -44,9 +44,25 @@ def _fit_error(model: keras.Model, labels: np.ndarray, *args, **kwargs) -> Excep
     return error.value
 
 
+def _data_error(input_shape: tuple[int, ...], images: np.ndarray) -> Exception:
+    model = keras.Sequential(
+        [keras.Input(shape=input_shape), layers.Flatten(), layers.Dense(5, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError) as error:
+        model.fit(images, LABELS, epochs=1, verbose=0)
+    return error.value
+
+
 def _build_error(*stack) -> Exception:
     with pytest.raises(ValueError) as error:
         keras.Sequential([keras.Input(shape=(32, 32, 3)), *stack])
+    return error.value
+
+
+def _grey_error() -> Exception:
+    with pytest.raises(ValueError) as error:
+        keras.Sequential([keras.Input(shape=(28, 28)), layers.Conv2D(32, 3, name="conv2d")])
     return error.value
 
 
@@ -116,6 +132,31 @@ CASES = {
         "Layer 'max_pooling2d' works on images (batch, height, width, channels) but received "
         "flat rows of shape (None, 3072): a Conv2D or pooling layer must come before Flatten, "
         "which turns the feature maps into one row per image.",
+    ),
+    "images for a dense network's flat input": (
+        lambda: _data_error((3072,), IMAGES),
+        "The model's input takes images of shape (3072,) but it was given images of shape "
+        "(32, 32, 3) (the batch axis left out): the same 3072 numbers, arranged differently: "
+        "reshape the data for this model, x.reshape(-1, 3072).",
+    ),
+    "flat rows for a convnet's image input": (
+        lambda: _data_error((32, 32, 3), IMAGES.reshape(len(IMAGES), -1)),
+        "The model's input takes images of shape (32, 32, 3) but it was given images of shape "
+        "(3072,) (the batch axis left out): the same 3072 numbers, arranged differently: "
+        "reshape the data for this model, x.reshape(-1, 32, 32, 3).",
+    ),
+    "images of another size": (
+        lambda: _data_error((784,), IMAGES),
+        "The model's input takes images of shape (784,) but it was given images of shape "
+        "(32, 32, 3) (the batch axis left out): give it the data prepared for this model, or "
+        "change keras.Input(shape=...).",
+    ),
+    "grey images without a channels axis": (
+        _grey_error,
+        "Layer 'conv2d' works on images (batch, height, width, channels) but received "
+        "(None, 28, 28), with no channels axis: grey images need one too. Give the model "
+        "x[..., None], of shape (N, height, width, 1), and start it with "
+        "keras.Input(shape=(height, width, 1)).",
     ),
     "residual Add with valid padding": (
         _add_error,

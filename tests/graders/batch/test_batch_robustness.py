@@ -3,6 +3,7 @@ second grader on the same results folder; and Ctrl-C stops it at once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -167,7 +168,12 @@ def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
     assert tree, "the grader started nothing"
     grader.send_signal(signal.SIGINT)
     start = time.monotonic()
-    _, log = grader.communicate(timeout=60)
+    try:
+        _, log = grader.communicate(timeout=60)
+    finally:  # a grader that hangs must not outlive the test and disturb the next ones
+        for process in [*tree, psutil.Process(grader.pid)] if grader.poll() is None else []:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
     assert time.monotonic() - start < 30, log[-2000:]
     assert grader.returncode == 130, log[-2000:]
     assert "interrupted: every sandbox is stopped" in log

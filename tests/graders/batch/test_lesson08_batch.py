@@ -1,0 +1,60 @@
+"""Lesson 08 graded by the batch grader: the kernels read real MNIST from the batch's copy
+of the data cache, and the checks measure each model on MNIST's test digits, reshaped to
+its input, in a sandbox of their own."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+
+import nbformat
+
+from course_utils.release import LESSONS, REPO_ROOT
+from tests.graders.batch import grade_command
+
+NAME = "08_mnist_mlp_vs_cnn.ipynb"
+SOLUTION = REPO_ROOT / "lessons" / "solutions" / NAME
+MLP_CELLS = ("ex1-build", "ex1-train", "ex1-test")
+
+
+def _mlp_only():
+    """The student notebook with exercise 1 solved as the solution does and exercise 2
+    left untouched: the convnet, the slow half of the lesson, is never trained."""
+    solution = {
+        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
+        for cell in nbformat.read(SOLUTION, as_version=4).cells
+    }
+    notebook = nbformat.read(LESSONS / NAME, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in MLP_CELLS:
+            cell.source = solution[grade_id]
+    return notebook
+
+
+def test_the_batch_grades_the_mlp_on_mnist_test_digits(tmp_path):
+    """A notebook with the MLP trained and the convnet untouched: does the MLP get 10/10,
+    measured on the 10,000 MNIST test digits, and the convnet "not attempted", next to an
+    untouched notebook that gets 0?"""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    nbformat.write(_mlp_only(), submissions / "mlp_only.ipynb")
+    shutil.copyfile(LESSONS / NAME, submissions / "untouched.ipynb")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*grade_command("08", jobs=2), str(submissions), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    points = {s: [rows[s]["ex1-check"], rows[s]["ex2-check"]] for s in rows}
+    assert points == {"mlp_only": ["10", "0"], "untouched": ["0", "0"]}
+    result = json.loads((out / "submissions" / "mlp_only" / "result.json").read_text())
+    mlp, convnet = result["tests"]
+    assert "on 10000 images (MNIST's test digits)" in mlp["output"], mlp["output"]
+    assert "convnet is still None" in convnet["output"], convnet["output"]
