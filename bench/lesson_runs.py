@@ -3,8 +3,10 @@ execution time (kernel start excluded) and the final metrics of its training run
 
 The seed reaches each notebook through $KERAS_COURSE_SEED, which the setup cell's
 ``seed_everything`` honours. After the last cell, one extra cell (not saved anywhere)
-prints the last value of every metric in ``history`` and, when the lesson defines it,
-``test_metrics``.
+prints the last value of every metric in each History the lesson keeps (``history``,
+``mlp_history``, ...: ``accuracy``, ``mlp_accuracy``, ...) and every figure of each dict
+of test metrics (``test_metrics``, ``mlp_test_metrics``: ``test_accuracy``,
+``mlp_test_accuracy``, ...).
 
 Usage: python bench/lesson_runs.py [--seeds 5] [LESSON_NUMBER ...]
 """
@@ -29,10 +31,11 @@ from course_utils.release import solution_paths  # noqa: E402
 REPORT_CELL = """
 import json as _json
 _report = {}
-if "history" in globals() and hasattr(history, "history"):
-    _report.update({k: v[-1] for k, v in history.history.items()})
-if "test_metrics" in globals():
-    _report.update({"test_" + k: float(v) for k, v in dict(test_metrics).items()})
+for _name, _value in list(globals().items()):
+    if _name.endswith("history") and hasattr(_value, "history"):
+        _report.update({_name[: -len("history")] + k: v[-1] for k, v in _value.history.items()})
+    if _name.endswith("test_metrics") and isinstance(_value, dict):
+        _report.update({_name[: -len("metrics")] + k: float(v) for k, v in _value.items()})
 print("BENCH " + _json.dumps(_report))
 """
 

@@ -85,10 +85,10 @@ class LiveTrainingPlot(keras.callbacks.Callback):
             self._show_widget()
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        self._epoch_start = time.perf_counter()
+        self._epoch_start = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
-        self.epoch_seconds.append(time.perf_counter() - self._epoch_start)
+        self.epoch_seconds.append(time.monotonic() - self._epoch_start)
         logs = {key: float(np.asarray(value)) for key, value in (logs or {}).items()}
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)

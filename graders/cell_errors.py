@@ -186,19 +186,26 @@ def _loaded_names(source: str) -> list[str]:
     return names
 
 
+NAME_STEPS = 3
+"""How many failed cells back a name left unset is followed (a cell that failed for want
+of a name that a cell failed to set, because an exercise is not done yet)."""
+
+
 def explain_in_cell(
-    error: BaseException, source: str, namespace: dict, *, follow_names: bool = True
+    error: BaseException, source: str, namespace: dict, *, follow_names: int = NAME_STEPS
 ) -> str | None:
     """The explanation for ``error`` raised by a cell with ``source``: the exercise to
     complete first when the cell uses an exercise's object that is still None (or a block
     function, when Keras received None), or a name that an earlier failed cell did not
-    set (explained by that cell's error, one step back: ``follow_names``); else
+    set (explained by that cell's error, up to ``follow_names`` cells back); else
     :func:`explain`."""
     text = str(error)
-    if follow_names and isinstance(error, NameError) and getattr(error, "name", None):
+    if follow_names > 0 and isinstance(error, NameError) and getattr(error, "name", None):
         earlier = failure_for(error.name)
         if earlier is not None and earlier.source != source:
-            cause = explain_in_cell(earlier.error, earlier.source, namespace, follow_names=False)
+            cause = explain_in_cell(
+                earlier.error, earlier.source, namespace, follow_names=follow_names - 1
+            )
             if cause:
                 return f"{error.name} was not set because the cell that sets it failed: {cause}"
     if "None" in text:

@@ -125,18 +125,19 @@ def check_final_accuracy(
 
 
 def shaped_for(model, x: np.ndarray) -> np.ndarray:
-    """``x`` (N, ...) reshaped to ``model``'s input shape when that holds the same numbers
-    per image, as MNIST's (N, 28, 28) digits for a dense network's (784,) input or a
-    convnet's (28, 28, 1); otherwise ``x`` as it is (and the model says what it expected)."""
+    """``x`` (N, ...) reshaped to ``model``'s input shape when that is the same images
+    flattened, or with a channels axis of 1 added or removed: MNIST's (N, 28, 28) digits
+    for a dense network's (784,) input or a convnet's (28, 28, 1). Otherwise ``x`` as it
+    is, and the model says what it expected (axes are never reordered)."""
     try:
         shape = tuple(model.input_shape)[1:]
     except (AttributeError, ValueError, TypeError):
         return x
-    if not all(isinstance(size, int) for size in shape) or shape == x.shape[1:]:
-        return x
-    if math.prod(shape) != math.prod(x.shape[1:]):
-        return x
-    return x.reshape(len(x), *shape)
+    image = x.shape[1:]
+    same_images = [(math.prod(image),), (*image, 1)]
+    if image and image[-1] == 1:
+        same_images.append(image[:-1])
+    return x.reshape(len(x), *shape) if shape != image and shape in same_images else x
 
 
 def accuracy_on(model, x: np.ndarray, y: np.ndarray, *, batch_size: int = 256) -> float:

@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -307,6 +308,22 @@ def start_batch(
     return settings, cleanups
 
 
+WAKE_SECONDS = 0.5
+"""How often the main thread wakes while it waits for results. Linux may hand Ctrl-C or
+SIGTERM to any thread of the grader, and Python runs the handler only in the main thread,
+once it is awake: a main thread asleep until the next result (a submission may take an
+hour) would not stop."""
+
+
+def _as_completed_awake(futures) -> Iterator:
+    """``futures`` as they complete, like ``concurrent.futures.as_completed``, waking every
+    :data:`WAKE_SECONDS` meanwhile (so that a signal is acted on at once)."""
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
+        yield from finished
+
+
 def grade_all(
     todo: dict[str, Path], settings: Settings, jobs: int, out: Path, guard: Guard, columns
 ) -> None:
@@ -325,7 +342,7 @@ def grade_all(
     try:
         running = {pool.submit(grade, s, p): s for s, p in todo.items()}
         finished_now: set[str] = set()
-        for future in as_completed(running):
+        for future in _as_completed_awake(running):
             student = running[future]
             graded = future.result()
             finished_now.add(student)

@@ -59,6 +59,24 @@ def test_redraws_the_widget_after_every_epoch_in_a_kernel(in_kernel):
     assert plot.draws == 3
     assert bytes(image.value).startswith(b"\x89PNG")
     assert "epoch 3 of 3" in status.value and "val_accuracy" in status.value
+    assert f"{plot.epoch_seconds[-1]:.1f} s" in status.value
+
+
+def test_times_every_epoch():
+    """Does the callback keep one wall time per epoch, each covering that epoch's work, and
+    start afresh with the next fit?"""
+    plot = LiveTrainingPlot()
+
+    class SlowEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            time.sleep(0.2)
+
+    history = _fit(3, plot)
+    assert len(plot.epoch_seconds) == 3 and all(s > 0 for s in plot.epoch_seconds)
+    keras.utils.set_random_seed(0)
+    model = history.model
+    model.fit(np.zeros((8, 4)), np.zeros(8), epochs=2, verbose=0, callbacks=[SlowEpochs(), plot])
+    assert len(plot.epoch_seconds) == 2 and min(plot.epoch_seconds) >= 0.2
 
 
 def test_draws_at_most_once_per_interval_but_always_the_last_epoch(in_kernel):

@@ -249,9 +249,11 @@ def test_in_a_kernel_the_checks_report_the_failed_cells_and_tracebacks_explain()
     assert "hint: The labels are integers, one class number per image" in fit_check
 
 
-def test_a_name_left_unset_by_a_failed_cell_is_explained_one_step_back():
-    """Is a NameError for a name whose cell failed explained by that cell's error, and do
-    two cells that fail on each other's names end the explanation instead of looping?"""
+def test_a_name_left_unset_by_a_failed_cell_is_explained_by_the_cells_before():
+    """Is a NameError for a name whose cell failed explained by that cell's error, through
+    a chain of such cells (lesson 08's predictions -> confusion matrices -> most confused
+    pairs), and do two cells that fail on each other's names end the explanation instead
+    of looping?"""
     watch_cells(lesson01)  # outside a kernel: only learns lesson 01's exercise names
     record_cell(
         "predicted = model.predict(x)",
@@ -261,6 +263,13 @@ def test_a_name_left_unset_by_a_failed_cell_is_explained_one_step_back():
     assert explain_in_cell(unset, "print(predicted)", {"model": None}) == (
         "predicted was not set because the cell that sets it failed: model is still None: "
         "complete exercise 1 and run its cells first, then run this cell again."
+    )
+    record_cell("matrix = confusion(predicted)", NameError("name 'predicted'", name="predicted"))
+    unset = NameError("name 'matrix' is not defined", name="matrix")
+    assert explain_in_cell(unset, "print(matrix)", {"model": None}) == (
+        "matrix was not set because the cell that sets it failed: predicted was not set "
+        "because the cell that sets it failed: model is still None: complete exercise 1 and "
+        "run its cells first, then run this cell again."
     )
     record_cell("a = b", NameError("name 'b' is not defined", name="b"))
     record_cell("b = a", NameError("name 'a' is not defined", name="a"))

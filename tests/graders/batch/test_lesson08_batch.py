@@ -57,4 +57,4 @@ def test_the_batch_grades_the_mlp_on_mnist_test_digits(tmp_path):
     result = json.loads((out / "submissions" / "mlp_only" / "result.json").read_text())
     mlp, convnet = result["tests"]
     assert "on 10000 images (MNIST's test digits)" in mlp["output"], mlp["output"]
-    assert "convnet is still None" in convnet["output"], convnet["output"]
+    assert "A convnet on MNIST: not attempted (0/10)" in convnet["output"], convnet["output"]
