@@ -176,10 +176,13 @@ def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
     start = time.monotonic()
     try:
         _, log = grader.communicate(timeout=60)
-    finally:  # a grader that hangs must not outlive the test and disturb the next ones
-        for process in [*tree, psutil.Process(grader.pid)] if grader.poll() is None else []:
+    except subprocess.TimeoutExpired:
+        grader.send_signal(signal.SIGUSR1)  # where each thread of the grader is stuck
+        time.sleep(2)
+        for process in [*tree, psutil.Process(grader.pid)]:  # not to disturb the next tests
             with contextlib.suppress(psutil.Error):
                 process.kill()
+        pytest.fail(f"the grader did not stop: {grader.communicate()[1][-6000:]}")
     assert time.monotonic() - start < 30, log[-2000:]
     assert grader.returncode == 130, log[-2000:]
     assert "interrupted: every sandbox is stopped" in log
