@@ -78,6 +78,28 @@ def _found(out: Path, student: str) -> dict:
     raise AssertionError(f"{student} reported nothing")
 
 
+def _of_a_batch(cmdline: list[str] | None) -> bool:
+    return any(MARKER in part or "graders.batch" in part for part in cmdline or [])
+
+
+def _left_behind() -> list[psutil.Process]:
+    """The batch processes and attack daemons that nothing alive owns: the root of each
+    one's process tree (its topmost ancestor below PID 1) is a batch process itself, not a
+    grader or a test. Another test's batch, running beside this one, is not counted."""
+    left = []
+    for process in psutil.process_iter(["cmdline"]):
+        if not _of_a_batch(process.info["cmdline"]):
+            continue
+        try:
+            chain = [process, *process.parents()]
+            root = chain[-2] if len(chain) > 1 and chain[-1].pid == 1 else chain[-1]
+            if _of_a_batch(root.cmdline()):
+                left.append(process)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return left
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """Grade the corpus in one batch; returns the results folder, the grader's log, what
@@ -96,11 +118,7 @@ def hostile(tmp_path_factory):
         timeout=1200,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    left = [
-        process
-        for process in psutil.process_iter(["cmdline"])
-        if any(MARKER in part or "graders.batch" in part for part in process.info["cmdline"] or [])
-    ]
+    left = _left_behind()
     changed = sorted(
         path for path, digest in _fingerprint(*watched).items() if before.get(path) != digest
     )
