@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import sys
 
 
@@ -16,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # `kill -USR1 <grader pid>` prints where every thread of a grader that seems stuck is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     from graders.batch.cli import main as grade
 
     return grade(args[1:])

@@ -148,6 +148,10 @@ def test_the_graded_lessons_are_those_with_a_checks_module():
     assert LESSONS == ["00", "01", "02", "03", "04", "05", "06", "07", "08"]
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
     """Does Ctrl-C during a long submission end the grader within seconds (not when the
     submission's time is up), with exit status 130, no process of the batch left, its
@@ -163,7 +167,9 @@ def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
     out = tmp_path / "results"
     command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(good.parent)]
     command += ["--out", str(out), "--jobs", "1", "--cell-timeout", "3000"]
-    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # As from a terminal: a suite started in the background (`pytest &` in a script) would
+    # hand the grader SIGINT ignored, and Python leaves an ignored SIGINT ignored.
+    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and not (out / "submissions" / "good").exists():
         time.sleep(0.2)
