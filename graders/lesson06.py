@@ -6,7 +6,7 @@ import sys
 
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
-from graders.model_exercise import ModelExercise
+from graders.model_exercise import POINTS_WITH_REPORTED_TEST, ModelExercise
 from graders.report import Report
 
 INPUT_SHAPE = (64, 64, 3)
@@ -75,15 +75,7 @@ EXERCISE_1 = ModelExercise(
     ),
     heldout_threshold=0.90,
     test_threshold=0.90,
-    points={
-        "input shape": 1,
-        "layers": 3,
-        "parameter count": 1,
-        "epochs": 1,
-        "training accuracy": 1,
-        "held-out accuracy": 1,
-        "reported test accuracy": 2,
-    },
+    points=POINTS_WITH_REPORTED_TEST,
 )
 
 

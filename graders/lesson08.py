@@ -12,7 +12,7 @@ import sys
 
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
-from graders.model_exercise import ModelExercise
+from graders.model_exercise import POINTS_WITH_REPORTED_TEST, ModelExercise
 from graders.report import Report
 
 DATASET = "mnist"  # what the lesson's models learn from and the grader tests them on
@@ -61,15 +61,6 @@ PREPROCESSING_HINT = (
     "loss='sparse_categorical_crossentropy' (or one-hot labels with "
     f"'categorical_crossentropy'), and train for at least {MIN_EPOCHS} epochs."
 )
-TEST_POINTS = {
-    "input shape": 1,
-    "layers": 3,
-    "parameter count": 1,
-    "epochs": 1,
-    "training accuracy": 1,
-    "held-out accuracy": 1,
-    "reported test accuracy": 2,
-}
 
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · A dense network (MLP) on MNIST",
@@ -101,7 +92,7 @@ EXERCISE_1 = ModelExercise(
     ),
     heldout_threshold=MLP_TEST_THRESHOLD,
     test_threshold=MLP_TEST_THRESHOLD,
-    points=TEST_POINTS,
+    points=POINTS_WITH_REPORTED_TEST,
 )
 
 EXERCISE_2 = ModelExercise(
@@ -137,7 +128,7 @@ EXERCISE_2 = ModelExercise(
     ),
     heldout_threshold=CONVNET_TEST_THRESHOLD,
     test_threshold=CONVNET_TEST_THRESHOLD,
-    points=TEST_POINTS,
+    points=POINTS_WITH_REPORTED_TEST,
 )
 
 

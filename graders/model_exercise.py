@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
 from graders.common import is_keras_model, not_attempted, still_none, wrong_type
@@ -20,6 +21,20 @@ from graders.training import (
     history_dict,
     measured_training_accuracy,
 )
+
+POINTS_WITH_REPORTED_TEST = MappingProxyType(
+    {
+        "input shape": 1,
+        "layers": 3,
+        "parameter count": 1,
+        "epochs": 1,
+        "training accuracy": 1,
+        "held-out accuracy": 1,
+        "reported test accuracy": 2,
+    }
+)
+"""The points of an exercise whose learner also reports the test accuracy (lessons 06 and
+08): 10 in all."""
 
 
 @dataclass(frozen=True)
