@@ -362,10 +362,7 @@ def grade_all(
             )
     except BaseException:  # Ctrl-C (or a grader bug): end every sandbox now, keep results
         RUNNING.stop_all()
-        # No waiting for the worker threads here: one blocked on a sandbox that stop_all
-        # missed is freed by the batch's cleanups (zygote, sandboxes by token, memory
-        # groups), which run next; only this thread writes results.
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
     for student in sorted(suspects):  # one at a time: whoever writes now is the one
