@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from data_loaders import RENDERED
+from data_loaders import RENDERED, DataFileError
 from data_loaders.cache import remove_stale_temporaries
 from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
@@ -427,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
                 settings, more = start_batch(batch, args, isolation, work, secret)
                 cleanups[:0] = more
                 grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
+        except DataFileError as error:  # the lesson's dataset is not on this machine
+            print(f"python -m graders grade: {error}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             print(
                 "interrupted: every sandbox is stopped; what was graded is kept, and the "

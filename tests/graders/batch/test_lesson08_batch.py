@@ -12,6 +12,7 @@ import subprocess
 import nbformat
 
 from course_utils.release import LESSONS, REPO_ROOT
+from graders.batch.cli import main
 from tests.graders.batch import grade_command
 
 NAME = "08_mnist_mlp_vs_cnn.ipynb"
@@ -58,3 +59,23 @@ def test_the_batch_grades_the_mlp_on_mnist_test_digits(tmp_path):
     mlp, convnet = result["tests"]
     assert "on 10000 images (MNIST's test digits)" in mlp["output"], mlp["output"]
     assert "A convnet on MNIST: not attempted (0/10)" in convnet["output"], convnet["output"]
+
+
+def test_without_mnist_installed_the_batch_stops_at_once_and_says_how_to_install_it(
+    tmp_path, monkeypatch, capsys
+):
+    """On a machine where MNIST is neither installed nor in Keras's cache, does
+    ``--lesson 08`` stop before grading anyone, with exit status 2 and the command that
+    installs it, and leave no result behind?"""
+    monkeypatch.setenv("KERAS_COURSE_DATA", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras"))
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copyfile(LESSONS / NAME, submissions / "alice.ipynb")
+    out = tmp_path / "out"
+    status = main(["--lesson", "08", str(submissions), "--out", str(out), "--cold-kernels"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "MNIST is not on this machine" in error, error
+    assert "python -m data_loaders install" in error, error
+    assert not list(out.glob("submissions/*/result.json"))
