@@ -5,12 +5,17 @@ Every ``load_<name>()`` returns ``(x_train, y_train), (x_test, y_test)`` like
 Options are keyword-only. The rendered datasets (:data:`RENDERED`: colour images (N, H, W,
 3), balanced across classes) load from an embedded default and also read the original
 public files (``train_file=`` / ``test_file=``, paths or URLs); MNIST is real data only,
-grey images (N, 28, 28), from the original files (:mod:`data_loaders.mnist`).
+grey images (N, 28, 28), from the original files (:mod:`data_loaders.mnist`), and so is
+Fashion-MNIST (:mod:`data_loaders.fashion_mnist`). CIFAR-10 (:mod:`data_loaders.cifar10`),
+colour images (N, 32, 32, 3), is read from its original archive, which no package registry
+ships: a path or URL the learner gives, or Keras's copy.
 """
 
 from data_loaders import hand_signs, happy_faces, traffic_signs
 from data_loaders._files import DataFileError
 from data_loaders.cache import cache_dir
+from data_loaders.cifar10 import CIFAR10_CLASS_NAMES, CIFAR10_URL, load_cifar10
+from data_loaders.fashion_mnist import FASHION_MNIST_CLASS_NAMES, load_fashion_mnist
 from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
 from data_loaders.happy_faces import HAPPY_FACES_CLASS_NAMES, load_happy_faces
 from data_loaders.mnist import MNIST_CLASS_NAMES, load_mnist
@@ -22,6 +27,8 @@ LOADERS = {
     "happy_faces": (load_happy_faces, HAPPY_FACES_CLASS_NAMES),
     "hand_signs": (load_hand_signs, HAND_SIGNS_CLASS_NAMES),
     "mnist": (load_mnist, MNIST_CLASS_NAMES),
+    "fashion_mnist": (load_fashion_mnist, FASHION_MNIST_CLASS_NAMES),
+    "cifar10": (load_cifar10, CIFAR10_CLASS_NAMES),
 }
 """Every dataset by name: its loader and its class names."""
 RENDERED = ("traffic_signs", "happy_faces", "hand_signs")
@@ -35,6 +42,9 @@ RENDERER_VERSIONS = {
 """Every dataset by name: the version of its renderer, part of its cache files' names."""
 
 __all__ = [
+    "CIFAR10_CLASS_NAMES",
+    "CIFAR10_URL",
+    "FASHION_MNIST_CLASS_NAMES",
     "DataFileError",
     "HAND_SIGNS_CLASS_NAMES",
     "HAPPY_FACES_CLASS_NAMES",
@@ -44,6 +54,8 @@ __all__ = [
     "RENDERER_VERSIONS",
     "TRAFFIC_SIGN_CLASS_NAMES",
     "cache_dir",
+    "load_cifar10",
+    "load_fashion_mnist",
     "load_hand_signs",
     "load_happy_faces",
     "load_mnist",

