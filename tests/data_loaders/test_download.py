@@ -98,10 +98,14 @@ def test_missing_file_on_the_server_is_a_clear_error(server, data_cache):
 
 
 def test_server_down_is_a_clean_error(data_cache):
-    """Does an unreachable server give an error naming the URL and the offline default?"""
+    """Does an unreachable server give an error naming the URL, and, from a rendered
+    dataset's loader, its offline default (which a real dataset's download has not)?"""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again when the block ends: nothing listens
     url = f"http://127.0.0.1:{port}/train.p"
-    with pytest.raises(DataFileError, match=r"could not download .*embedded dataset"):
+    with pytest.raises(DataFileError, match=r"could not download .*embedded dataset") as raised:
+        load_traffic_signs(train_file=url, test_file=url)
+    assert str(raised.value).startswith(f"could not download {url}: ")
+    with pytest.raises(DataFileError, match=r"Check the address and your connection\.$"):
         fetch(url, timeout=5)
