@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from graders.recipes import RESNET50_DROP_EPOCH, RESNET50_EPOCHS  # noqa: E402
+
 
 def load_times(loader) -> tuple[float, float]:
     """Seconds for a cold load (empty cache folder) and a warm one."""
@@ -156,7 +158,7 @@ PLANS = {
         "unit",
         [
             ("shallow HappyModel design, 6-way, 20 epochs", happy_model, 20, 16),
-            ("ResNet50 (lesson 07), 10 epochs, batch 32", resnet50, 10, 32),
+            (f"ResNet50 (lesson 07), {RESNET50_EPOCHS} epochs", resnet50, RESNET50_EPOCHS, 32),
         ],
     ),
 }
@@ -168,9 +170,9 @@ SLOW = {resnet50}  # left out by --skip-slow (bench/lesson_runs.py 07 measures t
 
 
 def lesson07_optimizer(keras, steps_per_epoch: int):
-    """Lesson 07's schedule: Adam at 0.001 for 7 epochs, then 0.0001."""
+    """Lesson 07's schedule: Adam at 0.001 for its first epochs, then 0.0001."""
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-        boundaries=[7 * steps_per_epoch], values=[0.001, 0.0001]
+        boundaries=[RESNET50_DROP_EPOCH * steps_per_epoch], values=[0.001, 0.0001]
     )
     return keras.optimizers.Adam(learning_rate=schedule)
 

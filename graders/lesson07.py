@@ -6,6 +6,7 @@ import sys
 
 from graders.cell_errors import watch_cells
 from graders.common import is_keras_model, not_attempted, wrong_type
+from graders.recipes import RESNET50_EPOCHS
 from graders.report import CheckResult, Report
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 from graders.resnet_model import check_resnet50
@@ -20,7 +21,7 @@ TRAINING_POINTS = {
 # The function exercises, for the batch grader's re-run: check name -> the fixed call.
 FUNCTION_CASES = {"check_exercise_1": IDENTITY_CASE, "check_exercise_2": CONVOLUTIONAL_CASE}
 DATASET = "hand_signs"  # what the lesson's models learn from and the grader tests them on
-MIN_EPOCHS = 10
+MIN_EPOCHS = RESNET50_EPOCHS
 TEST_THRESHOLD = 0.80
 
 
@@ -53,7 +54,7 @@ def check_exercise_3(model) -> Report:
 
 
 def check_exercise_4(model, history, test_metrics) -> Report:
-    """Grade exercise 4: ResNet50 trained for 10 epochs, with test accuracy of at least
+    """Grade exercise 4: ResNet50 trained for 6 epochs, with test accuracy of at least
     0.80 reported by ``model.evaluate(..., return_dict=True)`` and measured again by the
     grader. Worth 10 points."""
     title = "Exercise 4 · Train and test ResNet50"

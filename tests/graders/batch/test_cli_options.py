@@ -9,7 +9,7 @@ from graders.batch.cli import DEFAULT_TIMEOUTS, LESSONS, lesson_timeouts, main
 
 def test_lesson_07_gets_time_for_training_resnet50():
     """Does a lesson-07 batch, without timeout options, allow a cell the 6-20 minutes that
-    10 epochs of ResNet50 take on 2 shared cores, while the other lessons keep 600 s?"""
+    6 epochs of ResNet50 take on 2 shared cores, while the other lessons keep 600 s?"""
     cell, submission = lesson_timeouts("07", None, None)
     assert cell >= 1800 and submission > cell
     for lesson in set(LESSONS) - {"07"}:
