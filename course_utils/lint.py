@@ -5,7 +5,9 @@ time), ``## Learning objectives`` with 3-5 bullets, ``## Setup`` followed by exa
 code cell that seeds and prints the device banner, exercises headed ``## Exercise N (P
 points)`` with at least one solution cell and exactly one graded cell worth P points that
 makes one ``check_*`` call, ``## Summary`` then ``## Going further`` at the end, no Keras 2
-spelling in code cells, and no history of earlier versions of the course in learner text.
+spelling in code cells (except a cell tagged ``keras-2-spelling``, which runs an old line
+to show what Keras 3 does with it), and no history of earlier versions of the course in
+learner text.
 
 Usage: ``python -m course_utils.lint [NOTEBOOK ...]`` (default: every solution notebook).
 """
@@ -48,6 +50,15 @@ _HISTORY = re.compile(
     r"|\bthis (lesson|course|dataset|notebook) (used to|previously|formerly)\b",
     re.IGNORECASE,
 )
+
+
+OLD_SPELLING_TAG = "keras-2-spelling"
+"""The tag of a code cell that runs an old Keras 2 line on purpose, to show what Keras 3
+does with it (its error or warning); only there may old spellings appear."""
+
+
+def _shows_old_spelling(cell) -> bool:
+    return OLD_SPELLING_TAG in cell.metadata.get("tags", [])
 
 
 def _headings(cell) -> list[str]:
@@ -120,7 +131,7 @@ def lint_notebook(path: Path) -> list[str]:
         if cell.cell_type != "code":
             continue
         for pattern, advice in _OLD_KERAS.items():
-            if re.search(pattern, cell.source):
+            if re.search(pattern, cell.source) and not _shows_old_spelling(cell):
                 problem(f"cell {index} uses Keras 2 spelling; use {advice}")
         if re.search(
             r"^\s*(import|from)\s+\S", cell.source, re.MULTILINE

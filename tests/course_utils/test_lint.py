@@ -7,7 +7,7 @@ import copy
 import nbformat
 import pytest
 
-from course_utils.lint import lint_all, lint_notebook
+from course_utils.lint import OLD_SPELLING_TAG, lint_all, lint_notebook
 from course_utils.release import solution_paths
 
 
@@ -145,3 +145,24 @@ def test_learning_objectives_need_three_to_five_bullets(tmp_path):
         cell.source = "\n".join(line for i, line in enumerate(lines) if i not in bullets[2:])
 
     assert any("has 2 bullets, expected 3-5" in p for p in _mutated(tmp_path, change))
+
+
+def test_an_old_line_is_allowed_only_in_a_cell_tagged_to_show_it(tmp_path):
+    """Is a Keras 2 line flagged in an ordinary code cell, and left alone in a cell tagged
+    keras-2-spelling, which runs it to show what Keras 3 does with it?"""
+    old_line = "try:\n    model.fit(x, y, nb_epoch=2)\nexcept TypeError as error:\n    print(error)"
+
+    def add_cell(tagged):
+        def change(notebook):
+            cell = nbformat.v4.new_code_cell(old_line)
+            if tagged:
+                cell.metadata["tags"] = [OLD_SPELLING_TAG]
+            summary = next(i for i, c in enumerate(notebook.cells) if "## Summary" in c.source)
+            notebook.cells.insert(summary, cell)
+
+        return change
+
+    untagged = _mutated(tmp_path, add_cell(tagged=False))
+    assert any("uses Keras 2 spelling; use epochs= instead of nb_epoch=" in p for p in untagged)
+    tagged = _mutated(tmp_path, add_cell(tagged=True))
+    assert not any("Keras 2 spelling" in p for p in tagged), tagged
