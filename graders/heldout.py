@@ -49,6 +49,7 @@ LESSON_SCALING = {
     "happy_faces": "[0, 1] (x / 255)",
     "hand_signs": "[0, 1] (x / 255)",
     "mnist": "[0, 1] (x / 255)",
+    "fashion_mnist": "[0, 1] (x / 255)",
 }
 """The scaling each dataset's lessons teach."""
 
