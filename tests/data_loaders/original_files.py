@@ -19,6 +19,17 @@ from data_loaders._idx import IDX_NAMES
 from data_loaders.cifar10 import CIFAR10_CLASS_NAMES, FOLDER, META, TEST_BATCH, TRAIN_BATCHES
 
 
+class CodePayload:
+    """A pickled instance writes ``marker`` when unpickled: proof that code in a data file
+    ran. Every loader must refuse it, and the marker must never appear."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """``array`` (uint8) in the IDX format: two zero bytes, the type 0x08, the number of
     dimensions, each dimension as a big-endian int32, then the values."""

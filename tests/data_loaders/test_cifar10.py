@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pickle
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from data_loaders import CIFAR10_CLASS_NAMES, DataFileError, load_cifar10, loade
 from data_loaders.cifar10 import TEST_BATCH, TRAIN_BATCHES
 from data_loaders.sources import last_load
 from tests.data_loaders.original_files import (
+    CodePayload,
     cifar_files,
     python2_pickle,
     serve_files,
@@ -104,16 +104,6 @@ def test_a_truncated_archive_is_refused(tmp_path):
         load_cifar10(path=archive, verify=False)
 
 
-class _Payload:
-    """Unpickling this would write a file: proof that something ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.write_text, (self.marker, "ran"))
-
-
 @pytest.mark.parametrize("where", ["as the batch", "inside the batch's dict"])
 def test_a_batch_whose_pickle_carries_code_is_refused_and_nothing_runs(tmp_path, where):
     """A test_batch pickle that would write a file when unpickled, whole or as one value
@@ -121,7 +111,7 @@ def test_a_batch_whose_pickle_carries_code_is_refused_and_nothing_runs(tmp_path,
     import, and the file never appears."""
     marker = tmp_path / "ran.txt"
     files = cifar_files(small_cifar_batches())
-    payload = _Payload(marker)
+    payload = CodePayload(marker)
     value = payload if where == "as the batch" else {b"data": payload, b"labels": [0]}
     files[TEST_BATCH] = pickle.dumps(value)
     archive = write_cifar_archive(tmp_path / "evil.tar.gz", files)

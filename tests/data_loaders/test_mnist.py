@@ -20,6 +20,7 @@ from data_loaders import DataFileError, load_mnist, loaded_class_names
 from data_loaders.mnist import IDX_NAMES, PACKAGE_FOLDER, install_mnist, installed_folder
 from data_loaders.sources import forget_loads, last_load
 from tests.data_loaders.original_files import (
+    CodePayload,
     idx_bytes,
     same_arrays,
     small_idx_arrays,
@@ -128,22 +129,12 @@ def test_damaged_files_are_refused_naming_the_file_and_the_damage(tmp_path, how,
         load_mnist(path=folder, verify=False)
 
 
-class _Payload:
-    """Unpickling this would write a file: proof that something ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.write_text, (self.marker, "ran"))
-
-
 def test_a_malicious_npz_is_refused_and_nothing_in_it_runs(tmp_path):
     """An .npz whose x_train is a pickled object that writes a file when unpickled: refused,
     and the file never appears."""
     marker = tmp_path / "ran.txt"
     arrays = dict(small_idx_arrays(0))
-    arrays["x_train"] = np.array([_Payload(marker)], dtype=object)
+    arrays["x_train"] = np.array([CodePayload(marker)], dtype=object)
     np.savez(tmp_path / "mnist.npz", **arrays)
     assert b"write_text" in (tmp_path / "mnist.npz").read_bytes()  # a real pickle inside
     with pytest.raises(DataFileError, match=r"is not a readable .npz file"):
