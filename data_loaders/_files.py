@@ -157,6 +157,10 @@ def unpickle_data(data: bytes, source: str) -> object:
             f"{source}: not a complete pickle ({len(data)} bytes; {type(error).__name__}: "
             f"{error}). The file may be truncated or of another format."
         ) from error
+    except (AttributeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
+        raise DataFileError(
+            f"{source}: not a pickle of plain data ({type(error).__name__}: {error})."
+        ) from error
 
 
 # --- downloads ---------------------------------------------------------------------------

@@ -8,7 +8,9 @@ the same four files, ``train-images-idx3-ubyte`` and so on, often gzipped.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +44,9 @@ def idx_bytes(path: Path) -> bytes:
         return gzip.decompress(data) if path.name.endswith(".gz") else data
     except FileNotFoundError as error:
         raise DataFileError(f"{path} does not exist") from error
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise DataFileError(f"{path} is not a readable gzip file: {error}") from error
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        kind = "gzip file" if path.name.endswith(".gz") else "file"
+        raise DataFileError(f"{path} is not a readable {kind}: {error}") from error
 
 
 def read_idx(
@@ -70,11 +73,13 @@ def read_idx(
     if data[2] != _IDX_MAGIC_UINT8:
         raise DataFileError(f"{path} holds IDX type 0x{data[2]:02x}, expected 0x08 (uint8)")
     ndim = data[3]
+    if not 1 <= ndim <= 3:
+        raise DataFileError(f"{path} has {ndim} dimensions, expected 1 (labels) or 3 (images)")
     header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+    if len(data) < header:
         raise DataFileError(f"{path} is truncated: its header is incomplete")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)
     if len(data) - header != expected:
         state = "truncated" if len(data) - header < expected else "too long"
         raise DataFileError(

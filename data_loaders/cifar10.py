@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,8 @@ TEST_BATCH = "test_batch"
 META = "batches.meta"
 BATCH_SIZE = 10_000
 """Images in each of the five training batches and the test batch of the original."""
+MAX_MEMBER_BYTES = 64 * 2**20
+"""The most bytes a batch may have (an original batch has about 31 MB)."""
 
 
 def keras_cache_folders() -> tuple[Path, ...]:
@@ -155,14 +158,22 @@ def _archive_reader(archive: Path, verify: bool):
             f"{sha256_file(archive)}, expected {CIFAR10_SHA256} (pass verify=False to read "
             "an archive of your own in the same format)"
         )
+    wanted = {f"{FOLDER}/{name}" for name in (META, *TRAIN_BATCHES, TEST_BATCH)}
     try:
         with tarfile.open(archive, "r:*") as tar:
-            members = {
-                member.name: tar.extractfile(member).read()
-                for member in tar.getmembers()
-                if member.isfile() and member.name.startswith(f"{FOLDER}/")
-            }
-    except (tarfile.TarError, OSError, EOFError) as error:
+            members = {}
+            for member in tar.getmembers():
+                if member.name not in wanted or not member.isfile():
+                    continue  # never extracted, never read
+                if member.size > MAX_MEMBER_BYTES:
+                    raise DataFileError(
+                        f"{archive}: {member.name} has {member.size:,} bytes, more than a "
+                        f"CIFAR-10 batch ({MAX_MEMBER_BYTES:,} at most)"
+                    )
+                members[member.name] = tar.extractfile(member).read()
+    except DataFileError:
+        raise
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise DataFileError(
             f"{archive} is not a readable .tar.gz archive ({error}); it may be truncated"
         ) from error
@@ -204,7 +215,10 @@ def _batch(content: tuple[bytes, str], verify: bool) -> Split:
         raise DataFileError(f"{where}: 'data' should be a uint8 array (N, 3072), found {found}")
     if data.shape[1] != 3 * 32 * 32:
         raise DataFileError(f"{where}: 'data' rows should hold 3072 values, found {data.shape}")
-    labels = np.asarray(labels) if isinstance(labels, list | np.ndarray) else None
+    try:
+        labels = np.asarray(labels) if isinstance(labels, list | np.ndarray) else None
+    except (ValueError, OverflowError):
+        labels = None
     if (
         labels is None
         or labels.shape != (len(data),)

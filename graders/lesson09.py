@@ -176,6 +176,14 @@ def _check_early_stopping(callbacks, points: float) -> CheckResult:
             "restore_best_weights=True) to the callbacks you pass to fit.",
         )
     stopper = stoppers[0]
+    if not isinstance(stopper.patience, int) or isinstance(stopper.patience, bool):
+        return CheckResult.failed(
+            "early stopping",
+            points,
+            f"the early stopping's patience is {stopper.patience!r}, expected a whole number "
+            "of epochs",
+            "Give it patience=2: two epochs without improvement before stopping.",
+        )
     if stopper.monitor not in MONITORED:
         return CheckResult.failed(
             "early stopping",
@@ -190,7 +198,7 @@ def _check_early_stopping(callbacks, points: float) -> CheckResult:
             "early stopping",
             points,
             "the early stopping has restore_best_weights=False: the model keeps the weights "
-            f"of its last epoch, {stopper.patience} epoch(s) past the best one",
+            "of its last epoch, not those of the best one",
             "Pass restore_best_weights=True, so that the model ends with its best epoch's weights.",
         )
     if stopper.patience < 1:
@@ -248,6 +256,14 @@ def _checkpoint_path(callbacks, monitor: str | None) -> tuple[CheckResult | None
             "the checkpoint has save_best_only=False: its file holds the last epoch, not the best",
             "Pass save_best_only=True.",
         ), None
+    if checkpoint.monitor not in MONITORED:
+        return CheckResult.failed(
+            name,
+            points,
+            f"the checkpoint watches {checkpoint.monitor!r}, expected a validation quantity "
+            f"({' or '.join(map(repr, MONITORED))})",
+            "Keep the epoch that does best on the validation images: monitor='val_loss'.",
+        ), None
     if monitor is not None and checkpoint.monitor != monitor:
         return CheckResult.failed(
             name,
@@ -271,9 +287,18 @@ def check_exercise_1(model, history, callbacks) -> Report:
     results = list(model_report.results)
     items = list(CALLBACK_POINTS.items())
     metrics = history_dict(history)
-    if model is None or not is_keras_model(model) or metrics is None:
-        todo = "train the model with history = model.fit(..., callbacks=callbacks)"
-        results += still_none(items, "history" if model is not None else "model", todo)
+    todo = "train the model with history = model.fit(..., callbacks=callbacks)"
+    if model is None:
+        results += still_none(items, "model", todo)
+        return Report(model_report.title, results).finish()
+    if not is_keras_model(model) or metrics is None:
+        why = "not checked: " + (
+            "model is not a keras.Model" if metrics is not None else "no History from fit"
+        )
+        if metrics is None and history is None:
+            results += still_none(items, "history", todo)
+        else:
+            results += [CheckResult.failed(n, p, why) for n, p in items]
         return Report(model_report.title, results).finish()
     if callbacks is None:
         results.append(_check_validation(metrics, CALLBACK_POINTS["validation data"]))
@@ -292,6 +317,20 @@ def check_exercise_1(model, history, callbacks) -> Report:
         return Report(model_report.title, results).finish()
     results += _check_checkpoint_file(model, path, stopping.status == "passed")
     return Report(model_report.title, results).finish()
+
+
+def _not_best_unless_stopping(result: CheckResult, stopping_ok: bool) -> CheckResult:
+    """Without an early stopping that restores the best weights, the model is the last
+    epoch: agreeing with the checkpoint then proves nothing (the last epoch may have
+    been the best by chance)."""
+    if stopping_ok or result.status != "passed":
+        return result
+    return CheckResult.failed(
+        result.name,
+        result.max_points,
+        "not checked: the model keeps the best epoch only with an early stopping that "
+        "restores its weights (see 'early stopping')",
+    )
 
 
 def _check_checkpoint_file(model, path: Path, stopping_ok: bool) -> list[CheckResult]:
@@ -327,7 +366,8 @@ def _check_checkpoint_file(model, path: Path, stopping_ok: bool) -> list[CheckRe
         problem = f"their probabilities differ by up to {difference:.3g}"
     if difference <= SAME_TOLERANCE:
         message = "the model and its checkpoint predict the same: both are the best epoch"
-        return results + [CheckResult.passed(best, CALLBACK_POINTS[best], message)]
+        passed = CheckResult.passed(best, CALLBACK_POINTS[best], message)
+        return results + [_not_best_unless_stopping(passed, stopping_ok)]
     hint = (
         "Train once more with restore_best_weights=True in the early stopping and the "
         "same monitor in both callbacks, and run this check right after fit."
@@ -368,6 +408,10 @@ def check_exercise_2(model, model_path, reloaded) -> Report:
     elif not is_keras_model(reloaded):
         message = f"expected reloaded to be a keras.Model, found {type(reloaded).__name__}"
         hint = "keras.saving.load_model(model_path) returns the model: keep what it returns."
+        results.append(CheckResult.failed(loaded[0], loaded[1], message, hint))
+    elif reloaded is model:
+        message = "reloaded is the model itself, not a model loaded from the file"
+        hint = "reloaded = keras.saving.load_model(model_path): a new model, read from disk."
         results.append(CheckResult.failed(loaded[0], loaded[1], message, hint))
     else:
         results.append(_same_model(model, reloaded, loaded, "reloaded"))

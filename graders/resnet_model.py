@@ -96,7 +96,7 @@ NAMES_HINT = (
 MOMENTUM_HINT = (
     "Create every BatchNormalization with momentum=0.9, in your blocks (exercises 1 and 2) "
     "and for bn_conv1: Keras's default, 0.99, lets the moving averages lag far behind the "
-    "weights in a 10-epoch training."
+    "weights in a training this short."
 )
 BLOCKS_FIRST = (
     "If exercise 1 or 2 does not pass yet, fix it first: ResNet50 is made of your blocks."

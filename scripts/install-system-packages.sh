@@ -24,7 +24,9 @@ if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
 fi
 data=()  # dataset packages: a failure only means `python -m data_loaders install` downloads
-if command -v apt-get >/dev/null 2>&1 && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+cache="${KERAS_COURSE_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/keras-course}"
+if command -v apt-get >/dev/null 2>&1 && [ ! -d /usr/share/datasets/fashion-mnist ] \
+  && [ ! -d "$cache/fashion_mnist" ]; then
   data+=(dataset-fashion-mnist)
 fi
 [ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && [ ${#data[@]} -eq 0 ] && exit 0
@@ -49,15 +51,17 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 missing+=("${optional[@]}")
-"${as_root[@]}" apt-get update -qq
+apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "keras-course: installing ${missing[*]} with apt-get"
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  "${apt[@]}" update -qq
+  "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [ ${#data[@]} -gt 0 ]; then
+  # Never fails the setup: without the package, `python -m data_loaders install` downloads.
   echo "keras-course: installing ${data[*]} with apt-get"
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-    "${data[@]}" >/dev/null \
+  { [ ${#missing[@]} -gt 0 ] || "${apt[@]}" update -qq; } \
+    && apt-cache show "${data[@]}" >/dev/null 2>&1 \
+    && "${apt[@]}" install -y -qq --no-install-recommends "${data[@]}" >/dev/null \
     || echo "keras-course: could not install ${data[*]}; python -m data_loaders install will download it" >&2
 fi

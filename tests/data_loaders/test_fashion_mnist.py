@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +142,22 @@ def test_install_downloads_from_the_origin_where_debian_has_no_package(no_debian
             debian_folder=no_debian / "none", origin=origin, expected=_expected(arrays)
         )
     assert same_arrays(load_fashion_mnist(verify=False), arrays)
+
+
+def test_the_install_step_fails_only_for_a_dataset_the_course_needs_to_start(monkeypatch, capsys):
+    """Without Debian's package and offline, Fashion-MNIST cannot be installed: the
+    install step says so and still succeeds (lessons 00-08 need only MNIST); a failed
+    MNIST install fails it."""
+    from data_loaders import __main__ as install_step
+
+    def fails():
+        raise DataFileError("no source reachable")
+
+    monkeypatch.setitem(install_step.INSTALLERS, "MNIST", (lambda: Path("/mnist"), True))
+    monkeypatch.setitem(install_step.INSTALLERS, "Fashion-MNIST", (fails, False))
+    assert install_step.main(["install"]) == 0
+    captured = capsys.readouterr()
+    assert "keras-course: Fashion-MNIST is not installed: no source reachable" in captured.err
+    assert "MNIST's original files are in /mnist" in captured.out
+    monkeypatch.setitem(install_step.INSTALLERS, "MNIST", (fails, True))
+    assert install_step.main(["install"]) == 1

@@ -105,6 +105,12 @@ def _damaged(folder: Path, how: str) -> None:
     elif how == "truncated gzip":
         gz = folder / "train-labels-idx1-ubyte.gz"
         gz.write_bytes(gz.read_bytes()[:20])
+    elif how == "corrupt gzip":
+        gz = folder / "train-labels-idx1-ubyte.gz"
+        good = gz.read_bytes()
+        gz.write_bytes(good[:10] + bytes(b ^ 0xFF for b in good[10:-8]) + good[-8:])
+    elif how == "100 dimensions":
+        path.write_bytes(data[:3] + bytes([100]) + data[4:])
 
 
 @pytest.mark.parametrize(
@@ -120,6 +126,8 @@ def _damaged(folder: Path, how: str) -> None:
         ("not IDX", r"is not an IDX file: it does not start with two zero bytes"),
         ("header cut", r"is truncated: its header is incomplete"),
         ("truncated gzip", r"train-labels-idx1-ubyte.gz is not a readable gzip file"),
+        ("corrupt gzip", r"train-labels-idx1-ubyte.gz is not a readable gzip file"),
+        ("100 dimensions", r"has 100 dimensions, expected 1 \(labels\) or 3 \(images\)"),
     ],
 )
 def test_damaged_files_are_refused_naming_the_file_and_the_damage(tmp_path, how, message):

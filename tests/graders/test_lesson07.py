@@ -175,5 +175,5 @@ def test_keras_default_momentum_everywhere_is_told_about_momentum_not_names():
     assert result.hint == (
         "Create every BatchNormalization with momentum=0.9, in your blocks (exercises 1 and 2) "
         "and for bn_conv1: Keras's default, 0.99, lets the moving averages lag far behind the "
-        "weights in a 10-epoch training."
+        "weights in a training this short."
     )

@@ -76,9 +76,12 @@ def test_early_stopping_without_restoring_the_best_weights_is_named(trained):
     assert result.status == "failed"
     assert result.message == (
         "the early stopping has restore_best_weights=False: the model keeps the weights of "
-        "its last epoch, 2 epoch(s) past the best one"
+        "its last epoch, not those of the best one"
     )
     assert result.hint.startswith("Pass restore_best_weights=True")
+    kept = _result(report, "best weights kept")  # the same as the checkpoint, by chance
+    assert (kept.status, kept.points) == ("failed", 0)
+    assert kept.message.startswith("not checked: the model keeps the best epoch only with")
 
 
 def test_watching_the_training_loss_is_named(trained):
@@ -105,6 +108,20 @@ def test_an_h5_checkpoint_and_one_that_keeps_every_epoch_are_named(trained):
     assert _result(report, "checkpoint").message == (
         "the checkpoint has save_best_only=False: its file holds the last epoch, not the best"
     )
+
+
+def test_a_checkpoint_on_the_training_loss_is_named_even_without_early_stopping(trained):
+    model, history, _, folder = trained
+    checkpoint = _callbacks(folder, monitor="loss")[1]
+    report = check_exercise_1(model, history, [checkpoint])
+    assert _result(report, "early stopping").message == (
+        "expected a keras.callbacks.EarlyStopping in callbacks, found none"
+    )
+    assert _result(report, "checkpoint").message == (
+        "the checkpoint watches 'loss', expected a validation quantity ('val_loss' or "
+        "'val_accuracy')"
+    )
+    assert _result(report, "best weights kept").points == 0
 
 
 def test_a_history_without_validation_data_is_named(trained):
@@ -212,6 +229,8 @@ def test_a_reloaded_object_that_is_not_a_model_is_named(trained, tmp_path):
     model.save(path)
     result = _result(check_exercise_2(model, path, path), "loaded back")
     assert result.message == "expected reloaded to be a keras.Model, found str"
+    result = _result(check_exercise_2(model, path, model), "loaded back")
+    assert result.message == "reloaded is the model itself, not a model loaded from the file"
     assert check_exercise_2(None, None, None).status == "not attempted"
     report = check_exercise_2(model, None, None)
     assert "model_path is still None" in _result(report, "saved file").message
