@@ -43,7 +43,7 @@ lab: data
 test: data
 	@# Chromium for the browser test; if it cannot be installed, that test fails and says why.
 	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.
 check: setup

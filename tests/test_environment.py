@@ -59,3 +59,12 @@ def test_makefile_installs_the_same_extras_as_conda():
         "test",
         "instructor",
     }
+
+
+def test_the_files_the_suite_starts_first_exist():
+    """Does every file that the repository's conftest.py starts first (the slowest) still
+    exist? A renamed one would silently lose its place at the front."""
+    import conftest
+
+    missing = [path for path in conftest.SLOWEST_FIRST if not (REPO_ROOT / path).is_file()]
+    assert not missing, missing
