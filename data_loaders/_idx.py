@@ -35,13 +35,25 @@ SIZES = {
 """The shapes of the four files' arrays, in both datasets."""
 
 _IDX_MAGIC_UINT8 = 0x08
+MAX_IDX_BYTES = 64 * 2**20
+"""The most bytes an IDX file may hold, uncompressed (the largest original, 60,000
+training images, has 47,040,016): a gzipped file that inflates beyond is refused."""
 
 
 def idx_bytes(path: Path) -> bytes:
-    """The uncompressed bytes of IDX file ``path`` (gzipped when its name ends in .gz)."""
+    """The uncompressed bytes of IDX file ``path`` (gzipped when its name ends in .gz),
+    at most :data:`MAX_IDX_BYTES` of them."""
     try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if path.name.endswith(".gz") else data
+        if not path.name.endswith(".gz"):
+            return path.read_bytes()
+        with gzip.open(path, "rb") as handle:
+            data = handle.read(MAX_IDX_BYTES + 1)
+        if len(data) > MAX_IDX_BYTES:
+            raise DataFileError(
+                f"{path} inflates to more than {MAX_IDX_BYTES:,} bytes, more than any IDX "
+                "file of these datasets"
+            )
+        return data
     except FileNotFoundError as error:
         raise DataFileError(f"{path} does not exist") from error
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:

@@ -118,6 +118,7 @@ def load_cifar10(
     else:
         sha256 = CIFAR10_SHA256 if verify and is_url(path) else None
         source = local_file(path, sha256=sha256)
+        source = source.expanduser()
     if source.is_dir():
         read = _folder_reader(source)
     elif source.is_file():

@@ -115,7 +115,7 @@ def load_fashion_mnist(
     if not isinstance(verify, bool):
         raise ValueError(f"verify must be True or False, found {verify!r}")
     if path is not None:
-        source = Path(path)
+        source = Path(path).expanduser()
         if not source.exists():
             raise DataFileError(f"{source} does not exist")
         if not source.is_dir():

