@@ -17,9 +17,11 @@ SLOWEST_FIRST = (
     "tests/graders/batch/test_attacks.py",
     "lessons/solutions/06_happy_model.ipynb",
     "lessons/solutions/09_whole_workflow.ipynb",
+    "lessons/solutions/10_augmentation.ipynb",
     "tests/graders/batch/test_batch_robustness.py",
     "tests/graders/batch/test_warm_kernels.py",
     "tests/graders/batch/test_lesson08_batch.py",
+    "tests/graders/batch/test_lesson10_batch.py",
 )
 """The test files that take longest (measured in CI runs), longest first. They start
 first, and the short files fill in around them: with one file per process at a time

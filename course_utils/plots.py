@@ -109,6 +109,8 @@ def compare_histories(histories: Mapping[str, object], metric: str = "accuracy")
     History (or History.history dict)."""
     figure, axis = plt.subplots(figsize=(6.5, 3.6))
     for index, (name, history) in enumerate(histories.items()):
+        if history is None:
+            raise ValueError(f"compare_histories: run {name!r} is None, not a History.")
         data = getattr(history, "history", history)
         if not isinstance(data, Mapping) or metric not in data:
             raise ValueError(f"compare_histories: run {name!r} has no {metric!r} history.")

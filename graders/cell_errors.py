@@ -76,6 +76,9 @@ _NDIM = re.compile(
     r"of layer '(\w+)' is incompatible with the layer: expected (?:min_)?ndim=(\d), "
     r"found ndim=(\d)\. Full shape received: (\([^)]*\))"
 )
+_FACTOR = re.compile(
+    r"`factor` argument should be .* in the range \[-1, 1\]\. Received: factor=(\S+)"
+)
 _ADD = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and (\([^)]*\))")
 _INPUT = re.compile(
     r"Expected shape \(None, ([^)]*)\), but input has incompatible shape \(\w+, ([^)]*)\)"
@@ -123,6 +126,14 @@ def explain(error: BaseException) -> str | None:
             "metrics, so compile('adam', 'categorical_crossentropy', ['accuracy']) passes "
             "the string 'accuracy' as a weight. Pass keywords: compile(optimizer='adam', "
             "loss='categorical_crossentropy', metrics=['accuracy'])."
+        )
+    factor = _FACTOR.search(text)
+    if factor:
+        return (
+            f"A preprocessing layer's factor must lie between -1 and 1, and {factor[1]} does "
+            "not: it is a fraction, not a number of degrees or pixels. RandomRotation's "
+            "factor is a fraction of a full turn, so 18° is RandomRotation(18 / 360), that "
+            "is RandomRotation(0.05)."
         )
     ndim = _NDIM.search(text)
     if ndim and ndim[2] == "4" and ndim[3] == "2":

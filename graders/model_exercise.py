@@ -48,7 +48,9 @@ class ModelExercise:
     ``preprocessing_hint`` and ``params_hint`` are this exercise's advice for a low
     training accuracy and a wrong parameter count. ``other_input_shapes`` are input shapes
     that pass too, for the spellings in ``equivalents`` that reshape their input first;
-    ``input_hint`` is the advice for any other input shape.
+    ``input_hint`` is the advice for any other input shape. ``measure_training``: whether
+    the grader measures the model on the dataset's training images to confirm its history
+    (not for a model trained on a small subset, whose accuracy on all of them is far lower).
     """
 
     title: str
@@ -66,6 +68,7 @@ class ModelExercise:
     other_input_shapes: tuple[tuple[int, ...], ...] = ()
     input_hint: str | None = None
     test_threshold: float | None = None
+    measure_training: bool = True
     points: Mapping[str, float] = field(
         default_factory=lambda: {
             "input shape": 1,
@@ -153,7 +156,11 @@ class ModelExercise:
                 self.train_threshold,
                 points=items[4][1],
                 hint=self.preprocessing_hint,
-                measure=lambda floor: measured_training_accuracy(model, self.dataset, floor),
+                measure=(
+                    (lambda floor: measured_training_accuracy(model, self.dataset, floor))
+                    if self.measure_training
+                    else None
+                ),
             ),
             *measured,
         ]

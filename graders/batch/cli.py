@@ -63,12 +63,6 @@ LESSONS = sorted(
     if (match := re.fullmatch(r"lesson(\d\d)\.py", path.name))
 )
 """The graded lessons: those with a checks module ``graders.lessonNN``."""
-NOTEBOOK_ONLY = {
-    "09": "its checks load the model files that the notebook saves (the checkpoint and "
-    "model_path), and the batch grader does not export files yet: grade lesson 09 in the "
-    "notebook, where each check runs in the learner's kernel",
-}
-"""Graded lessons that the batch grader refuses, with the reason."""
 
 
 # Seconds one cell and one whole submission may run: (cell, submission), unless
@@ -201,8 +195,6 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         lesson = f"{int(args.lesson):02d}"
         if lesson not in LESSONS:
             raise ValueError(f"no graded lesson {args.lesson!r}; lessons: {', '.join(LESSONS)}")
-        if lesson in NOTEBOOK_ONLY:
-            raise ValueError(f"lesson {lesson} is not batch graded: {NOTEBOOK_ONLY[lesson]}")
         source = source_notebook(lesson)
         submissions = find_submissions(args.submissions)
         for option in ("jobs", "memory_mb", "disk_mb"):

@@ -10,8 +10,10 @@ For each graded cell the grader runs ``__course_export__(grade_id, [names])`` in
 which writes every value to ``artifacts/<grade_id>/``: a Keras model as ``<name>.keras``,
 a History or a dict of numbers as JSON, a function as its self-contained source code
 (:func:`graders.function_source.function_source`: the helpers, constants and imports it
-uses come with it, so the notebook's check and the batch grader run the same code), and
-anything else as its type name, listed in ``manifest.json``.
+uses come with it, so the notebook's check and the batch grader run the same code), a
+string as itself (with a copy of the file it names, when it names one: a saved model's
+path), a list of Keras callbacks as the settings the checks read (with a copy of each
+checkpoint's file), and anything else as its type name, listed in ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -29,10 +31,32 @@ def __course_export__(__grade_id, names):
     import inspect as _inspect
     import json as _json
     import os as _os
+    import shutil as _shutil
 
     folder = _os.path.join("artifacts", __grade_id)
     _os.makedirs(folder, exist_ok=True)
     manifest = {}
+
+    def copy_file(path, target):
+        # A copy of the regular file at path, as target in the folder: its name, or None.
+        if not _os.path.isfile(path) or _os.path.getsize(path) > __COPY_LIMIT__:
+            return None
+        with open(path, "rb") as source, open(_os.path.join(folder, target), "wb") as sink:
+            _shutil.copyfileobj(source, sink)
+        return target
+
+    def describe_callback(name, index, callback):
+        described = {"type": type(callback).__name__}
+        for key in __CALLBACK_SETTINGS__:
+            setting = getattr(callback, key, None)
+            if isinstance(setting, (bool, int, float, str)):
+                described[key] = setting
+        if isinstance(described.get("filepath"), str):
+            copied = copy_file(described["filepath"], f"{name}-{index}.file")
+            if copied:
+                described["file"] = copied
+        return described
+
     for name in names:
         if name not in globals():
             manifest[name] = {"kind": "undefined", "type": "undefined"}
@@ -59,6 +83,19 @@ def __course_export__(__grade_id, names):
                 with open(_os.path.join(folder, name + ".json"), "w") as handle:
                     _json.dump({str(k): float(v) for k, v in value.items()}, handle)
                 entry.update(kind="dict", file=name + ".json")
+            elif isinstance(value, str):
+                entry.update(kind="text", value=value[:__TEXT_LIMIT__])
+                copied = copy_file(value, name + ".file")
+                if copied:
+                    entry["file"] = copied
+            elif isinstance(value, (list, tuple)) and any(
+                hasattr(item, "set_model") and hasattr(item, "on_epoch_end") for item in value
+            ):
+                items = enumerate(value[:__CALLBACKS_LIMIT__])
+                described = [describe_callback(name, i, item) for i, item in items]
+                with open(_os.path.join(folder, name + ".json"), "w") as handle:
+                    _json.dump(described, handle)
+                entry.update(kind="callbacks", file=name + ".json")
             elif callable(value):
                 source = __course_function_tools__["function_source"](value, name)
                 with open(_os.path.join(folder, name + ".py"), "w") as handle:
@@ -75,10 +112,30 @@ def __course_export__(__grade_id, names):
     print(f"exported {sorted(manifest)} for grading")
 """.strip()
 
+COPY_LIMIT = 512 * 1024 * 1024
+"""The largest file the export copies (a path's, a checkpoint's): a ResNet50 .keras file
+is about 95 MB. The grader refuses larger artifacts too."""
+TEXT_LIMIT = 1000
+"""The most characters of a string the export keeps."""
+CALLBACKS_LIMIT = 50
+"""The most callbacks of a list the export describes."""
+CALLBACK_SETTINGS = (
+    "monitor",
+    "patience",
+    "restore_best_weights",
+    "filepath",
+    "save_best_only",
+    "save_weights_only",
+)
+"""The settings of a callback that the export records (those lesson 09's checks read)."""
+
 EXPORT_HELPER = (
     "__course_function_tools__ = {'__name__': '__course_function_tools__'}\n"
     f"exec({inspect.getsource(function_source)!r}, __course_function_tools__)\n\n"
-    + _EXPORT_FUNCTION
+    + _EXPORT_FUNCTION.replace("__COPY_LIMIT__", str(COPY_LIMIT))
+    .replace("__TEXT_LIMIT__", str(TEXT_LIMIT))
+    .replace("__CALLBACKS_LIMIT__", str(CALLBACKS_LIMIT))
+    .replace("__CALLBACK_SETTINGS__", repr(CALLBACK_SETTINGS))
 )
 
 

@@ -14,12 +14,14 @@ import builtins
 import importlib
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from graders.batch.export import ARTIFACTS, MANIFEST
+from graders.batch.export import ARTIFACTS, CALLBACKS_LIMIT, COPY_LIMIT, MANIFEST, TEXT_LIMIT
 from graders.batch.prepare import GradedCell
 from graders.report import STRICT_ENV_VAR, CheckResult, Report
 
@@ -34,9 +36,33 @@ class Unavailable(Exception):
     """An exported object could not be rebuilt; the message says why."""
 
 
-ARTIFACT_FILES = {"model": ".keras", "history": ".json", "dict": ".json", "function": ".py"}
-"""The file each kind of exported object is written to: ``<name><suffix>``."""
-MAX_ARTIFACT_BYTES = 512 * 1024 * 1024  # a ResNet50 .keras file is about 95 MB
+ARTIFACT_FILES = {
+    "model": ".keras",
+    "history": ".json",
+    "dict": ".json",
+    "function": ".py",
+    "callbacks": ".json",
+}
+"""The file each kind of exported object is written to: ``<name><suffix>``. A string
+("text") is kept in the manifest itself."""
+MAX_ARTIFACT_BYTES = COPY_LIMIT
+_SAFE_PART = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_PATH_PARTS = 8
+
+
+def _plain_file(folder: Path, file_name: str, name: str) -> Path:
+    """``folder / file_name`` after checking that it is a regular file (not a link) of a
+    sane size. Raises :class:`Unavailable` saying what is wrong."""
+    path = folder / file_name
+    if path.is_symlink() or not path.is_file():
+        raise Unavailable(f"the export of {name} is malformed: {file_name} is not a plain file")
+    size = path.stat().st_size
+    if size > MAX_ARTIFACT_BYTES:
+        raise Unavailable(
+            f"the export of {name} is {size / 2**20:.0f} MiB, over the "
+            f"{MAX_ARTIFACT_BYTES / 2**20:.0f} MiB an exported object may take"
+        )
+    return path
 
 
 def _artifact(folder: Path, name: str, entry: dict) -> Path:
@@ -49,16 +75,97 @@ def _artifact(folder: Path, name: str, entry: dict) -> Path:
             f"the export of {name} is malformed: expected its file {expected!r}, found "
             f"{entry.get('file')!r}"
         )
-    path = folder / expected
-    if path.is_symlink() or not path.is_file():
-        raise Unavailable(f"the export of {name} is malformed: {expected} is not a plain file")
-    size = path.stat().st_size
-    if size > MAX_ARTIFACT_BYTES:
+    return _plain_file(folder, expected, name)
+
+
+def _relative_path(text: str) -> Path | None:
+    """``text`` as a path inside the working folder (relative, no ``..``, plain names),
+    or None."""
+    parts = text.replace("\\", "/").split("/")
+    if text.startswith("/") or len(parts) > MAX_PATH_PARTS:
+        return None
+    if any(part in ("", ".", "..") or not _SAFE_PART.fullmatch(part) for part in parts):
+        return None
+    return Path(*parts)
+
+
+def place_copy(folder: Path, copied: object, expected: str, learner_path: str, name: str) -> None:
+    """Put the export's copy ``copied`` (which must be named ``expected``) of the file the
+    learner's notebook wrote at ``learner_path`` at that same relative path in the checks'
+    working folder, where the check, which opens the learner's path, finds it. A path
+    that is absolute or leaves the folder is not placed: the check then finds no file
+    there. Raises :class:`Unavailable` for a malformed export."""
+    if copied != expected:
         raise Unavailable(
-            f"the export of {name} is {size / 2**20:.0f} MiB, over the "
-            f"{MAX_ARTIFACT_BYTES / 2**20:.0f} MiB an exported object may take"
+            f"the export of {name} is malformed: expected its file {expected!r}, found {copied!r}"
         )
-    return path
+    source = _plain_file(folder, expected, name)
+    target = _relative_path(learner_path)
+    if target is None:
+        return
+    target = Path.cwd() / target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    except OSError as error:
+        message = f"the file of {name}, {learner_path}, could not be placed: {error}"
+        raise Unavailable(message) from error
+
+
+def _text(folder: Path, name: str, entry: dict) -> str:
+    value = entry.get("value")
+    if not isinstance(value, str) or len(value) > TEXT_LIMIT:
+        raise Unavailable(f"the export of {name} is malformed: no text of {TEXT_LIMIT} characters")
+    if "file" in entry:
+        place_copy(folder, entry["file"], name + ".file", value, name)
+    return value
+
+
+def _setting(item: dict, key: str, kind: type, default):
+    value = item.get(key, default)
+    return value if isinstance(value, kind) else default
+
+
+def _callbacks(folder: Path, name: str, data: object) -> list:
+    """The callbacks the learner passed to fit, rebuilt from their exported settings: an
+    EarlyStopping or a ModelCheckpoint as the Keras callback (a checkpoint's file placed
+    where it was written), anything else as an object of a type so named."""
+    import keras
+
+    if not isinstance(data, list) or len(data) > CALLBACKS_LIMIT:
+        raise Unavailable(f"the export of {name} is malformed: expected a list of callbacks")
+    rebuilt = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise Unavailable(f"the export of {name} is malformed: {str(item)[:100]}")
+        kind = str(item.get("type", "object"))[:100]
+        monitor = _setting(item, "monitor", str, "val_loss")
+        try:
+            if kind == "EarlyStopping":
+                patience = item.get("patience", 0)
+                if isinstance(patience, bool) or not isinstance(patience, int | float):
+                    patience = 0
+                callback = keras.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    patience=patience,
+                    restore_best_weights=_setting(item, "restore_best_weights", bool, False),
+                )
+            elif kind == "ModelCheckpoint":
+                filepath = _setting(item, "filepath", str, "")[:TEXT_LIMIT]
+                callback = keras.callbacks.ModelCheckpoint(
+                    filepath,
+                    monitor=monitor,
+                    save_best_only=_setting(item, "save_best_only", bool, False),
+                    save_weights_only=_setting(item, "save_weights_only", bool, False),
+                )
+                if "file" in item:
+                    place_copy(folder, item["file"], f"{name}-{index}.file", filepath, name)
+            else:
+                callback = _placeholder(kind)
+        except (ValueError, TypeError):  # settings Keras refuses: never from a real fit
+            callback = _placeholder(kind)
+        rebuilt.append(callback)
+    return rebuilt
 
 
 def _manifest(path: Path, names: list[str]) -> dict[str, dict]:
@@ -70,7 +177,7 @@ def _manifest(path: Path, names: list[str]) -> dict[str, dict]:
         raise Unavailable(f"the export manifest is unreadable: {error}") from error
     if not isinstance(manifest, dict):
         raise Unavailable(f"the export manifest is malformed: found {type(manifest).__name__}")
-    known = {"none", "undefined", "unexportable", "other", *ARTIFACT_FILES}
+    known = {"none", "undefined", "unexportable", "other", "text", *ARTIFACT_FILES}
     entries = {}
     for name in names:
         entry = manifest.get(name, {"kind": "undefined"})
@@ -80,7 +187,9 @@ def _manifest(path: Path, names: list[str]) -> dict[str, dict]:
     return entries
 
 
-def _load(folder: Path, name: str, entry: dict, replayed) -> object:
+def load_artifact(folder: Path, name: str, entry: dict, replayed) -> object:
+    """The object ``name`` of a graded cell, rebuilt from its manifest ``entry`` and its
+    files in ``folder``; raises :class:`Unavailable` saying why it cannot be."""
     kind = entry.get("kind")
     if kind == "none":
         return None
@@ -90,6 +199,8 @@ def _load(folder: Path, name: str, entry: dict, replayed) -> object:
         raise Unavailable(f"{name} could not be exported: {entry.get('error')}")
     if kind == "other":
         return _placeholder(str(entry.get("type", "object"))[:100])
+    if kind == "text":
+        return _text(folder, name, entry)
     path = _artifact(folder, name, entry)
     if kind == "model":
         import keras
@@ -112,6 +223,8 @@ def _load(folder: Path, name: str, entry: dict, replayed) -> object:
         return _json_artifact(path, name)
     if kind == "function":
         return replayed(name)
+    if kind == "callbacks":
+        return _callbacks(folder, name, _json_artifact(path, name))
     raise Unavailable(f"{name}: unknown artifact kind {kind!r}")
 
 
@@ -208,7 +321,8 @@ def grade_run(
             manifest = _manifest(manifest_path, cell.arguments)
             replayed = replays_from(reruns, cell.grade_id)
             arguments = [
-                _load(artifact_folder, name, manifest[name], replayed) for name in cell.arguments
+                load_artifact(artifact_folder, name, manifest[name], replayed)
+                for name in cell.arguments
             ]
         except Unavailable as error:
             reports.append(_failed_report(cell, str(error)))

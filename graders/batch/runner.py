@@ -75,6 +75,15 @@ def lesson_dataset(lesson: str) -> str | None:
     return importlib.import_module(f"graders.lesson{lesson}").DATASET
 
 
+def lesson_datasets(lesson: str) -> list[str]:
+    """Every dataset lesson ``lesson``'s cells load: its checks' ``DATASET`` first, then
+    those it only shows (its checks module's ``ALSO_SHOWN``, such as lesson 10's traffic
+    signs). The kernels read each from the batch's copy of the data cache."""
+    module = importlib.import_module(f"graders.lesson{lesson}")
+    first = [module.DATASET] if module.DATASET is not None else []
+    return first + list(getattr(module, "ALSO_SHOWN", ()))
+
+
 def _first_line(notebook, index: int) -> str:
     try:
         line = notebook.cells[index].source.strip().splitlines()[0]

@@ -14,34 +14,33 @@ from pathlib import Path
 import psutil
 
 from data_loaders.cache import CACHE_ENV_VAR, cache_files, installed_folder
-from graders.batch.runner import lesson_dataset
+from graders.batch.runner import lesson_dataset, lesson_datasets
 from graders.heldout import render_grader_heldout
 
 
 def public_data_folder(lesson: str, folder: Path) -> Path:
-    """``folder``, made to hold a copy of the lesson's dataset cache, for the kernels to
-    read (empty for a lesson without a dataset). The grader's own copy stays in its
-    cache, unnamed to them. Raises ``DataFileError`` for a real dataset (MNIST) that is
-    not installed in the cache, saying how to install it."""
+    """``folder``, made to hold a copy of the dataset caches of the lesson's datasets
+    (:func:`graders.batch.runner.lesson_datasets`), for the kernels to read (empty for a
+    lesson without one). The grader's own copy stays in its cache, unnamed to them. Raises
+    ``DataFileError`` for a real dataset (MNIST) that is not installed in the cache, saying
+    how to install it."""
     import data_loaders
 
     folder.mkdir()
-    dataset = lesson_dataset(lesson)
-    if dataset is None:
-        return folder
-    loader, _ = data_loaders.LOADERS[dataset]
-    loader()  # make sure the grader's cache holds it
-    files = cache_files(dataset)
-    if not files:
-        raise data_loaders.DataFileError(
-            f"the kernels read {dataset} from the course's data cache, "
-            f"{installed_folder(dataset)}, which is empty: install it with "
-            "`python -m data_loaders install` (`./course lab` and `./course test` do)"
-        )
-    for path in files:
-        copy = folder / path.relative_to(data_loaders.cache_dir())
-        copy.parent.mkdir(exist_ok=True)
-        shutil.copy2(path, copy)
+    for dataset in lesson_datasets(lesson):
+        loader, _ = data_loaders.LOADERS[dataset]
+        loader()  # make sure the grader's cache holds it
+        files = cache_files(dataset)
+        if not files:
+            raise data_loaders.DataFileError(
+                f"the kernels read {dataset} from the course's data cache, "
+                f"{installed_folder(dataset)}, which is empty: install it with "
+                "`python -m data_loaders install` (`./course lab` and `./course test` do)"
+            )
+        for path in files:
+            copy = folder / path.relative_to(data_loaders.cache_dir())
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy2(path, copy)
     return folder
 
 

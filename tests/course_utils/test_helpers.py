@@ -106,6 +106,9 @@ def test_compare_histories_draws_one_colour_per_run():
     assert lines[1].get_linestyle() == "--"
     with pytest.raises(ValueError, match="has no 'accuracy' history"):
         compare_histories({"a": {"loss": [1]}})
+    # A run not trained yet says None, so the lesson's cell can name the exercise to do.
+    with pytest.raises(ValueError, match="run 'b' is None, not a History"):
+        compare_histories({"a": {"accuracy": [1]}, "b": None})
 
 
 def test_show_image_row_titles_each_image_with_its_size():

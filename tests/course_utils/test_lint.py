@@ -147,10 +147,25 @@ def test_learning_objectives_need_three_to_five_bullets(tmp_path):
     assert any("has 2 bullets, expected 3-5" in p for p in _mutated(tmp_path, change))
 
 
-def test_an_old_line_is_allowed_only_in_a_cell_tagged_to_show_it(tmp_path):
-    """Is a Keras 2 line flagged in an ordinary code cell, and left alone in a cell tagged
-    keras-2-spelling, which runs it to show what Keras 3 does with it?"""
-    old_line = "try:\n    model.fit(x, y, nb_epoch=2)\nexcept TypeError as error:\n    print(error)"
+@pytest.mark.parametrize(
+    ("old_line", "advice"),
+    [
+        (
+            "try:\n    model.fit(x, y, nb_epoch=2)\nexcept TypeError as error:\n    print(error)",
+            "uses Keras 2 spelling; use epochs= instead of nb_epoch=",
+        ),
+        (
+            "try:\n    from keras.preprocessing.image import ImageDataGenerator\n"
+            "except ImportError as error:\n    print(error)",
+            "uses Keras 2 spelling; use preprocessing layers (layers.RandomRotation, ...)",
+        ),
+    ],
+    ids=["nb_epoch", "ImageDataGenerator import"],
+)
+def test_an_old_line_is_allowed_only_in_a_cell_tagged_to_show_it(tmp_path, old_line, advice):
+    """Is a Keras 2 line (a removed argument, an import of a removed class) flagged in an
+    ordinary code cell, and left alone in a cell tagged keras-2-spelling, which runs it to
+    show what Keras 3 does with it?"""
 
     def add_cell(tagged):
         def change(notebook):
@@ -163,6 +178,6 @@ def test_an_old_line_is_allowed_only_in_a_cell_tagged_to_show_it(tmp_path):
         return change
 
     untagged = _mutated(tmp_path, add_cell(tagged=False))
-    assert any("uses Keras 2 spelling; use epochs= instead of nb_epoch=" in p for p in untagged)
+    assert any(advice in p for p in untagged), untagged
     tagged = _mutated(tmp_path, add_cell(tagged=True))
-    assert not any("Keras 2 spelling" in p for p in tagged), tagged
+    assert not tagged, tagged

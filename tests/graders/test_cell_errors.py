@@ -73,6 +73,12 @@ def _add_error() -> Exception:
     return error.value
 
 
+def _rotation_in_degrees_error() -> Exception:
+    with pytest.raises(ValueError) as error:
+        layers.RandomRotation(18)
+    return error.value
+
+
 CASES = {
     "integer labels with categorical_crossentropy": (
         lambda: _fit_error(_dense(5), LABELS, optimizer="adam", loss="categorical_crossentropy"),
@@ -157,6 +163,12 @@ CASES = {
         "(None, 28, 28), with no channels axis: grey images need one too. Give the model "
         "x[..., None], of shape (N, height, width, 1), and start it with "
         "keras.Input(shape=(height, width, 1)).",
+    ),
+    "a rotation factor in degrees": (
+        _rotation_in_degrees_error,
+        "A preprocessing layer's factor must lie between -1 and 1, and 18 does not: it is a "
+        "fraction, not a number of degrees or pixels. RandomRotation's factor is a fraction "
+        "of a full turn, so 18° is RandomRotation(18 / 360), that is RandomRotation(0.05).",
     ),
     "residual Add with valid padding": (
         _add_error,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.batch.cli import DEFAULT_TIMEOUTS, LESSONS, NOTEBOOK_ONLY, lesson_timeouts, main
+from graders.batch.cli import DEFAULT_TIMEOUTS, LESSONS, lesson_timeouts, main
 
 
 def test_lesson_07_gets_time_for_training_resnet50():
@@ -12,7 +12,7 @@ def test_lesson_07_gets_time_for_training_resnet50():
     6 epochs of ResNet50 take on 2 shared cores, while the other lessons keep 600 s?"""
     cell, submission = lesson_timeouts("07", None, None)
     assert cell >= 1800 and submission > cell
-    for lesson in set(LESSONS) - {"07"} - set(NOTEBOOK_ONLY):
+    for lesson in set(LESSONS) - {"07"}:
         assert lesson_timeouts(lesson, None, None) == DEFAULT_TIMEOUTS == (600, 1800)
 
 
@@ -34,15 +34,14 @@ def test_a_timeout_that_is_not_positive_is_refused(tmp_path, capsys, option):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_lesson_graded_in_the_notebook_only_is_refused_with_the_reason(tmp_path, capsys):
-    """Is ``--lesson 09``, whose checks load files the notebook saves, refused before
-    anything runs, saying why and where to grade it?"""
+def test_a_lesson_without_checks_is_refused_with_the_lessons_there_are(tmp_path, capsys):
+    """Is ``--lesson 11``, which has no checks module, refused before anything runs, with
+    the list of graded lessons?"""
     notebook = tmp_path / "alice.ipynb"
     notebook.write_text("{}")
     with pytest.raises(SystemExit) as stopped:
-        main(["--lesson", "09", str(notebook), "--out", str(tmp_path / "out")])
+        main(["--lesson", "11", str(notebook), "--out", str(tmp_path / "out")])
     assert stopped.value.code == 2
     error = capsys.readouterr().err
-    assert "lesson 09 is not batch graded: its checks load the model files" in error
-    assert "grade lesson 09 in the notebook" in error
+    assert f"no graded lesson '11'; lessons: {', '.join(LESSONS)}" in error, error
     assert not (tmp_path / "out").exists()

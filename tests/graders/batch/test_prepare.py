@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
 from course_utils.release import LESSONS
+from graders.batch.cli import LESSONS as GRADED_LESSONS
 from graders.batch.export import GradedCellError, export_call, parse_check_call
 from graders.batch.prepare import InvalidSubmission, prepare, read_submission
+from graders.batch.runner import lesson_datasets
 
 SOURCE = nbformat.read(LESSONS / "01_sequential_basics.ipynb", as_version=4)
 
@@ -61,3 +65,21 @@ def test_graded_cells_must_be_one_plain_check_call():
     for source in ("x = 1\ncheck(model)", "check(model.layers)", "check(model=model)"):
         with pytest.raises(GradedCellError):
             parse_check_call(source)
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted(LESSONS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name
+)
+def test_every_dataset_a_graded_lesson_loads_is_in_the_kernels_data(notebook):
+    """Does each dataset that a student notebook's code loads (``load_<name>(``) before
+    its last graded cell, the part the batch grader runs, appear in the lesson's
+    :func:`lesson_datasets`, which the batch copies for its read-only kernels?"""
+    import data_loaders
+
+    lesson = notebook.name[:2]
+    assert lesson in GRADED_LESSONS
+    cells = nbformat.read(notebook, as_version=4).cells
+    last = max(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade"))
+    code = "\n".join(c.source for c in cells[: last + 1] if c.cell_type == "code")
+    loaded = {name for name in re.findall(r"\bload_(\w+)\(", code) if name in data_loaders.LOADERS}
+    assert loaded <= set(lesson_datasets(lesson)), (loaded, lesson_datasets(lesson))

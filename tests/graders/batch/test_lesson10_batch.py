@@ -1,0 +1,76 @@
+"""Lesson 10 graded by the batch grader: the learner's augmentation block travels as a
+model file, and the checks run it on MNIST's test digits, with training=False and True,
+in a sandbox of their own. A block that carries Python code (a Lambda layer) is refused
+when loaded, so its code never runs in the checks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+
+import nbformat
+
+from course_utils.release import LESSONS, REPO_ROOT
+from tests.graders.batch import grade_command
+
+NAME = "10_augmentation.ipynb"
+SOLUTION = REPO_ROOT / "lessons" / "solutions" / NAME
+LAMBDA_BLOCK = """
+augmentation = keras.Sequential(
+    [
+        layers.RandomRotation(0.05),
+        layers.RandomZoom(0.1),
+        layers.RandomTranslation(0.1, 0.1),
+        layers.Lambda(lambda x: x * 1.0),
+    ],
+    name="augmentation",
+)
+"""
+
+
+def _exercise_1_only(block_source: str | None = None):
+    """The student notebook with exercise 1 solved (as the solution does, or with
+    ``block_source``) and exercise 2 untouched: the augmented convnet is never trained."""
+    solution = {
+        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
+        for cell in nbformat.read(SOLUTION, as_version=4).cells
+    }
+    notebook = nbformat.read(LESSONS / NAME, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex1-build":
+            cell.source = block_source or solution["ex1-build"]
+    return notebook
+
+
+def test_the_batch_runs_the_block_and_refuses_one_that_carries_code(tmp_path):
+    """Does the lesson's block get 10/10 on exercise 1, measured in the checks' sandbox on
+    the test digits, while a block with a Lambda layer is refused by safe_mode with a
+    message that says why, and exercise 2 is "not attempted" in both?"""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    nbformat.write(_exercise_1_only(), submissions / "block_only.ipynb")
+    nbformat.write(_exercise_1_only(LAMBDA_BLOCK), submissions / "lambda_block.ipynb")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*grade_command("10", jobs=2), str(submissions), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    points = {s: [rows[s]["ex1-check"], rows[s]["ex2-check"]] for s in rows}
+    assert points == {"block_only": ["10", "0"], "lambda_block": ["0", "0"]}
+    for student in rows:
+        result = json.loads((out / "submissions" / student / "result.json").read_text())
+        assert result["status"] == "graded", result
+        # Only exercise 2's cells failed (it is untouched): the traffic signs loaded too.
+        assert all("augmented_" in reason for reason in result["reasons"]), result["reasons"]
+        block, convnet = result["tests"]
+        assert "Train the convnet with augmentation: not attempted (0/10)" in convnet["output"]
+        if student == "block_only":
+            assert "training=False leaves all 32 test digits exactly as they are" in block["output"]
+        else:
+            assert "safe_mode" in block["output"] and "Lambda" in block["output"], block["output"]
