@@ -21,6 +21,7 @@ SLOWEST_FIRST = (
     "tests/graders/batch/test_batch_robustness.py",
     "tests/graders/batch/test_warm_kernels.py",
     "tests/graders/batch/test_lesson08_batch.py",
+    "tests/graders/batch/test_lesson09_batch.py",
     "tests/graders/batch/test_lesson10_batch.py",
 )
 """The test files that take longest (measured in CI runs), longest first. They start
