@@ -128,12 +128,10 @@ TRAINING_SAMPLE = 10_000
 accuracy: all of the rendered datasets', a sixth of MNIST's 60,000."""
 
 
-def training_candidates(dataset: str) -> list[HeldOut]:
-    """The first :data:`TRAINING_SAMPLE` training images of the same sources as
+def training_candidates(dataset: str, count: int = TRAINING_SAMPLE) -> list[HeldOut]:
+    """The first ``count`` training images of the same sources as
     :func:`heldout_candidates`."""
     return [
-        HeldOut(
-            load.x_train[:TRAINING_SAMPLE], load.y_train[:TRAINING_SAMPLE], "the training images"
-        )
+        HeldOut(load.x_train[:count], load.y_train[:count], "the training images")
         for load in _loads(dataset)
     ]

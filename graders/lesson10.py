@@ -11,6 +11,7 @@ MNIST's 10,000 test digits.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 
@@ -112,9 +113,12 @@ MODEL_POINTS = {
     "epochs": 1,
     "training accuracy": 1,
     "held-out accuracy": 1,
-    "reported test accuracy": 2,
+    "reported test accuracy": 1,
 }
 AUGMENTATION_INSIDE_POINTS = 2
+TRAINING_DATA_POINTS = 1
+STEPS_PER_EPOCH = math.ceil(SUBSET / BATCH_SIZE)
+"""13: the 200 digits in batches of 16, as the history's params record them."""
 PREPROCESSING_HINT = (
     "Train on x_small, y_small (the first 200 digits, scaled to [0, 1], shape (200, 28, 28, "
     f"1)) for {EPOCHS} epochs with batch_size={BATCH_SIZE}: with the augmentation each "
@@ -141,7 +145,7 @@ EXERCISE_2_MODEL = ModelExercise(
     heldout_threshold=TEST_THRESHOLD,
     test_threshold=TEST_THRESHOLD,
     points=MODEL_POINTS,
-    measure_training=False,  # 200 digits: its accuracy on all 60,000 says nothing of its history
+    training_sample=SUBSET,  # its history is measured on the 200 digits it trained on
 )
 
 
@@ -251,12 +255,13 @@ def _check_ranges(layers: list, points: float) -> CheckResult:
             "; ".join(problems),
             f"The lesson's ranges: {ASKED}. Small enough that every digit stays readable.",
         )
-    if len(checked) < len(AUGMENTATION):
+    if not checked:
         return CheckResult.failed(
-            name,
-            points,
-            f"not all checked: the block lacks some of the asked layers (see 'layers'); "
-            f"those present are right: {', '.join(checked) or 'none'}",
+            name, points, "not checked: the block holds none of the asked layers (see 'layers')"
+        )
+    if len(checked) < len(AUGMENTATION):
+        return CheckResult.passed(
+            name, points, f"those present are right: {', '.join(checked)} (see 'layers')"
         )
     return CheckResult.passed(name, points, f"{ASKED}: up to 18°, 10% zoom, 10% shift")
 
@@ -415,9 +420,10 @@ def check_exercise_2(augmented_model, augmented_history, augmented_test_metrics)
     """Grade exercise 2: ``augmented_model`` is exercise 1's block followed by the lesson's
     convnet ((28, 28, 1) -> augmentation -> Conv2D(16, 3x3, relu) -> MaxPooling2D(2x2) ->
     Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> Flatten -> Dense(10, softmax); 12,810
-    parameters), trained for at least 30 epochs on the first 200 training digits, with
-    test accuracy of at least 0.85 reported by ``evaluate(..., return_dict=True)`` and
-    measured again by the grader on the 10,000 test digits. Worth 10 points."""
+    parameters), trained for at least 30 epochs on the first 200 training digits in batches
+    of 16 (13 steps an epoch), with test accuracy of at least 0.85 reported by
+    ``evaluate(..., return_dict=True)`` and measured again by the grader on the 10,000 test
+    digits. Worth 10 points."""
     report = EXERCISE_2_MODEL.grade(augmented_model, augmented_history, augmented_test_metrics)
     if augmented_model is None or not is_keras_model(augmented_model):
         name, points = "augmentation inside", AUGMENTATION_INSIDE_POINTS
@@ -429,8 +435,33 @@ def check_exercise_2(augmented_model, augmented_history, augmented_test_metrics)
     else:
         extra = [_check_block_inside(augmented_model, AUGMENTATION_INSIDE_POINTS)]
     results = list(report.results)
-    results[2:2] = extra  # after the layers
+    after_layers = next(i for i, r in enumerate(results) if r.name == "layers") + 1
+    results[after_layers:after_layers] = extra
+    results.append(_check_training_data(augmented_history, TRAINING_DATA_POINTS))
     return Report(report.title, results).finish()
+
+
+def _check_training_data(history, points: float) -> CheckResult:
+    """Was the model trained on the 200 digits of ``x_small`` in batches of 16? The
+    History's params record the steps of each epoch."""
+    name = "training data"
+    if history is None:
+        todo = "train the model with augmented_history = augmented_model.fit(...)"
+        return still_none([(name, points)], "augmented_history", todo)[0]
+    params = getattr(history, "params", None)
+    steps = params.get("steps") if isinstance(params, dict) else None
+    if steps == STEPS_PER_EPOCH:
+        return CheckResult.passed(
+            name, points, f"{steps} steps per epoch: the {SUBSET} digits in batches of {BATCH_SIZE}"
+        )
+    return CheckResult.failed(
+        name,
+        points,
+        f"expected {STEPS_PER_EPOCH} steps per epoch (the {SUBSET} digits of x_small in "
+        f"batches of {BATCH_SIZE}), found {steps}",
+        f"Train on x_small, y_small with batch_size={BATCH_SIZE}: the exercise measures what "
+        f"augmentation buys when there are only {SUBSET} digits to learn from.",
+    )
 
 
 watch_cells(sys.modules[__name__])

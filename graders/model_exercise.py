@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
 from graders.common import is_keras_model, not_attempted, still_none, wrong_type
+from graders.heldout import TRAINING_SAMPLE
 from graders.report import CheckResult, Report
 from graders.training import (
     check_epochs,
@@ -48,9 +49,10 @@ class ModelExercise:
     ``preprocessing_hint`` and ``params_hint`` are this exercise's advice for a low
     training accuracy and a wrong parameter count. ``other_input_shapes`` are input shapes
     that pass too, for the spellings in ``equivalents`` that reshape their input first;
-    ``input_hint`` is the advice for any other input shape. ``measure_training``: whether
-    the grader measures the model on the dataset's training images to confirm its history
-    (not for a model trained on a small subset, whose accuracy on all of them is far lower).
+    ``input_hint`` is the advice for any other input shape. ``training_sample``: how many
+    of the dataset's first training images the grader measures the model on, to confirm
+    its history (all the exercise trains on, when that is a small subset: a model trained
+    on 200 images scores far lower on 10,000).
     """
 
     title: str
@@ -68,7 +70,7 @@ class ModelExercise:
     other_input_shapes: tuple[tuple[int, ...], ...] = ()
     input_hint: str | None = None
     test_threshold: float | None = None
-    measure_training: bool = True
+    training_sample: int = TRAINING_SAMPLE
     points: Mapping[str, float] = field(
         default_factory=lambda: {
             "input shape": 1,
@@ -156,10 +158,8 @@ class ModelExercise:
                 self.train_threshold,
                 points=items[4][1],
                 hint=self.preprocessing_hint,
-                measure=(
-                    (lambda floor: measured_training_accuracy(model, self.dataset, floor))
-                    if self.measure_training
-                    else None
+                measure=lambda floor: measured_training_accuracy(
+                    model, self.dataset, floor, self.training_sample
                 ),
             ),
             *measured,

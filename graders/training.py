@@ -12,6 +12,7 @@ from graders.common import still_none
 from graders.heldout import (
     LESSON_SCALING,
     SCALINGS,
+    TRAINING_SAMPLE,
     HeldOut,
     heldout_candidates,
     training_candidates,
@@ -49,16 +50,18 @@ measurement of the model on the training images. A real history is usually lower
 averages the epoch, with dropout on); much higher means it does not belong to the model."""
 
 
-def measured_training_accuracy(model, dataset: str, floor: float) -> float | None:
-    """The grader's own accuracy of ``model`` on the training images of ``dataset``: the
-    best over the sources loaded and every input scaling (the checks of the held-out
-    images name a wrong scaling), the lesson's scaling first; it stops at the first that
-    reaches ``floor``. None when the model cannot predict on them."""
+def measured_training_accuracy(
+    model, dataset: str, floor: float, count: int = TRAINING_SAMPLE
+) -> float | None:
+    """The grader's own accuracy of ``model`` on the first ``count`` training images of
+    ``dataset``: the best over the sources loaded and every input scaling (the checks of
+    the held-out images name a wrong scaling), the lesson's scaling first; it stops at the
+    first that reaches ``floor``. None when the model cannot predict on them."""
     scalings = [LESSON_SCALING[dataset], *(s for s in SCALINGS if s != LESSON_SCALING[dataset])]
     best = 0.0
     try:
         for scaling in scalings:
-            for heldout in training_candidates(dataset):
+            for heldout in training_candidates(dataset, count):
                 best = max(best, accuracy_on(model, heldout.scaled(scaling), heldout.labels))
                 if best >= floor:
                     return best

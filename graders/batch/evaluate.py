@@ -9,12 +9,14 @@ as JSON, and checks them (:meth:`graders.report.Report.from_dict`).
 The grader's input folder holds ``job.json`` (the lesson, the graded cells, the deleted
 ones, why a cell may have exported nothing, and the seed of the grader's held-out split),
 the run's ``artifacts/`` and the re-runs' outputs in ``reruns/``. It writes
-``reports.json``, one report per graded cell.
+``reports.json``, one report per graded cell; the grader takes it only from a run that
+ended with status 0.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from graders.batch import channel
 
 RETURNED = {"reports.json": 4 * 2**20}
 """What the checks hand back, and the most bytes it may have."""
+NOTEBOOK_FOLDER = "notebook"
+"""The checks' working folder, inside theirs: the notebook's files are put back there."""
 
 
 def main() -> int:
@@ -37,9 +41,17 @@ def main() -> int:
     if job.get("heldout_seed") is not None:
         use_grader_heldout(job["dataset"], int(job["heldout_seed"]))
     graded = [GradedCell(**cell) for cell in job["graded"]]
-    reports = grade_run(
-        job["lesson"], folder, graded, job["deleted"], job["why_missing"], folder / "reruns"
-    )
+    # The checks run in a folder of their own, where the copies of the files the notebook
+    # wrote are put back (graders.batch.grade.place_copy): never where the reports go.
+    notebook_folder = work / NOTEBOOK_FOLDER
+    notebook_folder.mkdir()
+    os.chdir(notebook_folder)
+    try:
+        reports = grade_run(
+            job["lesson"], folder, graded, job["deleted"], job["why_missing"], folder / "reruns"
+        )
+    finally:
+        os.chdir(work)
     (work / "reports.json").write_text(json.dumps([report.to_dict() for report in reports]))
     return 0
 

@@ -37,6 +37,13 @@ def __course_export__(__grade_id, names):
     _os.makedirs(folder, exist_ok=True)
     manifest = {}
 
+    def inside(path):
+        # An absolute path under the notebook's folder, as a relative one; others as given.
+        here = _os.getcwd()
+        if _os.path.isabs(path) and _os.path.commonpath([here, path]) == here:
+            return _os.path.relpath(path, here)
+        return path
+
     def copy_file(path, target):
         # A copy of the regular file at path, as target in the folder: its name, or None.
         if not _os.path.isfile(path) or _os.path.getsize(path) > __COPY_LIMIT__:
@@ -51,7 +58,10 @@ def __course_export__(__grade_id, names):
             setting = getattr(callback, key, None)
             if isinstance(setting, (bool, int, float, str)):
                 described[key] = setting
+        if hasattr(getattr(callback, "filepath", None), "__fspath__"):
+            described["filepath"] = _os.fspath(callback.filepath)
         if isinstance(described.get("filepath"), str):
+            described["filepath"] = inside(described["filepath"])
             copied = copy_file(described["filepath"], f"{name}-{index}.file")
             if copied:
                 described["file"] = copied
@@ -83,9 +93,11 @@ def __course_export__(__grade_id, names):
                 with open(_os.path.join(folder, name + ".json"), "w") as handle:
                     _json.dump({str(k): float(v) for k, v in value.items()}, handle)
                 entry.update(kind="dict", file=name + ".json")
-            elif isinstance(value, str):
-                entry.update(kind="text", value=value[:__TEXT_LIMIT__])
-                copied = copy_file(value, name + ".file")
+            elif isinstance(value, str) or hasattr(value, "__fspath__"):
+                text = _os.fspath(value)
+                text = inside(text if isinstance(text, str) else repr(text))[:__TEXT_LIMIT__]
+                entry.update(kind="text", value=text)
+                copied = copy_file(text, name + ".file")
                 if copied:
                     entry["file"] = copied
             elif isinstance(value, (list, tuple)) and any(

@@ -14,7 +14,7 @@ import builtins
 import importlib
 import json
 import os
-import re
+import posixpath
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,10 +26,12 @@ from graders.batch.prepare import GradedCell
 from graders.report import STRICT_ENV_VAR, CheckResult, Report
 
 
-def _placeholder(type_name: str) -> object:
+def _placeholder(type_name: object) -> object:
     """An object whose type is named like the one the submission had, so that a check's
-    "expected a keras.Model, found X" names the learner's type."""
-    return type(type_name, (), {})()
+    "expected a keras.Model, found X" names the learner's type (letters, digits and
+    underscores only, at most 100 of them)."""
+    name = "".join(c for c in str(type_name)[:100] if c.isascii() and (c.isalnum() or c == "_"))
+    return type(name or "object", (), {})()
 
 
 class Unavailable(Exception):
@@ -46,8 +48,8 @@ ARTIFACT_FILES = {
 """The file each kind of exported object is written to: ``<name><suffix>``. A string
 ("text") is kept in the manifest itself."""
 MAX_ARTIFACT_BYTES = COPY_LIMIT
-_SAFE_PART = re.compile(r"[A-Za-z0-9_.-]+")
 MAX_PATH_PARTS = 8
+MAX_PART_CHARS = 255
 
 
 def _plain_file(folder: Path, file_name: str, name: str) -> Path:
@@ -79,22 +81,24 @@ def _artifact(folder: Path, name: str, entry: dict) -> Path:
 
 
 def _relative_path(text: str) -> Path | None:
-    """``text`` as a path inside the working folder (relative, no ``..``, plain names),
-    or None."""
-    parts = text.replace("\\", "/").split("/")
-    if text.startswith("/") or len(parts) > MAX_PATH_PARTS:
+    """``text`` as a path inside the checks' folder (relative, normalized, never above
+    it, no hidden or empty names), or None."""
+    if not text or "\0" in text or posixpath.isabs(text):
         return None
-    if any(part in ("", ".", "..") or not _SAFE_PART.fullmatch(part) for part in parts):
+    parts = posixpath.normpath(text).split("/")
+    if len(parts) > MAX_PATH_PARTS:
         return None
+    if any(part.startswith(".") or len(part) > MAX_PART_CHARS for part in parts):
+        return None  # "..", a hidden file, a name too long
     return Path(*parts)
 
 
 def place_copy(folder: Path, copied: object, expected: str, learner_path: str, name: str) -> None:
     """Put the export's copy ``copied`` (which must be named ``expected``) of the file the
     learner's notebook wrote at ``learner_path`` at that same relative path in the checks'
-    working folder, where the check, which opens the learner's path, finds it. A path
-    that is absolute or leaves the folder is not placed: the check then finds no file
-    there. Raises :class:`Unavailable` for a malformed export."""
+    folder (the current one), where the check, which opens the learner's path, finds it.
+    Raises :class:`Unavailable` for a malformed export, and for a path outside the
+    notebook's folder, which the check could not open as the notebook did."""
     if copied != expected:
         raise Unavailable(
             f"the export of {name} is malformed: expected its file {expected!r}, found {copied!r}"
@@ -102,7 +106,11 @@ def place_copy(folder: Path, copied: object, expected: str, learner_path: str, n
     source = _plain_file(folder, expected, name)
     target = _relative_path(learner_path)
     if target is None:
-        return
+        raise Unavailable(
+            f"{name} names the file {learner_path[:200]!r}, outside the notebook's folder "
+            "(or hidden): the batch grader takes only the files a notebook saves in its own "
+            "folder",
+        )
     target = Path.cwd() / target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +146,7 @@ def _callbacks(folder: Path, name: str, data: object) -> list:
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             raise Unavailable(f"the export of {name} is malformed: {str(item)[:100]}")
-        kind = str(item.get("type", "object"))[:100]
+        kind = str(item.get("type", "object"))
         monitor = _setting(item, "monitor", str, "val_loss")
         try:
             if kind == "EarlyStopping":
@@ -198,7 +206,7 @@ def load_artifact(folder: Path, name: str, entry: dict, replayed) -> object:
     if kind == "unexportable":
         raise Unavailable(f"{name} could not be exported: {entry.get('error')}")
     if kind == "other":
-        return _placeholder(str(entry.get("type", "object"))[:100])
+        return _placeholder(entry.get("type", "object"))
     if kind == "text":
         return _text(folder, name, entry)
     path = _artifact(folder, name, entry)
@@ -231,7 +239,7 @@ def load_artifact(folder: Path, name: str, entry: dict, replayed) -> object:
 def _json_artifact(path: Path, name: str) -> object:
     try:
         return json.loads(path.read_text())
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise Unavailable(f"the export of {name} is not valid JSON: {error}") from error
 
 
@@ -326,6 +334,10 @@ def grade_run(
             ]
         except Unavailable as error:
             reports.append(_failed_report(cell, str(error)))
+            continue
+        except Exception as error:  # noqa: BLE001 - a forged export may break the rebuilding
+            why = f"its exported objects could not be rebuilt: {type(error).__name__}: {error}"
+            reports.append(_failed_report(cell, why[:500]))
             continue
         check = getattr(module, cell.check)
         try:

@@ -264,6 +264,8 @@ def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, w
         devices=settings.devices,
     )
     try:
+        if outcome.returncode != 0:  # what a crashed run left is not its reports
+            raise ValueError(f"the checks' process ended with status {outcome.returncode}")
         return _reports(outputs / "reports.json", graded_cells), None
     except ValueError as error:
         if outcome.timed_out:

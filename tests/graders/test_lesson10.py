@@ -5,6 +5,8 @@ convnet trained with it, without it and too briefly."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
@@ -222,8 +224,9 @@ def test_the_convnet_without_augmentation_fails_and_is_told_why(digits):
     )
     held_out = _result(report, "accuracy on the grader's test images")
     assert held_out.status == "failed" and "0.85" in held_out.message, held_out.message
-    # Its perfect training accuracy is its own, not a forged history.
+    # Its perfect training accuracy is its own: the grader measures 1.0 on the 200 digits.
     assert _result(report, "training accuracy").status == "passed"
+    assert _result(report, "training data").status == "passed"
 
 
 # The lesson's own run gets full marks in lessons/solutions/10_augmentation.ipynb, which the
@@ -236,6 +239,22 @@ def test_too_few_epochs_are_named(digits):
     result = _result(report, "epochs")
     assert result.status == "failed"
     assert "3" in result.message and "30" in result.message, result.message
+
+
+def test_training_on_all_the_digits_is_named():
+    """Does a history of 3,750 steps an epoch (all 60,000 digits in batches of 16) fail
+    "training data", naming the 13 steps of the 200 digits?"""
+    history = SimpleNamespace(
+        history={"loss": [0.1] * EPOCHS, "accuracy": [0.99] * EPOCHS},
+        params={"epochs": EPOCHS, "steps": 3750, "verbose": 0},
+    )
+    report = check_exercise_2(_convnet(_block(*_lesson_layers())), history, None)
+    result = _result(report, "training data")
+    assert result.status == "failed"
+    assert result.message == (
+        "expected 13 steps per epoch (the 200 digits of x_small in batches of 16), found 3750"
+    )
+    assert "batch_size=16" in result.hint
 
 
 def test_a_flip_inside_the_model_is_named_before_training():

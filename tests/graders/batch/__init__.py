@@ -7,6 +7,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
+
+from course_utils.release import LESSONS, REPO_ROOT
 from graders.batch.cli import source_notebook
 from graders.batch.isolation import Isolation, probe
 from graders.batch.runner import Settings, lesson_dataset
@@ -46,3 +49,25 @@ def batch_settings(lesson: str, work: Path, **changes) -> Settings:
         work=work,
     )
     return replace(settings, **changes)
+
+
+def solution_sources(name: str) -> dict[str, str]:
+    """The source of each solution cell of lesson notebook ``name`` (such as
+    ``"08_mnist_mlp_vs_cnn.ipynb"``), by its nbgrader grade id."""
+    notebook = nbformat.read(REPO_ROOT / "lessons" / "solutions" / name, as_version=4)
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def student_notebook_with(name: str, sources: dict[str, str]) -> nbformat.NotebookNode:
+    """Lesson ``name``'s student notebook with the cells of the grade ids in ``sources``
+    given those sources (a submission that solved those cells), the others untouched."""
+    notebook = nbformat.read(LESSONS / name, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources:
+            cell.source = sources[grade_id]
+    return notebook

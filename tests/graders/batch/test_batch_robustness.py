@@ -145,7 +145,7 @@ def test_a_grader_error_on_one_submission_becomes_its_result(tmp_path, monkeypat
 
 def test_the_graded_lessons_are_those_with_a_checks_module():
     """Are the graded lessons found from graders/lessonNN.py?"""
-    assert LESSONS == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert LESSONS == [f"{number:02d}" for number in range(11)]
 
 
 def _interruptible() -> None:

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
 import pytest
 
+from graders.batch.channel import INPUT_ENV_VAR
+from graders.batch.evaluate import NOTEBOOK_FOLDER
 from graders.batch.export import EXPORT_HELPER, TEXT_LIMIT
 from graders.batch.grade import Unavailable, load_artifact
 
@@ -98,20 +102,42 @@ def test_a_string_that_names_no_file_is_kept_as_text(folders):
 
 
 @pytest.mark.parametrize(
-    "learner_path", ["../outside.keras", "/tmp/keras-course-absolute.keras", "a/../../b.keras"]
+    "learner_path", ["../outside.keras", "a/../../outside.keras", "ABSOLUTE", ".keras/keras.json"]
 )
-def test_a_path_that_leaves_the_folder_is_never_placed(folders, learner_path):
-    """Is the copy of a file whose learner's path is absolute or climbs out of the folder
-    (forged in the manifest) left unplaced, so that nothing outside the checks' folder is
-    written?"""
+def test_a_path_outside_the_folder_or_hidden_is_refused_and_never_placed(folders, learner_path):
+    """Is the copy of a file whose learner's path (forged in the manifest) climbs out of
+    the folder, is absolute or hidden (Keras's own settings) refused with the reason, and
+    nothing written anywhere?"""
     kernel, checks = folders
+    absolute = checks.parent / "absolute.keras"
+    learner_path = str(absolute) if learner_path == "ABSOLUTE" else learner_path
     (kernel / "model.keras").write_bytes(b"model")
     folder, manifest = _export(kernel, ["model_path"], {"model_path": "model.keras"})
     entry = {**manifest["model_path"], "value": learner_path}
-    assert _load_in(checks, folder, "model_path", entry) == learner_path
+    with pytest.raises(Unavailable) as refused:
+        _load_in(checks, folder, "model_path", entry)
+    assert str(refused.value) == (
+        f"model_path names the file {learner_path!r}, outside the notebook's folder (or "
+        "hidden): the batch grader takes only the files a notebook saves in its own folder"
+    )
     assert list(checks.iterdir()) == []
-    assert not (checks.parent / "outside.keras").exists()
-    assert not Path("/tmp/keras-course-absolute.keras").exists()
+    assert not (checks.parent / "outside.keras").exists() and not absolute.exists()
+
+
+def test_paths_inside_the_folder_are_normalized_and_absolute_ones_made_relative(folders):
+    """Do "./model.keras", a path through a subfolder and back, and an absolute path under
+    the notebook's folder (a Path object) all come back as the relative path they mean,
+    with the file placed there?"""
+    kernel, checks = folders
+    (kernel / "model.keras").write_bytes(b"model")
+    values = {"dotted": "./model.keras", "round_trip": "sub/../model.keras"}
+    values["absolute"] = kernel / "model.keras"
+    folder, manifest = _export(kernel, list(values), values)
+    assert manifest["absolute"]["value"] == "model.keras"
+    for name in values:
+        given = _load_in(checks, folder, name, manifest[name])
+        assert (checks / given).resolve() == (checks / "model.keras").resolve(), name
+    assert (checks / "model.keras").read_bytes() == b"model"
 
 
 FORGED = {
@@ -137,6 +163,12 @@ FORGED = {
         None,
         f"the export of model_path is malformed: no text of {TEXT_LIMIT} characters",
     ),
+    "callbacks nested without end": (
+        "callbacks",
+        lambda entry, folder: None,
+        lambda data: "[" * 100_000 + "]" * 100_000,
+        "the export of callbacks is not valid JSON",
+    ),
     "callbacks that are not a list": (
         "callbacks",
         lambda entry, folder: None,
@@ -149,7 +181,8 @@ FORGED = {
 @pytest.mark.parametrize("case", sorted(FORGED))
 def test_a_forged_file_export_is_refused_with_the_reason(folders, case):
     """Is a checkpoint's copy renamed to reach another file, a copy replaced by a link,
-    an overlong text or a callbacks file that is no list refused, saying why?"""
+    an overlong text, callbacks nested beyond Python's recursion limit or a callbacks file
+    that is no list refused, saying why?"""
     name, change_entry, change_data, message = FORGED[case]
     kernel, checks = folders
     (kernel / "model.keras").write_bytes(b"model")
@@ -164,10 +197,11 @@ def test_a_forged_file_export_is_refused_with_the_reason(folders, case):
     change_entry(entry, folder)
     if change_data is not None:
         data_file = folder / entry["file"]
-        data_file.write_text(json.dumps(change_data(json.loads(data_file.read_text()))))
+        changed = change_data(json.loads(data_file.read_text()))
+        data_file.write_text(changed if isinstance(changed, str) else json.dumps(changed))
     with pytest.raises(Unavailable) as refused:
         _load_in(checks, folder, name, entry)
-    assert str(refused.value) == message
+    assert str(refused.value).startswith(message), str(refused.value)
     assert list(checks.iterdir()) == []
 
 
@@ -186,3 +220,63 @@ def test_settings_keras_refuses_give_a_callback_of_that_name_only(folders):
     (rebuilt,) = _load_in(checks, folder, "callbacks", manifest["callbacks"])
     assert type(rebuilt).__name__ == "ModelCheckpoint"
     assert not isinstance(rebuilt, keras.callbacks.ModelCheckpoint)
+
+
+def test_a_file_named_like_the_checks_reports_cannot_replace_them(tmp_path):
+    """Does a saved "model" called reports.json, holding a forged report of full marks,
+    land in the checks' notebook folder, while the checks write their real reports (the
+    model is missing: 0 points) one folder up, where the grader reads them?"""
+    inputs, work = tmp_path / "inputs", tmp_path / "work"
+    artifacts = inputs / "artifacts" / "ex2-check"
+    artifacts.mkdir(parents=True)
+    work.mkdir()
+    forged = [{"title": "ex2-check", "results": [{"name": "saved file", "points": 10}]}]
+    (artifacts / "model_path.file").write_text(json.dumps(forged))
+    manifest = {
+        "model": {"kind": "none", "type": "NoneType"},
+        "model_path": {
+            "kind": "text",
+            "type": "str",
+            "value": "reports.json",
+            "file": "model_path.file",
+        },
+        "reloaded": {"kind": "none", "type": "NoneType"},
+    }
+    (artifacts / "manifest.json").write_text(json.dumps(manifest))
+    job = {
+        "lesson": "09",
+        "dataset": "fashion_mnist",
+        "graded": [
+            {
+                "grade_id": "ex2-check",
+                "points": 10,
+                "check": "check_exercise_2",
+                "arguments": ["model", "model_path", "reloaded"],
+            }
+        ],
+        "deleted": [],
+        "why_missing": "it did not run",
+        "heldout_seed": None,
+    }
+    (inputs / "job.json").write_text(json.dumps(job))
+    done = subprocess.run(
+        [sys.executable, "-m", "graders.batch.evaluate"],
+        cwd=work,
+        env={**os.environ, INPUT_ENV_VAR: str(inputs)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (report,) = json.loads((work / "reports.json").read_text())
+    assert sum(result["points"] for result in report["results"]) == 0, report
+    assert json.loads((work / NOTEBOOK_FOLDER / "reports.json").read_text()) == forged
+
+
+def test_a_type_name_python_refuses_is_cleaned(folders):
+    """Is an object exported as "other" with a type name Python cannot take (a NUL, a
+    lone surrogate) given back as an object of a cleaned name, not a crash?"""
+    _, checks = folders
+    for name, cleaned in (("bad\u0000name", "badname"), ("\ud800", "object")):
+        entry = {"kind": "other", "type": name}
+        assert type(_load_in(checks, checks, "model", entry)).__name__ == cleaned

@@ -11,28 +11,19 @@ import subprocess
 
 import nbformat
 
-from course_utils.release import LESSONS, REPO_ROOT
+from course_utils.release import LESSONS
 from graders.batch.cli import main
-from tests.graders.batch import grade_command
+from tests.graders.batch import grade_command, solution_sources, student_notebook_with
 
 NAME = "08_mnist_mlp_vs_cnn.ipynb"
-SOLUTION = REPO_ROOT / "lessons" / "solutions" / NAME
 MLP_CELLS = ("ex1-build", "ex1-train", "ex1-test")
 
 
 def _mlp_only():
     """The student notebook with exercise 1 solved as the solution does and exercise 2
     left untouched: the convnet, the slow half of the lesson, is never trained."""
-    solution = {
-        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
-        for cell in nbformat.read(SOLUTION, as_version=4).cells
-    }
-    notebook = nbformat.read(LESSONS / NAME, as_version=4)
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in MLP_CELLS:
-            cell.source = solution[grade_id]
-    return notebook
+    solution = solution_sources(NAME)
+    return student_notebook_with(NAME, {grade_id: solution[grade_id] for grade_id in MLP_CELLS})
 
 
 def test_the_batch_grades_the_mlp_on_mnist_test_digits(tmp_path):

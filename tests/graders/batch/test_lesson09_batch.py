@@ -11,11 +11,9 @@ import subprocess
 
 import nbformat
 
-from course_utils.release import LESSONS, REPO_ROOT
-from tests.graders.batch import grade_command
+from tests.graders.batch import grade_command, solution_sources, student_notebook_with
 
 NAME = "09_whole_workflow.ipynb"
-SOLUTION = REPO_ROOT / "lessons" / "solutions" / NAME
 SHORT = ("epochs=15", "epochs=3")
 """Three epochs keep the test short; the checks of the files do not depend on them."""
 LAMBDA_FILE = """
@@ -30,18 +28,12 @@ reloaded = keras.saving.load_model("real.keras")
 def _solved(save_source: str | None = None):
     """The student notebook with both exercises solved as the solution does (training for
     3 epochs), exercise 2's saving cell replaced by ``save_source`` when given."""
-    solution = {
-        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
-        for cell in nbformat.read(SOLUTION, as_version=4).cells
+    sources = {
+        grade_id: source.replace(*SHORT) for grade_id, source in solution_sources(NAME).items()
     }
-    notebook = nbformat.read(LESSONS / NAME, as_version=4)
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in solution and grade_id is not None and "check" not in grade_id:
-            cell.source = solution[grade_id].replace(*SHORT)
-        if grade_id == "ex2-save" and save_source is not None:
-            cell.source = save_source
-    return notebook
+    if save_source is not None:
+        sources["ex2-save"] = save_source
+    return student_notebook_with(NAME, sources)
 
 
 def _items(output: str) -> dict[str, str]:

@@ -11,11 +11,9 @@ import subprocess
 
 import nbformat
 
-from course_utils.release import LESSONS, REPO_ROOT
-from tests.graders.batch import grade_command
+from tests.graders.batch import grade_command, solution_sources, student_notebook_with
 
 NAME = "10_augmentation.ipynb"
-SOLUTION = REPO_ROOT / "lessons" / "solutions" / NAME
 LAMBDA_BLOCK = """
 augmentation = keras.Sequential(
     [
@@ -32,15 +30,8 @@ augmentation = keras.Sequential(
 def _exercise_1_only(block_source: str | None = None):
     """The student notebook with exercise 1 solved (as the solution does, or with
     ``block_source``) and exercise 2 untouched: the augmented convnet is never trained."""
-    solution = {
-        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
-        for cell in nbformat.read(SOLUTION, as_version=4).cells
-    }
-    notebook = nbformat.read(LESSONS / NAME, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex1-build":
-            cell.source = block_source or solution["ex1-build"]
-    return notebook
+    block = block_source or solution_sources(NAME)["ex1-build"]
+    return student_notebook_with(NAME, {"ex1-build": block})
 
 
 def test_the_batch_runs_the_block_and_refuses_one_that_carries_code(tmp_path):
