@@ -102,7 +102,7 @@ CONVNET_PARAMS = (3 * 3 * 1 + 1) * 16 + (3 * 3 * 16 + 1) * 32 + (5 * 5 * 32 + 1)
 """12,810: the augmentation layers have no weights."""
 EPOCHS = 30
 BATCH_SIZE = 16
-TRAIN_THRESHOLD = 0.80  # the last epoch, on augmented digits
+TRAIN_THRESHOLD = 0.75  # the last epoch, on augmented digits (0.82-0.86 over 5 seeds)
 TEST_THRESHOLD = 0.85
 """Exercise 2's target on the 10,000 test digits. The same convnet without augmentation
 stays below it (bench/lesson_runs.py 10 prints both over seeds)."""
