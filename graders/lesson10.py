@@ -63,8 +63,8 @@ AUGMENTATION = (
 """The block of exercise 1, in the lesson's order (any order passes)."""
 ASKED = ", ".join(layer.spelling for layer in AUGMENTATION)
 LABEL_CHANGING = {
-    "RandomFlip": "a flip turns a digit into its mirror image, which is no digit at all "
-    "(a mirrored 2, 3 or 7) or another one",
+    "RandomFlip": "a flip turns a digit into its mirror image, left-right or upside down, "
+    "which is no digit at all (a mirrored 2, 3 or 7) or another one",
 }
 """Preprocessing layers that change a digit's label, and why."""
 HALF_TURN = 0.5
@@ -85,8 +85,10 @@ BLOCK_POINTS = {
 }
 BLOCK_HINT = f"Build it as keras.Sequential([{ASKED}], name='augmentation')."
 
+BLOCK_KINDS = ("Sequential", "Functional", "Pipeline")
+"""What an augmentation block may be (see :func:`is_block`), as the model lists it."""
 CONVNET_LAYERS = [
-    LayerSpec("Sequential"),
+    LayerSpec(BLOCK_KINDS[0]),
     LayerSpec(
         "Conv2D", filters=16, kernel_size=(3, 3), activation="relu", output_shape=(26, 26, 16)
     ),
@@ -119,6 +121,9 @@ AUGMENTATION_INSIDE_POINTS = 2
 TRAINING_DATA_POINTS = 1
 STEPS_PER_EPOCH = math.ceil(SUBSET / BATCH_SIZE)
 """13: the 200 digits in batches of 16, as the history's params record them."""
+FRESH_START = 0.5
+"""A first epoch's training accuracy at least this high means the fit went on from a model
+trained before: from scratch, the augmented convnet's first epoch scores 0.1-0.3."""
 PREPROCESSING_HINT = (
     "Train on x_small, y_small (the first 200 digits, scaled to [0, 1], shape (200, 28, 28, "
     f"1)) for {EPOCHS} epochs with batch_size={BATCH_SIZE}: with the augmentation each "
@@ -131,10 +136,12 @@ EXERCISE_2_MODEL = ModelExercise(
     input_hint="The convnet takes the digits with their channel axis: keras.Input(shape=(28, "
     "28, 1)), as build_convnet does.",
     layers=CONVNET_LAYERS,
+    equivalents=tuple([LayerSpec(kind), *CONVNET_LAYERS[1:]] for kind in BLOCK_KINDS[1:]),
     params=CONVNET_PARAMS,
     hints={
-        1: "Put your augmentation block first, right after the input: "
-        "augmented_model = build_convnet(augmentation).",
+        position: "Put your augmentation block first, right after the input: "
+        "augmented_model = build_convnet(augmentation)."
+        for position in (1, 2)
     },
     min_epochs=EPOCHS,
     train_threshold=TRAIN_THRESHOLD,
@@ -169,13 +176,19 @@ def _phrase(kind: str, argument: str, interval: tuple[float, float] | None) -> s
     return f"({low:g}, {high:g}), {low * 100:+g}% to {high * 100:+g}% {what}"
 
 
-def block_layers(block) -> list:
-    """The layers of ``block`` in order, nested Sequentials opened, input layers skipped."""
+def is_block(value) -> bool:
+    """Whether ``value`` holds layers that run in turn, as an augmentation block does: a
+    keras.Sequential (as the lesson builds it), another keras.Model or a layers.Pipeline."""
     import keras
 
+    return isinstance(value, keras.Model | keras.layers.Pipeline)
+
+
+def block_layers(block) -> list:
+    """The layers of ``block`` in order, nested blocks opened, input layers skipped."""
     found = []
     for layer in block.layers:
-        if isinstance(layer, keras.Sequential):
+        if is_block(layer):
             found += block_layers(layer)
         elif type(layer).__name__ != "InputLayer":
             found.append(layer)
@@ -329,7 +342,17 @@ def _check_training(block, digits: np.ndarray, points: float) -> CheckResult:
         )
     changed = np.abs(first - digits).reshape(len(digits), -1).max(axis=1) > CHANGED
     varies = np.abs(first - second).reshape(len(digits), -1).max(axis=1) > CHANGED
-    if changed.mean() < 0.5 or varies.mean() < 0.5:
+    if changed.mean() >= 0.5 and varies.mean() < 0.5:
+        return CheckResult.failed(
+            name,
+            points,
+            f"with training=True the block changed {changed.sum()} of {len(digits)} digits but "
+            f"the same way on every call (two calls differed on {varies.sum()}): it "
+            "transforms, but not at random",
+            "Keep only the Random* layers: a layer that always does the same (Rescaling, a "
+            "Lambda) gives the model no new versions of the digits.",
+        )
+    if changed.mean() < 0.5:
         return CheckResult.failed(
             name,
             points,
@@ -347,9 +370,7 @@ def _check_training(block, digits: np.ndarray, points: float) -> CheckResult:
 
 def _block_problem(block) -> str | None:
     """Why ``block`` cannot be graded as an augmentation block, or None."""
-    import keras
-
-    if isinstance(block, keras.Sequential):
+    if is_block(block):
         return None
     if isinstance(block, list | tuple):
         return (
@@ -387,10 +408,9 @@ def check_exercise_1(augmentation) -> Report:
 
 
 def _check_block_inside(model, points: float) -> CheckResult:
-    import keras
-
     name = "augmentation inside"
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Sequential)]
+    model_layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    inner = [index for index, layer in enumerate(model_layers) if is_block(layer)]
     if not inner:
         return CheckResult.failed(
             name,
@@ -398,7 +418,17 @@ def _check_block_inside(model, points: float) -> CheckResult:
             "the model holds no augmentation block: it trains on the same 200 digits every epoch",
             "Build it with build_convnet(augmentation), your block from exercise 1.",
         )
-    layers = block_layers(inner[0])
+    if inner[0] != 0:
+        before = ", ".join(type(layer).__name__ for layer in model_layers[: inner[0]])
+        return CheckResult.failed(
+            name,
+            points,
+            f"the augmentation block is layer {inner[0] + 1}, after {before}: it must come "
+            "first, so that it transforms the digits themselves before any layer sees them",
+            "Build the model with build_convnet(augmentation), which puts the block right "
+            "after the input.",
+        )
+    layers = block_layers(model_layers[0])
     failed = [
         result
         for result in (_check_kinds(layers, points), _check_ranges(layers, points))
@@ -450,17 +480,37 @@ def _check_training_data(history, points: float) -> CheckResult:
         return still_none([(name, points)], "augmented_history", todo)[0]
     params = getattr(history, "params", None)
     steps = params.get("steps") if isinstance(params, dict) else None
-    if steps == STEPS_PER_EPOCH:
-        return CheckResult.passed(
-            name, points, f"{steps} steps per epoch: the {SUBSET} digits in batches of {BATCH_SIZE}"
+    if steps != STEPS_PER_EPOCH:
+        fewer = (
+            ": fewer digits than x_small's 200 (validation_split keeps some of them back; "
+            "pass validation_data=(x_val, y_val) instead)"
+            if isinstance(steps, int) and steps < STEPS_PER_EPOCH
+            else ""
         )
-    return CheckResult.failed(
+        return CheckResult.failed(
+            name,
+            points,
+            f"expected {STEPS_PER_EPOCH} steps per epoch (the {SUBSET} digits of x_small in "
+            f"batches of {BATCH_SIZE}), found {steps}{fewer}",
+            f"Train on x_small, y_small with batch_size={BATCH_SIZE}: the exercise measures "
+            f"what augmentation buys when there are only {SUBSET} digits to learn from.",
+        )
+    accuracy = getattr(history, "history", {}).get("accuracy") or [0.0]
+    if not isinstance(accuracy[0], int | float) or accuracy[0] >= FRESH_START:
+        return CheckResult.failed(
+            name,
+            points,
+            f"the first epoch's training accuracy is already {accuracy[0]}: this fit went on "
+            "training a model trained before (a training cell run twice, or the baseline's "
+            "layers reused), so it is not the convnet trained with augmentation from the start",
+            "Run the build cell again (seed_everything(0), then build_convnet(augmentation)), "
+            "then train once.",
+        )
+    return CheckResult.passed(
         name,
         points,
-        f"expected {STEPS_PER_EPOCH} steps per epoch (the {SUBSET} digits of x_small in "
-        f"batches of {BATCH_SIZE}), found {steps}",
-        f"Train on x_small, y_small with batch_size={BATCH_SIZE}: the exercise measures what "
-        f"augmentation buys when there are only {SUBSET} digits to learn from.",
+        f"{steps} steps per epoch from a fresh start: the {SUBSET} digits in batches of "
+        f"{BATCH_SIZE}",
     )
 
 

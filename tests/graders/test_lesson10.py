@@ -55,6 +55,14 @@ def _convnet(augmentation=None):
     )
 
 
+def _functional_block():
+    inputs = keras.Input(shape=(28, 28, 1))
+    outputs = inputs
+    for layer in _lesson_layers():
+        outputs = layer(outputs)
+    return keras.Model(inputs, outputs, name="augmentation")
+
+
 BLOCK_SPELLINGS = {
     "the lesson's": lambda: _block(*_lesson_layers()),
     "another order": lambda: _block(*reversed(_lesson_layers())),
@@ -69,6 +77,8 @@ BLOCK_SPELLINGS = {
         layers.RandomZoom(0.1, fill_mode="constant"),
         layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
     ),
+    "a Functional model": lambda: _functional_block(),
+    "a Pipeline": lambda: layers.Pipeline(_lesson_layers()),
     "nested blocks": lambda: _block(
         _block(layers.RandomRotation(0.05), name="turn"),
         _block(layers.RandomZoom(0.1), layers.RandomTranslation(0.1, 0.1), name="resize"),
@@ -88,9 +98,9 @@ BLOCK_MISTAKES = {
     "a flip": (
         lambda: _block(layers.RandomFlip("horizontal"), *_lesson_layers()),
         "layers",
-        "the block holds a RandomFlip: a flip turns a digit into its mirror image, which is "
-        "no digit at all (a mirrored 2, 3 or 7) or another one, so the model would learn from "
-        "digits with the wrong label",
+        "the block holds a RandomFlip: a flip turns a digit into its mirror image, left-right "
+        "or upside down, which is no digit at all (a mirrored 2, 3 or 7) or another one, so "
+        "the model would learn from digits with the wrong label",
         "Remove the RandomFlip.",
     ),
     "half a turn": (
@@ -170,6 +180,20 @@ def test_a_layer_that_also_acts_at_inference_is_caught():
         "1.00): at inference, a test digit must reach the convnet as it is"
     ), result.message
     assert "act only when training=True" in result.hint
+
+
+def test_a_block_that_always_rescales_is_told_it_is_not_random():
+    """Does a block with a Rescaling (the digits are already in [0, 1]) fail "layers",
+    naming it, and "random in training" for transforming the same way on every call?"""
+    report = check_exercise_1(_block(*_lesson_layers(), layers.Rescaling(1 / 255)))
+    assert "not asked for: Rescaling" in _result(report, "layers").message
+    result = _result(report, "random in training")
+    assert result.status == "failed"
+    assert result.message == (
+        "with training=True the block changed 32 of 32 digits but the same way on every "
+        "call (two calls differed on 0): it transforms, but not at random"
+    ), result.message
+    assert "Rescaling" in result.hint
 
 
 def test_a_block_of_zero_ranges_augments_nothing():
@@ -255,6 +279,65 @@ def test_training_on_all_the_digits_is_named():
         "expected 13 steps per epoch (the 200 digits of x_small in batches of 16), found 3750"
     )
     assert "batch_size=16" in result.hint
+
+
+def _history(steps: int, first_accuracy: float) -> SimpleNamespace:
+    accuracy = [first_accuracy] + [0.9] * (EPOCHS - 1)
+    return SimpleNamespace(
+        history={"loss": [0.3] * EPOCHS, "accuracy": accuracy},
+        params={"epochs": EPOCHS, "steps": steps, "verbose": 0},
+    )
+
+
+def test_training_on_part_of_the_digits_names_validation_split():
+    """Does a history of 10 steps an epoch (validation_split=0.2 kept 160 digits) say that
+    fewer digits were used, and how to keep all 200?"""
+    report = check_exercise_2(_convnet(_block(*_lesson_layers())), _history(10, 0.2), None)
+    result = _result(report, "training data")
+    assert result.message == (
+        "expected 13 steps per epoch (the 200 digits of x_small in batches of 16), found 10: "
+        "fewer digits than x_small's 200 (validation_split keeps some of them back; pass "
+        "validation_data=(x_val, y_val) instead)"
+    ), result.message
+
+
+def test_a_fit_that_goes_on_from_a_trained_model_is_refused():
+    """Does a history whose first epoch already scores 0.88 (a training cell run twice,
+    or the trained baseline's layers behind the block) fail "training data", saying so?"""
+    report = check_exercise_2(_convnet(_block(*_lesson_layers())), _history(13, 0.88), None)
+    result = _result(report, "training data")
+    assert result.status == "failed"
+    assert result.message.startswith(
+        "the first epoch's training accuracy is already 0.88: this fit went on training a "
+        "model trained before"
+    ), result.message
+    assert "build_convnet(augmentation)" in result.hint
+
+
+def test_a_block_after_the_first_convolution_is_named():
+    """Does a model with the block after its first Conv2D fail "augmentation inside",
+    saying where it is and where it belongs?"""
+    block = _block(*_lesson_layers())
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(16, (3, 3), activation="relu"),
+            block,
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    report = check_exercise_2(model, None, None)
+    inside = _result(report, "augmentation inside")
+    assert inside.status == "failed"
+    assert inside.message == (
+        "the augmentation block is layer 2, after Conv2D: it must come first, so that it "
+        "transforms the digits themselves before any layer sees them"
+    )
+    assert "build_convnet(augmentation)" in _result(report, "layers").hint
 
 
 def test_a_flip_inside_the_model_is_named_before_training():
