@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -71,3 +73,25 @@ def student_notebook_with(name: str, sources: dict[str, str]) -> nbformat.Notebo
         if grade_id in sources:
             cell.source = sources[grade_id]
     return notebook
+
+
+def grade_notebooks(
+    lesson: str, notebooks: dict[str, nbformat.NotebookNode], folder: Path, jobs: int = 2
+) -> tuple[Path, dict[str, dict[str, str]]]:
+    """Write ``notebooks`` (student -> notebook) to ``folder/submissions`` and grade them
+    with ``python -m graders grade --lesson LESSON --jobs JOBS``, which must succeed: the
+    results folder, and grades.csv's row of each student."""
+    submissions = folder / "submissions"
+    submissions.mkdir()
+    for student, notebook in notebooks.items():
+        nbformat.write(notebook, submissions / f"{student}.ipynb")
+    out = folder / "out"
+    done = subprocess.run(
+        [*grade_command(lesson, jobs=jobs), str(submissions), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with (out / "grades.csv").open() as handle:
+        return out, {row["student"]: row for row in csv.DictReader(handle)}

@@ -4,16 +4,14 @@ its input, in a sandbox of their own."""
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
-import subprocess
 
 import nbformat
 
 from course_utils.release import LESSONS
 from graders.batch.cli import main
-from tests.graders.batch import grade_command, solution_sources, student_notebook_with
+from tests.graders.batch import grade_notebooks, solution_sources, student_notebook_with
 
 NAME = "08_mnist_mlp_vs_cnn.ipynb"
 MLP_CELLS = ("ex1-build", "ex1-train", "ex1-test")
@@ -30,20 +28,8 @@ def test_the_batch_grades_the_mlp_on_mnist_test_digits(tmp_path):
     """A notebook with the MLP trained and the convnet untouched: does the MLP get 10/10,
     measured on the 10,000 MNIST test digits, and the convnet "not attempted", next to an
     untouched notebook that gets 0?"""
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    nbformat.write(_mlp_only(), submissions / "mlp_only.ipynb")
-    shutil.copyfile(LESSONS / NAME, submissions / "untouched.ipynb")
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [*grade_command("08", jobs=2), str(submissions), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    with (out / "grades.csv").open() as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    untouched = nbformat.read(LESSONS / NAME, as_version=4)
+    out, rows = grade_notebooks("08", {"mlp_only": _mlp_only(), "untouched": untouched}, tmp_path)
     points = {s: [rows[s]["ex1-check"], rows[s]["ex2-check"]] for s in rows}
     assert points == {"mlp_only": ["10", "0"], "untouched": ["0", "0"]}
     result = json.loads((out / "submissions" / "mlp_only" / "result.json").read_text())

@@ -7,11 +7,8 @@ test_lesson09.py; a forged export: test_file_exports.py.)"""
 from __future__ import annotations
 
 import json
-import subprocess
 
-import nbformat
-
-from tests.graders.batch import grade_command, solution_sources, student_notebook_with
+from tests.graders.batch import grade_notebooks, solution_sources, student_notebook_with
 
 NAME = "09_whole_workflow.ipynb"
 SHORT = ("epochs=15", "epochs=3")
@@ -40,17 +37,8 @@ def test_the_batch_grades_the_files_the_notebook_wrote(tmp_path):
     """Do the checkpoint and the saved model reach the checks: the callbacks are rebuilt,
     the checkpoint loads and holds the best epoch, and the saved file predicts as the
     model does?"""
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    nbformat.write(_solved(), submissions / "saved.ipynb")
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [*grade_command("09", jobs=1), str(submissions), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    out, rows = grade_notebooks("09", {"saved": _solved()}, tmp_path, jobs=1)
+    assert rows["saved"]["status"] == "graded"
     result = json.loads((out / "submissions" / "saved" / "result.json").read_text())
     assert result["status"] == "graded", result["reasons"]
     callbacks = _items(result["tests"][0]["output"])

@@ -5,13 +5,9 @@ when loaded, so its code never runs in the checks."""
 
 from __future__ import annotations
 
-import csv
 import json
-import subprocess
 
-import nbformat
-
-from tests.graders.batch import grade_command, solution_sources, student_notebook_with
+from tests.graders.batch import grade_notebooks, solution_sources, student_notebook_with
 
 NAME = "10_augmentation.ipynb"
 LAMBDA_BLOCK = """
@@ -38,20 +34,11 @@ def test_the_batch_runs_the_block_and_refuses_one_that_carries_code(tmp_path):
     """Does the lesson's block get 10/10 on exercise 1, measured in the checks' sandbox on
     the test digits, while a block with a Lambda layer is refused by safe_mode with a
     message that says why, and exercise 2 is "not attempted" in both?"""
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    nbformat.write(_exercise_1_only(), submissions / "block_only.ipynb")
-    nbformat.write(_exercise_1_only(LAMBDA_BLOCK), submissions / "lambda_block.ipynb")
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [*grade_command("10", jobs=2), str(submissions), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    with (out / "grades.csv").open() as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    notebooks = {
+        "block_only": _exercise_1_only(),
+        "lambda_block": _exercise_1_only(LAMBDA_BLOCK),
+    }
+    out, rows = grade_notebooks("10", notebooks, tmp_path)
     points = {s: [rows[s]["ex1-check"], rows[s]["ex2-check"]] for s in rows}
     assert points == {"block_only": ["10", "0"], "lambda_block": ["0", "0"]}
     for student in rows:
