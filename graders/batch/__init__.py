@@ -10,5 +10,6 @@ artifacts in another (:mod:`graders.batch.evaluate`, :mod:`graders.batch.grade`:
 models loaded with ``safe_mode=True``, test accuracy on the grader's secret held-out
 split), never in the process that writes results. Jobs are forked warm into their
 sandboxes (:mod:`graders.batch.warm_kernels`). Results are written atomically and a rerun
-resumes (:mod:`graders.batch.results`).
+resumes (:mod:`graders.batch.results`). Should the grader be killed, its reaper ends what
+its sandboxes left (:mod:`graders.batch.reaper`).
 """

@@ -18,7 +18,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -32,6 +31,8 @@ from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, sweep_stale_groups
 from graders.batch.prepare import graded_cells
+from graders.batch.reaper import start as start_reaper
+from graders.batch.reaper import stop as stop_reaper
 from graders.batch.results import (
     feedback_html,
     finished,
@@ -40,10 +41,12 @@ from graders.batch.results import (
 )
 from graders.batch.runner import Settings, grade_submission, lesson_dataset
 from graders.batch.sandbox import (
+    GRADER_TAG,
     REPO_ROOT,
     RUNNING,
     Limits,
     kill_sandbox,
+    new_token,
     readable_by_all,
     sandbox_popen_args,
 )
@@ -245,7 +248,8 @@ def start_batch(
     batch: Batch, args: argparse.Namespace, isolation: Isolation, work: Path, secret: bytes
 ) -> tuple[Settings, list]:
     """The grading settings: the public dataset copy, the grader's held-out split, and
-    (unless ``--cold-kernels``) the zygote that kernels and sandboxed jobs fork from; and
+    (unless ``--cold-kernels``) the zygote that kernels and sandboxed jobs fork from; the
+    reaper (:mod:`graders.batch.reaper`) that cleans up should this grader be killed; and
     the cleanups to run when the batch ends."""
     limits = Limits(seconds=batch.timeout, memory_mb=args.memory_mb, disk_mb=args.disk_mb)
     check_limits = Limits(
@@ -259,7 +263,8 @@ def start_batch(
     seed = secret_seed(secret, dataset) if dataset in RENDERED else None
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     devices = tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else ()
-    zygote_token = uuid.uuid4().hex
+    reaper = start_reaper(GRADER_TAG)  # first: it cleans up after a grader killed from now on
+    zygote_token = new_token()
     zygote = None
     if not args.cold_kernels:
         zygote_folder = work / "zygote"
@@ -289,6 +294,7 @@ def start_batch(
         except MemoryGroupError as error:
             detail = f"{isolation.detail}; memory limited per process only ({error})"
         isolation = replace(isolation, detail=detail)
+    cleanups.append(lambda: stop_reaper(reaper))  # last: its sweep comes after all the rest
     settings = Settings(
         lesson=batch.lesson,
         dataset=dataset,

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +27,7 @@ from graders.batch.sandbox import (
     Outcome,
     Stopped,
     kill_sandbox,
+    new_token,
     run_sandboxed,
     sandbox_environment,
 )
@@ -151,7 +151,7 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
     """Run ``folder/prepared.ipynb`` in a kernel forked from ``zygote``, driven from this
     thread (without isolation only). The kernel has the sandbox's environment, folder and
     limits; at the wall-clock limit it is killed, which ends the run as a dead kernel."""
-    token = uuid.uuid4().hex
+    token = new_token()
     env = sandbox_environment(folder, settings.data_folder, token)
     manager = forked_kernel_manager(zygote, folder, env)
     timed_out = threading.Event()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import stat
@@ -31,6 +32,14 @@ from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, move_int
 REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
 TOKEN_ENV_VAR = "KERAS_COURSE_SANDBOX"
+GRADER_TAG = secrets.token_hex(6)
+"""The first part of every sandbox token this grader hands out (see :func:`new_token`):
+its batch reaper (:mod:`graders.batch.reaper`) kills what carries it."""
+
+
+def new_token() -> str:
+    """A new sandbox token: :data:`GRADER_TAG`, a dash, and a random part of its own."""
+    return f"{GRADER_TAG}-{uuid.uuid4().hex}"
 
 
 PROCESS_LIMIT = 1024
@@ -103,7 +112,9 @@ def _limit(limits: Limits, launcher: Callable[[], None] | None = None, gpu: bool
     cannot start under one (it reserves far more address space than it uses), so a GPU's
     sandbox limits its data segment instead (``RLIMIT_DATA``: the memory it writes). The
     process limit is taken only as root, whom it does not bind, or as a throwaway user:
-    as a plain user it would count all of that user's processes."""
+    as a plain user it would count all of that user's processes. A child whose parent
+    died before it could ask to die with it ends at once."""
+    parent = os.getpid()
 
     def apply() -> None:
         memory = limits.memory_mb * 1024 * 1024
@@ -116,6 +127,8 @@ def _limit(limits: Limits, launcher: Callable[[], None] | None = None, gpu: bool
         if launcher is not None:
             launcher()
         die_with_parent()  # last: a change of identity clears it
+        if os.getppid() != parent:  # the grader died before the line above took effect
+            os._exit(1)
 
     return apply
 
@@ -268,7 +281,7 @@ def run_sandboxed(
     bubblewrap, the inputs are copied into ``outputs``, where the job runs. ``env`` adds
     to the job's environment; ``devices`` are passed through."""
     RUNNING.check()
-    token = uuid.uuid4().hex
+    token = new_token()
     if not isolation_used.isolated:
         return _run_unisolated(
             module, arguments, inputs, outputs, data_folder, limits, env, token, bool(devices)
@@ -472,10 +485,30 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
 def kill_sandbox(token: str) -> int:
     """Kill every process that carries the sandbox's token in its environment (the runner,
     its kernel, anything they started, even if orphaned). Returns how many were killed."""
+    return _kill_where(lambda environment, _: environment.get(TOKEN_ENV_VAR) == token)
+
+
+def kill_tagged(tag: str) -> int:
+    """Kill every process that carries a token of the grader whose :data:`GRADER_TAG` is
+    ``tag``: in its environment, or on its command line (a bubblewrap that has not yet
+    started its command holds the token only there). Returns how many were killed."""
+    prefix = f"{tag}-"
+
+    def tagged(environment: dict[str, str], command: list[str]) -> bool:
+        return environment.get(TOKEN_ENV_VAR, "").startswith(prefix) or any(
+            part.startswith(prefix) for part in command
+        )
+
+    return _kill_where(tagged)
+
+
+def _kill_where(carries: Callable[[dict[str, str], list[str]], bool]) -> int:
+    """Kill every process (but this one) for which ``carries(environment, command line)``
+    is true, and wait up to 5 s for them to end. Returns how many were killed."""
     victims = []
     for process in psutil.process_iter():
         try:
-            if process.environ().get(TOKEN_ENV_VAR) == token:
+            if process.pid != os.getpid() and carries(process.environ(), process.cmdline()):
                 victims.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
