@@ -3,12 +3,14 @@
 Grades N copies of lesson-01 submissions, half correct (the solution) and half wrong (a
 model without its hidden layer), with ``python -m graders grade`` at --jobs 1 and at
 --jobs 2 with each submission in a bubblewrap sandbox, at --jobs 2 without isolation (warm
-kernels forked from a zygote), then the same notebooks with nbgrader's ``autograde``
+kernels forked from a zygote), on a local Dask cluster of two one-thread workers
+(``--cluster local:2``: the same two at a time, plus the cluster's own cost), then the
+same notebooks with nbgrader's ``autograde``
 (which grades one at a time, without isolation). Prints wall-clock seconds, submissions
 per minute, and the mean score: 7.5 for ours (the wrong model keeps the points of the
 checks it passes), 5.0 for nbgrader (a graded cell that raises scores 0).
 
-Usage: python bench/grading_throughput.py [--copies 8] [--only ours1,ours2,nbgrader]
+Usage: python bench/grading_throughput.py [--copies 8] [--only ours2,cluster2,...]
 """
 
 from __future__ import annotations
@@ -50,28 +52,14 @@ def make_submissions(folder: Path, copies: int) -> dict[str, nbformat.NotebookNo
     return notebooks
 
 
-def ours(folder: Path, jobs: int, isolation: str = "bubblewrap") -> tuple[float, float]:
+def ours(
+    folder: Path, jobs: int, isolation: str = "bubblewrap", *options: str
+) -> tuple[float, float]:
     out = Path(tempfile.mkdtemp(prefix="bench-results-"))
     start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graders",
-            "grade",
-            "--lesson",
-            "01",
-            str(folder),
-            "--out",
-            str(out),
-            "--jobs",
-            str(jobs),
-            "--isolation",
-            isolation,
-        ],
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(folder)]
+    command += ["--out", str(out), "--jobs", str(jobs), "--isolation", isolation, *options]
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     with (out / "grades.csv").open() as handle:
         scores = [float(row["total"]) for row in csv.DictReader(handle)]
@@ -118,7 +106,7 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument(
         "--only",
-        default="ours1,ours2,ours2-none,nbgrader",
+        default="ours1,ours2,ours2-none,cluster2,nbgrader",
         help="rows to run, comma-separated",
     )
     args = parser.parse_args()
@@ -131,6 +119,11 @@ def main() -> int:
         ("ours1", "ours, --jobs 1, isolated", lambda: ours(folder, 1)),
         ("ours2", "ours, --jobs 2, isolated", lambda: ours(folder, 2)),
         ("ours2-none", "ours, --jobs 2, no isolation", lambda: ours(folder, 2, "none")),
+        (
+            "cluster2",
+            "ours, --cluster local:2",
+            lambda: ours(folder, 1, "bubblewrap", "--cluster", "local:2"),
+        ),
         ("nbgrader", "nbgrader autograde", lambda: nbgrader(notebooks)),
     ]
     unknown = only - {key for key, _, _ in rows}

@@ -27,6 +27,7 @@ import nbformat
 
 from data_loaders import RENDERED, DataFileError
 from data_loaders.cache import remove_stale_temporaries
+from graders.batch.cluster import ClusterError
 from graders.batch.guard import Guard, OutLocked, lock_results, mark_tampered
 from graders.batch.isolation import NONE_REQUESTED, Isolation, gpu_devices, probe
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, sweep_stale_groups
@@ -193,6 +194,24 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         action="store_true",
         help="start every kernel and check from scratch instead of forking it warm (slower)",
     )
+    parser.add_argument(
+        "--gpu-lessons",
+        default=",".join(GPU_LESSONS),
+        help="lessons whose submissions get a GPU: its device nodes here, a worker with "
+        f"the GPU resource on a cluster (default {','.join(GPU_LESSONS)}; '' for none)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster of this scheduler (tcp://HOST:PORT), one task per "
+        "submission",
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="local[:WORKERS]",
+        help="grade on a Dask cluster started here on 127.0.0.1 (default: 2 workers)",
+    )
     args = parser.parse_args(argv)
     try:
         lesson = f"{int(args.lesson):02d}"
@@ -204,6 +223,8 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
             if getattr(args, option) < 1:
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag} must be at least 1, found {getattr(args, option)}")
+        args.gpu_lessons = _lesson_list(args.gpu_lessons, "--gpu-lessons")
+        args.local_workers = _local_workers(args.cluster)
         cell_timeout, timeout = lesson_timeouts(lesson, args.cell_timeout, args.timeout)
         if cell_timeout < 1 or timeout <= 0:
             raise ValueError(
@@ -214,6 +235,28 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         parser.error(str(error))
     columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
     return args, Batch(lesson, source, columns, submissions, cell_timeout, timeout)
+
+
+def _lesson_list(text: str, flag: str) -> tuple[str, ...]:
+    """``"07,8"`` -> ``("07", "08")``; raises ValueError naming ``flag`` for a non-number."""
+    lessons = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if not part.isdigit():
+            raise ValueError(f"{flag}: expected lesson numbers such as 07,08, found {part!r}")
+        lessons.append(f"{int(part):02d}")
+    return tuple(lessons)
+
+
+def _local_workers(cluster: str | None) -> int | None:
+    """``--cluster local[:N]`` -> N (2 when not given); None without ``--cluster``."""
+    if cluster is None:
+        return None
+    kind, _, count = cluster.partition(":")
+    if kind != "local" or (count and (not count.isdigit() or int(count) < 1)):
+        raise ValueError(
+            f"--cluster: expected local or local:WORKERS (1 or more), found {cluster!r}"
+        )
+    return int(count) if count else DEFAULT_LOCAL_WORKERS
 
 
 def still_to_grade(batch: Batch, out: Path, regrade: bool) -> dict[str, Path]:
@@ -227,7 +270,9 @@ def still_to_grade(batch: Batch, out: Path, regrade: bool) -> dict[str, Path]:
 
 
 GPU_LESSONS = ("07",)
-"""Lessons whose sandboxes get the machine's GPU device nodes, when it has any."""
+"""Lessons whose sandboxes get the machine's GPU device nodes, when it has any, unless
+``--gpu-lessons`` says otherwise (on a cluster: whose submissions go to GPU workers)."""
+DEFAULT_LOCAL_WORKERS = 2  # the workers of --cluster local
 CHECK_SECONDS = {"07": 1200}
 DEFAULT_CHECK_SECONDS = 300
 """Seconds the checks of one submission may take (loading and measuring its model)."""
@@ -244,8 +289,15 @@ def choose_isolation(requested: str) -> Isolation:
     return found
 
 
+def heldout_seed(lesson: str, secret: bytes) -> int | None:
+    """The seed that renders ``lesson``'s held-out split from the instructor's ``secret``;
+    None when its dataset is a real one, whose held-out split is its public test split."""
+    dataset = lesson_dataset(lesson)
+    return secret_seed(secret, dataset) if dataset in RENDERED else None
+
+
 def start_batch(
-    batch: Batch, args: argparse.Namespace, isolation: Isolation, work: Path, secret: bytes
+    batch: Batch, args: argparse.Namespace, isolation: Isolation, work: Path, seed: int | None
 ) -> tuple[Settings, list]:
     """The grading settings: the public dataset copy, the grader's held-out split, and
     (unless ``--cold-kernels``) the zygote that kernels and sandboxed jobs fork from; the
@@ -259,10 +311,8 @@ def start_batch(
     )
     data_folder = public_data_folder(batch.lesson, work / "public-data")
     dataset = lesson_dataset(batch.lesson)
-    # A real dataset's grader split is its public test split: only rendered ones have a secret one.
-    seed = secret_seed(secret, dataset) if dataset in RENDERED else None
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
-    devices = tuple(gpu_devices()) if batch.lesson in GPU_LESSONS else ()
+    devices = tuple(gpu_devices()) if batch.lesson in args.gpu_lessons else ()
     reaper = start_reaper(GRADER_TAG)  # first: it cleans up after a grader killed from now on
     zygote_token = new_token()
     zygote = None
@@ -429,11 +479,20 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             cleanups = [lambda: shutil.rmtree(work, ignore_errors=True)]
-            if todo:
-                settings, more = start_batch(batch, args, isolation, work, secret)
+            if todo and (args.scheduler or args.local_workers):
+                from graders.batch.cluster import grade_on_cluster
+
+                seed = heldout_seed(batch.lesson, secret)
+                grade_on_cluster(todo, batch, args, seed, args.out, guard, _bar)
+            elif todo:
+                seed = heldout_seed(batch.lesson, secret)
+                settings, more = start_batch(batch, args, isolation, work, seed)
                 cleanups[:0] = more
                 grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
         except DataFileError as error:  # the lesson's dataset is not on this machine
+            print(f"python -m graders grade: {error}", file=sys.stderr)
+            return 2
+        except ClusterError as error:
             print(f"python -m graders grade: {error}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

@@ -31,6 +31,7 @@ BATCH_GROUP_PREFIX = "keras-course-batch-"
 LIMIT_FILE = "memory.limit_in_bytes"
 SWAP_LIMIT_FILE = "memory.memsw.limit_in_bytes"  # memory and swap together, where swap counts
 PROCESSES_FILE = "cgroup.procs"
+PEAK_FILE = "memory.max_usage_in_bytes"  # the most the group's processes held at once
 REMOVE_SECONDS = 10  # for the processes of a killed sandbox to finish leaving its group
 
 
@@ -119,10 +120,17 @@ class MemoryGroups:
             raise MemoryGroupError(f"cannot limit the memory of {group}: {error}") from error
         return group
 
-    def remove(self, group: Path) -> None:
+    def remove(self, group: Path) -> int | None:
         """Remove the group of a sandbox that has ended (left for the next batch's sweep,
-        :func:`sweep_stale_groups`, if its processes are slow to go)."""
+        :func:`sweep_stale_groups`, if its processes are slow to go). Returns the most
+        memory its processes held at once, in bytes (its tmpfs files included), or None
+        when the machine does not say."""
+        try:
+            peak = int((group / PEAK_FILE).read_text())
+        except (OSError, ValueError):
+            peak = None
         _remove(group, REMOVE_SECONDS)
+        return peak
 
     def close(self) -> None:
         """Remove the batch's group and any sandbox group still in it."""

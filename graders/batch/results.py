@@ -9,7 +9,9 @@ loses nothing and a resumed one duplicates nothing.
 ``result.json`` follows Gradescope's results format where it fits (``score``,
 ``execution_time``, ``tests`` with ``name``, ``score``, ``max_score``, ``status``,
 ``output``), with the batch's own fields beside it (``student``, ``status``, ``reasons``,
-``exercises``).
+``exercises``; ``worker``, the machine, or the Dask worker, that graded it; and
+``peak_memory_mb``, the most memory one of its sandboxes held at once, null where the
+machine does not measure it). ``execution_time`` is the wall time of its grading.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import hashlib
 import importlib
 import json
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -27,7 +28,9 @@ from graders.batch.sandbox import (
     Outcome,
     Stopped,
     kill_sandbox,
+    measure_peak_memory,
     new_token,
+    peak_memory_mb,
     run_sandboxed,
     sandbox_environment,
 )
@@ -293,6 +296,7 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
     from graders.batch.results import result_record
 
     start = time.perf_counter()
+    measure_peak_memory()
     data = path.read_bytes() if path.is_file() else b""
     sha = hashlib.sha256(data).hexdigest()
     source = nbformat.read(settings.source, as_version=4)
@@ -304,6 +308,8 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
             student, path, sha, status, reasons, pairs, time.perf_counter() - start
         )
         result.update(settings.isolation.record())
+        result["worker"] = socket.gethostname()  # a cluster's task names its Dask worker
+        result["peak_memory_mb"] = peak_memory_mb()
         return result
 
     try:

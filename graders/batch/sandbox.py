@@ -354,7 +354,7 @@ def run_sandboxed(
         timer.cancel()
         RUNNING.remove(process)
         if group is not None:
-            memory_groups.remove(group)
+            _note_peak(memory_groups.remove(group))
     reader.join(5)
     stderr = (tail[0] if tail else b"").decode(errors="replace")
     if problem or expired.is_set():  # nothing half-sent is graded
@@ -366,6 +366,28 @@ def run_sandboxed(
     return Outcome(
         process.returncode if finished else None, expired.is_set(), stderr[-STDERR_TAIL:]
     )
+
+
+_PEAK = threading.local()
+
+
+def measure_peak_memory() -> None:
+    """Start measuring, on this thread, the memory of the sandboxes it runs (see
+    :func:`peak_memory_mb`)."""
+    _PEAK.bytes = None
+
+
+def _note_peak(peak: int | None) -> None:
+    if peak is not None:
+        _PEAK.bytes = max(peak, getattr(_PEAK, "bytes", None) or 0)
+
+
+def peak_memory_mb() -> float | None:
+    """The most memory one sandbox run by this thread held at once since
+    :func:`measure_peak_memory`, in MiB (rounded to 0.1); None where no sandbox ran in a
+    memory group (:mod:`graders.batch.memory_groups`) that measures it."""
+    peak = getattr(_PEAK, "bytes", None)
+    return None if peak is None else round(peak / 2**20, 1)
 
 
 def readable_by_all(folder: Path) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
+from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from tests.graders.batch import grade_command
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
@@ -146,3 +148,18 @@ def test_results_are_gradescope_shaped(batch):
     (test,) = result["tests"]
     assert set(test) == {"name", "score", "max_score", "status", "output"}
     assert test["status"] == "passed" and test["score"] == test["max_score"] == 10
+
+
+def test_results_name_their_machine_and_their_peak_memory(batch):
+    """Does each result say which machine graded it and, where memory groups measure it,
+    the most memory one of its sandboxes held (a kernel with TensorFlow: hundreds of MiB,
+    under the 4096 MiB limit)?"""
+    out, _, _, _ = batch
+    result = _results(out)["good_1"]
+    assert result["worker"] == socket.gethostname()
+    try:
+        MemoryGroups.start().close()
+    except MemoryGroupError:
+        assert result["peak_memory_mb"] is None
+    else:
+        assert 200 < result["peak_memory_mb"] < 4096, result["peak_memory_mb"]

@@ -1,5 +1,6 @@
 """Lesson 00 graded by the batch grader: its three function exercises re-run in a sandbox
-on the checks' fixed calls give the same grades and messages as in the notebook."""
+on the checks' fixed calls give the same grades and messages as in the notebook, here and
+on a Dask cluster of two local workers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 
 import nbformat
+import pytest
 
 from course_utils.release import LESSONS, REPO_ROOT
 from graders import lesson00
@@ -42,12 +44,26 @@ def _in_the_notebook() -> dict[str, list[str]]:
     return {cell: [r.message for r in report.results] for cell, report in reports.items()}
 
 
-def test_the_batch_grades_lesson_00_as_the_notebook_does(tmp_path):
-    """The solution 30/30, the untouched student notebook 0 (not attempted), and a
-    notebook with one classic mistake per exercise 6 + 5 + 4, with the very messages the
-    checks give in the notebook?"""
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
+def _grades(out) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open() as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def _grade(submissions, out, *options: str) -> None:
+    done = subprocess.run(
+        [*grade_command("00", jobs=2), str(submissions), "--out", str(out), *options],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The solution, the untouched student notebook, one classic mistake per exercise and
+    a file cut mid-way, graded here with two jobs: (submissions folder, results folder)."""
+    submissions = tmp_path_factory.mktemp("submissions")
     shutil.copyfile(SOLUTION, submissions / "good.ipynb")
     shutil.copyfile(LESSONS / SOLUTION.name, submissions / "untouched.ipynb")
     wrong = nbformat.read(SOLUTION, as_version=4)
@@ -55,18 +71,27 @@ def test_the_batch_grades_lesson_00_as_the_notebook_does(tmp_path):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell.source = WRONG.get(grade_id, cell.source)
     nbformat.write(wrong, submissions / "wrong.ipynb")
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [*grade_command("00", jobs=2), str(submissions), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    with (out / "grades.csv").open() as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    text = SOLUTION.read_text()
+    (submissions / "cut.ipynb").write_text(text[: len(text) // 2])
+    out = tmp_path_factory.mktemp("out")
+    _grade(submissions, out)
+    return submissions, out
+
+
+def test_the_batch_grades_lesson_00_as_the_notebook_does(graded):
+    """The solution 30/30, the untouched student notebook 0 (not attempted), and a
+    notebook with one classic mistake per exercise 6 + 5 + 4, with the very messages the
+    checks give in the notebook?"""
+    _, out = graded
+    rows = _grades(out)
     points = {s: [rows[s][f"ex{n}-check"] for n in (1, 2, 3)] for s in rows}
-    assert points == {"good": ["10"] * 3, "untouched": ["0"] * 3, "wrong": ["6", "5", "4"]}
+    assert points == {
+        "good": ["10"] * 3,
+        "untouched": ["0"] * 3,
+        "wrong": ["6", "5", "4"],
+        "cut": ["0"] * 3,
+    }
+    assert rows["cut"]["status"] == "invalid"
     result = json.loads((out / "submissions" / "wrong" / "result.json").read_text())
     untouched = json.loads((out / "submissions" / "untouched" / "result.json").read_text())
     assert "to_channels_first returned None" in untouched["tests"][0]["output"]
@@ -74,3 +99,17 @@ def test_the_batch_grades_lesson_00_as_the_notebook_does(tmp_path):
     for cell, messages in _in_the_notebook().items():
         for message in messages:
             assert message in outputs, (cell, message)
+
+
+def test_a_local_dask_cluster_grades_as_this_machine_does(graded, tmp_path):
+    """Does --cluster local:2 (a Dask cluster of two workers on 127.0.0.1, each grading
+    the submissions it is given as bytes) write the same grades.csv as grading here, and
+    name the worker of each result?"""
+    submissions, here = graded
+    out = tmp_path / "cluster"
+    _grade(submissions, out, "--cluster", "local:2")
+    assert (out / "grades.csv").read_text() == (here / "grades.csv").read_text()
+    for student in _grades(out):
+        result = json.loads((out / "submissions" / student / "result.json").read_text())
+        assert result["worker"].startswith("tcp://127.0.0.1:"), result
+        assert result["submission"] == str(submissions / f"{student}.ipynb")

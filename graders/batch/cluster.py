@@ -1,0 +1,288 @@
+"""Grading a batch on a Dask cluster: ``--scheduler tcp://HOST:PORT``, or ``--cluster
+local[:WORKERS]`` for a cluster started here on 127.0.0.1.
+
+Each submission is one Dask task (:func:`grade_task`). Its notebook travels as bytes, so
+workers need no shared file system, only the course's environment and its public data
+(``make setup data`` on each machine). A worker grades it exactly as the local path does
+(:func:`graders.batch.runner.grade_submission`: the same sandbox, kernel, artifacts and
+checks), in a batch that the worker sets up once (:func:`_worker_batch`: the public
+dataset copy, the held-out split, the warm-kernel zygote, the memory groups and the
+reaper, on the worker's own disk), and returns the result, the feedback page and the
+executed notebook. Only the client writes, atomically and as each task finishes: a rerun
+resumes, and a submission whose worker died is graded again elsewhere (Dask retries the
+task) and written once.
+
+The instructor's secret never leaves the client: a task carries the seed derived from
+it, from which the worker renders the held-out split into a folder that only the checks'
+sandbox reads. A submission of a lesson in ``--gpu-lessons`` asks for the resource
+``GPU`` (a worker started with ``--resources "GPU=1"`` has one, and takes one such task at
+a time); a batch of them that no worker can take stops with an error instead of waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from argparse import Namespace
+from dataclasses import dataclass
+from pathlib import Path
+
+from graders.batch.results import feedback_html, write_grades_csv, write_result
+
+GPU_RESOURCE = "GPU"
+PLACEMENT_SECONDS = 30.0
+"""How long tasks that need a GPU may wait while no worker of the cluster has one."""
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade this batch (unreachable, or no worker can take its tasks)."""
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """What a worker needs to set up a batch: everything but the submissions."""
+
+    batch_id: str
+    lesson: str
+    source: bytes  # the released student notebook, the trusted source of the graded cells
+    cell_timeout: int
+    timeout: float
+    memory_mb: int
+    disk_mb: int
+    isolation: str  # "auto", "bubblewrap" or "none", as --isolation
+    cold_kernels: bool
+    gpu_lessons: tuple[str, ...]
+    heldout_seed: int | None
+
+
+# --- on a worker --------------------------------------------------------------------------
+_BATCHES: dict[str, tuple] = {}  # batch id -> (Settings, cleanups, tasks running)
+_BATCHES_LOCK = threading.Lock()
+
+
+def _worker_batch(spec: BatchSpec):
+    """This worker's settings for the batch ``spec`` describes, set up on its first task;
+    batches of other clients that have no task running here are closed first (a client
+    that was killed leaves its batch behind)."""
+    from graders.batch import cli
+    from graders.batch.workspace import BATCH_PREFIX
+
+    with _BATCHES_LOCK:
+        if spec.batch_id in _BATCHES:
+            settings, cleanups, running = _BATCHES[spec.batch_id]
+            _BATCHES[spec.batch_id] = (settings, cleanups, running + 1)
+            return settings
+        for other in [b for b, (_, _, running) in _BATCHES.items() if running == 0]:
+            _close(other)
+        isolation = cli.choose_isolation(spec.isolation)
+        work = Path(tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-"))
+        source = work / "source.ipynb"
+        source.write_bytes(spec.source)
+        batch = cli.Batch(spec.lesson, source, [], {}, spec.cell_timeout, spec.timeout)
+        options = Namespace(
+            memory_mb=spec.memory_mb,
+            disk_mb=spec.disk_mb,
+            cold_kernels=spec.cold_kernels,
+            gpu_lessons=spec.gpu_lessons,
+        )
+        try:
+            settings, cleanups = cli.start_batch(batch, options, isolation, work, spec.heldout_seed)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        cleanups.append(lambda: shutil.rmtree(work, ignore_errors=True))
+        _BATCHES[spec.batch_id] = (settings, cleanups, 1)
+        return settings
+
+
+def _done_with(batch_id: str) -> None:
+    with _BATCHES_LOCK:
+        if batch_id in _BATCHES:
+            settings, cleanups, running = _BATCHES[batch_id]
+            _BATCHES[batch_id] = (settings, cleanups, running - 1)
+
+
+def _close(batch_id: str) -> None:
+    """Run the cleanups of ``batch_id`` on this worker (its zygote, sandboxes, folder)."""
+    _, cleanups, _ = _BATCHES.pop(batch_id)
+    for cleanup in cleanups:
+        cleanup()
+
+
+def close_batch(batch_id: str) -> bool:
+    """Close ``batch_id`` on this worker, if it has it (run on every worker at the end of
+    a batch). Returns whether it had it."""
+    with _BATCHES_LOCK:
+        if batch_id not in _BATCHES:
+            return False
+        _close(batch_id)
+        return True
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return socket.gethostname()
+
+
+def grade_task(spec: BatchSpec, student: str, notebook: bytes, submission: str) -> dict:
+    """Grade one submission (``notebook``, the bytes of the file the client read at
+    ``submission``) for ``student`` on this worker. Returns the result record (with
+    ``worker``), the feedback page and the executed notebook (bytes or None)."""
+    from graders.batch.runner import grade_submission
+
+    settings = _worker_batch(spec)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="incoming-", dir=settings.work))
+        path = folder / "submission.ipynb"
+        path.write_bytes(notebook)
+        graded = grade_submission(student, path, settings)
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        _done_with(spec.batch_id)
+    graded.result["submission"] = submission
+    graded.result["worker"] = _worker_name()
+    return {
+        "result": graded.result,
+        "feedback": feedback_html(graded.result, graded.reports),
+        "executed": graded.executed,
+    }
+
+
+# --- on the client ------------------------------------------------------------------------
+def _gpu_workers(client) -> list[str]:
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    return [w for w, info in workers.items() if info.get("resources", {}).get(GPU_RESOURCE)]
+
+
+def _connect(args: Namespace):
+    """A Dask client: to ``args.scheduler``, or to a new local cluster of
+    ``args.local_workers`` workers on 127.0.0.1 (returned too, to be closed)."""
+    from distributed import Client, LocalCluster
+
+    if args.scheduler:
+        try:
+            return Client(args.scheduler, timeout=30), None
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(f"no Dask scheduler answers at {args.scheduler}: {error}") from error
+    cluster = LocalCluster(
+        n_workers=args.local_workers,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        processes=True,
+    )
+    return Client(cluster), cluster
+
+
+def grade_on_cluster(
+    todo: dict[str, Path],
+    batch,
+    args: Namespace,
+    seed: int | None,
+    out: Path,
+    guard,
+    bar,
+) -> None:
+    """Grade ``todo`` on the cluster ``args`` names, writing each result as it comes (see
+    the module). ``bar(done, total)`` draws the progress bar. Raises ClusterError when the
+    cluster cannot take the batch."""
+    client, cluster = _connect(args)
+    spec = BatchSpec(
+        batch_id=uuid.uuid4().hex,
+        lesson=batch.lesson,
+        source=batch.source.read_bytes(),
+        cell_timeout=batch.cell_timeout,
+        timeout=batch.timeout,
+        memory_mb=args.memory_mb,
+        disk_mb=args.disk_mb,
+        isolation=args.isolation,
+        cold_kernels=args.cold_kernels,
+        gpu_lessons=args.gpu_lessons,
+        heldout_seed=seed,
+    )
+    gpu = batch.lesson in args.gpu_lessons
+    resources = {GPU_RESOURCE: 1} if gpu else None
+    futures = {}
+    try:
+        if gpu and not _gpu_workers(client):
+            count = len(client.scheduler_info(n_workers=-1)["workers"])
+            raise ClusterError(
+                f"lesson {batch.lesson}'s submissions need a worker with a GPU (the resource "
+                f"{GPU_RESOURCE}), and none of the cluster's {count} worker(s) has one: start "
+                f'one with `dask worker ADDRESS --resources "{GPU_RESOURCE}=1"`, or grade '
+                "this lesson on CPUs with --gpu-lessons ''"
+            )
+        for student, path in todo.items():
+            future = client.submit(
+                grade_task,
+                spec,
+                student,
+                path.read_bytes(),
+                str(path),
+                key=f"grade-{spec.batch_id}-{student}",
+                resources=resources,
+                pure=False,
+            )
+            futures[future] = student
+        _collect(client, futures, gpu, out, guard, batch.columns, bar)
+    finally:
+        for future in futures:
+            future.release()
+        try:
+            client.run(close_batch, spec.batch_id)
+        except Exception as error:  # noqa: BLE001 - a worker gone: its batch went with it
+            print(f"closing the batch on the workers: {error}", file=sys.stderr)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _collect(client, futures: dict, gpu: bool, out: Path, guard, columns, bar) -> None:
+    """Write each finished task's result as it comes; stop with ClusterError when the
+    GPU tasks have had no worker able to take them for :data:`PLACEMENT_SECONDS`."""
+    from distributed import as_completed
+
+    done, total = 0, len(futures)
+    without_gpu_since = None
+    pending = as_completed(futures, with_results=False)
+    while not pending.is_empty():
+        batch = pending.next_batch(block=False)
+        if not batch:
+            if gpu and not _gpu_workers(client):
+                without_gpu_since = without_gpu_since or time.monotonic()
+                if time.monotonic() - without_gpu_since > PLACEMENT_SECONDS:
+                    raise ClusterError(
+                        f"{total - done} submission(s) need a worker with a GPU and none has "
+                        f"been in the cluster for {PLACEMENT_SECONDS:g} s"
+                    )
+            else:
+                without_gpu_since = None
+            time.sleep(0.5)
+            continue
+        for future in batch:
+            student = futures[future]
+            if future.status == "error":
+                error = future.exception()
+                raise ClusterError(f"grading {student} failed on the cluster: {error!r}")
+            answer = future.result()
+            written = write_result(out, answer["result"], answer["feedback"], answer["executed"])
+            guard.record(list(written))
+            write_grades_csv(out, columns)
+            guard.record([out / "grades.csv"])
+            done += 1
+            result = answer["result"]
+            print(
+                f"{bar(done, total)} {student}: {result['score']:g}/{result['max_score']:g} "
+                f"{result['status']} ({result['execution_time']:.0f} s, {result['worker']})",
+                file=sys.stderr,
+            )

@@ -1,0 +1,35 @@
+"""bench/cluster_simulation.py: the queue model and the table it prints."""
+
+from __future__ import annotations
+
+import json
+
+from bench.cluster_simulation import main, makespan, measured_seconds
+
+
+def test_workers_take_the_next_submission_when_free():
+    """Four 10-s submissions: 40 s on one worker, 20 s on two or three (the third takes
+    one and the queue is empty before the others are free), 10 s on four; each worker's
+    setup comes first."""
+    assert makespan([10.0] * 4, 1, 0) == 40
+    assert makespan([10.0] * 4, 2, 0) == 20
+    assert makespan([10.0] * 4, 3, 0) == 20
+    assert makespan([10.0] * 4, 4, 5) == 15
+    assert makespan([30.0, 10.0, 10.0, 10.0], 2, 0) == 30
+
+
+def test_the_table_comes_from_the_results_given(tmp_path, capsys):
+    """Are the measured times read from every result.json (a file without a positive
+    execution_time skipped), and does one worker take the class's total?"""
+    for name, seconds in (("a", 100.0), ("b", 100.0), ("c", None)):
+        folder = tmp_path / "submissions" / name
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps({"execution_time": seconds}))
+    assert measured_seconds([tmp_path]) == [100.0, 100.0]
+    argv = ["--results", str(tmp_path), "--class-size", "36", "--workers", "1,36"]
+    assert main([*argv, "--overhead", "0", "--setup", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "2 measured submission(s): 100-100 s, median 100 s" in out
+    assert "a class of 36:" in out
+    assert "        1            1.00    1.00-1.00" in out
+    assert "       36            0.03    0.03-0.03" in out

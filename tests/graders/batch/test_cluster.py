@@ -1,0 +1,226 @@
+"""The batch grader on a real Dask cluster on 127.0.0.1, started as an instructor would
+(``dask scheduler``, ``dask worker``): a worker with the GPU label takes the GPU lesson's
+submissions, a batch that no worker can take says so, a worker killed while it grades
+loses nothing, and a client killed mid-batch resumes without duplicates. (That a cluster
+grades as this machine does is in test_lesson00_batch.py.)"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from course_utils.release import REPO_ROOT
+from tests.graders.batch import grade_command
+
+SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
+SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
+START_SECONDS = 60
+
+
+def _start(command: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        start_new_session=True,
+        cwd=REPO_ROOT,
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    for member in [process, *_children(process)]:
+        try:
+            os.killpg(member.pid, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    process.wait()
+
+
+def _children(process: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _address(log: Path, pattern: str) -> str:
+    """The first tcp:// address the line matching ``pattern`` in ``log`` names."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        found = re.search(pattern + r".*?(tcp://127\.0\.0\.1:\d+)", log.read_text())
+        if found:
+            return found[1]
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern!r} in {log}: {log.read_text()[-2000:]}")
+
+
+class Cluster:
+    """A scheduler and its workers, each a process of its own, all on 127.0.0.1."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.workers: dict[str, subprocess.Popen] = {}
+        log = folder / "scheduler.log"
+        self.scheduler = _start(
+            [*SCHEDULER, "--host", "127.0.0.1", "--port", "0", "--no-dashboard"],
+            log,
+        )
+        self.address = _address(log, "Scheduler at")
+
+    def add_worker(self, name: str, *options: str) -> str:
+        """Start worker ``name`` (one thread, no nanny); returns its address."""
+        log = self.folder / f"{name}.log"
+        command = [*WORKER, self.address, "--nthreads", "1", "--no-nanny"]
+        command += ["--host", "127.0.0.1", "--no-dashboard", "--name", name, *options]
+        self.workers[name] = _start(command, log)
+        return _address(log, "Start worker at")
+
+    def close(self) -> None:
+        for process in [*self.workers.values(), self.scheduler]:
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler, a plain worker and a worker labelled GPU=1 (no GPU needed: resources
+    are labels)."""
+    started = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        started.plain = started.add_worker("plain")
+        started.gpu = started.add_worker("gpu", "--resources", "GPU=1")
+        yield started
+    finally:
+        started.close()
+
+
+def _submissions(folder: Path, count: int, sleep: float | tuple[float, ...] = 0) -> Path:
+    """``count`` copies of lesson 00's solution (student_0, ...), each sleeping ``sleep``
+    seconds (or its own of them) in its first code cell, to be caught while it grades."""
+    folder.mkdir()
+    sleeps = sleep if isinstance(sleep, tuple) else (sleep,) * count
+    for index, seconds in zip(range(count), sleeps, strict=True):
+        notebook = nbformat.read(SOLUTION, as_version=4)
+        if seconds:
+            cell = nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})")
+            notebook.cells.insert(1, cell)
+        nbformat.write(notebook, folder / f"student_{index}.ipynb")
+    return folder
+
+
+def _results(out: Path) -> dict[str, dict]:
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in (out / "submissions").glob("*/result.json")
+    }
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    with (out / "grades.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_gpu_lessons_submissions_go_to_the_gpu_worker(cluster, tmp_path):
+    """With lesson 00 named a GPU lesson, does every submission run on the worker
+    labelled GPU=1, and get full marks there?"""
+    submissions = _submissions(tmp_path / "submissions", 2)
+    out = tmp_path / "out"
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
+    command += ["--scheduler", cluster.address, "--gpu-lessons", "00"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = _results(out)
+    assert {r["worker"] for r in results.values()} == {cluster.gpu}
+    assert [r["score"] for r in results.values()] == [30, 30]
+
+
+def test_gpu_submissions_that_no_worker_can_take_are_refused_at_once(tmp_path):
+    """A cluster without a GPU worker: does a GPU lesson's batch stop with status 2 and
+    say what to start, instead of waiting forever?"""
+    plain = Cluster(tmp_path)
+    try:
+        plain.add_worker("plain")
+        submissions = _submissions(tmp_path / "submissions", 1)
+        command = [*grade_command("00"), str(submissions), "--out", str(tmp_path / "out")]
+        command += ["--scheduler", plain.address, "--gpu-lessons", "00"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    finally:
+        plain.close()
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert (
+        "lesson 00's submissions need a worker with a GPU (the resource GPU), and none of "
+        "the cluster's 1 worker(s) has one: start one with `dask worker ADDRESS --resources "
+        "\"GPU=1\"`, or grade this lesson on CPUs with --gpu-lessons ''"
+    ) in done.stderr
+
+
+def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
+    """Two workers grade three submissions that each sleep 4 s first; one worker is killed
+    while it grades. Does the batch complete, with every submission graded once, and
+    what the killed worker had not finished graded on the other?"""
+    own = Cluster(tmp_path)
+    try:
+        own.add_worker("doomed")
+        survivor = own.add_worker("survivor")
+        submissions = _submissions(tmp_path / "submissions", 3, sleep=4)
+        out = tmp_path / "out"
+        command = [*grade_command("00"), str(submissions), "--out", str(out)]
+        command += ["--scheduler", own.address]
+        grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while not any(  # a sandbox of the doomed worker runs a submission
+            "graders.batch.holder" in " ".join(p.cmdline())
+            for p in _children(own.workers["doomed"])
+        ):
+            assert time.monotonic() < deadline and grader.poll() is None, "it never graded"
+            time.sleep(0.1)
+        _stop(own.workers["doomed"])
+        finished_before = set(_results(out))
+        _, stderr = grader.communicate(timeout=600)
+    finally:
+        own.close()
+    assert grader.returncode == 0, stderr[-3000:]
+    results = _results(out)
+    assert sorted(results) == [f"student_{i}" for i in range(3)]
+    assert {r["score"] for r in results.values()} == {30}
+    assert sorted(row["student"] for row in _rows(out)) == sorted(results)
+    regraded = {s: r["worker"] for s, r in results.items() if s not in finished_before}
+    assert regraded and set(regraded.values()) == {survivor}, (finished_before, regraded)
+
+
+def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path):
+    """The grader (the Dask client) is killed after its first result, while the other
+    submission (7 s longer) still grades; the same command again grades the rest. Is
+    each submission graded once, the first result untouched?"""
+    submissions = _submissions(tmp_path / "submissions", 2, sleep=(1, 8))
+    out = tmp_path / "out"
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
+    command += ["--scheduler", cluster.address]
+    first = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not _results(out) and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    before = {
+        student: (out / "submissions" / student / "result.json").stat().st_mtime_ns
+        for student in _results(out)
+    }
+    assert len(before) == 1, before
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"{len(before)} already graded" in second.stderr
+    for student, mtime in before.items():
+        assert (out / "submissions" / student / "result.json").stat().st_mtime_ns == mtime
+    assert sorted(row["student"] for row in _rows(out)) == ["student_0", "student_1"]
