@@ -42,11 +42,11 @@ from graders.batch.results import (
 )
 from graders.batch.runner import Settings, grade_submission, lesson_dataset
 from graders.batch.sandbox import (
-    GRADER_TAG,
     REPO_ROOT,
     RUNNING,
     Limits,
     kill_sandbox,
+    new_batch_tag,
     new_token,
     readable_by_all,
     sandbox_popen_args,
@@ -289,6 +289,19 @@ def choose_isolation(requested: str) -> Isolation:
     return found
 
 
+def run_cleanups(cleanups) -> None:
+    """Run every cleanup in order, each even if one before it failed (the first error is
+    raised at the end)."""
+    failed = None
+    for cleanup in cleanups:
+        try:
+            cleanup()
+        except Exception as error:  # noqa: BLE001 - the others must still run
+            failed = failed or error
+    if failed is not None:
+        raise failed
+
+
 def heldout_seed(lesson: str, secret: bytes) -> int | None:
     """The seed that renders ``lesson``'s held-out split from the instructor's ``secret``;
     None when its dataset is a real one, whose held-out split is its public test split."""
@@ -313,37 +326,39 @@ def start_batch(
     dataset = lesson_dataset(batch.lesson)
     grader_data = grader_data_folder(batch.lesson, data_folder, work / "grader-data", seed)
     devices = tuple(gpu_devices()) if batch.lesson in args.gpu_lessons else ()
-    reaper = start_reaper(GRADER_TAG)  # first: it cleans up after a grader killed from now on
-    zygote_token = new_token()
+    tag = new_batch_tag()
+    reaper = start_reaper(tag)  # first: it cleans up after a grader killed from now on
+    zygote_token = new_token(tag)
+    cleanups = []
     zygote = None
-    if not args.cold_kernels:
-        zygote_folder = work / "zygote"
-        zygote_folder.mkdir()
-        try:
-            zygote = Zygote(
-                sandbox_popen_args(
+    try:
+        if not args.cold_kernels:
+            zygote_folder = work / "zygote"
+            zygote_folder.mkdir()
+            try:
+                popen_args = sandbox_popen_args(
                     zygote_folder, data_folder, limits, zygote_token, gpu=bool(devices)
-                ),
-                preload=(f"graders.lesson{batch.lesson}",),
-            )
-        except ZygoteUnavailable as error:
-            print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
-    cleanups = [
-        lambda: zygote is not None and zygote.close(),
-        lambda: kill_sandbox(zygote_token),  # anything forked from it that still runs
-    ]
-    if isolation.throwaway:  # read by each sandbox's throwaway user
-        readable_by_all(data_folder)
-        readable_by_all(grader_data)
-    groups = None
-    if isolation.isolated:
-        try:
-            groups = MemoryGroups.start()
-            cleanups.append(groups.close)  # after the sandboxes have ended
-            detail = f"{isolation.detail}; {args.memory_mb} MiB of memory a whole sandbox"
-        except MemoryGroupError as error:
-            detail = f"{isolation.detail}; memory limited per process only ({error})"
-        isolation = replace(isolation, detail=detail)
+                )
+                zygote = Zygote(popen_args, preload=(f"graders.lesson{batch.lesson}",))
+                cleanups.append(zygote.close)
+            except ZygoteUnavailable as error:
+                print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
+        cleanups.append(lambda: kill_sandbox(zygote_token))  # what was forked from it
+        if isolation.throwaway:  # read by each sandbox's throwaway user
+            readable_by_all(data_folder)
+            readable_by_all(grader_data)
+        groups = None
+        if isolation.isolated:
+            try:
+                groups = MemoryGroups.start(tag=tag)
+                cleanups.append(groups.close)  # after the sandboxes have ended
+                detail = f"{isolation.detail}; {args.memory_mb} MiB of memory a whole sandbox"
+            except MemoryGroupError as error:
+                detail = f"{isolation.detail}; memory limited per process only ({error})"
+            isolation = replace(isolation, detail=detail)
+    except BaseException:  # what started is stopped
+        run_cleanups([*cleanups, lambda: stop_reaper(reaper)])
+        raise
     cleanups.append(lambda: stop_reaper(reaper))  # last: its sweep comes after all the rest
     settings = Settings(
         lesson=batch.lesson,
@@ -360,6 +375,7 @@ def start_batch(
         devices=devices,
         zygote=zygote,
         memory_groups=groups,
+        tag=tag,
     )
     return settings, cleanups
 
@@ -409,13 +425,7 @@ def grade_all(
                 continue
             _store(out, guard, graded, columns)
             done += 1
-            result = graded.result
-            print(
-                f"{_bar(done, len(todo))} {student}: {result['score']:g}/"
-                f"{result['max_score']:g} {result['status']} "
-                f"({result['execution_time']:.0f} s)",
-                file=sys.stderr,
-            )
+            print(progress(done, len(todo), graded.result), file=sys.stderr)
     except BaseException:  # Ctrl-C (or a grader bug): end every sandbox now, keep results
         RUNNING.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -467,11 +477,21 @@ def main(argv: list[str] | None = None) -> int:
         RUNNING.reset()
         guard = Guard(args.out, active=not isolation.isolated)  # no sandbox reaches --out
         todo = still_to_grade(batch, args.out, args.regrade)
+        on_cluster = bool(args.scheduler or args.local_workers)
+        if args.scheduler:
+            where = f"on the Dask cluster at {args.scheduler}"
+        elif args.local_workers:
+            where = f"on a local Dask cluster of {args.local_workers} worker(s)"
+        else:
+            where = f"with {args.jobs} job(s)"
+        isolation_wanted = isolation.kind
+        if on_cluster and args.isolation != "none":  # see cluster.batch_spec
+            isolation_wanted = "bubblewrap, required on each worker"
         print(
             f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "
-            f"{len(batch.submissions) - len(todo)} already graded, {len(todo)} to grade with "
-            f"{args.jobs} job(s); timeouts {batch.cell_timeout} s a cell, {batch.timeout:g} s "
-            f"a submission; isolation: {isolation.kind}",
+            f"{len(batch.submissions) - len(todo)} already graded, {len(todo)} to grade "
+            f"{where}; timeouts {batch.cell_timeout} s a cell, {batch.timeout:g} s a "
+            f"submission; isolation: {isolation_wanted}",
             file=sys.stderr,
         )
         _interrupt_on_sigterm()
@@ -479,13 +499,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             cleanups = [lambda: shutil.rmtree(work, ignore_errors=True)]
-            if todo and (args.scheduler or args.local_workers):
+            seed = heldout_seed(batch.lesson, secret) if todo else None
+            if todo and on_cluster:
                 from graders.batch.cluster import grade_on_cluster
 
-                seed = heldout_seed(batch.lesson, secret)
-                grade_on_cluster(todo, batch, args, seed, args.out, guard, _bar)
+                grade_on_cluster(todo, batch, args, seed, args.out, guard)
             elif todo:
-                seed = heldout_seed(batch.lesson, secret)
                 settings, more = start_batch(batch, args, isolation, work, seed)
                 cleanups[:0] = more
                 grade_all(todo, settings, args.jobs, args.out, guard, batch.columns)
@@ -496,9 +515,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"python -m graders grade: {error}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
+            stopped = (
+                "the cluster drops the submissions not started (those grading finish on "
+                "their workers, unwritten)"
+                if on_cluster
+                else "every sandbox is stopped"
+            )
             print(
-                "interrupted: every sandbox is stopped; what was graded is kept, and the "
-                "same command resumes",
+                f"interrupted: {stopped}; what was graded is kept, and the same command resumes",
                 file=sys.stderr,
             )
             return 130
@@ -516,13 +540,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _store(out: Path, guard: Guard, graded, columns: list[str]) -> None:
-    written = write_result(
-        out, graded.result, feedback_html(graded.result, graded.reports), graded.executed
-    )
+def store(out: Path, guard: Guard, result: dict, feedback: str, executed, columns) -> None:
+    """Write one submission's ``result``, ``feedback`` page and ``executed`` notebook, then
+    grades.csv, each atomically, and tell ``guard`` they are the grader's own writes."""
+    written = write_result(out, result, feedback, executed)
     guard.record(list(written))
     write_grades_csv(out, columns)
     guard.record([out / "grades.csv"])
+
+
+def progress(done: int, total: int, result: dict, where: str = "") -> str:
+    """The progress line of one finished submission (``where``: the worker, if any)."""
+    place = f", {where}" if where else ""
+    return (
+        f"{_bar(done, total)} {result['student']}: {result['score']:g}/"
+        f"{result['max_score']:g} {result['status']} ({result['execution_time']:.0f} s{place})"
+    )
+
+
+def _store(out: Path, guard: Guard, graded, columns: list[str]) -> None:
+    feedback = feedback_html(graded.result, graded.reports)
+    store(out, guard, graded.result, feedback, graded.executed, columns)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ a time); a batch of them that no worker can take stops with an error instead of 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -33,7 +34,7 @@ from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.batch.results import feedback_html, write_grades_csv, write_result
+from graders.batch.results import feedback_html
 
 GPU_RESOURCE = "GPU"
 PLACEMENT_SECONDS = 30.0
@@ -71,7 +72,8 @@ def _worker_batch(spec: BatchSpec):
     batches of other clients that have no task running here are closed first (a client
     that was killed leaves its batch behind)."""
     from graders.batch import cli
-    from graders.batch.workspace import BATCH_PREFIX
+    from graders.batch.memory_groups import sweep_stale_groups
+    from graders.batch.workspace import BATCH_PREFIX, sweep_stale_batches
 
     with _BATCHES_LOCK:
         if spec.batch_id in _BATCHES:
@@ -80,6 +82,9 @@ def _worker_batch(spec: BatchSpec):
             return settings
         for other in [b for b, (_, _, running) in _BATCHES.items() if running == 0]:
             _close(other)
+        if not _BATCHES:  # what a killed worker of this machine left
+            sweep_stale_batches()
+            sweep_stale_groups()
         isolation = cli.choose_isolation(spec.isolation)
         work = Path(tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-"))
         source = work / "source.ipynb"
@@ -110,19 +115,25 @@ def _done_with(batch_id: str) -> None:
 
 def _close(batch_id: str) -> None:
     """Run the cleanups of ``batch_id`` on this worker (its zygote, sandboxes, folder)."""
+    from graders.batch.cli import run_cleanups
+
     _, cleanups, _ = _BATCHES.pop(batch_id)
-    for cleanup in cleanups:
-        cleanup()
+    run_cleanups(cleanups)
 
 
 def close_batch(batch_id: str) -> bool:
-    """Close ``batch_id`` on this worker, if it has it (run on every worker at the end of
-    a batch). Returns whether it had it."""
+    """Close ``batch_id`` on this worker, if it has it. Returns whether it had it."""
     with _BATCHES_LOCK:
         if batch_id not in _BATCHES:
             return False
         _close(batch_id)
         return True
+
+
+async def close_batch_off_the_loop(batch_id: str) -> bool:
+    """:func:`close_batch` on a thread (``Client.run`` calls a function on the worker's
+    event loop, whose heartbeats a close of many seconds would stop)."""
+    return await asyncio.to_thread(close_batch, batch_id)
 
 
 def _worker_name() -> str:
@@ -141,13 +152,13 @@ def grade_task(spec: BatchSpec, student: str, notebook: bytes, submission: str) 
     from graders.batch.runner import grade_submission
 
     settings = _worker_batch(spec)
+    folder = Path(tempfile.mkdtemp(prefix="incoming-", dir=settings.work))
     try:
-        folder = Path(tempfile.mkdtemp(prefix="incoming-", dir=settings.work))
         path = folder / "submission.ipynb"
         path.write_bytes(notebook)
         graded = grade_submission(student, path, settings)
-        shutil.rmtree(folder, ignore_errors=True)
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
         _done_with(spec.batch_id)
     graded.result["submission"] = submission
     graded.result["worker"] = _worker_name()
@@ -159,20 +170,28 @@ def grade_task(spec: BatchSpec, student: str, notebook: bytes, submission: str) 
 
 
 # --- on the client ------------------------------------------------------------------------
+def _workers(client) -> dict[str, dict]:
+    """Every worker of the cluster (newer schedulers list 5 unless asked for all)."""
+    try:
+        return client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:  # a distributed release without n_workers lists them all
+        return client.scheduler_info()["workers"]
+
+
 def _gpu_workers(client) -> list[str]:
-    workers = client.scheduler_info(n_workers=-1)["workers"]
+    workers = _workers(client)
     return [w for w, info in workers.items() if info.get("resources", {}).get(GPU_RESOURCE)]
 
 
 def _connect(args: Namespace):
     """A Dask client: to ``args.scheduler``, or to a new local cluster of
-    ``args.local_workers`` workers on 127.0.0.1 (returned too, to be closed)."""
+    ``args.local_workers`` one-thread workers on 127.0.0.1 (returned too, to be closed)."""
     from distributed import Client, LocalCluster
 
     if args.scheduler:
         try:
             return Client(args.scheduler, timeout=30), None
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:
             raise ClusterError(f"no Dask scheduler answers at {args.scheduler}: {error}") from error
     cluster = LocalCluster(
         n_workers=args.local_workers,
@@ -181,23 +200,18 @@ def _connect(args: Namespace):
         dashboard_address=None,
         processes=True,
     )
-    return Client(cluster), cluster
+    try:
+        return Client(cluster), cluster
+    except BaseException:
+        cluster.close()
+        raise
 
 
-def grade_on_cluster(
-    todo: dict[str, Path],
-    batch,
-    args: Namespace,
-    seed: int | None,
-    out: Path,
-    guard,
-    bar,
-) -> None:
-    """Grade ``todo`` on the cluster ``args`` names, writing each result as it comes (see
-    the module). ``bar(done, total)`` draws the progress bar. Raises ClusterError when the
-    cluster cannot take the batch."""
-    client, cluster = _connect(args)
-    spec = BatchSpec(
+def batch_spec(batch, args: Namespace, seed: int | None) -> BatchSpec:
+    """The batch as the workers get it. Isolation ``auto`` becomes ``bubblewrap``: a
+    worker where bubblewrap does not work refuses the batch rather than grade without
+    it (only ``--isolation none``, asked for, grades unisolated on a cluster)."""
+    return BatchSpec(
         batch_id=uuid.uuid4().hex,
         lesson=batch.lesson,
         source=batch.source.read_bytes(),
@@ -205,17 +219,28 @@ def grade_on_cluster(
         timeout=batch.timeout,
         memory_mb=args.memory_mb,
         disk_mb=args.disk_mb,
-        isolation=args.isolation,
+        isolation="bubblewrap" if args.isolation == "auto" else args.isolation,
         cold_kernels=args.cold_kernels,
         gpu_lessons=args.gpu_lessons,
         heldout_seed=seed,
     )
-    gpu = batch.lesson in args.gpu_lessons
-    resources = {GPU_RESOURCE: 1} if gpu else None
+
+
+def grade_on_cluster(
+    todo: dict[str, Path], batch, args: Namespace, seed: int | None, out: Path, guard
+) -> None:
+    """Grade ``todo`` on the cluster ``args`` names, writing each result as it comes (see
+    the module). A GPU lesson's submissions ask for a GPU worker on a scheduler's cluster
+    (on ``--cluster local`` they share this machine, as with ``--jobs``). Raises
+    ClusterError when the cluster cannot take the batch, or, once the rest is written,
+    when some submissions could not be graded there (a rerun grades those)."""
+    spec = batch_spec(batch, args, seed)
+    gpu = batch.lesson in args.gpu_lessons and args.scheduler is not None
+    client, cluster = _connect(args)
     futures = {}
     try:
         if gpu and not _gpu_workers(client):
-            count = len(client.scheduler_info(n_workers=-1)["workers"])
+            count = len(_workers(client))
             raise ClusterError(
                 f"lesson {batch.lesson}'s submissions need a worker with a GPU (the resource "
                 f"{GPU_RESOURCE}), and none of the cluster's {count} worker(s) has one: start "
@@ -230,59 +255,67 @@ def grade_on_cluster(
                 path.read_bytes(),
                 str(path),
                 key=f"grade-{spec.batch_id}-{student}",
-                resources=resources,
+                resources={GPU_RESOURCE: 1} if gpu else None,
                 pure=False,
             )
             futures[future] = student
-        _collect(client, futures, gpu, out, guard, batch.columns, bar)
+        failed = _collect(client, futures, gpu, out, guard, batch.columns)
     finally:
         for future in futures:
             future.release()
         try:
-            client.run(close_batch, spec.batch_id)
+            client.run(close_batch_off_the_loop, spec.batch_id)
         except Exception as error:  # noqa: BLE001 - a worker gone: its batch went with it
             print(f"closing the batch on the workers: {error}", file=sys.stderr)
         client.close()
         if cluster is not None:
             cluster.close()
+    if failed:
+        listed = "; ".join(f"{student}: {why}" for student, why in sorted(failed.items()))
+        raise ClusterError(
+            f"{len(failed)} submission(s) could not be graded on the cluster ({listed[:2000]}); "
+            "the others are written: run the same command again to retry them"
+        )
 
 
-def _collect(client, futures: dict, gpu: bool, out: Path, guard, columns, bar) -> None:
-    """Write each finished task's result as it comes; stop with ClusterError when the
-    GPU tasks have had no worker able to take them for :data:`PLACEMENT_SECONDS`."""
+def _collect(client, futures: dict, gpu: bool, out: Path, guard, columns) -> dict[str, str]:
+    """Write each finished task's result as it comes; returns why each failed task failed
+    (by student). Stops with ClusterError when GPU tasks have had no worker able to take
+    them for :data:`PLACEMENT_SECONDS`."""
     from distributed import as_completed
 
-    done, total = 0, len(futures)
+    from graders.batch.cli import progress, store
+
+    done, total, failed = 0, len(futures), {}
     without_gpu_since = None
     pending = as_completed(futures, with_results=False)
     while not pending.is_empty():
-        batch = pending.next_batch(block=False)
-        if not batch:
+        finished = pending.next_batch(block=False)
+        if not finished:
             if gpu and not _gpu_workers(client):
                 without_gpu_since = without_gpu_since or time.monotonic()
                 if time.monotonic() - without_gpu_since > PLACEMENT_SECONDS:
                     raise ClusterError(
-                        f"{total - done} submission(s) need a worker with a GPU and none has "
-                        f"been in the cluster for {PLACEMENT_SECONDS:g} s"
+                        f"{total - done - len(failed)} submission(s) need a worker with a GPU "
+                        f"and none has been in the cluster for {PLACEMENT_SECONDS:g} s"
                     )
             else:
                 without_gpu_since = None
             time.sleep(0.5)
             continue
-        for future in batch:
+        for future in finished:
             student = futures[future]
-            if future.status == "error":
-                error = future.exception()
-                raise ClusterError(f"grading {student} failed on the cluster: {error!r}")
+            if future.status != "finished":  # erred (a worker died too often), cancelled
+                try:
+                    why = repr(future.exception())
+                except Exception as error:  # noqa: BLE001 - cancelled: no exception to show
+                    why = f"{future.status}: {error!r}"
+                failed[student] = why[:300]
+                print(f"{student}: not graded on the cluster: {why[:300]}", file=sys.stderr)
+                continue
             answer = future.result()
-            written = write_result(out, answer["result"], answer["feedback"], answer["executed"])
-            guard.record(list(written))
-            write_grades_csv(out, columns)
-            guard.record([out / "grades.csv"])
-            done += 1
             result = answer["result"]
-            print(
-                f"{bar(done, total)} {student}: {result['score']:g}/{result['max_score']:g} "
-                f"{result['status']} ({result['execution_time']:.0f} s, {result['worker']})",
-                file=sys.stderr,
-            )
+            store(out, guard, result, answer["feedback"], answer["executed"], columns)
+            done += 1
+            print(progress(done, total, result, result["worker"]), file=sys.stderr)
+    return failed

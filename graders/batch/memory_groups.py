@@ -9,8 +9,8 @@ memory control group of its own, a sandbox that goes over its limit loses one of
 processes instead. Its tmpfs (the disk quota) counts too: files are memory there.
 
 The groups live under the grader's own memory group (read from ``/proc/self/cgroup``): one
-for the batch, ``keras-course-batch-<grader pid>``, and one per sandbox in it. Making them
-needs root and a writable cgroup v1 memory hierarchy; elsewhere (cgroup v2, or no root)
+for the batch, ``keras-course-batch-<grader pid>-<batch tag>``, and one per sandbox in it.
+Making them needs root and a writable cgroup v1 memory hierarchy; elsewhere (cgroup v2, or no root)
 :meth:`MemoryGroups.start` says why not, and each process keeps its own limit only.
 """
 
@@ -90,10 +90,12 @@ class MemoryGroups:
         self.batch_group = batch_group
 
     @classmethod
-    def start(cls, hierarchy: Path = HIERARCHY) -> MemoryGroups:
-        """The batch's group, made under the grader's own. Raises MemoryGroupError saying
-        why it cannot be made here."""
-        batch_group = own_group(hierarchy) / f"{BATCH_GROUP_PREFIX}{psutil.Process().pid}"
+    def start(cls, hierarchy: Path = HIERARCHY, tag: str = "") -> MemoryGroups:
+        """The batch's group, made under the grader's own (named by the grader's process
+        id and the batch's ``tag``, so that two batches of one process keep apart).
+        Raises MemoryGroupError saying why it cannot be made here."""
+        name = f"{BATCH_GROUP_PREFIX}{psutil.Process().pid}" + (f"-{tag}" if tag else "")
+        batch_group = own_group(hierarchy) / name
         try:
             batch_group.mkdir(exist_ok=True)
         except OSError as error:
@@ -149,7 +151,7 @@ def sweep_stale_groups(hierarchy: Path = HIERARCHY) -> list[Path]:
         return []
     removed = []
     for batch_group in parent.glob(f"{BATCH_GROUP_PREFIX}*"):
-        match = re.fullmatch(rf"{BATCH_GROUP_PREFIX}(\d+)", batch_group.name)
+        match = re.fullmatch(rf"{BATCH_GROUP_PREFIX}(\d+)(-[0-9a-f]+)?", batch_group.name)
         if match and not psutil.pid_exists(int(match[1])) and batch_group.is_dir():
             for group in batch_group.iterdir():
                 if group.is_dir():

@@ -9,11 +9,11 @@ from the first; if the first dies meanwhile, it waits forever. (Killing launcher
 random within 30 ms of their start left such a process behind 6 times out of 60.)
 
 Every process of a sandbox carries the sandbox's token, in its environment or, while
-bubblewrap is still starting, on its command line; every token of one grader starts
-with that grader's tag (:data:`graders.batch.sandbox.GRADER_TAG`). The grader starts the
-reaper with :func:`start`, hands it the tag on its standard input and keeps that pipe
-open. When the pipe closes without ``done`` (:func:`stop` says it), the grader died: the
-reaper kills what carries the tag until nothing does, for at most
+bubblewrap is still starting, on its command line; every token of one batch starts with
+the batch's tag (:func:`graders.batch.sandbox.new_batch_tag`). The grader starts the
+batch's reaper with :func:`start`, hands it the tag on its standard input and keeps that
+pipe open. When the pipe closes without ``done`` (:func:`stop` says it), the grader died:
+the reaper kills what carries the tag until nothing does, for at most
 :data:`SWEEP_SECONDS`. After ``done`` it sweeps once and ends.
 """
 
@@ -34,8 +34,8 @@ DONE = b"done\n"
 
 
 def start(tag: str) -> subprocess.Popen:
-    """Start the reaper of the grader whose tag is ``tag``, in a session of its own (so
-    that whatever kills the grader's process group spares it)."""
+    """Start the reaper of the batch tagged ``tag``, in a session of its own (so that
+    whatever kills the grader's process group spares it)."""
     reaper = subprocess.Popen(
         [sys.executable, "-P", "-m", "graders.batch.reaper"],
         stdin=subprocess.PIPE,

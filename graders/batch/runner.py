@@ -12,7 +12,7 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -29,6 +29,7 @@ from graders.batch.sandbox import (
     Stopped,
     kill_sandbox,
     measure_peak_memory,
+    new_batch_tag,
     new_token,
     peak_memory_mb,
     run_sandboxed,
@@ -61,6 +62,7 @@ class Settings:
     devices: tuple[Path, ...] = ()  # device nodes passed into the sandboxes (a GPU's)
     zygote: Zygote | None = None  # forks warm kernels and jobs; None: all start cold
     memory_groups: MemoryGroups | None = None  # one memory limit per whole sandbox
+    tag: str = field(default_factory=new_batch_tag)  # the batch's sandbox tokens start so
 
 
 @dataclass
@@ -130,6 +132,7 @@ def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> 
         returned=tuple(module.RETURNED),
         zygote=settings.zygote,
         memory_groups=settings.memory_groups,
+        tag=settings.tag,
         **{**defaults, **options},
     )
 
@@ -154,7 +157,7 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
     """Run ``folder/prepared.ipynb`` in a kernel forked from ``zygote``, driven from this
     thread (without isolation only). The kernel has the sandbox's environment, folder and
     limits; at the wall-clock limit it is killed, which ends the run as a dead kernel."""
-    token = new_token()
+    token = new_token(settings.tag)
     env = sandbox_environment(folder, settings.data_folder, token)
     manager = forked_kernel_manager(zygote, folder, env)
     timed_out = threading.Event()

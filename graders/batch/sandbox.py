@@ -32,14 +32,18 @@ from graders.batch.memory_groups import MemoryGroupError, MemoryGroups, move_int
 REPO_ROOT = isolation.REPO_ROOT
 MAX_FILE_BYTES = 1 << 30
 TOKEN_ENV_VAR = "KERAS_COURSE_SANDBOX"
-GRADER_TAG = secrets.token_hex(6)
-"""The first part of every sandbox token this grader hands out (see :func:`new_token`):
-its batch reaper (:mod:`graders.batch.reaper`) kills what carries it."""
 
 
-def new_token() -> str:
-    """A new sandbox token: :data:`GRADER_TAG`, a dash, and a random part of its own."""
-    return f"{GRADER_TAG}-{uuid.uuid4().hex}"
+def new_batch_tag() -> str:
+    """A batch's tag (12 hex digits), the first part of every sandbox token it hands out
+    (see :func:`new_token`): its reaper (:mod:`graders.batch.reaper`) kills what carries
+    it, and nothing of another batch, even one graded in the same process."""
+    return secrets.token_hex(6)
+
+
+def new_token(tag: str) -> str:
+    """A new sandbox token of the batch tagged ``tag``: the tag, a dash, a random part."""
+    return f"{tag}-{uuid.uuid4().hex}"
 
 
 PROCESS_LIMIT = 1024
@@ -264,6 +268,7 @@ def run_sandboxed(
     devices: tuple[Path, ...] = (),
     zygote: Zygote | None = None,
     memory_groups: MemoryGroups | None = None,
+    tag: str,
 ) -> Outcome:
     """Run ``python -m module arguments`` on the files in ``inputs``, under ``limits``;
     the files it makes land in ``outputs``.
@@ -274,14 +279,15 @@ def run_sandboxed(
     byte budget (see :func:`graders.batch.channel.receive`); a
     ``zygote`` (:class:`graders.batch.warm_kernels.Zygote`) forks the job in warm, else it
     starts cold; with ``memory_groups``, the whole sandbox runs in a memory group of
-    its own, limited to ``limits.memory_mb``. A sandbox given ``devices`` (a GPU's) has
+    its own, limited to ``limits.memory_mb``. Every process of the sandbox carries a token
+    of the batch tagged ``tag`` (:func:`new_token`). A sandbox given ``devices`` (a GPU's) has
     a data-segment limit instead of an address-space limit, under which CUDA cannot
     start (see :func:`_limit`; the zygote of a batch with such sandboxes starts so, and
     each other job it forks takes an address-space limit of its own). Without
     bubblewrap, the inputs are copied into ``outputs``, where the job runs. ``env`` adds
     to the job's environment; ``devices`` are passed through."""
     RUNNING.check()
-    token = new_token()
+    token = new_token(tag)
     if not isolation_used.isolated:
         return _run_unisolated(
             module, arguments, inputs, outputs, data_folder, limits, env, token, bool(devices)
@@ -507,37 +513,37 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
 def kill_sandbox(token: str) -> int:
     """Kill every process that carries the sandbox's token in its environment (the runner,
     its kernel, anything they started, even if orphaned). Returns how many were killed."""
-    return _kill_where(lambda environment, _: environment.get(TOKEN_ENV_VAR) == token)
+    return _kill_where(lambda process: process.environ().get(TOKEN_ENV_VAR) == token)
 
 
 def kill_tagged(tag: str) -> int:
-    """Kill every process that carries a token of the grader whose :data:`GRADER_TAG` is
-    ``tag``: in its environment, or on its command line (a bubblewrap that has not yet
-    started its command holds the token only there). Returns how many were killed."""
+    """Kill every process that carries a token of the batch tagged ``tag`` (see
+    :func:`new_batch_tag`): on its command line (a bubblewrap that has not yet started its
+    command holds the token only there) or in its environment. Returns how many."""
     prefix = f"{tag}-"
 
-    def tagged(environment: dict[str, str], command: list[str]) -> bool:
-        return environment.get(TOKEN_ENV_VAR, "").startswith(prefix) or any(
-            part.startswith(prefix) for part in command
-        )
+    def tagged(process: psutil.Process) -> bool:
+        if any(part.startswith(prefix) for part in process.cmdline()):
+            return True
+        return process.environ().get(TOKEN_ENV_VAR, "").startswith(prefix)
 
     return _kill_where(tagged)
 
 
-def _kill_where(carries: Callable[[dict[str, str], list[str]], bool]) -> int:
-    """Kill every process (but this one) for which ``carries(environment, command line)``
-    is true, and wait up to 5 s for them to end. Returns how many were killed."""
+def _kill_where(carries: Callable[[psutil.Process], bool]) -> int:
+    """Kill every process (but this one) for which ``carries(process)`` is true, and wait
+    up to 5 s for them to end. Returns how many were killed."""
     victims = []
     for process in psutil.process_iter():
         try:
-            if process.pid != os.getpid() and carries(process.environ(), process.cmdline()):
+            if process.pid != os.getpid() and carries(process):
                 victims.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     for process in victims:
         try:
             process.kill()
-        except psutil.NoSuchProcess:
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     psutil.wait_procs(victims, timeout=5)
     return len(victims)

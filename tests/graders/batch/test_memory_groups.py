@@ -25,7 +25,13 @@ from graders.batch.memory_groups import (
     own_group,
     sweep_stale_groups,
 )
-from graders.batch.sandbox import Limits, kill_sandbox, run_sandboxed, sandbox_popen_args
+from graders.batch.sandbox import (
+    Limits,
+    kill_sandbox,
+    new_batch_tag,
+    run_sandboxed,
+    sandbox_popen_args,
+)
 from graders.batch.warm_kernels import Zygote
 from tests.graders.batch import isolation_here
 
@@ -119,6 +125,7 @@ def _address_space_limit(tmp_path: Path, devices: tuple[Path, ...], zygote, grou
         devices=devices,
         zygote=zygote,
         memory_groups=groups,
+        tag=new_batch_tag(),
     )
     assert outcome.returncode == 0, outcome.stderr
     executed = nbformat.read(outputs / "executed.ipynb", as_version=4)

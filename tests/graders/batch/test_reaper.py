@@ -127,14 +127,22 @@ def test_a_dead_graders_reaper_kills_a_bubblewrap_stuck_while_starting(
     assert other_graders_process.poll() is None
 
 
-def test_a_reaper_told_done_ends_at_once_and_kills_nothing_else(other_graders_process):
-    """Does a grader that ends normally get its reaper back within seconds, with another
-    grader's sandbox left running?"""
-    reaper = start(secrets.token_hex(6))
+def test_a_reaper_told_done_sweeps_its_own_batch_once_and_ends(other_graders_process):
+    """Does a grader that ends normally get its reaper back within seconds, after one
+    sweep that ends what still carries its batch's tag, with another batch's sandbox
+    left running?"""
+    tag = secrets.token_hex(6)
+    straggler = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)"],
+        env={**os.environ, TOKEN_ENV_VAR: f"{tag}-{secrets.token_hex(16)}"},
+        start_new_session=True,
+    )
+    reaper = start(tag)
     began = time.monotonic()
     stop(reaper)
     assert reaper.returncode == 0
     assert time.monotonic() - began < 10
+    assert straggler.wait(timeout=10) == -signal.SIGKILL
     assert other_graders_process.poll() is None
 
 
