@@ -11,7 +11,8 @@ loses nothing and a resumed one duplicates nothing.
 ``output``), with the batch's own fields beside it (``student``, ``status``, ``reasons``,
 ``exercises``; ``worker``, the machine, or the Dask worker, that graded it; and
 ``peak_memory_mb``, the most memory one of its sandboxes held at once, null where the
-machine does not measure it). ``execution_time`` is the wall time of its grading.
+machine does not measure it). ``execution_time`` is the wall time of its grading, which
+ended at ``finished_at`` (UTC).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import hashlib
 import html
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from data_loaders.cache import atomic_write_bytes
@@ -82,6 +84,7 @@ def result_record(
         "score": round(sum(e["score"] for e in exercises.values()), 4),
         "max_score": sum(e["max_score"] for e in exercises.values()),
         "execution_time": round(seconds, 2),
+        "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "exercises": exercises,
         "tests": tests,
     }

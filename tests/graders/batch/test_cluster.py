@@ -1,6 +1,6 @@
 """The batch grader on a real Dask cluster on 127.0.0.1, started as an instructor would
 (``dask scheduler``, ``dask worker``): a worker with the GPU label takes the GPU lesson's
-submissions, a batch that no worker can take says so, a worker killed while it grades
+submissions, one at a time, a batch that no worker can take says so, a worker killed while it grades
 loses nothing, and a client killed mid-batch resumes without duplicates. (That a cluster
 grades as this machine does is in test_lesson00_batch.py.)"""
 
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -96,12 +97,12 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A scheduler, a plain worker and a worker labelled GPU=1 (no GPU needed: resources
-    are labels)."""
+    """A scheduler, a plain worker and a worker of two threads labelled GPU=1 (no GPU
+    needed: resources are labels)."""
     started = Cluster(tmp_path_factory.mktemp("cluster"))
     try:
         started.plain = started.add_worker("plain")
-        started.gpu = started.add_worker("gpu", "--resources", "GPU=1")
+        started.gpu = started.add_worker("gpu", "--nthreads", "2", "--resources", "GPU=1")
         yield started
     finally:
         started.close()
@@ -151,6 +152,24 @@ def test_the_gpu_lessons_submissions_go_to_the_gpu_worker(cluster, tmp_path):
     assert [r["score"] for r in results.values()] == [10, 10]
     held_out = "accuracy on the grader's test images"
     assert all(held_out in json.dumps(r["tests"]) for r in results.values())
+
+
+def test_the_gpu_worker_grades_one_gpu_submission_at_a_time(cluster, tmp_path):
+    """The GPU worker has two threads but one GPU: are two GPU submissions (sleeping 3 s
+    each) graded one after the other there, never side by side?"""
+    submissions = _submissions(tmp_path / "submissions", 2, sleep=3)
+    out = tmp_path / "out"
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
+    command += ["--scheduler", cluster.address, "--gpu-lessons", "00"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    spans = []
+    for result in _results(out).values():
+        assert result["worker"] == cluster.gpu
+        end = datetime.fromisoformat(result["finished_at"]).timestamp()
+        spans.append((end - result["execution_time"], end))
+    (_, first_end), (second_start, _) = sorted(spans)
+    assert first_end <= second_start + 0.05, spans
 
 
 def test_gpu_submissions_that_no_worker_can_take_are_refused_at_once(tmp_path):
