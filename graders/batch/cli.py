@@ -278,6 +278,11 @@ DEFAULT_CHECK_SECONDS = 300
 """Seconds the checks of one submission may take (loading and measuring its model)."""
 
 
+ON_EACH_WORKER = Isolation("bubblewrap", "required on each worker of the cluster")
+"""A cluster batch's isolation as the client sees it: the workers probe their own (see
+:func:`graders.batch.cluster.batch_spec`); the client runs no submission and probes none."""
+
+
 def choose_isolation(requested: str) -> Isolation:
     """The isolation to use: bubblewrap when it works here (``auto``; required with
     ``bubblewrap``, else ValueError), or none when asked."""
@@ -458,9 +463,13 @@ def main(argv: list[str] | None = None) -> int:
     except OutLocked as error:
         print(f"python -m graders grade: {error}", file=sys.stderr)
         return 2
+    on_cluster = bool(args.scheduler or args.local_workers)
     with lock:
         try:
-            isolation = choose_isolation(args.isolation)
+            if on_cluster:
+                isolation = NONE_REQUESTED if args.isolation == "none" else ON_EACH_WORKER
+            else:
+                isolation = choose_isolation(args.isolation)
             secret = heldout_secret(args.heldout_secret)
         except (ValueError, OSError) as error:
             print(f"python -m graders grade: {error}", file=sys.stderr)
@@ -477,21 +486,17 @@ def main(argv: list[str] | None = None) -> int:
         RUNNING.reset()
         guard = Guard(args.out, active=not isolation.isolated)  # no sandbox reaches --out
         todo = still_to_grade(batch, args.out, args.regrade)
-        on_cluster = bool(args.scheduler or args.local_workers)
         if args.scheduler:
             where = f"on the Dask cluster at {args.scheduler}"
         elif args.local_workers:
             where = f"on a local Dask cluster of {args.local_workers} worker(s)"
         else:
             where = f"with {args.jobs} job(s)"
-        isolation_wanted = isolation.kind
-        if on_cluster and args.isolation != "none":  # see cluster.batch_spec
-            isolation_wanted = "bubblewrap, required on each worker"
         print(
             f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "
             f"{len(batch.submissions) - len(todo)} already graded, {len(todo)} to grade "
             f"{where}; timeouts {batch.cell_timeout} s a cell, {batch.timeout:g} s a "
-            f"submission; isolation: {isolation_wanted}",
+            f"submission; isolation: {isolation.kind}",
             file=sys.stderr,
         )
         _interrupt_on_sigterm()
@@ -527,8 +532,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 130
         finally:
-            for cleanup in cleanups:
-                cleanup()
+            run_cleanups(cleanups)
             write_grades_csv(args.out, batch.columns)
     seconds = time.perf_counter() - start
     rate = len(todo) / (seconds / 60) if seconds > 0 else 0.0
