@@ -200,6 +200,14 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         help="lessons whose submissions get a GPU: its device nodes here, a worker with "
         f"the GPU resource on a cluster (default {','.join(GPU_LESSONS)}; '' for none)",
     )
+    parser.add_argument(
+        "--gpu-wait",
+        type=float,
+        default=GPU_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="on a cluster: how long the GPU lessons' submissions wait when every GPU "
+        f"worker has left mid-batch, before the batch stops (default {GPU_WAIT_SECONDS:g})",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--scheduler",
@@ -223,6 +231,8 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
             if getattr(args, option) < 1:
                 flag = "--" + option.replace("_", "-")
                 raise ValueError(f"{flag} must be at least 1, found {getattr(args, option)}")
+        if not args.gpu_wait >= 0:  # also refuses nan
+            raise ValueError(f"--gpu-wait must be 0 or more seconds, found {args.gpu_wait:g}")
         args.gpu_lessons = _lesson_list(args.gpu_lessons, "--gpu-lessons")
         args.local_workers = _local_workers(args.cluster)
         cell_timeout, timeout = lesson_timeouts(lesson, args.cell_timeout, args.timeout)
@@ -273,6 +283,9 @@ GPU_LESSONS = ("07",)
 """Lessons whose sandboxes get the machine's GPU device nodes, when it has any, unless
 ``--gpu-lessons`` says otherwise (on a cluster: whose submissions go to GPU workers)."""
 DEFAULT_LOCAL_WORKERS = 2  # the workers of --cluster local
+GPU_WAIT_SECONDS = 30.0
+"""How long, by default, a cluster batch's GPU submissions may wait while no worker of the
+cluster has a GPU (they all left mid-batch), before the batch stops (``--gpu-wait``)."""
 CHECK_SECONDS = {"07": 1200}
 DEFAULT_CHECK_SECONDS = 300
 """Seconds the checks of one submission may take (loading and measuring its model)."""

@@ -37,8 +37,6 @@ from pathlib import Path
 from graders.batch.results import feedback_html
 
 GPU_RESOURCE = "GPU"
-PLACEMENT_SECONDS = 30.0
-"""How long tasks that need a GPU may wait while no worker of the cluster has one."""
 
 
 class ClusterError(RuntimeError):
@@ -259,7 +257,8 @@ def grade_on_cluster(
                 pure=False,
             )
             futures[future] = student
-        failed = _collect(client, futures, gpu, out, guard, batch.columns)
+        gpu_wait = args.gpu_wait if gpu else None
+        failed = _collect(client, futures, gpu_wait, out, guard, batch.columns)
     finally:
         for future in futures:
             future.release()
@@ -278,10 +277,12 @@ def grade_on_cluster(
         )
 
 
-def _collect(client, futures: dict, gpu: bool, out: Path, guard, columns) -> dict[str, str]:
+def _collect(
+    client, futures: dict, gpu_wait: float | None, out: Path, guard, columns
+) -> dict[str, str]:
     """Write each finished task's result as it comes; returns why each failed task failed
-    (by student). Stops with ClusterError when GPU tasks have had no worker able to take
-    them for :data:`PLACEMENT_SECONDS`."""
+    (by student). Stops with ClusterError when the tasks need a GPU (``gpu_wait`` is not
+    None) and no worker of the cluster has had one for ``gpu_wait`` seconds."""
     from distributed import as_completed
 
     from graders.batch.cli import progress, store
@@ -292,12 +293,15 @@ def _collect(client, futures: dict, gpu: bool, out: Path, guard, columns) -> dic
     while not pending.is_empty():
         finished = pending.next_batch(block=False)
         if not finished:
-            if gpu and not _gpu_workers(client):
+            if gpu_wait is not None and not _gpu_workers(client):
                 without_gpu_since = without_gpu_since or time.monotonic()
-                if time.monotonic() - without_gpu_since > PLACEMENT_SECONDS:
+                if time.monotonic() - without_gpu_since >= gpu_wait:
                     raise ClusterError(
                         f"{total - done - len(failed)} submission(s) need a worker with a GPU "
-                        f"and none has been in the cluster for {PLACEMENT_SECONDS:g} s"
+                        f"(the resource {GPU_RESOURCE}) and the cluster has had none for "
+                        f"{gpu_wait:g} s (--gpu-wait): start one with `dask worker ADDRESS "
+                        f'--resources "{GPU_RESOURCE}=1"` and run the same command again to '
+                        "grade them (what was graded is kept)"
                     )
             else:
                 without_gpu_since = None

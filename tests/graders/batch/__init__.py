@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -95,3 +96,15 @@ def grade_notebooks(
     assert done.returncode == 0, done.stderr[-2000:]
     with (out / "grades.csv").open() as handle:
         return out, {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def attack_report(out: Path, student: str) -> dict:
+    """What ``student``'s hostile cell reported (the ``ATTACK {...}`` line that the attack
+    corpus of tests/fixtures/make_submissions.py prints) in its executed notebook under
+    the results folder ``out``."""
+    notebook = nbformat.read(out / "submissions" / student / "executed.ipynb", as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("text", "").startswith("ATTACK "):
+                return json.loads(output["text"][len("ATTACK ") :])
+    raise AssertionError(f"{student} reported nothing")

@@ -4,10 +4,11 @@ attacks, written by tests/fixtures/make_submissions.py).
 Each attack adds one cell to the lesson's solution: it spies on the machine, leaves a daemon
 that rewrites results, poisons the dataset, stops every process it can reach, signals the
 sandbox's first process, fills the disk, exports a model that asks for 40 GB, forks without
-end, starts processes that together take more memory than the sandbox has, or writes into
-the results folder. The sandbox must stop
-each one: the correct submissions keep full marks, no process of the batch outlives it, no
-file outside the results changes, and a clean batch afterwards grades the same.
+end, starts processes that together take more memory than the sandbox has, writes into
+the results folder, or knocks on every local port for a Dask scheduler that would run its
+code. The sandbox must stop each one: the correct submissions keep full marks, no process
+of the batch outlives it, no file outside the results changes, and a clean batch afterwards
+grades the same.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from data_loaders.cache import cache_dir
 from graders.batch.isolation import SANDBOX_HOME
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from graders.batch.sandbox import PROCESS_LIMIT
-from tests.graders.batch import grade_command, isolation_here
+from tests.graders.batch import attack_report, grade_command, isolation_here
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
 MARKER = "keras-course-attack-daemon"
@@ -66,16 +67,6 @@ def _results(out: Path) -> dict[str, dict]:
         path.parent.name: json.loads(path.read_text())
         for path in (out / "submissions").glob("*/result.json")
     }
-
-
-def _found(out: Path, student: str) -> dict:
-    """What the student's hostile cell reported (its ``ATTACK {...}`` line)."""
-    notebook = nbformat.read(out / "submissions" / student / "executed.ipynb", as_version=4)
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.get("text", "").startswith("ATTACK "):
-                return json.loads(output["text"][len("ATTACK ") :])
-    raise AssertionError(f"{student} reported nothing")
 
 
 def _of_a_batch(cmdline: list[str] | None) -> bool:
@@ -140,7 +131,7 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     processes (the holder, its runner, its kernel), no other process's environment,
     nothing to trace, no submission, result, secret or dataset file, no network, and no
     writable folder but its own?"""
-    found = _found(hostile[0], "attack_spy")
+    found = attack_report(hostile[0], "attack_spy")
     assert len(found["processes"]) == 3, found["processes"]
     assert "graders.batch.holder" in found["processes"]["1"]
     others = [command for pid, command in found["processes"].items() if pid != "1"]
@@ -156,7 +147,7 @@ def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
     """Does a double-forked daemon with a clean environment (the old sweep's blind spot)
     end with its sandbox, before it can rewrite anyone's result?"""
     out, _, _, left, _ = hostile
-    assert _found(out, "attack_daemon") == {"daemon": "started"}
+    assert attack_report(out, "attack_daemon") == {"daemon": "started"}
     assert left == [], [process.info["cmdline"] for process in left]
     time.sleep(5)  # a survivor would have rewritten the results by now
     assert _results(out)["good_1"]["score"] == 10
@@ -166,7 +157,7 @@ def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
 def test_the_dataset_cannot_be_poisoned(hostile):
     """Is every write into the dataset the kernels read refused (read-only), so that the
     students graded after keep their marks?"""
-    found = _found(hostile[0], "attack_poison_data")
+    found = attack_report(hostile[0], "attack_poison_data")
     assert found["poisoned"] == [] and len(found["refused"]) >= 2
     assert _results(hostile[0])["attack_poison_data"]["score"] == 10
 
@@ -174,7 +165,7 @@ def test_the_dataset_cannot_be_poisoned(hostile):
 def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
     """Does SIGSTOP sent to every process id reach only the processes (and threads) of
     the notebook's own sandbox, so that nothing else stops?"""
-    found = _found(hostile[0], "attack_stop_every_process")
+    found = attack_report(hostile[0], "attack_stop_every_process")
     stopped, visible = set(found["stopped"]), set(found["visible"])
     assert stopped - {1} and stopped <= visible, found  # its runner at least; nothing else
     assert _results(hostile[0])["attack_stop_every_process"]["score"] == 10
@@ -183,7 +174,7 @@ def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
 def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
     """Do SIGINT, SIGTERM, SIGHUP and SIGUSR1 sent to the holder (PID 1, which hands the
     results back) leave it running, so that the notebook is graded as usual?"""
-    found = _found(hostile[0], "attack_signal_the_holder")
+    found = attack_report(hostile[0], "attack_signal_the_holder")
     assert found["sent"] == ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
     result = _results(hostile[0])["attack_signal_the_holder"]
     assert (result["score"], result["status"]) == (10, "graded"), result["reasons"]
@@ -192,7 +183,7 @@ def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
 def test_the_disk_quota_holds(hostile):
     """Does writing without end stop at the sandbox's quota with "No space left on
     device", without taking the grade down?"""
-    found = _found(hostile[0], "attack_fill_the_disk")
+    found = attack_report(hostile[0], "attack_fill_the_disk")
     assert found["error"] == "No space left on device"
     assert DISK_MB - 64 <= found["written_mb"] <= DISK_MB, found
     assert _results(hostile[0])["attack_fill_the_disk"]["score"] == 10
@@ -213,7 +204,7 @@ def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
     """Does a process that forks without end get "try again" (EAGAIN) before the
     sandbox's process limit, so that the machine keeps process ids for the others, and
     does the notebook go on to full marks?"""
-    found = _found(hostile[0], "attack_fork_bomb")
+    found = attack_report(hostile[0], "attack_fork_bomb")
     assert found["error"] == "EAGAIN", found
     assert PROCESS_LIMIT // 2 < found["forked"] < PROCESS_LIMIT, found
     assert _results(hostile[0])["attack_fork_bomb"]["score"] == 10
@@ -233,11 +224,20 @@ def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_ow
     their own to the out-of-memory killer once the sandbox as a whole reaches its
     limit, rather than the machine's memory and someone else's kernel, while the
     notebook's own kernel lives on to full marks?"""
-    found = _found(hostile[0], "attack_memory_hog")
+    found = attack_report(hostile[0], "attack_memory_hog")
     assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
     result = _results(hostile[0])["attack_memory_hog"]
     assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
     assert result["score"] == 10
+
+
+def test_no_port_outside_the_sandbox_answers(hostile):
+    """Does a notebook that knocks on every port of 127.0.0.1, to run code through a
+    Dask scheduler there, find no port but its own kernel's (and so no scheduler)?
+    (test_cluster.py grades it beside a real scheduler.)"""
+    found = attack_report(hostile[0], "attack_reach_the_scheduler")
+    assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
+    assert _results(hostile[0])["attack_reach_the_scheduler"]["score"] == 10
 
 
 def test_nothing_outside_the_results_changes(hostile):

@@ -45,3 +45,25 @@ def test_a_lesson_without_checks_is_refused_with_the_lessons_there_are(tmp_path,
     error = capsys.readouterr().err
     assert f"no graded lesson '11'; lessons: {', '.join(LESSONS)}" in error, error
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--gpu-wait", "-1"], "--gpu-wait must be 0 or more seconds, found -1"),
+        (["--gpu-wait", "nan"], "--gpu-wait must be 0 or more seconds, found nan"),
+        (["--cluster", "remote"], "--cluster: expected local or local:WORKERS (1 or more), "),
+        (["--cluster", "local:0"], "found 'local:0'"),
+        (["--gpu-lessons", "07,x"], "--gpu-lessons: expected lesson numbers such as 07,08"),
+    ],
+)
+def test_a_bad_cluster_option_is_refused_with_what_was_found(tmp_path, capsys, option, message):
+    """Are a negative or NaN --gpu-wait, a --cluster other than local[:N] and a
+    --gpu-lessons that is not a list of numbers refused before anything runs?"""
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lesson", "07", str(notebook), "--out", str(tmp_path / "out"), *option])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,8 +1,10 @@
 """The batch grader on a real Dask cluster on 127.0.0.1, started as an instructor would
 (``dask scheduler``, ``dask worker``): a worker with the GPU label takes the GPU lesson's
-submissions, one at a time, a batch that no worker can take says so, a worker killed while it grades
-loses nothing, and a client killed mid-batch resumes without duplicates. (That a cluster
-grades as this machine does is in test_lesson00_batch.py.)"""
+submissions, one at a time, a batch that no worker can take says so (at once, or after
+``--gpu-wait`` when the GPU workers leave), a worker killed while it grades loses
+nothing, a client killed mid-batch resumes without duplicates, and a submission cannot
+reach the scheduler. (That a cluster grades as this machine does is in
+test_lesson00_batch.py.)"""
 
 from __future__ import annotations
 
@@ -23,10 +25,18 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
-from tests.graders.batch import grade_command, isolation_here
+from tests.graders.batch import attack_report, grade_command, isolation_here
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
+ATTACK = (
+    REPO_ROOT
+    / "tests"
+    / "fixtures"
+    / "submissions"
+    / "attacks"
+    / "attack_reach_the_scheduler.ipynb"
+)
 SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
 START_SECONDS = 60
@@ -190,6 +200,75 @@ def test_gpu_submissions_that_no_worker_can_take_are_refused_at_once(tmp_path):
         "the cluster's 1 worker(s) has one: start one with `dask worker ADDRESS --resources "
         "\"GPU=1\"`, or grade this lesson on CPUs with --gpu-lessons ''"
     ) in done.stderr
+
+
+@pytest.mark.skipif(not isolation_here().isolated, reason="bubblewrap does not work here")
+def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path):
+    """A notebook knocks on every port of 127.0.0.1, where this cluster's scheduler and
+    workers listen, to run code on the workers through the scheduler (which it does when
+    graded with --isolation none). Graded on the cluster beside a correct submission, does
+    it find no port but its own kernel's, and do both keep full marks?"""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copyfile(ATTACK, submissions / ATTACK.name)
+    shutil.copyfile(CORPUS / "good_1.ipynb", submissions / "good_1.ipynb")
+    out = tmp_path / "out"
+    command = [*grade_command("01"), str(submissions), "--out", str(out)]
+    command += ["--scheduler", cluster.address]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = attack_report(out, ATTACK.stem)
+    assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
+    results = _results(out)
+    assert {student: r["score"] for student, r in results.items()} == {
+        ATTACK.stem: 10,
+        "good_1": 10,
+    }
+    assert {r["isolation"] for r in results.values()} == {"bubblewrap"}
+
+
+def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
+    """The only GPU worker is killed after the first of two GPU submissions, while it
+    holds the second. Does the batch stop with status 2 once --gpu-wait (2 s) has passed
+    without a GPU worker, say what to start, keep the first result, and never hand the
+    second to the plain worker meanwhile?"""
+    from distributed import Client
+
+    own, grader = Cluster(tmp_path), None
+    try:
+        gpu = own.add_worker("gpu", "--resources", "GPU=1")
+        plain = own.add_worker("plain")
+        submissions = _submissions(tmp_path / "submissions", 2, sleep=(0, 60))
+        out = tmp_path / "out"
+        command = [*grade_command("00"), str(submissions), "--out", str(out)]
+        command += ["--scheduler", own.address, "--gpu-lessons", "00", "--gpu-wait", "2"]
+        grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        with Client(own.address, timeout=30) as observer:
+            deadline = time.monotonic() + 300
+            while not (_results(out) and observer.processing(workers=[gpu])[gpu]):
+                assert time.monotonic() < deadline and grader.poll() is None, "never graded"
+                time.sleep(0.1)
+            _stop(own.workers["gpu"])
+            held_by_plain, stopped_by = [], time.monotonic() + 60
+            while grader.poll() is None:
+                held_by_plain += observer.processing(workers=[plain])[plain]
+                assert time.monotonic() < stopped_by, "the batch waits on without a GPU"
+                time.sleep(0.1)
+        _, stderr = grader.communicate(timeout=60)
+    finally:
+        if grader is not None and grader.poll() is None:
+            grader.kill()
+        own.close()
+    assert grader.returncode == 2, stderr[-3000:]
+    assert (
+        "1 submission(s) need a worker with a GPU (the resource GPU) and the cluster has "
+        "had none for 2 s (--gpu-wait): start one with `dask worker ADDRESS --resources "
+        '"GPU=1"` and run the same command again to grade them (what was graded is kept)'
+    ) in stderr
+    assert held_by_plain == []
+    results = _results(out)
+    assert list(results) == ["student_0"] and results["student_0"]["worker"] == gpu
+    assert [row["student"] for row in _rows(out)] == ["student_0"]
 
 
 @pytest.mark.skipif(not isolation_here().isolated, reason="bubblewrap does not work here")
