@@ -4,16 +4,21 @@ Each worker grades one submission at a time (say, a 2-core machine training one 
 and takes the next one from the queue as soon as it is free, as Dask's scheduler hands
 tasks out. A submission takes one of the measured per-submission times (the
 ``execution_time`` of every ``result.json`` under the results folders given), drawn at
-random, plus the cluster's own cost per task (``--overhead``: the difference per
-submission between ``--cluster local:2`` and ``--jobs 2`` in
-``bench/grading_throughput.py``); each worker first pays its batch's setup once
-(``--setup``: its dataset copy and warm-kernel helper).
+random, plus the cluster's own cost per task; each worker first pays its batch's setup
+once (its dataset copy and warm-kernel helper).
+
+Both costs are measured here, unless given (``--overhead``, ``--setup``): the script grades
+``--measure-copies`` lesson-01 submissions (half of them wrong) on ``--cluster local:2``.
+A task's cost is the time a worker spends between two gradings (the median over every
+pair of consecutive ones on the same worker: handing the result back, taking the next
+task, writing its notebook); a worker's setup is the time from the command's start to its
+first grading (the median over the workers).
 
 Prints, for each W, the wall-clock hours a class of ``--class-size`` submissions takes:
 the median and the range over ``--orders`` random draws.
 
 Usage: python bench/cluster_simulation.py --results results/ [--class-size 500]
-       [--workers 1,10,50,100] [--overhead 0.5] [--setup 10]
+       [--workers 1,10,50,100] [--overhead S --setup S | --measure-copies 8]
 """
 
 from __future__ import annotations
@@ -22,9 +27,20 @@ import argparse
 import heapq
 import json
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from datetime import datetime
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: bench.grading_throughput
+    sys.path.insert(0, str(ROOT))
+
+from bench.grading_throughput import make_submissions  # noqa: E402
 
 
 def measured_seconds(folders: list[Path]) -> list[float]:
@@ -36,6 +52,52 @@ def measured_seconds(folders: list[Path]) -> list[float]:
             if isinstance(value, int | float) and value > 0:
                 seconds.append(float(value))
     return seconds
+
+
+def cluster_costs(out: Path, started: float) -> tuple[list[float], list[float]]:
+    """From the results folder ``out`` of a cluster batch started at ``started`` (seconds
+    since the epoch): the seconds each worker spent between two consecutive gradings (one
+    figure per pair), and the seconds from the start to each worker's first grading (one
+    per worker). A grading spans ``execution_time`` up to ``finished_at``."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for path in sorted(out.rglob("result.json")):
+        result = json.loads(path.read_text())
+        end = datetime.fromisoformat(result["finished_at"]).timestamp()
+        spans.setdefault(result["worker"], []).append((end - result["execution_time"], end))
+    gaps, setups = [], []
+    for worker_spans in spans.values():
+        worker_spans.sort()
+        setups.append(worker_spans[0][0] - started)
+        pairs = zip(worker_spans, worker_spans[1:], strict=False)
+        gaps += [start - end for (_, end), (start, _) in pairs]
+    return gaps, setups
+
+
+def measure(copies: int) -> tuple[float, float]:
+    """Grade ``copies`` lesson-01 submissions on ``--cluster local:2``; returns the median
+    cost of a task and of a worker's setup (see :func:`cluster_costs`), and prints them."""
+    folder = Path(tempfile.mkdtemp(prefix="simulation-submissions-"))
+    out = Path(tempfile.mkdtemp(prefix="simulation-results-"))
+    try:
+        make_submissions(folder, copies)
+        command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(folder)]
+        command += ["--out", str(out), "--cluster", "local:2", "--isolation", "bubblewrap"]
+        started = time.time()
+        subprocess.run(command, check=True, stderr=subprocess.DEVNULL, cwd=ROOT)
+        gaps, setups = cluster_costs(out, started)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    if not gaps:
+        raise SystemExit(f"--measure-copies {copies}: no worker graded two submissions")
+    overhead, setup = statistics.median(gaps), statistics.median(setups)
+    print(
+        f"measured on --cluster local:2 with {copies} lesson-01 submissions: "
+        f"{overhead:.3f} s a task (median of {len(gaps)}, {min(gaps):.3f} to {max(gaps):.3f}), "
+        f"{setup:.1f} s a worker's setup (median of {len(setups)}, "
+        f"{min(setups):.1f}-{max(setups):.1f})"
+    )
+    return overhead, setup
 
 
 def makespan(durations: list[float], workers: int, setup: float) -> float:
@@ -53,18 +115,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, nargs="+", required=True)
     parser.add_argument("--class-size", type=int, default=500)
     parser.add_argument("--workers", default="1,10,50,100")
-    parser.add_argument("--overhead", type=float, default=0.5, help="seconds per task")
-    parser.add_argument("--setup", type=float, default=10.0, help="seconds per worker")
+    parser.add_argument("--overhead", type=float, help="seconds per task (default: measured)")
+    parser.add_argument("--setup", type=float, help="seconds per worker (default: measured)")
+    parser.add_argument(
+        "--measure-copies", type=int, default=8, help="submissions graded to measure them"
+    )
     parser.add_argument("--orders", type=int, default=20, help="random draws per W")
     args = parser.parse_args(argv)
     seconds = measured_seconds(args.results)
     if not seconds:
         parser.error(f"no result.json with an execution_time under {args.results}")
     workers = [int(w) for w in args.workers.split(",")]
+    if args.overhead is None or args.setup is None:
+        if args.measure_copies < 4:
+            parser.error("--measure-copies: at least 4, for two gradings on each worker")
+        overhead, setup = measure(args.measure_copies)
+        args.overhead = overhead if args.overhead is None else args.overhead
+        args.setup = setup if args.setup is None else args.setup
     print(
         f"{len(seconds)} measured submission(s): {min(seconds):.0f}-{max(seconds):.0f} s, "
-        f"median {statistics.median(seconds):.0f} s; {args.overhead:g} s a task and "
-        f"{args.setup:g} s a worker on top"
+        f"median {statistics.median(seconds):.0f} s; {args.overhead:.2f} s a task and "
+        f"{args.setup:.1f} s a worker on top"
     )
     print(f"a class of {args.class_size}:")
     print(f"  {'workers':>7s} {'hours (median)':>15s} {'range':>15s}")
