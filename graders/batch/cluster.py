@@ -1,7 +1,8 @@
 """Grading a batch on a Dask cluster: ``--scheduler tcp://HOST:PORT``, or ``--cluster
 local[:WORKERS]`` for a cluster started here on 127.0.0.1.
 
-Each submission is one Dask task (:func:`grade_task`). Its notebook travels as bytes, so
+Each submission is one Dask task (:func:`grade_task`). Its notebook travels as bytes (the
+client submits a few tasks per slot of the cluster at a time, :class:`_Tasks`), so
 workers need no shared file system, only the course's environment and its public data
 (``make setup data`` on each machine). A worker grades it exactly as the local path does
 (:func:`graders.batch.runner.grade_submission`: the same sandbox, kernel, artifacts and
@@ -22,6 +23,7 @@ a time); a batch of them that no worker can take stops with an error instead of 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import socket
@@ -235,7 +237,7 @@ def grade_on_cluster(
     spec = batch_spec(batch, args, seed)
     gpu = batch.lesson in args.gpu_lessons and args.scheduler is not None
     client, cluster = _connect(args)
-    futures = {}
+    tasks = _Tasks(client, spec, gpu, todo)
     try:
         if gpu and not _gpu_workers(client):
             count = len(_workers(client))
@@ -245,23 +247,10 @@ def grade_on_cluster(
                 f'one with `dask worker ADDRESS --resources "{GPU_RESOURCE}=1"`, or grade '
                 "this lesson on CPUs with --gpu-lessons ''"
             )
-        for student, path in todo.items():
-            future = client.submit(
-                grade_task,
-                spec,
-                student,
-                path.read_bytes(),
-                str(path),
-                key=f"grade-{spec.batch_id}-{student}",
-                resources={GPU_RESOURCE: 1} if gpu else None,
-                pure=False,
-            )
-            futures[future] = student
         gpu_wait = args.gpu_wait if gpu else None
-        failed = _collect(client, futures, gpu_wait, out, guard, batch.columns)
+        failed = _collect(client, tasks, gpu_wait, out, guard, batch.columns)
     finally:
-        for future in futures:
-            future.release()
+        tasks.release()
         try:
             client.run(close_batch_off_the_loop, spec.batch_id)
         except Exception as error:  # noqa: BLE001 - a worker gone: its batch went with it
@@ -277,38 +266,101 @@ def grade_on_cluster(
         )
 
 
-def _collect(
-    client, futures: dict, gpu_wait: float | None, out: Path, guard, columns
-) -> dict[str, str]:
-    """Write each finished task's result as it comes; returns why each failed task failed
-    (by student). Stops with ClusterError when the tasks need a GPU (``gpu_wait`` is not
-    None) and no worker of the cluster has had one for ``gpu_wait`` seconds."""
-    from distributed import as_completed
+IN_FLIGHT_PER_SLOT = 2
+"""Submissions on the cluster at once, per slot that grades one (a worker thread; for a
+GPU lesson, a GPU). A task carries its notebook (up to ``MAX_NOTEBOOK_BYTES``), which the
+scheduler holds until the task ends: the rest of the batch waits on the client's disk."""
 
+
+def _slots(client, gpu: bool) -> int:
+    """How many submissions the cluster grades at once: its workers' threads, or, for GPU
+    tasks, its GPUs."""
+    workers = _workers(client).values()
+    if gpu:
+        return sum(int(info.get("resources", {}).get(GPU_RESOURCE, 0)) for info in workers)
+    return sum(int(info.get("nthreads", 1)) for info in workers)
+
+
+class _Tasks:
+    """The batch's tasks, submitted a few at a time (:data:`IN_FLIGHT_PER_SLOT`) as the
+    earlier ones finish, and each released once its result is written."""
+
+    def __init__(self, client, spec: BatchSpec, gpu: bool, todo: dict[str, Path]) -> None:
+        from distributed import as_completed
+
+        self.client, self.spec, self.gpu = client, spec, gpu
+        self.waiting = iter(todo.items())
+        self.total = self.unsubmitted = len(todo)
+        self.students: dict = {}  # future -> student, while on the cluster
+        self.unreadable: dict[str, str] = {}  # student -> why its file could not be read
+        self.pending = as_completed(with_results=False)
+
+    def top_up(self) -> None:
+        """Submit waiting submissions until the cluster holds its share of them."""
+        share = IN_FLIGHT_PER_SLOT * max(_slots(self.client, self.gpu), 1)
+        for student, path in itertools.islice(self.waiting, max(share - len(self.students), 0)):
+            self.unsubmitted -= 1
+            try:
+                notebook = path.read_bytes()
+            except OSError as error:  # gone, or unreadable, since the batch started
+                self.unreadable[student] = f"{path} could not be read: {error.strerror}"
+                continue
+            future = self.client.submit(
+                grade_task,
+                self.spec,
+                student,
+                notebook,
+                str(path),
+                key=f"grade-{self.spec.batch_id}-{student}",
+                resources={GPU_RESOURCE: 1} if self.gpu else None,
+                pure=False,
+            )
+            self.students[future] = student
+            self.pending.add(future)
+
+    def finished(self) -> list[tuple[str, object]]:
+        """(student, future) of the tasks finished since the last call, without waiting."""
+        return [(self.students.pop(f), f) for f in self.pending.next_batch(block=False)]
+
+    def done(self) -> bool:
+        return not self.students and not self.unsubmitted
+
+    def release(self) -> None:
+        for future in self.students:
+            future.release()
+        self.students.clear()
+
+
+def _collect(
+    client, tasks: _Tasks, gpu_wait: float | None, out: Path, guard, columns
+) -> dict[str, str]:
+    """Submit ``tasks`` and write each one's result as it comes; returns why each failed
+    task failed (by student). Stops with ClusterError when the tasks need a GPU
+    (``gpu_wait`` is not None) and no worker of the cluster has had one for ``gpu_wait``
+    seconds."""
     from graders.batch.cli import progress, store
 
-    done, total, failed = 0, len(futures), {}
+    done, failed = 0, {}
     without_gpu_since = None
-    pending = as_completed(futures, with_results=False)
-    while not pending.is_empty():
-        finished = pending.next_batch(block=False)
+    tasks.top_up()
+    while not tasks.done():
+        finished = tasks.finished()
         if not finished:
             if gpu_wait is not None and not _gpu_workers(client):
                 without_gpu_since = without_gpu_since or time.monotonic()
                 if time.monotonic() - without_gpu_since >= gpu_wait:
                     raise ClusterError(
-                        f"{total - done - len(failed)} submission(s) need a worker with a GPU "
-                        f"(the resource {GPU_RESOURCE}) and the cluster has had none for "
-                        f"{gpu_wait:g} s (--gpu-wait): start one with `dask worker ADDRESS "
-                        f'--resources "{GPU_RESOURCE}=1"` and run the same command again to '
-                        "grade them (what was graded is kept)"
+                        f"{tasks.total - done - len(failed)} submission(s) need a worker with "
+                        f"a GPU (the resource {GPU_RESOURCE}) and the cluster has had none "
+                        f"for {gpu_wait:g} s (--gpu-wait): start one with `dask worker "
+                        f'ADDRESS --resources "{GPU_RESOURCE}=1"` and run the same command '
+                        "again to grade them (what was graded is kept)"
                     )
             else:
                 without_gpu_since = None
             time.sleep(0.5)
             continue
-        for future in finished:
-            student = futures[future]
+        for student, future in finished:
             if future.status != "finished":  # erred (a worker died too often), cancelled
                 try:
                     why = repr(future.exception())
@@ -316,10 +368,14 @@ def _collect(
                     why = f"{future.status}: {error!r}"
                 failed[student] = why[:300]
                 print(f"{student}: not graded on the cluster: {why[:300]}", file=sys.stderr)
-                continue
-            answer = future.result()
-            result = answer["result"]
-            store(out, guard, result, answer["feedback"], answer["executed"], columns)
-            done += 1
-            print(progress(done, total, result, result["worker"]), file=sys.stderr)
-    return failed
+            else:
+                answer = future.result()
+                result = answer["result"]
+                store(out, guard, result, answer["feedback"], answer["executed"], columns)
+                done += 1
+                print(progress(done, tasks.total, result, result["worker"]), file=sys.stderr)
+            future.release()
+        tasks.top_up()
+    for student, why in tasks.unreadable.items():
+        print(f"{student}: not graded on the cluster: {why}", file=sys.stderr)
+    return failed | tasks.unreadable

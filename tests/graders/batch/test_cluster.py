@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
+from graders.batch.cluster import IN_FLIGHT_PER_SLOT
 from tests.graders.batch import attack_report, grade_command, isolation_here
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
@@ -165,21 +166,38 @@ def test_the_gpu_lessons_submissions_go_to_the_gpu_worker(cluster, tmp_path):
 
 
 def test_the_gpu_worker_grades_one_gpu_submission_at_a_time(cluster, tmp_path):
-    """The GPU worker has two threads but one GPU: are two GPU submissions (sleeping 3 s
-    each) graded one after the other there, never side by side?"""
-    submissions = _submissions(tmp_path / "submissions", 2, sleep=3)
+    """The GPU worker has two threads but one GPU: are three GPU submissions (sleeping 2 s
+    each) graded one after the other there, never side by side? And does the client keep
+    no more of them on the cluster at once than IN_FLIGHT_PER_SLOT (the rest wait on its
+    disk), submitting the next as one finishes?"""
+    from distributed import Client
+
+    submissions = _submissions(tmp_path / "submissions", 3, sleep=2)
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
     command += ["--scheduler", cluster.address, "--gpu-lessons", "00"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    on_the_cluster = []
+    with Client(cluster.address, timeout=30) as observer:
+        while grader.poll() is None:
+            on_the_cluster.append(observer.run_on_scheduler(_batch_tasks))
+            time.sleep(0.2)
+    stderr = grader.stderr.read()
+    assert grader.returncode == 0, stderr[-3000:]
+    assert max(on_the_cluster) == IN_FLIGHT_PER_SLOT, on_the_cluster
     spans = []
     for result in _results(out).values():
         assert result["worker"] == cluster.gpu
         end = datetime.fromisoformat(result["finished_at"]).timestamp()
         spans.append((end - result["execution_time"], end))
-    (_, first_end), (second_start, _) = sorted(spans)
-    assert first_end <= second_start + 0.05, spans
+    spans.sort()
+    for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
+        assert first_end <= second_start + 0.05, spans
+
+
+def _batch_tasks(dask_scheduler) -> int:
+    """How many grading tasks the scheduler holds (run on the scheduler)."""
+    return sum(str(key).startswith("grade-") for key in dask_scheduler.tasks)
 
 
 def test_gpu_submissions_that_no_worker_can_take_are_refused_at_once(tmp_path):
