@@ -2,9 +2,9 @@
 (``dask scheduler``, ``dask worker``): a worker with the GPU label takes the GPU lesson's
 submissions, one at a time, a batch that no worker can take says so (at once, or after
 ``--gpu-wait`` when the GPU workers leave), a worker killed while it grades loses
-nothing, a client killed mid-batch resumes without duplicates, and a submission cannot
-reach the scheduler. (That a cluster grades as this machine does is in
-test_lesson00_batch.py.)"""
+nothing, a client killed mid-batch resumes without duplicates, a submission removed
+mid-batch is reported, and a submission cannot reach the scheduler. (That a cluster
+grades as this machine does is in test_lesson00_batch.py.)"""
 
 from __future__ import annotations
 
@@ -328,6 +328,33 @@ def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
     assert sorted(row["student"] for row in _rows(out)) == sorted(results)
     held_students = [key.rsplit("-", 1)[-1] for key in held]  # grade-<batch>-<student>
     assert {results[s]["worker"] for s in held_students} == {survivor}, held_students
+
+
+def test_a_submission_removed_before_its_turn_is_reported_and_the_rest_graded(tmp_path):
+    """On a local cluster of one worker (which the client gives two submissions at a
+    time), the third submission's file is removed once the batch has started, before the
+    client reads it. Is it reported as not graded, with the reason, while the other two
+    are graded, and does the command exit with status 2?"""
+    submissions = _submissions(tmp_path / "submissions", 3)
+    out = tmp_path / "out"
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
+    command += ["--cluster", "local:1"]
+    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        started = grader.stderr.readline()
+        assert started.startswith("lesson 00: 3 submission(s)"), started
+        removed = submissions / "student_2.ipynb"
+        removed.unlink()
+        stderr = grader.stderr.read()
+        grader.wait(timeout=300)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+    assert grader.returncode == 2, stderr[-3000:]
+    why = f"{removed} could not be read: No such file or directory"
+    assert f"student_2: not graded on the cluster: {why}" in stderr
+    assert f"1 submission(s) could not be graded on the cluster (student_2: {why})" in stderr
+    assert sorted(_results(out)) == ["student_0", "student_1"]
 
 
 def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path):
