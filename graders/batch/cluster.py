@@ -17,13 +17,13 @@ The instructor's secret never leaves the client: a task carries the seed derived
 it, from which the worker renders the held-out split into a folder that only the checks'
 sandbox reads. A submission of a lesson in ``--gpu-lessons`` asks for the resource
 ``GPU`` (a worker started with ``--resources "GPU=1"`` has one, and takes one such task at
-a time); a batch of them that no worker can take stops with an error instead of waiting.
+a time); a batch of them that no worker can take stops with an error instead of waiting
+(at once, or ``--gpu-wait`` seconds after the last GPU worker left).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import shutil
 import socket
@@ -237,8 +237,9 @@ def grade_on_cluster(
     spec = batch_spec(batch, args, seed)
     gpu = batch.lesson in args.gpu_lessons and args.scheduler is not None
     client, cluster = _connect(args)
-    tasks = _Tasks(client, spec, gpu, todo)
+    tasks = None
     try:
+        tasks = _Tasks(client, spec, gpu, todo)
         if gpu and not _gpu_workers(client):
             count = len(_workers(client))
             raise ClusterError(
@@ -250,7 +251,8 @@ def grade_on_cluster(
         gpu_wait = args.gpu_wait if gpu else None
         failed = _collect(client, tasks, gpu_wait, out, guard, batch.columns)
     finally:
-        tasks.release()
+        if tasks is not None:
+            tasks.release()
         try:
             client.run(close_batch_off_the_loop, spec.batch_id)
         except Exception as error:  # noqa: BLE001 - a worker gone: its batch went with it
@@ -258,18 +260,28 @@ def grade_on_cluster(
         client.close()
         if cluster is not None:
             cluster.close()
+    problems = []
     if failed:
         listed = "; ".join(f"{student}: {why}" for student, why in sorted(failed.items()))
-        raise ClusterError(
-            f"{len(failed)} submission(s) could not be graded on the cluster ({listed[:2000]}); "
-            "the others are written: run the same command again to retry them"
+        problems.append(
+            f"{len(failed)} submission(s) could not be graded on the cluster ({listed[:2000]}): "
+            "run the same command again to retry them"
         )
+    if tasks.unreadable:
+        listed = "; ".join(sorted(tasks.unreadable.values()))
+        problems.append(
+            f"{len(tasks.unreadable)} submission file(s) could not be read once the batch had "
+            f"started ({listed[:2000]}): check them, then run the same command again"
+        )
+    if problems:
+        raise ClusterError("; ".join(problems) + "; the others are written")
 
 
 IN_FLIGHT_PER_SLOT = 2
 """Submissions on the cluster at once, per slot that grades one (a worker thread; for a
-GPU lesson, a GPU). A task carries its notebook (up to ``MAX_NOTEBOOK_BYTES``), which the
-scheduler holds until the task ends: the rest of the batch waits on the client's disk."""
+GPU lesson, a GPU). A task carries its notebook (whatever its size: the worker refuses one
+over ``MAX_NOTEBOOK_BYTES`` as the local path does), which the scheduler holds until the
+task ends: the rest of the batch waits on the client's disk."""
 
 
 def _slots(client, gpu: bool) -> int:
@@ -293,17 +305,23 @@ class _Tasks:
         self.total = self.unsubmitted = len(todo)
         self.students: dict = {}  # future -> student, while on the cluster
         self.unreadable: dict[str, str] = {}  # student -> why its file could not be read
-        self.pending = as_completed(with_results=False)
+        self.pending = as_completed(loop=client.loop, with_results=False)
 
     def top_up(self) -> None:
-        """Submit waiting submissions until the cluster holds its share of them."""
+        """Submit waiting submissions until the cluster holds its share of them (none while
+        the client is not connected)."""
+        if not self.unsubmitted or self.client.status != "running":
+            return
         share = IN_FLIGHT_PER_SLOT * max(_slots(self.client, self.gpu), 1)
-        for student, path in itertools.islice(self.waiting, max(share - len(self.students), 0)):
+        while len(self.students) < share and (waiting := next(self.waiting, None)):
+            student, path = waiting
             self.unsubmitted -= 1
             try:
                 notebook = path.read_bytes()
             except OSError as error:  # gone, or unreadable, since the batch started
-                self.unreadable[student] = f"{path} could not be read: {error.strerror}"
+                why = f"{path} could not be read: {error.strerror or error}"
+                self.unreadable[student] = why
+                print(f"{student}: not graded: {why}", file=sys.stderr)
                 continue
             future = self.client.submit(
                 grade_task,
@@ -319,8 +337,20 @@ class _Tasks:
             self.pending.add(future)
 
     def finished(self) -> list[tuple[str, object]]:
-        """(student, future) of the tasks finished since the last call, without waiting."""
-        return [(self.students.pop(f), f) for f in self.pending.next_batch(block=False)]
+        """(student, future) of the tasks that ended since the last call (finished, erred or
+        cancelled), without waiting. A result lost with its worker before the client
+        fetched it is being computed again: it comes back later."""
+        ended = []
+        for future in self.pending.next_batch(block=False):
+            if future.status in ("finished", "error", "cancelled"):
+                ended.append((self.students.pop(future), future))
+            else:
+                self.pending.add(future)
+        return ended
+
+    def waiting_count(self) -> int:
+        """Submissions not yet graded: on the cluster or still on the client's disk."""
+        return len(self.students) + self.unsubmitted
 
     def done(self) -> bool:
         return not self.students and not self.unsubmitted
@@ -344,13 +374,19 @@ def _collect(
     without_gpu_since = None
     tasks.top_up()
     while not tasks.done():
+        if client.status in ("closing", "closed"):  # the scheduler is gone for good
+            raise ClusterError(
+                f"the connection to the scheduler was lost ({done} submission(s) graded and "
+                f"written, {tasks.waiting_count()} not): run the same command again to "
+                "grade the rest"
+            )
         finished = tasks.finished()
         if not finished:
             if gpu_wait is not None and not _gpu_workers(client):
                 without_gpu_since = without_gpu_since or time.monotonic()
                 if time.monotonic() - without_gpu_since >= gpu_wait:
                     raise ClusterError(
-                        f"{tasks.total - done - len(failed)} submission(s) need a worker with "
+                        f"{tasks.waiting_count()} submission(s) need a worker with "
                         f"a GPU (the resource {GPU_RESOURCE}) and the cluster has had none "
                         f"for {gpu_wait:g} s (--gpu-wait): start one with `dask worker "
                         f'ADDRESS --resources "{GPU_RESOURCE}=1"` and run the same command '
@@ -361,7 +397,7 @@ def _collect(
             time.sleep(0.5)
             continue
         for student, future in finished:
-            if future.status != "finished":  # erred (a worker died too often), cancelled
+            if future.status != "finished":  # erred (its workers died), or cancelled
                 try:
                     why = repr(future.exception())
                 except Exception as error:  # noqa: BLE001 - cancelled: no exception to show
@@ -376,6 +412,4 @@ def _collect(
                 print(progress(done, tasks.total, result, result["worker"]), file=sys.stderr)
             future.release()
         tasks.top_up()
-    for student, why in tasks.unreadable.items():
-        print(f"{student}: not graded on the cluster: {why}", file=sys.stderr)
-    return failed | tasks.unreadable
+    return failed

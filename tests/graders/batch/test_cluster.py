@@ -176,14 +176,20 @@ def test_the_gpu_worker_grades_one_gpu_submission_at_a_time(cluster, tmp_path):
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
     command += ["--scheduler", cluster.address, "--gpu-lessons", "00"]
-    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    on_the_cluster = []
-    with Client(cluster.address, timeout=30) as observer:
-        while grader.poll() is None:
-            on_the_cluster.append(observer.run_on_scheduler(_batch_tasks))
-            time.sleep(0.2)
-    stderr = grader.stderr.read()
-    assert grader.returncode == 0, stderr[-3000:]
+    log = tmp_path / "grader.log"
+    with log.open("w") as stderr:
+        grader = subprocess.Popen(command, stderr=stderr)
+    on_the_cluster, deadline = [], time.monotonic() + 300
+    try:
+        with Client(cluster.address, timeout=30) as observer:
+            while grader.poll() is None:
+                on_the_cluster.append(observer.run_on_scheduler(_batch_tasks))
+                assert time.monotonic() < deadline, "the batch never ended"
+                time.sleep(0.2)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+    assert grader.returncode == 0, log.read_text()[-3000:]
     assert max(on_the_cluster) == IN_FLIGHT_PER_SLOT, on_the_cluster
     spans = []
     for result in _results(out).values():
@@ -243,6 +249,22 @@ def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path)
         "good_1": 10,
     }
     assert {r["isolation"] for r in results.values()} == {"bubblewrap"}
+
+
+def test_unsandboxed_the_same_submission_runs_code_on_the_workers(cluster, tmp_path):
+    """The control for the test above: graded with --isolation none, does the same
+    notebook find this cluster's scheduler and run code on its workers through it?"""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copyfile(ATTACK, submissions / ATTACK.name)
+    out = tmp_path / "out"
+    command = [*grade_command("01"), str(submissions), "--out", str(out)]
+    command += ["--scheduler", cluster.address, "--isolation", "none"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = attack_report(out, ATTACK.stem)
+    assert int(cluster.address.rsplit(":", 1)[1]) in found["schedulers"], found
+    assert len(found["ran_on"]) == 2, found  # the plain worker and the GPU one
 
 
 def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
@@ -330,30 +352,34 @@ def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
     assert {results[s]["worker"] for s in held_students} == {survivor}, held_students
 
 
-def test_a_submission_removed_before_its_turn_is_reported_and_the_rest_graded(tmp_path):
+def test_submissions_removed_before_their_turn_are_reported_and_the_rest_graded(tmp_path):
     """On a local cluster of one worker (which the client gives two submissions at a
-    time), the third submission's file is removed once the batch has started, before the
-    client reads it. Is it reported as not graded, with the reason, while the other two
+    time), the last two of four submission files are removed once the batch has started,
+    before the client reads them. Are both reported, with the reason, while the other two
     are graded, and does the command exit with status 2?"""
-    submissions = _submissions(tmp_path / "submissions", 3)
+    submissions = _submissions(tmp_path / "submissions", 4)
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
     command += ["--cluster", "local:1"]
     grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         started = grader.stderr.readline()
-        assert started.startswith("lesson 00: 3 submission(s)"), started
-        removed = submissions / "student_2.ipynb"
-        removed.unlink()
-        stderr = grader.stderr.read()
-        grader.wait(timeout=300)
+        assert started.startswith("lesson 00: 4 submission(s)"), started
+        removed = [submissions / f"student_{index}.ipynb" for index in (2, 3)]
+        for path in removed:
+            path.unlink()
+        _, stderr = grader.communicate(timeout=300)
     finally:
         if grader.poll() is None:
             grader.kill()
     assert grader.returncode == 2, stderr[-3000:]
-    why = f"{removed} could not be read: No such file or directory"
-    assert f"student_2: not graded on the cluster: {why}" in stderr
-    assert f"1 submission(s) could not be graded on the cluster (student_2: {why})" in stderr
+    why = [f"{path} could not be read: No such file or directory" for path in removed]
+    assert f"student_2: not graded: {why[0]}" in stderr
+    assert f"student_3: not graded: {why[1]}" in stderr
+    assert (
+        f"2 submission file(s) could not be read once the batch had started ({why[0]}; "
+        f"{why[1]}): check them, then run the same command again; the others are written"
+    ) in stderr
     assert sorted(_results(out)) == ["student_0", "student_1"]
 
 
