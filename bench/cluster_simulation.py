@@ -5,14 +5,15 @@ and takes the next one from the queue as soon as it is free, as Dask's scheduler
 tasks out. A submission takes one of the measured per-submission times (the
 ``execution_time`` of every ``result.json`` under the results folders given), drawn at
 random, plus the cluster's own cost per task; each worker first pays its batch's setup
-once (its dataset copy and warm-kernel helper).
+once.
 
 Both costs are measured here, unless given (``--overhead``, ``--setup``): the script grades
 ``--measure-copies`` lesson-01 submissions (half of them wrong) on ``--cluster local:2``.
 A task's cost is the time a worker spends between two gradings (the median over every
 pair of consecutive ones on the same worker: handing the result back, taking the next
 task, writing its notebook); a worker's setup is the time from the command's start to its
-first grading (the median over the workers).
+first grading (the median over the workers): the command's own start, the cluster's, and
+the worker's dataset copy and warm-kernel helper.
 
 Prints, for each W, the wall-clock hours a class of ``--class-size`` submissions takes:
 the median and the range over ``--orders`` random draws.
@@ -83,17 +84,19 @@ def measure(copies: int) -> tuple[float, float]:
         command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(folder)]
         command += ["--out", str(out), "--cluster", "local:2", "--isolation", "bubblewrap"]
         started = time.time()
-        subprocess.run(command, check=True, stderr=subprocess.DEVNULL, cwd=ROOT)
+        done = subprocess.run(command, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"measuring the cluster's costs failed: {done.stderr[-2000:]}")
         gaps, setups = cluster_costs(out, started)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
     if not gaps:
-        raise SystemExit(f"--measure-copies {copies}: no worker graded two submissions")
+        raise SystemExit(f"--measure-copies {copies}: no worker graded two submissions; give more")
     overhead, setup = statistics.median(gaps), statistics.median(setups)
     print(
         f"measured on --cluster local:2 with {copies} lesson-01 submissions: "
-        f"{overhead:.3f} s a task (median of {len(gaps)}, {min(gaps):.3f} to {max(gaps):.3f}), "
+        f"{overhead:.2f} s a task (median of {len(gaps)}, {min(gaps):.2f} to {max(gaps):.2f}), "
         f"{setup:.1f} s a worker's setup (median of {len(setups)}, "
         f"{min(setups):.1f}-{max(setups):.1f})"
     )
@@ -128,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     workers = [int(w) for w in args.workers.split(",")]
     if args.overhead is None or args.setup is None:
         if args.measure_copies < 4:
-            parser.error("--measure-copies: at least 4, for two gradings on each worker")
+            parser.error(
+                f"--measure-copies: at least 4 (two gradings a worker), found {args.measure_copies}"
+            )
         overhead, setup = measure(args.measure_copies)
         args.overhead = overhead if args.overhead is None else args.overhead
         args.setup = setup if args.setup is None else args.setup
