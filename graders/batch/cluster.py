@@ -199,6 +199,7 @@ def _connect(args: Namespace):
         host="127.0.0.1",
         dashboard_address=None,
         processes=True,
+        memory_limit=0,  # the sandboxes have their own limits; no worker memory monitor
     )
     try:
         return Client(cluster), cluster
