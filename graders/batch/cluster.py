@@ -250,7 +250,7 @@ def grade_on_cluster(
                 "this lesson on CPUs with --gpu-lessons ''"
             )
         gpu_wait = args.gpu_wait if gpu else None
-        failed = _collect(client, tasks, gpu_wait, out, guard, batch.columns)
+        failed = _collect(tasks, gpu_wait, out, guard, batch.columns)
     finally:
         if tasks is not None:
             tasks.release()
@@ -362,9 +362,7 @@ class _Tasks:
         self.students.clear()
 
 
-def _collect(
-    client, tasks: _Tasks, gpu_wait: float | None, out: Path, guard, columns
-) -> dict[str, str]:
+def _collect(tasks: _Tasks, gpu_wait: float | None, out: Path, guard, columns) -> dict[str, str]:
     """Submit ``tasks`` and write each one's result as it comes; returns why each failed
     task failed (by student). Stops with ClusterError when the tasks need a GPU
     (``gpu_wait`` is not None) and no worker of the cluster has had one for ``gpu_wait``
@@ -375,7 +373,7 @@ def _collect(
     without_gpu_since = None
     tasks.top_up()
     while not tasks.done():
-        if client.status in ("closing", "closed"):  # the scheduler is gone for good
+        if tasks.client.status in ("closing", "closed"):  # the scheduler is gone for good
             raise ClusterError(
                 f"the connection to the scheduler was lost ({done} submission(s) graded and "
                 f"written, {tasks.waiting_count()} not): run the same command again to "
@@ -383,7 +381,7 @@ def _collect(
             )
         finished = tasks.finished()
         if not finished:
-            if gpu_wait is not None and not _gpu_workers(client):
+            if gpu_wait is not None and not _gpu_workers(tasks.client):
                 without_gpu_since = without_gpu_since or time.monotonic()
                 if time.monotonic() - without_gpu_since >= gpu_wait:
                     raise ClusterError(

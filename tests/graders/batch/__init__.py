@@ -108,3 +108,11 @@ def attack_report(out: Path, student: str) -> dict:
             if output.get("text", "").startswith("ATTACK "):
                 return json.loads(output["text"][len("ATTACK ") :])
     raise AssertionError(f"{student} reported nothing")
+
+
+def graded_results(out: Path) -> dict[str, dict]:
+    """Every ``result.json`` under the results folder ``out``, by student."""
+    return {
+        path.parent.name: json.loads(path.read_text())
+        for path in (out / "submissions").glob("*/result.json")
+    }

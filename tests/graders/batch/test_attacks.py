@@ -14,7 +14,6 @@ grades the same.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from data_loaders.cache import cache_dir
 from graders.batch.isolation import SANDBOX_HOME
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from graders.batch.sandbox import PROCESS_LIMIT
-from tests.graders.batch import attack_report, grade_command, isolation_here
+from tests.graders.batch import attack_report, grade_command, graded_results, isolation_here
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
 MARKER = "keras-course-attack-daemon"
@@ -59,13 +58,6 @@ def _fingerprint(*folders: Path) -> dict[str, str]:
         for folder in folders
         for path in sorted(folder.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
-def _results(out: Path) -> dict[str, dict]:
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in (out / "submissions").glob("*/result.json")
     }
 
 
@@ -119,7 +111,7 @@ def hostile(tmp_path_factory):
 def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
     """Are the two correct submissions, graded after the attacks, at 10/10, and is every
     result recorded as isolated by bubblewrap?"""
-    results = _results(hostile[0])
+    results = graded_results(hostile[0])
     assert sorted(results) == sorted(p.stem for p in CORPUS.glob("*.ipynb"))
     for student in ("good_1", "good_2"):
         assert (results[student]["score"], results[student]["status"]) == (10, "graded")
@@ -140,7 +132,7 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     assert found["environments"] == [] and found["traced"] == []
     assert found["files"] == [] and found["network"] == []
     assert found["writable"] == [SANDBOX_HOME]
-    assert _results(hostile[0])["attack_spy"]["score"] == 10
+    assert graded_results(hostile[0])["attack_spy"]["score"] == 10
 
 
 def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
@@ -150,7 +142,7 @@ def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
     assert attack_report(out, "attack_daemon") == {"daemon": "started"}
     assert left == [], [process.info["cmdline"] for process in left]
     time.sleep(5)  # a survivor would have rewritten the results by now
-    assert _results(out)["good_1"]["score"] == 10
+    assert graded_results(out)["good_1"]["score"] == 10
     assert not [p for p in psutil.process_iter(["cmdline"]) if MARKER in str(p.info["cmdline"])]
 
 
@@ -159,7 +151,7 @@ def test_the_dataset_cannot_be_poisoned(hostile):
     students graded after keep their marks?"""
     found = attack_report(hostile[0], "attack_poison_data")
     assert found["poisoned"] == [] and len(found["refused"]) >= 2
-    assert _results(hostile[0])["attack_poison_data"]["score"] == 10
+    assert graded_results(hostile[0])["attack_poison_data"]["score"] == 10
 
 
 def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
@@ -168,7 +160,7 @@ def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
     found = attack_report(hostile[0], "attack_stop_every_process")
     stopped, visible = set(found["stopped"]), set(found["visible"])
     assert stopped - {1} and stopped <= visible, found  # its runner at least; nothing else
-    assert _results(hostile[0])["attack_stop_every_process"]["score"] == 10
+    assert graded_results(hostile[0])["attack_stop_every_process"]["score"] == 10
 
 
 def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
@@ -176,7 +168,7 @@ def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
     results back) leave it running, so that the notebook is graded as usual?"""
     found = attack_report(hostile[0], "attack_signal_the_holder")
     assert found["sent"] == ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
-    result = _results(hostile[0])["attack_signal_the_holder"]
+    result = graded_results(hostile[0])["attack_signal_the_holder"]
     assert (result["score"], result["status"]) == (10, "graded"), result["reasons"]
 
 
@@ -186,13 +178,13 @@ def test_the_disk_quota_holds(hostile):
     found = attack_report(hostile[0], "attack_fill_the_disk")
     assert found["error"] == "No space left on device"
     assert DISK_MB - 64 <= found["written_mb"] <= DISK_MB, found
-    assert _results(hostile[0])["attack_fill_the_disk"]["score"] == 10
+    assert graded_results(hostile[0])["attack_fill_the_disk"]["score"] == 10
 
 
 def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
     """Is an exported model whose config asks for 40 GB of weights refused by the memory
     limit of the checks' own sandbox, as that student's failure, while the grader goes on?"""
-    result = _results(hostile[0])["attack_model_bomb"]
+    result = graded_results(hostile[0])["attack_model_bomb"]
     assert result["score"] == 0
     assert "the model in model could not be loaded safely" in result["tests"][0]["output"]
 
@@ -207,7 +199,7 @@ def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
     found = attack_report(hostile[0], "attack_fork_bomb")
     assert found["error"] == "EAGAIN", found
     assert PROCESS_LIMIT // 2 < found["forked"] < PROCESS_LIMIT, found
-    assert _results(hostile[0])["attack_fork_bomb"]["score"] == 10
+    assert graded_results(hostile[0])["attack_fork_bomb"]["score"] == 10
 
 
 def _memory_groups_here() -> bool:
@@ -226,7 +218,7 @@ def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_ow
     notebook's own kernel lives on to full marks?"""
     found = attack_report(hostile[0], "attack_memory_hog")
     assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
-    result = _results(hostile[0])["attack_memory_hog"]
+    result = graded_results(hostile[0])["attack_memory_hog"]
     assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
     assert result["score"] == 10
 
@@ -237,7 +229,7 @@ def test_no_port_outside_the_sandbox_answers(hostile):
     (test_cluster.py grades it beside a real scheduler.)"""
     found = attack_report(hostile[0], "attack_reach_the_scheduler")
     assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
-    assert _results(hostile[0])["attack_reach_the_scheduler"]["score"] == 10
+    assert graded_results(hostile[0])["attack_reach_the_scheduler"]["score"] == 10
 
 
 def test_nothing_outside_the_results_changes(hostile):
@@ -256,7 +248,7 @@ def test_the_results_folder_is_out_of_reach(hostile):
         for c in notebook.cells
         for o in c.get("outputs", [])
     )
-    assert {r["status"] for r in _results(out).values()} == {"graded"}
+    assert {r["status"] for r in graded_results(out).values()} == {"graded"}
 
 
 def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
@@ -278,7 +270,7 @@ def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    alone, beside = _results(clean)["good_1"], _results(out)["good_1"]
+    alone, beside = graded_results(clean)["good_1"], graded_results(out)["good_1"]
     assert (alone["score"], alone["status"], alone["exercises"]) == (
         beside["score"],
         beside["status"],

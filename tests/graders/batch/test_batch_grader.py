@@ -16,14 +16,13 @@ import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
-from tests.graders.batch import grade_command
+from tests.graders.batch import grade_command, graded_results
 
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
 COMMAND = grade_command(jobs=2, cell_timeout=20, timeout=300, memory_mb=4096)
@@ -58,13 +57,6 @@ EXPECTED = {
 }
 
 
-def _results(out: Path) -> dict[str, dict]:
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in (out / "submissions").glob("*/result.json")
-    }
-
-
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Run the batch, kill it after its first two results, and run it again."""
@@ -82,7 +74,7 @@ def batch(tmp_path_factory):
         start_new_session=True,
     )
     deadline = time.monotonic() + 600
-    while len(_results(out)) < 2 and first.poll() is None and time.monotonic() < deadline:
+    while len(graded_results(out)) < 2 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     tree = psutil.Process(first.pid).children(recursive=True)  # zygote, kernels, runners
     os.killpg(first.pid, signal.SIGKILL)  # the grader's group (forked kernels have their own)
@@ -90,7 +82,7 @@ def batch(tmp_path_factory):
     _, leaked = psutil.wait_procs(tree, timeout=20)
     before = {
         student: (out / "submissions" / student / "result.json").stat().st_mtime_ns
-        for student in _results(out)
+        for student in graded_results(out)
     }
     second = subprocess.run(
         [*command, "--out", str(out)], capture_output=True, text=True, timeout=1200
@@ -103,7 +95,7 @@ def test_every_submission_gets_a_status_and_a_clear_reason(batch):
     """Does every broken submission get its status, its points and a reason that says
     what went wrong, while the good ones in the same batch get full marks?"""
     out, _, _, _ = batch
-    results = _results(out)
+    results = graded_results(out)
     assert sorted(results) == sorted(EXPECTED)
     for student, (status, points, phrase) in EXPECTED.items():
         result = results[student]
@@ -143,7 +135,7 @@ def test_results_are_gradescope_shaped(batch):
     """Does each result carry Gradescope's fields (score, execution_time, tests with name,
     score, max_score, status, output)?"""
     out, _, _, _ = batch
-    result = _results(out)["good_1"]
+    result = graded_results(out)["good_1"]
     assert {"score", "execution_time", "tests"} <= set(result)
     (test,) = result["tests"]
     assert set(test) == {"name", "score", "max_score", "status", "output"}
@@ -155,7 +147,7 @@ def test_results_name_their_machine_and_their_peak_memory(batch):
     the most memory one of its sandboxes held (a kernel with TensorFlow: hundreds of MiB,
     under the 4096 MiB limit)?"""
     out, _, _, _ = batch
-    result = _results(out)["good_1"]
+    result = graded_results(out)["good_1"]
     assert result["worker"] == socket.gethostname()
     try:
         MemoryGroups.start().close()

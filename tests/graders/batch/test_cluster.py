@@ -26,7 +26,7 @@ import pytest
 
 from course_utils.release import REPO_ROOT
 from graders.batch.cluster import IN_FLIGHT_PER_SLOT
-from tests.graders.batch import attack_report, grade_command, isolation_here
+from tests.graders.batch import attack_report, grade_command, graded_results, isolation_here
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
@@ -133,13 +133,6 @@ def _submissions(folder: Path, count: int, sleep: float | tuple[float, ...] = 0)
     return folder
 
 
-def _results(out: Path) -> dict[str, dict]:
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in (out / "submissions").glob("*/result.json")
-    }
-
-
 def _rows(out: Path) -> list[dict[str, str]]:
     with (out / "grades.csv").open() as handle:
         return list(csv.DictReader(handle))
@@ -158,7 +151,7 @@ def test_the_gpu_lessons_submissions_go_to_the_gpu_worker(cluster, tmp_path):
     command += ["--scheduler", cluster.address, "--gpu-lessons", "01"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    results = _results(out)
+    results = graded_results(out)
     assert {r["worker"] for r in results.values()} == {cluster.gpu}
     assert [r["score"] for r in results.values()] == [10, 10]
     held_out = "accuracy on the grader's test images"
@@ -192,7 +185,7 @@ def test_the_gpu_worker_grades_one_gpu_submission_at_a_time(cluster, tmp_path):
     assert grader.returncode == 0, log.read_text()[-3000:]
     assert max(on_the_cluster) == IN_FLIGHT_PER_SLOT, on_the_cluster
     spans = []
-    for result in _results(out).values():
+    for result in graded_results(out).values():
         assert result["worker"] == cluster.gpu
         end = datetime.fromisoformat(result["finished_at"]).timestamp()
         spans.append((end - result["execution_time"], end))
@@ -243,7 +236,7 @@ def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     found = attack_report(out, ATTACK.stem)
     assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
-    results = _results(out)
+    results = graded_results(out)
     assert {student: r["score"] for student, r in results.items()} == {
         ATTACK.stem: 10,
         "good_1": 10,
@@ -285,7 +278,7 @@ def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
         grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
         with Client(own.address, timeout=30) as observer:
             deadline = time.monotonic() + 300
-            while not (_results(out) and observer.processing(workers=[gpu])[gpu]):
+            while not (graded_results(out) and observer.processing(workers=[gpu])[gpu]):
                 assert time.monotonic() < deadline and grader.poll() is None, "never graded"
                 time.sleep(0.1)
             _stop(own.workers["gpu"])
@@ -306,7 +299,7 @@ def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
         '"GPU=1"` and run the same command again to grade them (what was graded is kept)'
     ) in stderr
     assert held_by_plain == []
-    results = _results(out)
+    results = graded_results(out)
     assert list(results) == ["student_0"] and results["student_0"]["worker"] == gpu
     assert [row["student"] for row in _rows(out)] == ["student_0"]
 
@@ -344,7 +337,7 @@ def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
     finally:
         own.close()
     assert grader.returncode == 0, stderr[-3000:]
-    results = _results(out)
+    results = graded_results(out)
     assert sorted(results) == [f"student_{i}" for i in range(3)]
     assert {r["score"] for r in results.values()} == {30}
     assert sorted(row["student"] for row in _rows(out)) == sorted(results)
@@ -380,7 +373,7 @@ def test_submissions_removed_before_their_turn_are_reported_and_the_rest_graded(
         f"2 submission file(s) could not be read once the batch had started ({why[0]}; "
         f"{why[1]}): check them, then run the same command again; the others are written"
     ) in stderr
-    assert sorted(_results(out)) == ["student_0", "student_1"]
+    assert sorted(graded_results(out)) == ["student_0", "student_1"]
 
 
 def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path):
@@ -393,13 +386,13 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
     command += ["--scheduler", cluster.address]
     first = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
-    while not _results(out) and first.poll() is None and time.monotonic() < deadline:
+    while not graded_results(out) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     before = {
         student: (out / "submissions" / student / "result.json").stat().st_mtime_ns
-        for student in _results(out)
+        for student in graded_results(out)
     }
     assert len(before) == 1, before
     second = subprocess.run(command, capture_output=True, text=True, timeout=600)
