@@ -39,6 +39,10 @@ from pathlib import Path
 from graders.batch.results import feedback_html
 
 GPU_RESOURCE = "GPU"
+WORKER_SETTINGS = Path(__file__).with_name("dask_workers.yaml")
+"""Dask settings for the workers (what each one is for is in the file): ``--cluster
+local`` starts its workers with them, and ``dask worker`` reads them when ``DASK_CONFIG``
+names the file."""
 
 
 class ClusterError(RuntimeError):
@@ -183,6 +187,22 @@ def _gpu_workers(client) -> list[str]:
     return [w for w, info in workers.items() if info.get("resources", {}).get(GPU_RESOURCE)]
 
 
+def worker_settings() -> dict[str, object]:
+    """:data:`WORKER_SETTINGS` as dotted keys for ``dask.config.set``, e.g.
+    ``{"distributed.worker.profile.enabled": False, ...}`` (a nested mapping given to
+    ``dask.config.set`` would replace Dask's whole section, not the keys it names)."""
+    import yaml
+
+    def leaves(prefix: str, node: dict) -> dict[str, object]:
+        found: dict[str, object] = {}
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            found.update(leaves(path, value) if isinstance(value, dict) else {path: value})
+        return found
+
+    return leaves("", yaml.safe_load(WORKER_SETTINGS.read_text()))
+
+
 def _connect(args: Namespace):
     """A Dask client: to ``args.scheduler``, or to a new local cluster of
     ``args.local_workers`` one-thread workers on 127.0.0.1 (returned too, to be closed)."""
@@ -193,14 +213,17 @@ def _connect(args: Namespace):
             return Client(args.scheduler, timeout=30), None
         except (OSError, TimeoutError, ValueError) as error:
             raise ClusterError(f"no Dask scheduler answers at {args.scheduler}: {error}") from error
-    cluster = LocalCluster(
-        n_workers=args.local_workers,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-        processes=True,
-        memory_limit=0,  # the sandboxes have their own limits; no worker memory monitor
-    )
+    import dask
+
+    with dask.config.set(worker_settings()):  # the nannies hand them on to their workers
+        cluster = LocalCluster(
+            n_workers=args.local_workers,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+            memory_limit=0,  # the sandboxes have their own limits; no worker memory monitor
+        )
     try:
         return Client(cluster), cluster
     except BaseException:

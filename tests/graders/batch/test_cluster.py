@@ -3,7 +3,8 @@
 submissions, one at a time, a batch that no worker can take says so (at once, or after
 ``--gpu-wait`` when the GPU workers leave), a worker killed while it grades loses
 nothing, a client killed mid-batch resumes without duplicates, a submission removed
-mid-batch is reported, and a submission cannot reach the scheduler. (That a cluster
+mid-batch is reported, a submission cannot reach the scheduler, and ``--cluster local``
+starts its workers with ``dask_workers.yaml``. (That a cluster
 grades as this machine does is in test_lesson00_batch.py.)"""
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import signal
 import subprocess
 import sys
 import time
+from argparse import Namespace
 from datetime import datetime
 from pathlib import Path
 
+import dask
 import nbformat
 import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
-from graders.batch.cluster import IN_FLIGHT_PER_SLOT
+from graders.batch.cluster import IN_FLIGHT_PER_SLOT, _connect
 from tests.graders.batch import attack_report, grade_command, graded_results, isolation_here
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
@@ -401,3 +404,22 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
     for student, mtime in before.items():
         assert (out / "submissions" / student / "result.json").stat().st_mtime_ns == mtime
     assert sorted(row["student"] for row in _rows(out)) == ["student_0", "student_1"]
+
+
+def test_a_local_cluster_s_workers_take_the_settings_of_dask_workers_yaml():
+    """``--cluster local``: do its workers run without Dask's profiler, with a slow
+    event-loop watchdog, and without the nanny's memory-trimming variable (Dask's defaults:
+    True, "20ms", "65536")?"""
+    client, local = _connect(Namespace(scheduler=None, local_workers=1))
+    try:
+        seen = client.run(
+            lambda: (
+                dask.config.get("distributed.worker.profile.enabled"),
+                dask.config.get("distributed.admin.tick.interval"),
+                os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            )
+        )
+    finally:
+        client.close()
+        local.close()
+    assert list(seen.values()) == [(False, "1s", None)]
