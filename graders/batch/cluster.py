@@ -221,6 +221,9 @@ def _connect(args: Namespace):
             threads_per_worker=1,
             host="127.0.0.1",
             dashboard_address=None,
+            # no dashboard, and the scheduler's own HTTP server (health, metrics) on a free
+            # port rather than 8787, which a second batch at the same time would find taken
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             processes=True,
             memory_limit=0,  # the sandboxes have their own limits; no worker memory monitor
         )

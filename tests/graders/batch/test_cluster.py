@@ -9,15 +9,18 @@ grades as this machine does is in test_lesson00_batch.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import warnings
 from argparse import Namespace
 from datetime import datetime
 from pathlib import Path
@@ -409,17 +412,23 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
 def test_a_local_cluster_s_workers_take_the_settings_of_dask_workers_yaml():
     """``--cluster local``: do its workers run without Dask's profiler, with a slow
     event-loop watchdog, and without the nanny's memory-trimming variable (Dask's defaults:
-    True, "20ms", "65536")?"""
-    client, local = _connect(Namespace(scheduler=None, local_workers=1))
-    try:
-        seen = client.run(
-            lambda: (
-                dask.config.get("distributed.worker.profile.enabled"),
-                dask.config.get("distributed.admin.tick.interval"),
-                os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+    True, "20ms", "65536")? And does its scheduler leave Dask's usual port 8787 alone, so
+    that a second batch at the same time starts without a warning?"""
+    with socket.socket() as usual_port, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(OSError):  # taken already: the check holds all the same
+            usual_port.bind(("127.0.0.1", 8787))
+        client, local = _connect(Namespace(scheduler=None, local_workers=1))
+        try:
+            seen = client.run(
+                lambda: (
+                    dask.config.get("distributed.worker.profile.enabled"),
+                    dask.config.get("distributed.admin.tick.interval"),
+                    os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                )
             )
-        )
-    finally:
-        client.close()
-        local.close()
+        finally:
+            client.close()
+            local.close()
     assert list(seen.values()) == [(False, "1s", None)]
+    assert not [str(w.message) for w in caught if "already in use" in str(w.message)]
