@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CUDA build of TensorFlow where an NVIDIA GPU answers, the CPU build elsewhere.
 TF_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
-EXTRAS := $(TF_EXTRA),test
+EXTRAS := $(TF_EXTRA),test,check
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
@@ -46,11 +46,21 @@ test: data
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.
-check: setup
+## They need only the `check` extra, not TensorFlow: a fresh clone installs that alone.
+check: $(VENV)/.check-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m course_utils.lint
 	$(PY) -m course_utils.release --check
+
+$(VENV)/.check-tools: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check $$($(PY) -c 'import tomllib; \
+		print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["check"])') \
+		2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import nbformat" && test -x $(VENV)/bin/ruff \
+		|| { echo "keras-course: installing the check tools failed; see the pip messages above" >&2; exit 1; }
+	@touch $@
 
 ## Regenerate the student notebooks from the solution notebooks (and strip the solutions).
 release: setup

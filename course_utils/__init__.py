@@ -7,55 +7,46 @@ The release step (``python -m course_utils.release``), the notebook lint
 modules of their own.
 """
 
-from course_utils.conv_viz import feature_map_explorer, show_feature_maps, show_filters
-from course_utils.dataset_browser import dataset_browser
-from course_utils.device import device_banner, print_device_banner
-from course_utils.diagrams import show_model_diagram
-from course_utils.explorers import prediction_explorer
-from course_utils.gradients import kernel_gradient_norms, plot_gradient_norms
-from course_utils.pictures import load_picture, predict_picture
-from course_utils.plots import (
-    compare_histories,
-    confusion_matrix,
-    plot_confusion_matrix,
-    plot_history,
-    show_image_row,
-    show_images,
-)
-from course_utils.quiz import number_quiz, quiz
-from course_utils.seeding import seed_everything
+_HOMES = {
+    "LiveTrainingPlot": "live_plot",
+    "compare_histories": "plots",
+    "confusion_matrix": "plots",
+    "dataset_browser": "dataset_browsing",
+    "device_banner": "device",
+    "feature_map_explorer": "conv_viz",
+    "kernel_gradient_norms": "gradients",
+    "load_picture": "pictures",
+    "number_quiz": "quizzes",
+    "plot_confusion_matrix": "plots",
+    "plot_gradient_norms": "gradients",
+    "plot_history": "plots",
+    "predict_picture": "pictures",
+    "prediction_explorer": "explorers",
+    "print_device_banner": "device",
+    "quiz": "quizzes",
+    "seed_everything": "seeding",
+    "show_feature_maps": "conv_viz",
+    "show_filters": "conv_viz",
+    "show_image_row": "plots",
+    "show_images": "plots",
+    "show_model_diagram": "diagrams",
+}
+"""Each helper and the module it lives in. The helpers import Keras, Matplotlib or
+ipywidgets (seconds), so each is loaded on first use, not with the package: the release
+step and the lint (``make check``) run without them."""
 
-__all__ = [
-    "LiveTrainingPlot",
-    "compare_histories",
-    "confusion_matrix",
-    "dataset_browser",
-    "device_banner",
-    "feature_map_explorer",
-    "kernel_gradient_norms",
-    "load_picture",
-    "number_quiz",
-    "plot_confusion_matrix",
-    "plot_gradient_norms",
-    "plot_history",
-    "predict_picture",
-    "prediction_explorer",
-    "print_device_banner",
-    "quiz",
-    "seed_everything",
-    "show_feature_maps",
-    "show_filters",
-    "show_image_row",
-    "show_images",
-    "show_model_diagram",
-]
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str):
-    # The live plot is a Keras callback: importing it imports Keras (seconds), so it is
-    # loaded on first use, not with the package.
-    if name == "LiveTrainingPlot":
-        from course_utils.live_plot import LiveTrainingPlot
+    if name not in _HOMES:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    import importlib
 
-        return LiveTrainingPlot
-    raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"course_utils.{_HOMES[name]}"), name)
+    globals()[name] = value  # found at once next time
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

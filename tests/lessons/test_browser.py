@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.dataset_browser import WIDGET_CLASS as BROWSER_CLASS
+from course_utils.dataset_browsing import WIDGET_CLASS as BROWSER_CLASS
 from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
 from course_utils.release import LESSONS, REPO_ROOT
 from tests.lab_server import running_lab

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from course_utils import dataset_browser
-from course_utils.dataset_browser import ALL, MISTAKES, WIDGET_CLASS
+from course_utils.dataset_browsing import ALL, MISTAKES, WIDGET_CLASS
 
 NAMES = ["cat", "dog", "bird"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils.quiz import number_quiz, quiz
+from course_utils.quizzes import number_quiz, quiz
 
 
 def test_choice_quiz_marks_right_and_wrong_answers_with_the_explanation():
