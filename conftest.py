@@ -7,6 +7,7 @@ variable again for Python tests, which inspect failing reports.)
 
 import os
 
+from course_utils.tensorflow_settings import use_tensorflow_settings
 from graders.report import STRICT_ENV_VAR
 
 SLOWEST_FIRST = (
@@ -62,6 +63,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_configure(config):
     os.environ[STRICT_ENV_VAR] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    use_tensorflow_settings()  # here and in every notebook kernel the tests start
 
 
 BATCH_PROCESS = ("graders.batch", "keras-course-attack-daemon")

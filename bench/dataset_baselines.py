@@ -37,6 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from course_utils.tensorflow_settings import use_tensorflow_settings  # noqa: E402
+
+use_tensorflow_settings()  # what the learner's kernel runs with
+
 from graders.recipes import RESNET50_DROP_EPOCH, RESNET50_EPOCHS  # noqa: E402
 
 

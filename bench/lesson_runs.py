@@ -27,6 +27,9 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_utils.release import solution_paths  # noqa: E402
+from course_utils.tensorflow_settings import use_tensorflow_settings  # noqa: E402
+
+use_tensorflow_settings()  # the notebooks' kernels inherit what the learner's kernel has
 
 REPORT_CELL = """
 import json as _json

@@ -37,6 +37,9 @@ def main() -> int:
     parser.add_argument("--models", nargs="*", default=["mlp", "cnn"], choices=["mlp", "cnn"])
     args = parser.parse_args()
 
+    from course_utils.tensorflow_settings import use_tensorflow_settings
+
+    use_tensorflow_settings()  # what the learner's kernel runs with
     import keras
 
     from data_loaders import load_mnist

@@ -7,7 +7,8 @@ the cell that imports Keras: a learner's first output would be C++ logging inste
 course's device banner. This kernel imports TensorFlow before it starts, with standard
 error pointed at /dev/null, so the setup cell's ``import keras`` finds it loaded. Errors
 are not hidden: a failed import restores standard error and says so, and everything later
-(warnings during training included) shows as usual.
+(warnings during training included) shows as usual. TensorFlow loads with the course's
+settings (:mod:`course_utils.tensorflow_settings`: oneDNN on every x86 CPU).
 
 ``./course lab`` uses it as the ``python3`` kernel (``course_utils/jupyter_data``); run
 by hand: ``python -m course_utils.kernel -f CONNECTION_FILE``.
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import os
 import sys
+
+from course_utils.tensorflow_settings import use_tensorflow_settings
 
 
 def import_tensorflow_quietly() -> None:
@@ -37,6 +40,7 @@ def import_tensorflow_quietly() -> None:
 
 
 def main() -> None:
+    use_tensorflow_settings()
     import_tensorflow_quietly()
     from ipykernel import kernelapp
 

@@ -7,6 +7,8 @@ import os
 import signal
 import sys
 
+from course_utils.tensorflow_settings import use_tensorflow_settings
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
@@ -18,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    use_tensorflow_settings()
     # `kill -USR1 <grader pid>` prints where every thread of a grader that seems stuck is.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     from graders.batch.cli import main as grade

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import psutil
 
+from course_utils.tensorflow_settings import TENSORFLOW_ENVIRONMENT
 from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch import channel, isolation
 from graders.batch.holder import JOB_LOG as HOLDER_JOB_LOG
@@ -76,12 +77,14 @@ class Outcome:
 JOB_SETTINGS = {
     "MPLBACKEND": "Agg",
     "TF_CPP_MIN_LOG_LEVEL": "3",
+    **TENSORFLOW_ENVIRONMENT,
     "JUPYTER_PLATFORM_DIRS": "1",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     "PYTHONPATH": str(REPO_ROOT),
 }
 """What every job's environment holds, isolated or not: headless plotting, quiet
-TensorFlow, and the course's packages importable."""
+TensorFlow with the course's settings (the learner's kernel has them too), and the
+course's packages importable."""
 
 
 def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str, str]:

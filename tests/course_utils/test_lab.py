@@ -82,18 +82,26 @@ def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():
     assert f"--LabApp.default_url=/lab/tree/{solution_paths()[0].name}" in arguments
 
 
-def test_the_learners_kernel_shows_the_device_banner_first_and_no_tensorflow_log(
+def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_and_runs_on_onednn(
     tmp_path, monkeypatch
 ):
     """In the lab's python3 kernel, is the device banner the setup cell's first output,
-    with none of TensorFlow's C++ start-up log lines?"""
+    with none of TensorFlow's C++ start-up log lines, and does TensorFlow run on oneDNN
+    although nothing outside the kernel asked for it?"""
     for name, value in lab_environment(dict(os.environ)).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # the tests' own setting
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[:3] == ["python", "-m", "course_utils.kernel"]
     lesson = nbformat.read(solution_paths()[0], as_version=4)
     setup = next(cell for cell in lesson.cells if "print_device_banner()" in cell.source)
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup.source)])
+    onednn = (
+        "import os\n"
+        "from tensorflow.python.util import _pywrap_util_port  # no public name says it\n"
+        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), _pywrap_util_port.IsMklEnabled())"
+    )
+    cells = [nbformat.v4.new_code_cell(source) for source in (setup.source, onednn)]
+    notebook = nbformat.v4.new_notebook(cells=cells)
     NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(LESSONS)}}
     ).execute()
@@ -103,3 +111,4 @@ def test_the_learners_kernel_shows_the_device_banner_first_and_no_tensorflow_log
     everything = "".join(output.get("text", "") for output in outputs)
     for log_line in ("oneDNN", "absl::InitializeLog", "cpu_feature_guard"):
         assert log_line not in everything, everything
+    assert notebook.cells[1].outputs[0]["text"] == "1 True\n"

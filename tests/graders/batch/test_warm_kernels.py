@@ -34,8 +34,10 @@ MEMORY_MB = 4096
 
 PROBE = """
 import json, os, resource, subprocess, sys
+from tensorflow.python.util import _pywrap_util_port  # no public name says it
 json.dump({
     "warm": "keras" in sys.modules,
+    "onednn": [os.environ.get("TF_ENABLE_ONEDNN_OPTS"), _pywrap_util_port.IsMklEnabled()],
     "cwd": os.getcwd(),
     "home": os.environ.get("HOME"),
     "grader_secret": os.environ.get("GRADER_SECRET"),
@@ -72,13 +74,15 @@ def _run(zygote: Zygote, folder: Path, sources: list[str], cell_timeout: int = 6
 
 
 def test_a_forked_kernel_is_warm_and_sandboxed(zygote, tmp_path):
-    """Does the kernel start with Keras imported, in its own folder, HOME and session,
-    under the memory limit, without the grader's environment, and able to run programs?"""
+    """Does the kernel start with Keras imported (oneDNN on, as in the learner's kernel), in
+    its own folder, HOME and session, under the memory limit, without the grader's
+    environment, and able to run programs?"""
     record, pid = _run(zygote, tmp_path, [PROBE])
     assert record["errors"] == [] and not record["kernel_died"], record
     probe = json.loads((tmp_path / "probe.json").read_text())
     assert probe == {
         "warm": True,
+        "onednn": ["1", True],  # the course's setting, in the zygote that loaded TensorFlow
         "cwd": str(tmp_path),
         "home": str(tmp_path),
         "grader_secret": None,

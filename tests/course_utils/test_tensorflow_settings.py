@@ -1,0 +1,16 @@
+"""Tests of the TensorFlow settings the course's processes share."""
+
+from __future__ import annotations
+
+from course_utils.tensorflow_settings import TENSORFLOW_ENVIRONMENT, use_tensorflow_settings
+
+
+def test_the_settings_fill_in_what_is_missing_and_keep_what_is_set():
+    """Does an environment without the variables get the course's values, while a variable
+    set before (a learner turning oneDNN off) keeps its value?"""
+    empty: dict[str, str] = {}
+    use_tensorflow_settings(empty)
+    assert empty == TENSORFLOW_ENVIRONMENT == {"TF_ENABLE_ONEDNN_OPTS": "1"}
+    turned_off = {"TF_ENABLE_ONEDNN_OPTS": "0", "HOME": "/home/learner"}
+    use_tensorflow_settings(turned_off)
+    assert turned_off == {"TF_ENABLE_ONEDNN_OPTS": "0", "HOME": "/home/learner"}
