@@ -27,7 +27,7 @@ STEP_TIMER = """
 import json, sys, time
 import numpy as np
 from graders.reference_models import mnist_convnet, resnet50
-from tensorflow.python.util import _pywrap_util_port
+from course_utils.tensorflow_settings import onednn_enabled
 
 name, steps = sys.argv[1], int(sys.argv[2])
 model, shape, batch = {
@@ -42,7 +42,7 @@ model.fit(images[:batch], labels[:batch], batch_size=batch, verbose=0)  # traces
 start = time.perf_counter()
 model.fit(images, labels, batch_size=batch, verbose=0)
 print(json.dumps({"seconds": (time.perf_counter() - start) / steps,
-                  "onednn": bool(_pywrap_util_port.IsMklEnabled())}))
+                  "onednn": onednn_enabled()}))
 """
 
 STEPS = {"ResNet50 (lesson 07)": 6, "convnet (lesson 08)": 40}

@@ -26,3 +26,11 @@ def use_tensorflow_settings(environment: MutableMapping[str, str] = os.environ) 
     turns oneDNN off. Call it before TensorFlow is imported; later it changes nothing."""
     for name, value in TENSORFLOW_ENVIRONMENT.items():
         environment.setdefault(name, value)
+
+
+def onednn_enabled() -> bool:
+    """Whether this process's TensorFlow runs on oneDNN (imports TensorFlow). TensorFlow
+    has no public name for it; this is the one place that asks its private one."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())

@@ -97,8 +97,8 @@ def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_and_runs_o
     setup = next(cell for cell in lesson.cells if "print_device_banner()" in cell.source)
     onednn = (
         "import os\n"
-        "from tensorflow.python.util import _pywrap_util_port  # no public name says it\n"
-        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), _pywrap_util_port.IsMklEnabled())"
+        "from course_utils.tensorflow_settings import onednn_enabled\n"
+        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), onednn_enabled())"
     )
     cells = [nbformat.v4.new_code_cell(source) for source in (setup.source, onednn)]
     notebook = nbformat.v4.new_notebook(cells=cells)

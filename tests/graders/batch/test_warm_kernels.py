@@ -34,10 +34,10 @@ MEMORY_MB = 4096
 
 PROBE = """
 import json, os, resource, subprocess, sys
-from tensorflow.python.util import _pywrap_util_port  # no public name says it
+from course_utils.tensorflow_settings import onednn_enabled
 json.dump({
     "warm": "keras" in sys.modules,
-    "onednn": [os.environ.get("TF_ENABLE_ONEDNN_OPTS"), _pywrap_util_port.IsMklEnabled()],
+    "onednn": [os.environ.get("TF_ENABLE_ONEDNN_OPTS"), onednn_enabled()],
     "cwd": os.getcwd(),
     "home": os.environ.get("HOME"),
     "grader_secret": os.environ.get("GRADER_SECRET"),
