@@ -160,6 +160,27 @@ SCALING_MARGIN = 0.15
 """How much better the grader's images must score under another scaling than under the
 lesson's before the model is said to have been trained on that scaling."""
 
+SCALING_TIE = 0.05
+"""How close two other scalings' accuracies must be for the message to name both. A ReLU
+network with small biases predicts nearly the same classes on x and on x / 255, so it
+cannot tell which of raw pixels and [0, 1] it was trained on: lesson 01's network trained
+on raw pixels scores a few images in 100 higher or lower on [0, 1] than on raw pixels,
+from one run to the next."""
+
+
+def likely_scalings(accuracies: Mapping[str, float], scaling: str) -> list[str]:
+    """The scalings other than the lesson's ``scaling`` that the model was likely trained
+    on, best first: those at least :data:`SCALING_MARGIN` above the lesson's accuracy and
+    within :data:`SCALING_TIE` of the best of them. Empty when none is that far ahead."""
+    others = sorted(
+        (other for other in accuracies if other != scaling),
+        key=lambda other: accuracies[other],
+        reverse=True,
+    )
+    if not others or accuracies[others[0]] < accuracies[scaling] + SCALING_MARGIN:
+        return []
+    return [o for o in others if accuracies[o] >= accuracies[others[0]] - SCALING_TIE]
+
 
 class Measured:
     """The grader's own measurement of ``model`` on candidate sets of test images, with
@@ -214,8 +235,9 @@ def check_accuracy_on(
     of :data:`graders.heldout.SCALINGS`), and check that the accuracy reaches
     ``threshold`` on the best of the ``heldouts`` candidates (the source the model was
     trained on). When another scaling scores :data:`SCALING_MARGIN` better, the message
-    says the model was likely trained on inputs scaled that way. Returns the result and
-    the measurement (None when the model could not predict)."""
+    says the model was likely trained on inputs scaled that way (or names each of the
+    :func:`likely_scalings` when they tie). Returns the result and the measurement (None
+    when the model could not predict)."""
     measured = Measured(model, heldouts, scaling)
     try:
         heldout = heldouts[measured.best]
@@ -237,13 +259,12 @@ def check_accuracy_on(
         f"the lesson does, found {accuracy:.3f}"
     )
     accuracies = measured.by_scaling(measured.best)
-    best = max(accuracies, key=accuracies.get)
-    if accuracies[best] >= accuracy + SCALING_MARGIN:
+    likely = likely_scalings(accuracies, scaling)
+    if likely:
         return CheckResult.failed(
             name,
             points,
-            f"{message}; scaled to {best} the same images give {accuracies[best]:.3f}: your "
-            f"model was likely trained on inputs scaled to {best}",
+            f"{message}; {_trained_on(likely, accuracies)}",
             f"Scale the training images to {scaling} as the lesson does, train again, then "
             "run this check.",
         ), measured
@@ -253,6 +274,22 @@ def check_accuracy_on(
         message,
         "Train for the epochs the exercise asks, and check the layers and the preprocessing.",
     ), measured
+
+
+def _trained_on(likely: list[str], accuracies: Mapping[str, float]) -> str:
+    """The end of a held-out failure: which of the ``likely`` scalings (best first) the
+    model was probably trained on, with the accuracy each gives."""
+    if len(likely) == 1:
+        (best,) = likely
+        return (
+            f"scaled to {best} the same images give {accuracies[best]:.3f}: your model was "
+            f"likely trained on inputs scaled to {best}"
+        )
+    scores = ", and ".join(f"{accuracies[s]:.3f} scaled to {s}" for s in likely)
+    return (
+        f"the same images give {scores}: your model was likely trained on inputs scaled one "
+        "of these ways, and its accuracy barely changes between them"
+    )
 
 
 REPORTED_TOLERANCE = 0.02
@@ -309,18 +346,16 @@ def _mismatch(name: str, points: float, reported: float, measured: Measured) -> 
     scaling = measured.scaling
     accuracies = measured.by_scaling(measured.best)
     lesson = accuracies[scaling]
-    other = next(
-        (
-            other
-            for other, value in accuracies.items()
-            if other != scaling and abs(reported - value) <= REPORTED_TOLERANCE
-        ),
-        None,
-    )
-    if other is not None:
+    others = [
+        other
+        for other, value in accuracies.items()
+        if other != scaling and abs(reported - value) <= REPORTED_TOLERANCE
+    ]
+    if others:
+        matches = ", or ".join(f"scaled to {o}, {accuracies[o]:.3f}" for o in others)
         likely = (
-            f"it matches their accuracy scaled to {other}, {accuracies[other]:.3f}, so the "
-            "model was likely trained and tested on inputs scaled that way"
+            f"it matches their accuracy {matches}, so the model was likely trained and tested "
+            f"on inputs scaled {'that way' if len(others) == 1 else 'one of these ways'}"
         )
         hint = f"Scale every image to {scaling} as the lesson does, train again and evaluate."
     else:

@@ -11,9 +11,14 @@ from keras import layers
 
 from data_loaders import load_traffic_signs
 from data_loaders.sources import forget_loads
-from graders.heldout import scale_images
+from graders.heldout import SCALINGS, scale_images
 from graders.lesson01 import check_exercise_1
-from graders.training import accuracy_on
+from graders.training import (
+    SCALING_MARGIN,
+    SCALING_TIE,
+    accuracy_on,
+    check_measured_accuracies,
+)
 
 
 def _model(hidden=128, classes=5, first=None, softmax=True):
@@ -156,11 +161,16 @@ def test_grader_evaluates_the_model_on_its_own_data(trained):
     assert result.status == "failed" and "found 0.200" in result.message
 
 
-def test_a_model_trained_on_raw_pixels_is_told_so():
-    """Is a model trained on unscaled 0..255 pixels named as such, not told to train longer?"""
+LESSON, UNIT, RAW = SCALINGS
+"""The three scalings the grader tries: the lesson's [-0.5, 0.5], [0, 1] and raw pixels."""
+
+
+def _trained_on_raw_pixels(model):
+    """``model`` trained as the exercise says but on unscaled 0..255 pixels; returns its
+    history, its own test metrics on raw pixels and its test accuracy under each of the
+    grader's scalings."""
     keras.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = load_traffic_signs()
-    model = _solution_model()
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(
         x_train.astype("float32"),
@@ -169,17 +179,104 @@ def test_a_model_trained_on_raw_pixels_is_told_so():
         validation_split=0.2,
         verbose=0,
     )
-    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
-    lesson = accuracy_on(model, scale_images(x_test), y_test)
-    raw = accuracy_on(model, x_test.astype("float32"), y_test)
-    assert raw - lesson > 0.15
-    assert result.message == (
-        "expected accuracy of at least 0.50 on 1000 images (the course's test images) scaled "
-        f"to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, found {lesson:.3f}; scaled to raw "
-        f"pixels 0..255 (unscaled) the same images give {raw:.3f}: your model was likely "
-        "trained on inputs scaled to raw pixels 0..255 (unscaled)"
+    test_metrics = model.evaluate(
+        x_test.astype("float32"),
+        keras.utils.to_categorical(y_test, 5),
+        return_dict=True,
+        verbose=0,
     )
+    accuracies = {
+        name: accuracy_on(model, scale(x_test), y_test) for name, scale in SCALINGS.items()
+    }
+    return history, test_metrics, accuracies
+
+
+def _held_out_start(accuracies) -> str:
+    """How the held-out message starts: the accuracy under the lesson's scaling."""
+    return (
+        "expected accuracy of at least 0.50 on 1000 images (the course's test images) scaled "
+        f"to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, found {accuracies[LESSON]:.3f}; "
+    )
+
+
+def _tie_end(accuracies) -> str:
+    """How the held-out message ends when [0, 1] and raw pixels tie, the better first."""
+    first, second = sorted((UNIT, RAW), key=accuracies.get, reverse=True)
+    return (
+        f"the same images give {accuracies[first]:.3f} scaled to {first}, and "
+        f"{accuracies[second]:.3f} scaled to {second}: your model was likely trained on inputs "
+        "scaled one of these ways, and its accuracy barely changes between them"
+    )
+
+
+def test_a_model_trained_on_raw_pixels_is_told_so():
+    """Is a model trained on unscaled 0..255 pixels named as such, not told to train longer?
+    A ReLU network can score within a few images of that on x / 255 too: then both are
+    named, the better first."""
+    model = _solution_model()
+    history, _, accuracies = _trained_on_raw_pixels(model)
+    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
+    assert accuracies[RAW] - accuracies[LESSON] > SCALING_MARGIN
+    assert accuracies[RAW] >= accuracies[UNIT] - SCALING_TIE, "clearly better on [0, 1]"
+    if accuracies[RAW] - accuracies[UNIT] > SCALING_TIE:
+        end = (
+            f"scaled to raw pixels 0..255 (unscaled) the same images give {accuracies[RAW]:.3f}: "
+            "your model was likely trained on inputs scaled to raw pixels 0..255 (unscaled)"
+        )
+    else:
+        end = _tie_end(accuracies)
+    assert result.message == _held_out_start(accuracies) + end
     assert "train again" in result.hint and "longer" not in result.hint
+
+
+@pytest.fixture(scope="module")
+def scale_free():
+    """A network without biases trained on raw pixels: it predicts the same classes on x and
+    on x / 255 (each layer's output scales with its input), so those two scalings tie."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu", use_bias=False),
+            layers.Dense(5, activation="softmax", use_bias=False),
+        ]
+    )
+    return model, *_trained_on_raw_pixels(model)
+
+
+def test_two_scalings_that_tie_are_both_named(scale_free):
+    """When [0, 1] and raw pixels give the same accuracy, does the held-out message name both
+    rather than pick one on the last digit?"""
+    model, history, _, accuracies = scale_free
+    assert abs(accuracies[RAW] - accuracies[UNIT]) <= 0.002
+    assert accuracies[RAW] - accuracies[LESSON] > SCALING_MARGIN
+    result = _result(check_exercise_1(model, history), "accuracy on the grader's test images")
+    assert result.message == _held_out_start(accuracies) + _tie_end(accuracies)
+    assert result.hint == (
+        "Scale the training images to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, train "
+        "again, then run this check."
+    )
+
+
+def test_a_reported_accuracy_matching_two_scalings_names_both(scale_free):
+    """Is a test accuracy measured on raw pixels, which [0, 1] gives as well, said to match
+    both scalings?"""
+    model, _, test_metrics, accuracies = scale_free
+    _, reported = check_measured_accuracies(
+        model,
+        test_metrics,
+        "traffic_signs",
+        heldout=("accuracy on the grader's test images", 1.0, 0.5),
+        reported=("reported test accuracy", 1.0, 0.5),
+    )
+    assert reported.message == (
+        f"the reported test accuracy {test_metrics['accuracy']:.3f} does not match this model's "
+        "accuracy on the test images scaled to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, "
+        f"{accuracies[LESSON]:.3f}: it matches their accuracy scaled to [0, 1] (x / 255), "
+        f"{accuracies[UNIT]:.3f}, or scaled to raw pixels 0..255 (unscaled), "
+        f"{accuracies[RAW]:.3f}, so the model was likely trained and tested on inputs scaled "
+        "one of these ways"
+    )
 
 
 def test_a_model_trained_on_the_original_files_is_measured_on_their_test_file(tmp_path):

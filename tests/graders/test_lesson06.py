@@ -7,10 +7,10 @@ import pytest
 from keras import layers
 
 from data_loaders import load_happy_faces
-from graders.heldout import scale_images, unit_scale
+from graders.heldout import raw_pixels, scale_images, unit_scale
 from graders.lesson06 import check_exercise_1
 from graders.reference_models import happy_model
-from graders.training import accuracy_on
+from graders.training import SCALING_MARGIN, accuracy_on
 
 
 def _happy(*, conv_activation=None, batch_norm=True, relu=True, names=True, head=None):
@@ -93,26 +93,28 @@ def test_hints_belong_to_lesson_06():
     )
 
 
-def test_a_model_trained_on_the_lesson_01_scaling_is_told_so():
-    """Is HappyModel trained on [-0.5, 0.5] pixels (lessons 01-05's scaling) named as such,
-    in the held-out result and in the reported test accuracy?"""
+def test_a_model_trained_on_raw_pixels_is_told_so():
+    """Is HappyModel trained on unscaled 0..255 pixels named as such, in the held-out result
+    and in the reported test accuracy? Its BatchNorm's moving mean is of raw-pixel size, so
+    on [0, 1] or [-0.5, 0.5] pixels it predicts one class for every face."""
     keras.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = load_happy_faces()
     model = happy_model()
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(scale_images(x_train), y_train, epochs=5, batch_size=16, verbose=0)
-    test_metrics = model.evaluate(scale_images(x_test), y_test, return_dict=True, verbose=0)
+    history = model.fit(raw_pixels(x_train), y_train, epochs=5, batch_size=16, verbose=0)
+    test_metrics = model.evaluate(raw_pixels(x_test), y_test, return_dict=True, verbose=0)
     report = check_exercise_1(model, history, test_metrics)
     by_name = {r.name: r for r in report.results}
     lesson = accuracy_on(model, unit_scale(x_test), y_test)
-    other = accuracy_on(model, scale_images(x_test), y_test)
-    assert other - lesson > 0.15
+    raw = accuracy_on(model, raw_pixels(x_test), y_test)
+    assert raw - lesson > SCALING_MARGIN
+    assert accuracy_on(model, scale_images(x_test), y_test) < raw - SCALING_MARGIN
     held_out = by_name["accuracy on the grader's test images"]
     assert held_out.message == (
         "expected accuracy of at least 0.90 on 300 images (the course's test images) scaled to "
-        f"[0, 1] (x / 255) as the lesson does, found {lesson:.3f}; scaled to [-0.5, 0.5] "
-        f"(x / 255 - 0.5) the same images give {other:.3f}: your model was likely trained on "
-        "inputs scaled to [-0.5, 0.5] (x / 255 - 0.5)"
+        f"[0, 1] (x / 255) as the lesson does, found {lesson:.3f}; scaled to raw pixels 0..255 "
+        f"(unscaled) the same images give {raw:.3f}: your model was likely trained on inputs "
+        "scaled to raw pixels 0..255 (unscaled)"
     )
     assert held_out.hint == (
         "Scale the training images to [0, 1] (x / 255) as the lesson does, train again, then "
@@ -121,8 +123,8 @@ def test_a_model_trained_on_the_lesson_01_scaling_is_told_so():
     assert by_name["reported test accuracy at least 0.90"].message == (
         f"the reported test accuracy {test_metrics['accuracy']:.3f} does not match this model's "
         f"accuracy on the test images scaled to [0, 1] (x / 255) as the lesson does, "
-        f"{lesson:.3f}: it matches their accuracy scaled to [-0.5, 0.5] (x / 255 - 0.5), "
-        f"{other:.3f}, so the model was likely trained and tested on inputs scaled that way"
+        f"{lesson:.3f}: it matches their accuracy scaled to raw pixels 0..255 (unscaled), "
+        f"{raw:.3f}, so the model was likely trained and tested on inputs scaled that way"
     )
 
 
