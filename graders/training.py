@@ -4,7 +4,7 @@ grader holds. Never compares exact floating-point values."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -161,25 +161,30 @@ SCALING_MARGIN = 0.15
 lesson's before the model is said to have been trained on that scaling."""
 
 SCALING_TIE = 0.05
-"""How close two other scalings' accuracies must be for the message to name both. A ReLU
-network with small biases predicts nearly the same classes on x and on x / 255, so it
+"""How close to the best other scaling another must score for the message to name both. A
+ReLU network with small biases predicts nearly the same classes on x and on x / 255, so it
 cannot tell which of raw pixels and [0, 1] it was trained on: lesson 01's network trained
 on raw pixels scores a few images in 100 higher or lower on [0, 1] than on raw pixels,
 from one run to the next."""
 
+ROUNDING_SLACK = 1e-9
+"""Added to every margin an accuracy is compared with: accuracies are whole numbers of
+images over a count, and a gap of exactly the margin must count the same whatever the
+floating-point rounding of the two fractions."""
+
 
 def likely_scalings(accuracies: Mapping[str, float], scaling: str) -> list[str]:
-    """The scalings other than the lesson's ``scaling`` that the model was likely trained
-    on, best first: those at least :data:`SCALING_MARGIN` above the lesson's accuracy and
-    within :data:`SCALING_TIE` of the best of them. Empty when none is that far ahead."""
-    others = sorted(
-        (other for other in accuracies if other != scaling),
-        key=lambda other: accuracies[other],
-        reverse=True,
-    )
-    if not others or accuracies[others[0]] < accuracies[scaling] + SCALING_MARGIN:
+    """The scalings, other than the lesson's ``scaling``, that a model scoring
+    ``accuracies`` (scaling name -> accuracy, in the order of
+    :data:`graders.heldout.SCALINGS`) was likely trained on, in that order: each that
+    scores at least :data:`SCALING_MARGIN` above the lesson's scaling and within
+    :data:`SCALING_TIE` of the best of them. Empty when none is that far ahead."""
+    others = [other for other in accuracies if other != scaling]
+    if not others:
         return []
-    return [o for o in others if accuracies[o] >= accuracies[others[0]] - SCALING_TIE]
+    best = max(accuracies[other] for other in others)
+    floor = max(accuracies[scaling] + SCALING_MARGIN, best - SCALING_TIE) - ROUNDING_SLACK
+    return [other for other in others if accuracies[other] >= floor]
 
 
 class Measured:
@@ -217,7 +222,7 @@ class Measured:
         """Whether ``reported`` is, within :data:`REPORTED_TOLERANCE`, the model's accuracy
         on one of the candidates as the lesson scales them."""
         return any(
-            abs(reported - self.accuracy(i, self.scaling)) <= REPORTED_TOLERANCE
+            abs(reported - self.accuracy(i, self.scaling)) <= REPORTED_TOLERANCE + ROUNDING_SLACK
             for i in range(len(self.heldouts))
         )
 
@@ -277,19 +282,25 @@ def check_accuracy_on(
 
 
 def _trained_on(likely: list[str], accuracies: Mapping[str, float]) -> str:
-    """The end of a held-out failure: which of the ``likely`` scalings (best first) the
-    model was probably trained on, with the accuracy each gives."""
+    """The end of a held-out failure: which of the ``likely`` scalings the model was
+    probably trained on, with the accuracy each gives."""
     if len(likely) == 1:
         (best,) = likely
         return (
             f"scaled to {best} the same images give {accuracies[best]:.3f}: your model was "
             f"likely trained on inputs scaled to {best}"
         )
-    scores = ", and ".join(f"{accuracies[s]:.3f} scaled to {s}" for s in likely)
+    scores = _and(f"{accuracies[s]:.3f} scaled to {s}" for s in likely)
     return (
-        f"the same images give {scores}: your model was likely trained on inputs scaled one "
-        "of these ways, and its accuracy barely changes between them"
+        f"the same images give {scores}: your model was likely trained on one of these "
+        "scalings; it scores about the same on each, so the grader cannot tell which"
     )
+
+
+def _and(items: Iterable[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    items = list(items)
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else items[0]
 
 
 REPORTED_TOLERANCE = 0.02
@@ -349,14 +360,10 @@ def _mismatch(name: str, points: float, reported: float, measured: Measured) -> 
     others = [
         other
         for other, value in accuracies.items()
-        if other != scaling and abs(reported - value) <= REPORTED_TOLERANCE
+        if other != scaling and abs(reported - value) <= REPORTED_TOLERANCE + ROUNDING_SLACK
     ]
     if others:
-        matches = ", or ".join(f"scaled to {o}, {accuracies[o]:.3f}" for o in others)
-        likely = (
-            f"it matches their accuracy {matches}, so the model was likely trained and tested "
-            f"on inputs scaled {'that way' if len(others) == 1 else 'one of these ways'}"
-        )
+        likely = _tested_on(others, accuracies)
         hint = f"Scale every image to {scaling} as the lesson does, train again and evaluate."
     else:
         likely = (
@@ -375,6 +382,22 @@ def _mismatch(name: str, points: float, reported: float, measured: Measured) -> 
         f"the reported test accuracy {reported:.3f} does not match this model's accuracy on "
         f"the test images scaled to {scaling} as the lesson does, {lesson:.3f}: {likely}",
         hint,
+    )
+
+
+def _tested_on(matching: list[str], accuracies: Mapping[str, float]) -> str:
+    """The end of a reported-accuracy mismatch: the ``matching`` scalings, under which the
+    test images give the reported figure, each with its accuracy."""
+    if len(matching) == 1:
+        (other,) = matching
+        return (
+            f"it matches their accuracy scaled to {other}, {accuracies[other]:.3f}, so the "
+            "model was likely trained and tested on inputs scaled that way"
+        )
+    matches = _and(f"of {accuracies[o]:.3f} scaled to {o}" for o in matching)
+    return (
+        f"it matches their accuracy {matches}, so the model was likely trained and tested on "
+        "one of these scalings"
     )
 
 
