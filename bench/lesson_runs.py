@@ -26,6 +26,7 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from course_utils.device import vector_units  # noqa: E402
 from course_utils.release import solution_paths  # noqa: E402
 from course_utils.tensorflow_settings import use_tensorflow_settings  # noqa: E402
 
@@ -75,7 +76,9 @@ def main() -> int:
     parser.add_argument("lessons", nargs="*", help="lesson numbers, e.g. 01 05 (default: all)")
     args = parser.parse_args()
     paths = [p for p in solution_paths() if not args.lessons or p.name[:2] in args.lessons]
-    print(f"{os.cpu_count()} CPU cores; median [min, max] over {args.seeds} seeds")
+    print(
+        f"{os.cpu_count()} CPU cores ({vector_units()}); median [min, max] over {args.seeds} seeds"
+    )
     for path in paths:
         times, metrics = [], {}
         for seed in range(args.seeds):

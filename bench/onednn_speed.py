@@ -22,6 +22,9 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from course_utils.device import vector_units  # noqa: E402
 
 STEP_TIMER = """
 import json, sys, time
@@ -67,16 +70,6 @@ def time_steps(model: str, steps: int, onednn: str | None) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"timing {model} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def vector_units() -> str:
-    """The AVX flags of this CPU, from /proc/cpuinfo ("unknown" elsewhere)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        flags = next(line for line in lines if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    return " ".join(sorted({f for f in flags if f.startswith(("avx", "amx"))})) or "no AVX"
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_utils import device_banner, plot_history, seed_everything, show_images  # noqa: E402
+from course_utils.device import vector_units  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,37 @@ def test_device_banner_is_one_line_naming_device_and_versions():
     assert "\n" not in banner
     assert banner.startswith("Device: CPU (") or banner.startswith("Device: GPU ")
     assert "TensorFlow 2." in banner and "Keras 3." in banner
+    if banner.startswith("Device: CPU (") and vector_units() != "unknown":
+        assert "with AVX-512)" in banner or "without AVX-512)" in banner, banner
+
+
+CPUINFO = {
+    "a laptop without AVX-512": (
+        "processor\t: 0\nflags\t\t: fpu sse sse2 avx f16c avx2 fma bmi2\n"
+        "processor\t: 1\nflags\t\t: fpu sse sse2 avx f16c avx2 fma bmi2\n",
+        "avx avx2",
+    ),
+    "a server with AVX-512 and AMX": (
+        "flags\t\t: fpu avx avx2 avx512f avx512_vnni amx_tile amx_bf16 sse4_2\n",
+        "amx_bf16 amx_tile avx avx2 avx512_vnni avx512f",
+    ),
+    "a CPU without AVX": ("flags\t\t: fpu sse sse2\n", "no AVX"),
+    "no flags line": ("processor\t: 0\n", "unknown"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CPUINFO))
+def test_vector_units_reads_the_cpu_flags(case, tmp_path):
+    """Are the AVX and AMX units read from the first flags line, sorted?"""
+    text, expected = CPUINFO[case]
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(text)
+    assert vector_units(cpuinfo) == expected
+
+
+def test_vector_units_is_unknown_without_cpuinfo(tmp_path):
+    """Without /proc/cpuinfo (macOS, Windows), are the units "unknown"?"""
+    assert vector_units(tmp_path / "missing") == "unknown"
 
 
 def test_seed_everything_repeats_random_draws_and_honours_the_env(monkeypatch):
