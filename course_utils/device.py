@@ -9,7 +9,8 @@ from pathlib import Path
 def device_banner() -> str:
     """One line naming the device TensorFlow will use and the library versions, e.g.
     ``Device: CPU (2 cores, without AVX-512) · TensorFlow 2.21.0 · Keras 3.15.1``. On a
-    CPU it says whether the CPU has AVX-512, since the lessons' run-time estimates do."""
+    CPU it says whether the CPU has AVX-512, which TensorFlow's oneDNN kernels use where
+    present (see :func:`vector_units`)."""
     import keras
     import tensorflow as tf
 
@@ -32,8 +33,10 @@ def print_device_banner() -> None:
 def vector_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU's AVX and AMX units, read from the first ``flags`` line of ``cpuinfo``, e.g.
     ``"avx avx2"`` or ``"amx_bf16 ... avx512f ..."``; "no AVX" when it lists none and
-    "unknown" where there is no such file (macOS, Windows). Without AVX-512 TensorFlow
-    trains the lessons' convolutions several times more slowly."""
+    "unknown" where there is no such file (macOS, Windows). TensorFlow's oneDNN kernels
+    use AVX-512 where the CPU has it: lesson 07's ResNet50 trains faster with it than
+    with AVX2 alone (``ONEDNN_MAX_CPU_ISA=AVX2 python bench/onednn_speed.py`` shows how
+    much on an AVX-512 machine)."""
     try:
         lines = cpuinfo.read_text().splitlines()
         flags = next(line for line in lines if line.startswith("flags")).split()

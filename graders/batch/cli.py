@@ -70,7 +70,7 @@ LESSONS = sorted(
 
 
 # Seconds one cell and one whole submission may run: (cell, submission), unless
-# --cell-timeout / --timeout say otherwise. Lesson 07 trains ResNet50 for 6 epochs, 3-6
+# --cell-timeout / --timeout say otherwise. Lesson 07 trains ResNet50 for 6 epochs, 4-10
 # minutes on 2 cores alone and about twice that while another submission shares them.
 TIMEOUTS = {"07": (2400, 3600)}
 DEFAULT_TIMEOUTS = (600, 1800)
