@@ -10,6 +10,9 @@ learner chose, the only candidate is the grader's own held-out split, rendered f
 instructor's secret seed (:func:`use_grader_heldout`): images no learner can reproduce
 from the public package, so none can train on them. A real dataset (MNIST) cannot be
 rendered anew: its grader's split is its public test split, which a learner could train on.
+A test accuracy the learner reports is compared with the model's accuracy on the split
+they could evaluate on, the public one (:func:`public_test_candidates`), in batch grading
+too.
 """
 
 from __future__ import annotations
@@ -112,15 +115,27 @@ def _loads(dataset: str) -> list:
     return loads_of(dataset)
 
 
+def forget_grader_heldout() -> None:
+    """Measure on the public test splits again, as a process that never called
+    :func:`use_grader_heldout` does."""
+    _GRADER_HELDOUT.clear()
+
+
+def public_test_candidates(dataset: str) -> list[HeldOut]:
+    """The test splits a learner can evaluate a model trained on ``dataset`` on: the test
+    split of every source loaded in this process (the course's rendered images, the
+    original files), or the course's rendered test split when nothing was loaded (as in the
+    batch grader's process)."""
+    return [HeldOut(load.x_test, load.y_test, load.description) for load in _loads(dataset)]
+
+
 def heldout_candidates(dataset: str) -> list[HeldOut]:
-    """The test images a model trained on ``dataset`` may be measured on: the test split
-    of every source loaded in this process (the course's rendered images, the original
-    files), or the course's rendered test split when nothing was loaded (as in the batch
-    grader's process). In batch grading, only the grader's held-out split
-    (:func:`use_grader_heldout`)."""
+    """The test images a model trained on ``dataset`` is measured on: in batch grading,
+    only the grader's held-out split (:func:`use_grader_heldout`); otherwise the
+    :func:`public_test_candidates`."""
     if dataset in _GRADER_HELDOUT:
         return [_GRADER_HELDOUT[dataset]]
-    return [HeldOut(load.x_test, load.y_test, load.description) for load in _loads(dataset)]
+    return public_test_candidates(dataset)
 
 
 TRAINING_SAMPLE = 10_000

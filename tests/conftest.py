@@ -1,6 +1,7 @@
 """Shared test setup. The repository's conftest.py turns strict grading on for notebooks;
 Python tests run without it (the autouse fixture below), so they can inspect failing
-reports. Every test starts with no dataset load recorded, as a fresh process would."""
+reports. Every test starts with no dataset load recorded and no grader's held-out split in
+use, as a fresh process would."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from course_utils.release import REPO_ROOT  # noqa: F401 - re-exported for the tests
 from data_loaders.sources import forget_loads
+from graders.heldout import forget_grader_heldout
 from graders.report import STRICT_ENV_VAR
 
 
@@ -21,6 +23,7 @@ def _not_strict(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _no_recorded_loads() -> None:
     forget_loads()
+    forget_grader_heldout()
 
 
 @pytest.fixture

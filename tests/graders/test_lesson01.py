@@ -11,7 +11,8 @@ from keras import layers
 
 from data_loaders import load_traffic_signs
 from data_loaders.sources import forget_loads
-from graders.heldout import SCALINGS, scale_images
+from graders import heldout
+from graders.heldout import SCALINGS, scale_images, use_grader_heldout
 from graders.lesson01 import check_exercise_1
 from graders.training import (
     REPORTED_TOLERANCE,
@@ -283,6 +284,41 @@ def test_a_reported_accuracy_matching_two_scalings_names_both(scale_free):
         f"to [0, 1] (x / 255) and of {accuracies[RAW]:.3f} scaled to raw pixels 0..255 "
         "(unscaled), so the model was likely trained and tested on one of these scalings"
     )
+
+
+def test_in_batch_grading_a_reported_accuracy_is_compared_on_the_public_test_split(
+    trained, monkeypatch
+):
+    """In batch grading the threshold is measured on the grader's held-out images, which the
+    learner never sees: is the reported test accuracy compared with the model's accuracy on
+    the public test split it was measured on, so that a correct solution keeps its points
+    however differently the model scores on the two splits?"""
+    model, _ = trained
+    _, (x_test, y_test) = load_traffic_signs()
+    test_metrics = model.evaluate(
+        scale_images(x_test), keras.utils.to_categorical(y_test, 5), return_dict=True, verbose=0
+    )
+    # A held-out split on which the model scores lower: the test images, a fifth relabelled.
+    relabelled = y_test.copy()
+    relabelled[::5] = (relabelled[::5] + 1) % 5
+    monkeypatch.setattr(
+        heldout, "render_grader_heldout", lambda dataset, seed: (x_test, relabelled)
+    )
+    use_grader_heldout("traffic_signs", 1)
+    held_out = accuracy_on(model, scale_images(x_test), relabelled)
+    assert test_metrics["accuracy"] - held_out > REPORTED_TOLERANCE and held_out >= 0.5
+    measured, reported = check_measured_accuracies(
+        model,
+        test_metrics,
+        "traffic_signs",
+        heldout=("accuracy on the grader's test images", 1.0, 0.5),
+        reported=("reported test accuracy", 1.0, 0.5),
+    )
+    assert measured.message == (
+        f"accuracy {held_out:.3f} >= 0.50 on {len(y_test)} images (the grader's held-out images)"
+    )
+    assert reported.status == "passed"
+    assert reported.message == f"test accuracy {test_metrics['accuracy']:.3f} >= 0.50"
 
 
 def test_a_model_trained_on_the_original_files_is_measured_on_their_test_file(tmp_path):
