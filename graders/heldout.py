@@ -145,7 +145,7 @@ accuracy: all of the rendered datasets', a sixth of MNIST's 60,000."""
 
 def training_candidates(dataset: str, count: int = TRAINING_SAMPLE) -> list[HeldOut]:
     """The first ``count`` training images of the same sources as
-    :func:`heldout_candidates`."""
+    :func:`public_test_candidates`."""
     return [
         HeldOut(load.x_train[:count], load.y_train[:count], "the training images")
         for load in _loads(dataset)

@@ -43,9 +43,10 @@ class ModelExercise:
     """What one build-and-train exercise expects, and its points per result.
 
     The model must reach ``heldout_threshold`` on the grader's test images of ``dataset``
-    (:func:`graders.heldout.heldout_for`), scaled as the lesson teaches. When
+    (:func:`graders.heldout.heldout_candidates`), scaled as the lesson teaches. When
     ``test_threshold`` is set the learner also reports ``evaluate(..., return_dict=True)``
-    on the test split, checked against it and against the grader's own measurement.
+    on the test split, checked against it and against the grader's own measurement on the
+    same split (:func:`graders.training.check_measured_accuracies`).
     ``preprocessing_hint`` and ``params_hint`` are this exercise's advice for a low
     training accuracy and a wrong parameter count. ``other_input_shapes`` are input shapes
     that pass too, for the spellings in ``equivalents`` that reshape their input first;

@@ -410,6 +410,59 @@ def _same_images(first: list[HeldOut], second: list[HeldOut]) -> bool:
     )
 
 
+TEST_SPLIT_CHANCE = 1e-4
+"""How unlikely a model's lead on the public test split over the grader's held-out images
+must be, were the two splits samples of the same images, before the grader says the model
+was trained on the test split (Fisher's exact test, :func:`chance_of_a_lead`): a correct
+solution is told so by chance once in ten thousand."""
+
+
+def chance_of_a_lead(public: tuple[int, int], heldout: tuple[int, int]) -> float:
+    """One-sided Fisher's exact test on a model's ``(correct, count)`` predictions on the
+    public test split and on the held-out images: the chance that, were the two one pool
+    of images split at random, the public part would hold at least as many of the correct
+    predictions as it does."""
+    (public_correct, public_count), (heldout_correct, heldout_count) = public, heldout
+    total = public_count + heldout_count
+    correct = public_correct + heldout_correct
+
+    def log_comb(n: int, k: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+    tables = range(public_correct, min(public_count, correct) + 1)
+    log_all = log_comb(total, public_count)
+    chance = sum(
+        math.exp(log_comb(correct, k) + log_comb(total - correct, public_count - k) - log_all)
+        for k in tables
+    )
+    return min(1.0, chance)
+
+
+def _lead_on_the_test_split(
+    on_public: Measured, on_heldout: Measured, name: str, points: float
+) -> CheckResult | None:
+    """The failure for a model that scores on the public test split so far above the
+    grader's held-out images that chance does not explain it; None otherwise."""
+    public, heldout = on_public.heldouts[on_public.best], on_heldout.heldouts[on_heldout.best]
+    public_accuracy = on_public.accuracy(on_public.best, on_public.scaling)
+    heldout_accuracy = on_heldout.accuracy(on_heldout.best, on_heldout.scaling)
+    counts = [
+        (round(accuracy * len(split.labels)), len(split.labels))
+        for accuracy, split in ((public_accuracy, public), (heldout_accuracy, heldout))
+    ]
+    if chance_of_a_lead(*counts) >= TEST_SPLIT_CHANCE:
+        return None
+    return CheckResult.failed(
+        name,
+        points,
+        f"this model scores {public_accuracy:.3f} on {public.source} but "
+        f"{heldout_accuracy:.3f} on {heldout.source}, a lead that chance gives less than once in "
+        f"{1 / TEST_SPLIT_CHANCE:,.0f}: it was likely trained on the test images",
+        "Train on the training split only (hold out a validation split for your choices) "
+        "and evaluate on the test split once, at the end.",
+    )
+
+
 def check_measured_accuracies(
     model,
     test_metrics,
@@ -423,22 +476,43 @@ def check_measured_accuracies(
     test splits the learner could evaluate on. In batch grading the first is measured on
     the grader's held-out images and the second on the public test split: a model scores a
     few images in a hundred differently on two samples of the same classes, so only a
-    measurement on the same images can tell whether a reported figure is this model's.
+    measurement on the same images can tell whether a reported figure is this model's;
+    and a model that scores far better on the public split than on the held-out images
+    (:data:`TEST_SPLIT_CHANCE`) was trained on it, so its figure earns nothing. A figure
+    the grader could not measure (the model did not predict) earns nothing either.
     ``heldout`` and ``reported`` are ``(name, points, threshold)``."""
-    name, points, threshold = heldout
+    heldout_name, points, threshold = heldout
+    scaling = LESSON_SCALING[dataset]
     heldouts = heldout_candidates(dataset)
     result, measured = check_accuracy_on(
-        model, heldouts, LESSON_SCALING[dataset], threshold, points=points, name=name
+        model, heldouts, scaling, threshold, points=points, name=heldout_name
     )
     if reported is None:
         return [result]
-    public = public_test_candidates(dataset)
-    if measured is not None and not _same_images(public, heldouts):
-        measured = Measured(model, public, LESSON_SCALING[dataset])
     name, points, threshold = reported
-    return [
-        result,
-        check_reported_accuracy(
-            test_metrics, threshold, points=points, name=name, measured=measured
-        ),
-    ]
+    if measured is None:
+        checked = check_reported_accuracy(test_metrics, threshold, points=points, name=name)
+        if checked.status == "passed":
+            why = f"not checked: the grader could not run the model (see '{heldout_name}')"
+            checked = CheckResult.failed(name, points, why)
+        return [result, checked]
+    public = public_test_candidates(dataset)
+    if _same_images(public, heldouts):
+        return [
+            result,
+            check_reported_accuracy(
+                test_metrics, threshold, points=points, name=name, measured=measured
+            ),
+        ]
+    on_public = Measured(model, public, scaling)
+    try:
+        on_public.accuracy(on_public.best, scaling)
+    except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
+        why = f"the model could not predict on the public test images: {type(error).__name__}"
+        return [result, CheckResult.failed(name, points, f"{why}: {error}")]
+    checked = check_reported_accuracy(
+        test_metrics, threshold, points=points, name=name, measured=on_public
+    )
+    if checked.status == "passed":
+        return [result, _lead_on_the_test_split(on_public, measured, name, points) or checked]
+    return [result, checked]

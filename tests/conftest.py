@@ -5,6 +5,7 @@ use, as a fresh process would."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,11 @@ def _not_strict(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_recorded_loads() -> None:
+def _no_recorded_loads() -> Iterator[None]:
     forget_loads()
     forget_grader_heldout()
+    yield
+    forget_grader_heldout()  # nor does a later module-scoped fixture find one
 
 
 @pytest.fixture

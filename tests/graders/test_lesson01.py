@@ -17,7 +17,9 @@ from graders.lesson01 import check_exercise_1
 from graders.training import (
     REPORTED_TOLERANCE,
     SCALING_MARGIN,
+    TEST_SPLIT_CHANCE,
     accuracy_on,
+    chance_of_a_lead,
     check_measured_accuracies,
     likely_scalings,
 )
@@ -286,39 +288,128 @@ def test_a_reported_accuracy_matching_two_scalings_names_both(scale_free):
     )
 
 
+HELD_OUT_CHECK = ("accuracy on the grader's test images", 1.0, 0.5)
+REPORTED_CHECK = ("reported test accuracy", 1.0, 0.5)
+
+
+def _grade_as_a_batch(monkeypatch, relabel_every: int):
+    """Set this process up as a batch's checks are: nothing loaded, and the grader's
+    held-out split in use, here the public test images with every ``relabel_every``-th
+    label changed, so that a model scores lower on them. Returns the public test images
+    (uint8 (N, 32, 32, 3)), their labels and the held-out labels (int64 (N,))."""
+    _, (x_test, y_test) = load_traffic_signs()
+    relabelled = y_test.copy()
+    relabelled[::relabel_every] = (relabelled[::relabel_every] + 1) % 5
+
+    def render(dataset, seed):
+        forget_loads()  # as the real renderer leaves the process
+        return x_test.copy(), relabelled
+
+    monkeypatch.setattr(heldout, "render_grader_heldout", render)
+    use_grader_heldout("traffic_signs", 1)
+    return x_test, y_test, relabelled
+
+
+def _evaluated(model, x_test, y_test) -> dict:
+    return model.evaluate(
+        scale_images(x_test), keras.utils.to_categorical(y_test, 5), return_dict=True, verbose=0
+    )
+
+
+def _correct(accuracy: float, labels) -> tuple[int, int]:
+    return round(accuracy * len(labels)), len(labels)
+
+
 def test_in_batch_grading_a_reported_accuracy_is_compared_on_the_public_test_split(
     trained, monkeypatch
 ):
     """In batch grading the threshold is measured on the grader's held-out images, which the
     learner never sees: is the reported test accuracy compared with the model's accuracy on
     the public test split it was measured on, so that a correct solution keeps its points
-    however differently the model scores on the two splits?"""
+    however differently (within chance) the model scores on the two splits?"""
     model, _ = trained
-    _, (x_test, y_test) = load_traffic_signs()
-    test_metrics = model.evaluate(
-        scale_images(x_test), keras.utils.to_categorical(y_test, 5), return_dict=True, verbose=0
-    )
-    # A held-out split on which the model scores lower: the test images, a fifth relabelled.
-    relabelled = y_test.copy()
-    relabelled[::5] = (relabelled[::5] + 1) % 5
-    monkeypatch.setattr(
-        heldout, "render_grader_heldout", lambda dataset, seed: (x_test, relabelled)
-    )
-    use_grader_heldout("traffic_signs", 1)
+    x_test, y_test, relabelled = _grade_as_a_batch(monkeypatch, relabel_every=25)
+    test_metrics = _evaluated(model, x_test, y_test)
     held_out = accuracy_on(model, scale_images(x_test), relabelled)
-    assert test_metrics["accuracy"] - held_out > REPORTED_TOLERANCE and held_out >= 0.5
+    lead = (_correct(test_metrics["accuracy"], y_test), _correct(held_out, relabelled))
+    assert test_metrics["accuracy"] - held_out > REPORTED_TOLERANCE
+    assert chance_of_a_lead(*lead) >= TEST_SPLIT_CHANCE and held_out >= 0.5
     measured, reported = check_measured_accuracies(
-        model,
-        test_metrics,
-        "traffic_signs",
-        heldout=("accuracy on the grader's test images", 1.0, 0.5),
-        reported=("reported test accuracy", 1.0, 0.5),
+        model, test_metrics, "traffic_signs", heldout=HELD_OUT_CHECK, reported=REPORTED_CHECK
     )
     assert measured.message == (
         f"accuracy {held_out:.3f} >= 0.50 on {len(y_test)} images (the grader's held-out images)"
     )
-    assert reported.status == "passed"
-    assert reported.message == f"test accuracy {test_metrics['accuracy']:.3f} >= 0.50"
+    assert (reported.status, reported.message) == (
+        "passed",
+        f"test accuracy {test_metrics['accuracy']:.3f} >= 0.50",
+    )
+
+
+def test_in_batch_grading_a_figure_measured_on_other_images_does_not_match(trained, monkeypatch):
+    """Is a reported figure that is the model's accuracy on other images than the public
+    test split (here the held-out images themselves) refused in batch grading, with the
+    model's accuracy on the public split?"""
+    model, _ = trained
+    x_test, y_test, relabelled = _grade_as_a_batch(monkeypatch, relabel_every=25)
+    public = accuracy_on(model, scale_images(x_test), y_test)
+    held_out = accuracy_on(model, scale_images(x_test), relabelled)
+    other_scalings = [accuracy_on(model, scale(x_test), y_test) for scale in SCALINGS.values()]
+    assert all(abs(held_out - other) > REPORTED_TOLERANCE for other in other_scalings)
+    _, reported = check_measured_accuracies(
+        model,
+        {"accuracy": held_out},
+        "traffic_signs",
+        heldout=HELD_OUT_CHECK,
+        reported=REPORTED_CHECK,
+    )
+    assert reported.message == (
+        f"the reported test accuracy {held_out:.3f} does not match this model's accuracy on the "
+        f"test images scaled to [-0.5, 0.5] (x / 255 - 0.5) as the lesson does, {public:.3f}: "
+        "it was measured on other images, or before the model's last training"
+    )
+
+
+def test_in_batch_grading_a_model_far_better_on_the_public_split_is_said_trained_on_it(
+    trained, monkeypatch
+):
+    """A learner who trains on the public test split reports a true figure for that split.
+    In batch grading, when the model scores so much better there than on the held-out images
+    that chance does not explain it, does the reported figure earn nothing, with both
+    accuracies named?"""
+    model, _ = trained
+    x_test, y_test, relabelled = _grade_as_a_batch(monkeypatch, relabel_every=5)
+    test_metrics = _evaluated(model, x_test, y_test)
+    held_out = accuracy_on(model, scale_images(x_test), relabelled)
+    lead = (_correct(test_metrics["accuracy"], y_test), _correct(held_out, relabelled))
+    assert chance_of_a_lead(*lead) < TEST_SPLIT_CHANCE and held_out >= 0.5
+    measured, reported = check_measured_accuracies(
+        model, test_metrics, "traffic_signs", heldout=HELD_OUT_CHECK, reported=REPORTED_CHECK
+    )
+    assert measured.status == "passed"
+    assert (reported.status, reported.message, reported.hint) == (
+        "failed",
+        f"this model scores {test_metrics['accuracy']:.3f} on the course's test images but "
+        f"{held_out:.3f} on the grader's held-out images, a lead that chance gives less than "
+        "once in 10,000: it was likely trained on the test images",
+        "Train on the training split only (hold out a validation split for your choices) and "
+        "evaluate on the test split once, at the end.",
+    )
+
+
+def test_a_reported_figure_for_a_model_that_cannot_predict_earns_nothing():
+    """When the grader cannot run the model on the test images, is the reported figure,
+    which nothing can confirm, refused rather than taken on trust?"""
+    model = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(5, activation="softmax")])
+    measured, reported = check_measured_accuracies(
+        model, {"accuracy": 0.99}, "traffic_signs", heldout=HELD_OUT_CHECK, reported=REPORTED_CHECK
+    )
+    assert measured.message.startswith("the model could not predict on (1000, 32, 32, 3) inputs")
+    assert (reported.status, reported.message) == (
+        "failed",
+        "not checked: the grader could not run the model (see 'accuracy on the grader's test "
+        "images')",
+    )
 
 
 def test_a_model_trained_on_the_original_files_is_measured_on_their_test_file(tmp_path):
