@@ -31,7 +31,12 @@ from graders.batch.isolation import (
     throwaway_identity,
 )
 from graders.batch.workspace import BATCH_PREFIX, heldout_secret, sweep_stale_batches
-from graders.heldout import render_grader_heldout, secret_seed
+from graders.heldout import (
+    HELDOUT_SIZE,
+    public_test_size,
+    render_grader_heldout,
+    secret_seed,
+)
 from tests.graders.batch import isolation_here
 
 PACKAGE_FOLDER = REPO_ROOT / "graders"
@@ -252,15 +257,17 @@ def test_the_heldout_secret_is_made_once_kept_private_and_checked(tmp_path, monk
 
 def test_the_heldout_split_is_not_the_public_one(data_cache):
     """Are the grader's held-out images, rendered from the secret, other images than the
-    public test split, with as many of each class, and a seed per dataset?"""
+    public test split, HELDOUT_SIZE times as many of each class, and a seed per dataset?"""
     import data_loaders
 
     secret = b"0123456789abcdef0123"
     assert secret_seed(secret, "traffic_signs") != secret_seed(secret, "happy_faces")
     images, labels = render_grader_heldout("happy_faces", secret_seed(secret, "happy_faces"))
     _, (public_images, public_labels) = data_loaders.load_happy_faces()
-    assert images.shape == public_images.shape and images.dtype == np.uint8
-    assert np.bincount(labels).tolist() == np.bincount(public_labels).tolist()
+    assert HELDOUT_SIZE > 1 and len(public_images) == public_test_size("happy_faces")
+    assert images.shape == (HELDOUT_SIZE * len(public_images), *public_images.shape[1:])
+    assert images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == (HELDOUT_SIZE * np.bincount(public_labels)).tolist()
     assert not any(np.array_equal(images[0], image) for image in public_images)
 
 

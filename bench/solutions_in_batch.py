@@ -1,0 +1,98 @@
+"""Release check: every lesson's solution notebook, graded by the batch grader as an
+instructor grades a class, must get full marks.
+
+The suite runs each solution's checks in its own kernel (nbval). The batch path differs:
+the notebook runs in a sandbox, its artifacts are checked in another, and test accuracy is
+measured on the grader's held-out images, rendered from the instructor's secret. This
+script grades each solution that way, with a fresh random secret unless ``--secret`` names
+one, so each run draws other held-out images. It trains every lesson's models (about 9
+minutes on 2 cores with AVX-512), so it is a check to run before a release, not a test.
+
+Prints, per lesson, the score, the maximum, the seconds the grading took (the submission's
+``execution_time``) and its status, then every check that did not pass, with its message.
+Exits with 1 when a solution lacks full marks.
+
+Usage: python bench/solutions_in_batch.py [--secret FILE] [LESSON_NUMBER ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script
+    sys.path.insert(0, str(ROOT))
+
+from course_utils.release import solution_paths  # noqa: E402
+from graders.batch.cli import LESSONS  # noqa: E402
+
+STUDENT = "solution"
+"""The name the solution is graded under (its file is ``solution.ipynb``)."""
+
+
+def not_passed(result: dict) -> list[str]:
+    """The lines of ``result`` (a ``result.json``) that name what cost points: each
+    exercise's check marked ✘ under its exercise's heading, then the submission's
+    ``reasons``."""
+    lines = []
+    for test in result.get("tests", []):
+        if test.get("score") == test.get("max_score"):
+            continue
+        output = test.get("output", "").splitlines()
+        lines += output[:1] + [line for line in output[1:] if "✘" in line]
+    return lines + [f"reason: {reason}" for reason in result.get("reasons", [])]
+
+
+def grade_solution(lesson: str, solution: Path, work: Path, secret: Path) -> dict:
+    """Grade ``solution`` as lesson ``lesson`` with the batch grader, in ``work``; return its
+    ``result.json``. Raises CalledProcessError when the grader itself fails."""
+    submissions = work / f"lesson{lesson}"
+    submissions.mkdir()
+    shutil.copy(solution, submissions / f"{STUDENT}.ipynb")
+    results = work / f"results{lesson}"
+    command = [sys.executable, "-m", "graders", "grade", "--lesson", lesson, str(submissions)]
+    command += ["--out", str(results), "--jobs", "1", "--heldout-secret", str(secret)]
+    subprocess.run(command, check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
+    return json.loads((results / "submissions" / STUDENT / "result.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--secret", type=Path, help="the held-out secret (default: a new one)")
+    parser.add_argument("lessons", nargs="*", help="lesson numbers, e.g. 05 07 (default: all)")
+    args = parser.parse_args(argv)
+    lessons = args.lessons or LESSONS
+    unknown = sorted(set(lessons) - set(LESSONS))
+    if unknown:
+        parser.error(f"expected graded lessons among {', '.join(LESSONS)}, found {unknown}")
+    solutions = {path.name[:2]: path for path in solution_paths()}
+    failures = {}
+    print(f"{'lesson':<8}{'score':>7}{'max':>7}{'seconds':>9}  status")
+    with tempfile.TemporaryDirectory(prefix="solutions-in-batch-") as folder:
+        work = Path(folder)
+        secret = args.secret
+        if secret is None:
+            secret = work / "heldout-secret"
+            secret.write_bytes(secrets.token_bytes(32))
+        for lesson in lessons:
+            result = grade_solution(lesson, solutions[lesson], work, secret)
+            score, most = result.get("score", 0.0), result.get("max_score", 0.0)
+            seconds = result.get("execution_time") or 0.0
+            print(f"{lesson:<8}{score:>7.1f}{most:>7.1f}{seconds:>9.1f}  {result['status']}")
+            if score != most or result["status"] != "graded":
+                failures[lesson] = not_passed(result)
+    for lesson, lines in failures.items():
+        print(f"\nlesson {lesson}'s solution lost points:")
+        print("\n".join(f"  {line}" for line in lines))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
