@@ -91,7 +91,8 @@ holds, as many of each class. A model's accuracy on N images strays from its acc
 all images by about sqrt(p (1 - p) / N): on lesson 07's 120 test images, far enough for a
 correct solution to fall under the threshold on some secrets (``python
 bench/solutions_in_batch.py`` grades every solution with a fresh one). Four times as many
-images halve that, for a second of rendering and of prediction a batch."""
+images halve that, for about a second of rendering a batch and a few seconds more of
+prediction a submission."""
 
 
 def public_test_size(dataset: str) -> int:
