@@ -96,9 +96,12 @@ prediction a submission."""
 
 
 def public_test_size(dataset: str) -> int:
-    """How many test images ``dataset``'s public split holds (its loader's ``n_test``)."""
+    """How many test images the rendered ``dataset``'s public split holds (its loader's
+    ``n_test``). Raises ValueError for a dataset the course does not render."""
     import data_loaders
 
+    if dataset not in data_loaders.RENDERED:
+        raise ValueError(f"expected a rendered dataset {data_loaders.RENDERED}, found {dataset!r}")
     loader, _ = data_loaders.LOADERS[dataset]
     return inspect.signature(loader).parameters["n_test"].default
 

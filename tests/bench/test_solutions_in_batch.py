@@ -36,3 +36,26 @@ def test_a_lesson_without_checks_is_refused(capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "expected graded lessons among 00, 01, 02," in error and "found ['99']" in error
+
+
+def test_a_grader_that_fails_is_reported_with_its_reason(tmp_path, capsys):
+    """When the grader itself fails (here on a secret too short to use), is the lesson
+    reported with the grader's own message, the run's status 1 and its folder kept?"""
+    secret = tmp_path / "secret"
+    secret.write_text("short\n")
+    out = tmp_path / "out"
+    assert main(["--secret", str(secret), "--out", str(out), "01"]) == 1
+    printed = capsys.readouterr().out
+    assert "01" in printed and "grader failed" in printed
+    assert "the grader exited with 2 and wrote no result.json:" in printed
+    assert f"the held-out secret in {secret} is too short" in printed
+    assert f"results kept in {out}" in printed
+
+
+def test_an_out_folder_with_files_is_refused(tmp_path, capsys):
+    (tmp_path / "old").write_text("")
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path), "01"])
+    assert f"expected a new or empty folder for --out, found files in {tmp_path}" in (
+        capsys.readouterr().err
+    )

@@ -268,6 +268,8 @@ def test_the_heldout_split_is_not_the_public_one(data_cache):
     assert images.shape == (HELDOUT_SIZE * len(public_images), *public_images.shape[1:])
     assert images.dtype == np.uint8
     assert np.bincount(labels).tolist() == (HELDOUT_SIZE * np.bincount(public_labels)).tolist()
+    with pytest.raises(ValueError, match="expected a rendered dataset .*, found 'mnist'"):
+        public_test_size("mnist")  # real data: its grader's split is its public one
     assert not any(np.array_equal(images[0], image) for image in public_images)
 
 
