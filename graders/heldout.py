@@ -152,11 +152,18 @@ def public_test_candidates(dataset: str) -> list[HeldOut]:
     return [HeldOut(load.x_test, load.y_test, load.description) for load in _loads(dataset)]
 
 
+def grader_heldout_in_use(dataset: str) -> bool:
+    """Whether a model trained on ``dataset`` is measured on the grader's held-out split
+    (:func:`use_grader_heldout`, in batch grading) rather than on the
+    :func:`public_test_candidates`."""
+    return dataset in _GRADER_HELDOUT
+
+
 def heldout_candidates(dataset: str) -> list[HeldOut]:
     """The test images a model trained on ``dataset`` is measured on: in batch grading,
     only the grader's held-out split (:func:`use_grader_heldout`); otherwise the
     :func:`public_test_candidates`."""
-    if dataset in _GRADER_HELDOUT:
+    if grader_heldout_in_use(dataset):
         return [_GRADER_HELDOUT[dataset]]
     return public_test_candidates(dataset)
 

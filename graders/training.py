@@ -14,6 +14,7 @@ from graders.heldout import (
     SCALINGS,
     TRAINING_SAMPLE,
     HeldOut,
+    grader_heldout_in_use,
     heldout_candidates,
     public_test_candidates,
     training_candidates,
@@ -402,14 +403,6 @@ def _tested_on(matching: list[str], accuracies: Mapping[str, float]) -> str:
     )
 
 
-def _same_images(first: list[HeldOut], second: list[HeldOut]) -> bool:
-    """Whether two lists of candidates hold the same arrays of images and labels, in the
-    same order (then one measurement serves both)."""
-    return len(first) == len(second) and all(
-        a.images is b.images and a.labels is b.labels for a, b in zip(first, second, strict=True)
-    )
-
-
 TEST_SPLIT_CHANCE = 1e-4
 """How unlikely a model's lead on the public test split over the grader's held-out images
 must be, were the two splits samples of the same images, before the grader says the model
@@ -483,9 +476,8 @@ def check_measured_accuracies(
     ``heldout`` and ``reported`` are ``(name, points, threshold)``."""
     heldout_name, points, threshold = heldout
     scaling = LESSON_SCALING[dataset]
-    heldouts = heldout_candidates(dataset)
     result, measured = check_accuracy_on(
-        model, heldouts, scaling, threshold, points=points, name=heldout_name
+        model, heldout_candidates(dataset), scaling, threshold, points=points, name=heldout_name
     )
     if reported is None:
         return [result]
@@ -496,23 +488,17 @@ def check_measured_accuracies(
             why = f"not checked: the grader could not run the model (see '{heldout_name}')"
             checked = CheckResult.failed(name, points, why)
         return [result, checked]
-    public = public_test_candidates(dataset)
-    if _same_images(public, heldouts):
-        return [
-            result,
-            check_reported_accuracy(
-                test_metrics, threshold, points=points, name=name, measured=measured
-            ),
-        ]
-    on_public = Measured(model, public, scaling)
-    try:
-        on_public.accuracy(on_public.best, scaling)
-    except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
-        why = f"the model could not predict on the public test images: {type(error).__name__}"
-        return [result, CheckResult.failed(name, points, f"{why}: {error}")]
+    on_public = measured
+    if grader_heldout_in_use(dataset):  # the learner measured on the public split, not here
+        on_public = Measured(model, public_test_candidates(dataset), scaling)
+        try:
+            on_public.accuracy(on_public.best, scaling)
+        except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
+            why = f"the model could not predict on the public test images: {type(error).__name__}"
+            return [result, CheckResult.failed(name, points, f"{why}: {error}")]
     checked = check_reported_accuracy(
         test_metrics, threshold, points=points, name=name, measured=on_public
     )
-    if checked.status == "passed":
-        return [result, _lead_on_the_test_split(on_public, measured, name, points) or checked]
+    if checked.status == "passed" and on_public is not measured:
+        checked = _lead_on_the_test_split(on_public, measured, name, points) or checked
     return [result, checked]
