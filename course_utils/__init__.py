@@ -35,6 +35,19 @@ _HOMES = {
 ipywidgets (seconds), so each is loaded on first use, not with the package: the release
 step and the lint (``make check``) run without them."""
 
+FIGURE_HELPERS = (
+    "compare_histories",
+    "plot_confusion_matrix",
+    "plot_gradient_norms",
+    "plot_history",
+    "show_feature_maps",
+    "show_filters",
+    "show_image_row",
+    "show_images",
+)
+"""The helpers that draw a Matplotlib figure under the cell (``plt.show()``): a cell that
+calls one shows an image, which the tests check in every notebook they run."""
+
 __all__ = sorted(_HOMES)
 
 

@@ -10,6 +10,11 @@ are not hidden: a failed import restores standard error and says so, and everyth
 (warnings during training included) shows as usual. TensorFlow loads with the course's
 settings (:mod:`course_utils.tensorflow_settings`: oneDNN on every x86 CPU).
 
+TensorFlow imports Matplotlib, which picks its backend when it is first imported. IPython's
+kernel names its inline backend only later, as it starts, so Matplotlib would settle on
+``agg`` and every ``plt.show()`` would draw nothing, silently. This kernel names the inline
+backend (:data:`INLINE_BACKEND`) first, unless ``MPLBACKEND`` is already set.
+
 ``./course lab`` uses it as the ``python3`` kernel (``course_utils/jupyter_data``); run
 by hand: ``python -m course_utils.kernel -f CONNECTION_FILE``.
 """
@@ -20,6 +25,9 @@ import os
 import sys
 
 from course_utils.tensorflow_settings import use_tensorflow_settings
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+"""Matplotlib's backend that shows figures as images under the cell (IPython's default)."""
 
 
 def import_tensorflow_quietly() -> None:
@@ -40,6 +48,7 @@ def import_tensorflow_quietly() -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     use_tensorflow_settings()
     import_tensorflow_quietly()
     from ipykernel import kernelapp

@@ -29,13 +29,19 @@ def _first_on(variable: str, folder: Path, environ: dict[str, str]) -> str:
     )
 
 
+def kernel_environment(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` with the course's data folder first on JUPYTER_PATH, so that the
+    ``python3`` kernel is the learner's (:mod:`course_utils.kernel`) for every Jupyter client
+    started with it: the lab, nbval, nbclient."""
+    return {**environ, "JUPYTER_PATH": _first_on("JUPYTER_PATH", JUPYTER_DATA, environ)}
+
+
 def lab_environment(environ: dict[str, str]) -> dict[str, str]:
-    """``environ`` with the course's Jupyter configuration first on JUPYTER_CONFIG_PATH and
-    its data folder (the learner's kernel) first on JUPYTER_PATH."""
+    """:func:`kernel_environment` of ``environ``, with the course's Jupyter configuration
+    first on JUPYTER_CONFIG_PATH."""
     return {
-        **environ,
+        **kernel_environment(environ),
         "JUPYTER_CONFIG_PATH": _first_on("JUPYTER_CONFIG_PATH", JUPYTER_CONFIG, environ),
-        "JUPYTER_PATH": _first_on("JUPYTER_PATH", JUPYTER_DATA, environ),
     }
 
 

@@ -68,9 +68,12 @@ class ChoiceQuiz(_Quiz):
             raise ValueError(f"the answer {answer!r} is not among the options {list(options)}")
         self.options = list(options)
         self.answer = answer
-        super().__init__(
-            question, explanation, widgets.RadioButtons(options=self.options, value=None)
+        # As wide as the longest option: in the default width (300 px) a long option wraps
+        # onto a second line that overlaps the next option.
+        choices = widgets.RadioButtons(
+            options=self.options, value=None, layout=widgets.Layout(width="max-content")
         )
+        super().__init__(question, explanation, choices)
 
     def check(self, value: object) -> bool:
         return value == self.answer

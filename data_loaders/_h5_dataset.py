@@ -73,9 +73,7 @@ def load_h5_or_embedded(
             train_sha256=train_sha256,
             test_sha256=test_sha256,
         )
-        record_files_load(embedded.name, tuple(names), splits, test_file=test_file)
-        return splits
+        return record_files_load(embedded.name, tuple(names), splits, test_file=test_file)
     check_options(loader, embedded.n_classes, n_train, n_test, seed)
     splits = embedded.load(n_train, n_test, seed)
-    record_rendered_load(embedded.name, class_names, splits, seed=seed)
-    return splits
+    return record_rendered_load(embedded.name, class_names, splits, seed=seed)

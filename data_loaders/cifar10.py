@@ -132,8 +132,9 @@ def load_cifar10(
         (x_test, y_test),
     )
     description = "CIFAR-10's test images" if verify else f"the test images in {source}"
-    record_files_load("cifar10", class_names, splits, test_file=source, description=description)
-    return splits
+    return record_files_load(
+        "cifar10", class_names, splits, test_file=source, description=description
+    )
 
 
 def _folder_reader(folder: Path):

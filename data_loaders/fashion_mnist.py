@@ -126,14 +126,13 @@ def load_fashion_mnist(
     arrays = read_idx_folder(source, expected, dataset="Fashion-MNIST")
     splits = checked_splits(arrays, source, n_classes=10, full_size=verify)
     description = "Fashion-MNIST's test images" if verify else f"the test images in {source}"
-    record_files_load(
+    return record_files_load(
         "fashion_mnist",
         FASHION_MNIST_CLASS_NAMES,
         splits,
         test_file=source,
         description=description,
     )
-    return splits
 
 
 def _first_source() -> Path:

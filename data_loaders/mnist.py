@@ -168,8 +168,9 @@ def load_mnist(
         raise DataFileError(_how_to_get_it())
     splits = checked_splits(arrays, source, n_classes=10, full_size=verify)
     description = "MNIST's test digits" if verify else f"the test digits in {source}"
-    record_files_load("mnist", MNIST_CLASS_NAMES, splits, test_file=source, description=description)
-    return splits
+    return record_files_load(
+        "mnist", MNIST_CLASS_NAMES, splits, test_file=source, description=description
+    )
 
 
 def install_mnist(*, index_url: str | None = None, expected: dict[str, str] | None = None) -> Path:

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data_loaders.small import SMALL_ENV_VAR, small_data_requested, small_splits
+
+Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
 
 @dataclass(frozen=True, eq=False)
 class LoadedSource:
@@ -46,31 +50,48 @@ def _record(source: LoadedSource) -> None:
     loads[key] = source
 
 
+def _as_given(
+    dataset: str,
+    from_files: bool,
+    description: str,
+    class_names: tuple[str, ...],
+    splits: Splits,
+) -> Splits:
+    """Record ``splits`` as a load and return them, or, when the small subset is asked for
+    (:mod:`data_loaders.small`), record and return that subset instead."""
+    if small_data_requested():
+        splits = small_splits(splits)
+        description = f"{description}, a small subset ({SMALL_ENV_VAR}=1)"
+    _record(LoadedSource(dataset, from_files, description, class_names, *splits[0], *splits[1]))
+    return splits
+
+
 def record_rendered_load(
     dataset: str,
     class_names: tuple[str, ...],
-    splits: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    splits: Splits,
     *,
     seed: int,
-) -> None:
-    """Record a load of the rendered default (called by the loaders)."""
+) -> Splits:
+    """Record a load of the rendered default (called by the loaders); returns the splits
+    the loader gives (:func:`_as_given`)."""
     details = f" (seed {seed})" if seed else ""
-    description = f"the course's test images{details}"
-    _record(LoadedSource(dataset, False, description, class_names, *splits[0], *splits[1]))
+    return _as_given(dataset, False, f"the course's test images{details}", class_names, splits)
 
 
 def record_files_load(
     dataset: str,
     class_names: tuple[str, ...],
-    splits: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    splits: Splits,
     *,
     test_file: str | os.PathLike,
     description: str | None = None,
-) -> None:
+) -> Splits:
     """Record a load of the original files (called by the loaders); ``description``
-    names the test images, by default ``"the test file <test_file>"``."""
+    names the test images, by default ``"the test file <test_file>"``. Returns the splits
+    the loader gives (:func:`_as_given`)."""
     description = description or f"the test file {os.fspath(test_file)}"
-    _record(LoadedSource(dataset, True, description, tuple(class_names), *splits[0], *splits[1]))
+    return _as_given(dataset, True, description, tuple(class_names), splits)
 
 
 def loads_of(dataset: str) -> list[LoadedSource]:

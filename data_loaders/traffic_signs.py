@@ -95,12 +95,10 @@ def load_traffic_signs(
         test_path = local_file(test_file, sha256=test_sha256, hint=EMBEDDED_HINT)
         train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
         names = unknown_class_names(_N_CLASSES)
-        record_files_load("traffic_signs", names, (train, test), test_file=test_file)
-        return train, test
+        return record_files_load("traffic_signs", names, (train, test), test_file=test_file)
     check_options("load_traffic_signs", _N_CLASSES, n_train, n_test, seed)
     train, test = _EMBEDDED.load(n_train, n_test, seed)
-    record_rendered_load("traffic_signs", TRAFFIC_SIGN_CLASS_NAMES, (train, test), seed=seed)
-    return train, test
+    return record_rendered_load("traffic_signs", TRAFFIC_SIGN_CLASS_NAMES, (train, test), seed=seed)
 
 
 def _shift_labels(train: _LabelledSplit, test: _LabelledSplit) -> tuple[Split, Split]:

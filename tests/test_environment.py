@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.unit
 
 EXTRAS_IN_CONDA = ("cpu", "test", "check")
 
@@ -61,12 +64,3 @@ def test_makefile_installs_the_same_extras_as_conda():
         "check",
         "instructor",
     }
-
-
-def test_the_files_the_suite_starts_first_exist():
-    """Does every file that the repository's conftest.py starts first (the slowest) still
-    exist? A renamed one would silently lose its place at the front."""
-    import conftest
-
-    missing = [path for path in conftest.SLOWEST_FIRST if not (REPO_ROOT / path).is_file()]
-    assert not missing, missing

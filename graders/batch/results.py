@@ -9,7 +9,9 @@ loses nothing and a resumed one duplicates nothing.
 ``result.json`` follows Gradescope's results format where it fits (``score``,
 ``execution_time``, ``tests`` with ``name``, ``score``, ``max_score``, ``status``,
 ``output``), with the batch's own fields beside it (``student``, ``status``, ``reasons``,
-``exercises``; ``worker``, the machine, or the Dask worker, that graded it; and
+``exercises``: each graded cell's title, score, status and ``items``, the check's results as
+the notebook shows them, each with ``name``, ``status``, ``points``, ``max_points``,
+``message`` and ``hint``; ``worker``, the machine, or the Dask worker, that graded it; and
 ``peak_memory_mb``, the most memory one of its sandboxes held at once, null where the
 machine does not measure it). ``execution_time`` is the wall time of its grading, which
 ended at ``finished_at`` (UTC).
@@ -64,6 +66,7 @@ def result_record(
             "score": score,
             "max_score": points,
             "status": report.status if report is not None else "failed",
+            "items": report.to_dict()["results"] if report is not None else [],
         }
         output = str(report) if report is not None else "; ".join(reasons)
         tests.append(

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from bench.cluster_simulation import cluster_costs, main, makespan, measured_seconds
+
+pytestmark = pytest.mark.unit
 
 
 def test_workers_take_the_next_submission_when_free():

@@ -7,7 +7,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from course_utils.release import REPO_ROOT
+
+pytestmark = pytest.mark.unit
 
 
 def test_loads_only_prints_a_cold_and_a_warm_time_per_dataset(data_cache):

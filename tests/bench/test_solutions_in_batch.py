@@ -7,6 +7,8 @@ import pytest
 
 from bench.solutions_in_batch import main, not_passed
 
+pytestmark = pytest.mark.unit
+
 
 def test_only_the_checks_that_cost_points_are_reported():
     """From a result.json: the heading and the ✘ lines of each exercise short of full

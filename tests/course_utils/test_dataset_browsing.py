@@ -11,6 +11,8 @@ from PIL import Image
 from course_utils import dataset_browser
 from course_utils.dataset_browsing import ALL, MISTAKES, WIDGET_CLASS
 
+pytestmark = pytest.mark.unit
+
 NAMES = ["cat", "dog", "bird"]
 
 

@@ -13,6 +13,8 @@ import pytest  # noqa: E402
 from course_utils import device_banner, plot_history, seed_everything, show_images  # noqa: E402
 from course_utils.device import vector_units  # noqa: E402
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():

@@ -16,6 +16,9 @@ from nbclient import NotebookClient
 from course_utils.lab import lab_environment
 from course_utils.release import LESSONS, solution_paths
 from tests.lab_server import running_lab
+from tests.plugins.figures import missing_figure
+
+pytestmark = pytest.mark.notebook
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -82,15 +85,18 @@ def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():
     assert f"--LabApp.default_url=/lab/tree/{solution_paths()[0].name}" in arguments
 
 
-def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_and_runs_on_onednn(
+def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_runs_on_onednn_and_draws(
     tmp_path, monkeypatch
 ):
     """In the lab's python3 kernel, is the device banner the setup cell's first output,
-    with none of TensorFlow's C++ start-up log lines, and does TensorFlow run on oneDNN
-    although nothing outside the kernel asked for it?"""
+    with none of TensorFlow's C++ start-up log lines, does TensorFlow run on oneDNN
+    although nothing outside the kernel asked for it, and does a figure helper's figure
+    show under its cell, although TensorFlow imported Matplotlib before the kernel
+    started?"""
     for name, value in lab_environment(dict(os.environ)).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # the tests' own setting
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # as on a learner's machine
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[:3] == ["python", "-m", "course_utils.kernel"]
     lesson = nbformat.read(solution_paths()[0], as_version=4)
@@ -100,7 +106,12 @@ def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_and_runs_o
         "from course_utils.tensorflow_settings import onednn_enabled\n"
         "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), onednn_enabled())"
     )
-    cells = [nbformat.v4.new_code_cell(source) for source in (setup.source, onednn)]
+    figure = (
+        "import numpy as np\n"
+        "from course_utils import show_images\n"
+        "show_images(np.zeros((2, 8, 8, 3), 'uint8'), np.array([0, 1]), ['a', 'b'])"
+    )
+    cells = [nbformat.v4.new_code_cell(source) for source in (setup.source, onednn, figure)]
     notebook = nbformat.v4.new_notebook(cells=cells)
     NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(LESSONS)}}
@@ -112,3 +123,4 @@ def test_the_learners_kernel_shows_the_banner_first_no_tensorflow_log_and_runs_o
     for log_line in ("oneDNN", "absl::InitializeLog", "cpu_feature_guard"):
         assert log_line not in everything, everything
     assert notebook.cells[1].outputs[0]["text"] == "1 True\n"
+    assert missing_figure(figure, notebook.cells[2].outputs) is None, notebook.cells[2].outputs

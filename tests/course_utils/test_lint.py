@@ -10,6 +10,8 @@ import pytest
 from course_utils.lint import OLD_SPELLING_TAG, lint_all, lint_notebook
 from course_utils.release import solution_paths
 
+pytestmark = pytest.mark.unit
+
 
 def test_every_solution_notebook_follows_the_template():
     """Does every lesson follow the template of CONTRIBUTING.md?"""

@@ -14,6 +14,8 @@ from course_utils import live_plot
 from course_utils.live_plot import WIDGET_CLASS, LiveTrainingPlot
 from course_utils.plots import draw_history
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(params=["machine clock", "clock of a machine booted 1 s ago"])
 def in_kernel(monkeypatch, request):

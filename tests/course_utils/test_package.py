@@ -9,7 +9,11 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import course_utils
+
+pytestmark = pytest.mark.unit
 
 HEAVY_MODULES = ("keras", "tensorflow", "matplotlib", "ipywidgets")
 

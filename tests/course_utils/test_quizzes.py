@@ -6,6 +6,8 @@ import pytest
 
 from course_utils.quizzes import number_quiz, quiz
 
+pytestmark = pytest.mark.unit
+
 
 def test_choice_quiz_marks_right_and_wrong_answers_with_the_explanation():
     """Does pressing Check say "Correct." with the explanation, or "Not quite."?"""

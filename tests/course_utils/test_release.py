@@ -19,6 +19,8 @@ from course_utils.release import (
     student_version,
 )
 
+pytestmark = pytest.mark.unit
+
 SOLUTION_META = {
     "nbgrader": {
         "solution": True,

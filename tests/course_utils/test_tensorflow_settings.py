@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from course_utils.tensorflow_settings import TENSORFLOW_ENVIRONMENT, use_tensorflow_settings
+
+pytestmark = pytest.mark.unit
 
 
 def test_the_settings_fill_in_what_is_missing_and_keep_what_is_set():

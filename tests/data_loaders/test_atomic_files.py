@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from data_loaders.cache import atomic_write_bytes, remove_stale_temporaries
+
+pytestmark = pytest.mark.unit
 
 
 def test_a_killed_writers_temporaries_are_found_and_only_they_are_removed(tmp_path):

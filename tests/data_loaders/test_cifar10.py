@@ -23,6 +23,8 @@ from tests.data_loaders.original_files import (
     write_cifar_folder,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def _same(splits, batches) -> bool:
     (x_train, y_train), (x_test, y_test) = splits

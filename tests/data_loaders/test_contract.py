@@ -15,11 +15,15 @@ import pytest
 
 import data_loaders
 from data_loaders import LOADERS, RENDERED
+from data_loaders.small import SMALL_ENV_VAR, SMALL_PER_CLASS
+from data_loaders.sources import last_load
 from tests.data_loaders.original_files import (
     cifar_files,
     small_cifar_batches,
     write_cifar_archive,
 )
+
+pytestmark = pytest.mark.unit
 
 IMAGE_SHAPES = {
     "traffic_signs": (32, 32, 3),
@@ -163,3 +167,30 @@ def test_docstring_carries_a_dataset_card(name):
     doc = inspect.getdoc(LOADERS[name][0])
     for needed in ("Dataset card", "uint8", "int64", "0..255", "Licence", "Example", ">>> "):
         assert needed in doc, f"{name}: docstring lacks {needed!r}"
+
+
+def test_the_small_switch_gives_the_first_images_of_each_class_and_records_them(
+    dataset, monkeypatch
+):
+    """With KERAS_COURSE_SMALL=1, does every loader give, of each split, the first images of
+    each class in their order (up to SMALL_PER_CLASS), with the same dtypes and image
+    shapes, and record that subset as its load, so that a check measures on what the
+    notebook holds?"""
+    name, loader, _, full = dataset
+    monkeypatch.setenv(SMALL_ENV_VAR, "1")
+    small = loader()
+    for (x_full, y_full), (x_small, y_small), per_class in zip(
+        full, small, SMALL_PER_CLASS, strict=True
+    ):
+        counts = np.bincount(y_small, minlength=CLASS_COUNTS[name])
+        expected = np.minimum(np.bincount(y_full, minlength=CLASS_COUNTS[name]), per_class)
+        assert counts.tolist() == expected.tolist()
+        assert x_small.dtype == x_full.dtype and y_small.dtype == y_full.dtype
+        assert x_small.shape[1:] == x_full.shape[1:]
+        for label in range(CLASS_COUNTS[name]):
+            first = x_full[y_full == label][:per_class]
+            np.testing.assert_array_equal(x_small[y_small == label], first)
+    loaded = last_load(name)
+    np.testing.assert_array_equal(loaded.x_test, small[1][0])
+    np.testing.assert_array_equal(loaded.y_train, small[0][1])
+    assert loaded.description.endswith(f", a small subset ({SMALL_ENV_VAR}=1)")

@@ -15,6 +15,8 @@ import pytest
 from data_loaders import DataFileError, load_traffic_signs
 from data_loaders._files import fetch
 
+pytestmark = pytest.mark.unit
+
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     requests: list[str] = []

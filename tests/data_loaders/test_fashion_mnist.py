@@ -29,6 +29,8 @@ from tests.data_loaders.original_files import (
     write_idx_folder,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def no_debian(no_sources, monkeypatch):

@@ -9,6 +9,8 @@ import pytest
 from data_loaders import DataFileError, load_hand_signs, load_happy_faces
 from data_loaders.sources import last_load
 
+pytestmark = pytest.mark.unit
+
 
 def _write(path, prefix, images, labels, classes=(b"0", b"1"), **overrides):
     with h5py.File(path, "w") as handle:

@@ -27,6 +27,8 @@ from tests.data_loaders.original_files import (
     write_idx_folder,
 )
 
+pytestmark = pytest.mark.unit
+
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

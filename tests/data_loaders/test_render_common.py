@@ -10,6 +10,8 @@ from PIL import Image, ImageDraw
 
 from data_loaders._render_common import camera_finish, place_layer
 
+pytestmark = pytest.mark.unit
+
 
 def _layer(rng: np.random.Generator, side: int = 96) -> Image.Image:
     """A transparent RGBA layer with a few opaque shapes somewhere on it."""

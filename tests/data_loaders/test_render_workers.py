@@ -14,6 +14,8 @@ from data_loaders._render_common import (
 )
 from data_loaders._render_worker import render_in_workers
 
+pytestmark = pytest.mark.unit
+
 
 def _render(monkeypatch, workers: int, module, labels: np.ndarray) -> np.ndarray:
     monkeypatch.setenv(RENDER_WORKERS_ENV_VAR, str(workers))

@@ -10,6 +10,8 @@ import pytest
 
 from data_loaders import hand_signs, happy_faces, traffic_signs
 
+pytestmark = pytest.mark.unit
+
 # (dataset, cache version) -> sha256 prefix of 4 images rendered from SeedSequence(7).
 # When a renderer changes on purpose: bump its version in EmbeddedDataset(...), then put
 # the new version and fingerprint here.

@@ -13,6 +13,8 @@ import pytest
 from data_loaders import TRAFFIC_SIGN_CLASS_NAMES, DataFileError, load_traffic_signs
 from data_loaders.sources import last_load
 
+pytestmark = pytest.mark.unit
+
 SMALL = {"n_train": 50, "n_test": 25}
 
 

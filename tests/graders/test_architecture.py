@@ -9,6 +9,8 @@ from keras import layers
 from graders.architecture import LayerSpec, check_layers, compare_layers, normalize_layers
 from graders.lesson01 import EXERCISE_1_LAYERS
 
+pytestmark = pytest.mark.model
+
 
 def _input():
     return keras.Input(shape=(32, 32, 3))

@@ -23,6 +23,8 @@ from graders.cell_errors import (
     watch_cells,
 )
 
+pytestmark = pytest.mark.model
+
 IMAGES = np.random.default_rng(0).random((32, 32, 32, 3), dtype=np.float32)
 LABELS = np.arange(32) % 5
 
@@ -229,6 +231,7 @@ def _text(cell) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.notebook
 def test_in_a_kernel_the_checks_report_the_failed_cells_and_tracebacks_explain():
     """In a real kernel: does a check report the learner's failed build and fit cells with
     their errors and explanations, is the explanation shown under the failed cell, and does

@@ -11,6 +11,8 @@ import pytest
 
 from graders.lesson00 import check_exercise_1, check_exercise_2, check_exercise_3
 
+pytestmark = pytest.mark.model
+
 
 def _failures(report) -> list[tuple[str, str]]:
     return [(r.name, r.message) for r in report.results if r.points < r.max_points]

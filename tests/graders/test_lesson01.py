@@ -24,6 +24,8 @@ from graders.training import (
     likely_scalings,
 )
 
+pytestmark = pytest.mark.model
+
 
 def _model(hidden=128, classes=5, first=None, softmax=True):
     stack = [

@@ -12,6 +12,8 @@ from graders.lesson06 import check_exercise_1
 from graders.reference_models import happy_model
 from graders.training import SCALING_MARGIN, accuracy_on
 
+pytestmark = pytest.mark.model
+
 
 def _happy(*, conv_activation=None, batch_norm=True, relu=True, names=True, head=None):
     """HappyModel written learner-style (Sequential), with switches for classic mistakes."""

@@ -16,6 +16,8 @@ from graders.reference_models import (
     resnet50,
 )
 
+pytestmark = pytest.mark.model
+
 
 def _resnet(
     variant_at: tuple[int, str] | None = None,

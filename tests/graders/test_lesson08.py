@@ -13,6 +13,8 @@ from data_loaders import load_mnist
 from graders.lesson08 import check_exercise_1, check_exercise_2
 from graders.reference_models import mnist_convnet, mnist_mlp
 
+pytestmark = pytest.mark.model
+
 
 def _result(report, name: str):
     return next(r for r in report.results if r.name.startswith(name))

@@ -13,6 +13,8 @@ from keras import layers
 from data_loaders import load_fashion_mnist
 from graders.lesson09 import check_exercise_1, check_exercise_2
 
+pytestmark = pytest.mark.model
+
 
 def _result(report, name: str):
     return next(r for r in report.results if r.name.startswith(name))

@@ -22,6 +22,8 @@ from graders.lesson10 import (
     check_exercise_2,
 )
 
+pytestmark = pytest.mark.model
+
 
 def _result(report, name: str):
     return next(r for r in report.results if r.name.startswith(name))

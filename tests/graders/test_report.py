@@ -8,6 +8,8 @@ import pytest
 
 from graders.report import CheckResult, GradingFailed, Report
 
+pytestmark = pytest.mark.unit
+
 
 def _report() -> Report:
     return Report(

@@ -10,6 +10,8 @@ from graders.batch.grade import replay
 from graders.function_source import FunctionSourceError, function_source, rebuild
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 
+pytestmark = pytest.mark.model
+
 
 def _learner_block(
     X,

@@ -7,6 +7,8 @@ import pytest
 
 from graders.training import SCALING_MARGIN, SCALING_TIE, likely_scalings
 
+pytestmark = pytest.mark.unit
+
 LESSON = "[-0.5, 0.5] (x / 255 - 0.5)"
 UNIT = "[0, 1] (x / 255)"
 RAW = "raw pixels 0..255 (unscaled)"

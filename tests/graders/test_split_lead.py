@@ -10,6 +10,8 @@ import pytest
 
 from graders.training import chance_of_a_lead
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_lady_tasting_tea():
     """Fisher's own example: 3 of 4 right on one side, 1 of 4 on the other, one-sided

@@ -13,6 +13,8 @@ from graders.architecture import normalize_layers
 from graders.heldout import scale_images
 from graders.training import accuracy_on
 
+pytestmark = pytest.mark.model
+
 
 def _model(*middle, dense=128):
     return keras.Sequential(

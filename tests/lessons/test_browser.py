@@ -9,16 +9,24 @@ Screenshots and the server log land in ``artifacts/browser/`` (ignored by git).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from course_utils.dataset_browsing import WIDGET_CLASS as BROWSER_CLASS
 from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
-from course_utils.release import LESSONS, REPO_ROOT
+from course_utils.release import LESSONS, REPO_ROOT, is_solution_cell
+from data_loaders.small import SMALL_ENV_VAR
+from graders.report import STRICT_ENV_VAR
 from tests.lab_server import running_lab
+from tests.plugins.figures import missing_figure
+
+pytestmark = pytest.mark.browser
 
 LESSON = "01_sequential_basics.ipynb"
 ARTIFACTS = REPO_ROOT / "artifacts" / "browser"
@@ -68,10 +76,11 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@contextmanager
+def lab_over_a_copy(tmp_path: Path, **environment: str) -> Iterator[tuple[str, str, Path]]:
     """JupyterLab on 127.0.0.1 (random port, random token) over a copy of lessons/, so that
-    running and autosaving never touch the committed notebooks. Yields (url, root)."""
+    running and autosaving never touch the committed notebooks, with ``environment`` added
+    to the server's (and so the kernels'). Yields (base url, token, root)."""
     root = tmp_path / "lessons"
     shutil.copytree(LESSONS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     settings = tmp_path / "settings" / "@jupyterlab"
@@ -80,39 +89,56 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         '{"windowingMode": "none"}'
     )
+    learner = {name: value for name, value in os.environ.items() if name != STRICT_ENV_VAR}
     env = dict(
-        os.environ,
+        learner,
         JUPYTERLAB_SETTINGS_DIR=str(settings.parent),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        **environment,
     )
     # The learner's launcher (`./course lab`), rooted at the copy.
     arguments = [f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
     log = tmp_path / "jupyterlab.log"
     try:
         with running_lab(log, arguments, env) as server:
-            yield f"{server.base}/lab/tree/solutions/{LESSON}?token={server.token}", root
+            yield server.base, server.token, root
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         if log.exists():
-            shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
+            shutil.copyfile(log, ARTIFACTS / f"jupyterlab_{tmp_path.name}.log")
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The lab over a copy of lessons/, at lesson 01's solution. Yields (url, root)."""
+    with lab_over_a_copy(tmp_path) as (base, token, root):
+        yield f"{base}/lab/tree/solutions/{LESSON}?token={token}", root
+
+
+@contextmanager
+def chromium_page() -> Iterator:
+    """A Playwright page in headless Chromium, 1400 x 1000."""
+    from playwright.sync_api import sync_playwright
+
+    arguments = ["--disable-dev-shm-usage"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        arguments.append("--no-sandbox")  # Chromium refuses its sandbox as root
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=arguments)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
 
 
 def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyterlab):
     """Does a student who opens lesson 01 in JupyterLab and runs all cells see no error,
     the dataset browsers and the live training plot drawn as widgets, the passed report of
     the graded check, and no news prompt?"""
-    from playwright.sync_api import sync_playwright
-
     url, _ = jupyterlab
-    executable = chromium_path()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    arguments = ["--disable-dev-shm-usage"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        arguments.append("--no-sandbox")  # Chromium refuses its sandbox as root
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=arguments)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with chromium_page() as page:
         try:
             page.goto(url)
             page.wait_for_function(KERNEL_IDLE, timeout=120_000)
@@ -155,8 +181,129 @@ def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyter
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "lesson01_failure.png"))
             raise
+
+
+RUN_EACH_CELL = """() => {
+  const app = window.jupyterapp;
+  const notebook = app.shell.currentWidget.content;
+  window.courseRunDone = false;
+  (async () => {
+    for (let i = 0; i < notebook.widgets.length; i++) {
+      if (notebook.widgets[i].model.type !== 'code') continue;
+      notebook.activeCellIndex = i;
+      await app.commands.execute('notebook:run-cell');
+    }
+    window.courseRunDone = true;
+  })();
+}"""
+CELLS = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  const found = [];
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    found.push({type: cell.type, source: cell.sharedModel.getSource(),
+                outputs: cell.type === 'code' ? cell.outputs.toJSON() : []});
+  }
+  return found;
+}"""
+OVERLAPPING_OPTIONS = """() => {
+  const overlaps = [];
+  for (const box of document.querySelectorAll('.widget-radio-box')) {
+    // The box of each option's text as drawn, overflow included (a label's own box keeps
+    // its fixed height when its text wraps onto a second line).
+    const rects = [...box.querySelectorAll('label')].map(label => {
+      const range = document.createRange();
+      range.selectNodeContents(label);
+      return [label.innerText, range.getBoundingClientRect()];
+    });
+    for (let a = 0; a < rects.length; a++) {
+      for (let b = a + 1; b < rects.length; b++) {
+        const [p, q] = [rects[a][1], rects[b][1]];
+        const width = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+        const height = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+        if (width > 1 && height > 1) overlaps.push(`${rects[a][0]} / ${rects[b][0]}`);
+      }
+    }
+  }
+  return overlaps;
+}"""
+STUDENT_NOTEBOOKS = [path.name for path in sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))]
+EXERCISE_TO_COMPLETE = r"keras-course: .*\bcomplete (it in )?exercise \d+"
+"""What a cell that fails for want of an exercise says (graders.cell_errors)."""
+
+
+def _text(outputs: list[dict]) -> str:
+    """Everything a cell's outputs show as text or HTML."""
+    texts = []
+    for output in outputs:
+        data = output.get("data", {})
+        texts += [data.get("text/html", ""), data.get("text/plain", ""), output.get("text", "")]
+        texts += output.get("traceback", [])
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def small_lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """One lab for every student notebook, on the small subset of the data
+    (KERAS_COURSE_SMALL=1: the test reads what the learner sees, not accuracy)."""
+    with lab_over_a_copy(tmp_path_factory.mktemp("small"), **{SMALL_ENV_VAR: "1"}) as lab:
+        yield lab[0], lab[1]
+
+
+@pytest.mark.parametrize("name", STUDENT_NOTEBOOKS)
+def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyterlab(
+    small_lab, name
+):
+    """Opened in JupyterLab and run cell by cell as a learner would, does each student
+    notebook show its first screen, run to its first exercise without an error, name the
+    exercise to complete in every later cell that fails for want of it, show an image under
+    every cell that calls a figure helper, lay out every quiz's options without overlap,
+    write nothing to stderr, and render each graded check as "not attempted" rather than
+    crash?"""
+    base, token = small_lab
+    lesson = name[:2]
+    cells = nbformat.read(LESSONS / name, as_version=4).cells
+    first_exercise = next(i for i, cell in enumerate(cells) if is_solution_cell(cell))
+    graded = [i for i, cell in enumerate(cells) if cell.metadata.get("nbgrader", {}).get("grade")]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page() as page:
+        try:
+            page.goto(f"{base}/lab/tree/{name}?token={token}&reset")  # no earlier tabs
+            page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_first_screen.png"))
+            page.evaluate(RUN_EACH_CELL)
+            page.wait_for_function(
+                "() => window.courseRunDone === true", timeout=RUN_TIMEOUT_MS, polling=500
+            )
+            shown = page.evaluate(CELLS)
+            assert [cell["source"] for cell in shown] == [cell.source for cell in cells]
+            for index, cell in enumerate(shown):
+                errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+                where = f"{name}, cell {index}"
+                assert not (errors and index < first_exercise), f"{where}: {errors}"
+                if errors:  # for want of an exercise: the cell says which one to do
+                    assert re.search(EXERCISE_TO_COMPLETE, _text(cell["outputs"])), where
+                elif cell["type"] == "code":
+                    assert missing_figure(cell["source"], cell["outputs"]) is None, where
+                stderr = [o["text"] for o in cell["outputs"] if o.get("name") == "stderr"]
+                assert not stderr, f"{where} wrote to stderr: {stderr}"
+            for index in graded:
+                text = _text(shown[index]["outputs"])
+                assert 'data-status="not attempted"' in text, f"{name}, cell {index}: {text}"
+                assert "Traceback" not in text, f"{name}, cell {index}: {text}"
+            assert page.evaluate(OVERLAPPING_OPTIONS) == []
+            # In view: the first quiz, else the first figure, else the first graded check.
+            quizzes, figures = page.locator(".widget-radio-box"), page.locator("img")
+            target = quizzes.first if quizzes.count() else figures.first
+            if not target.count():
+                target = page.locator(".jp-Notebook .jp-Cell").nth(graded[0])
+            target.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_after_run.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_failure.png"))
+            raise
         finally:
-            browser.close()
+            page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
 
 
 def test_a_missing_chromium_fails_the_test_with_how_to_install_it(monkeypatch):

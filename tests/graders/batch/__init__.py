@@ -116,3 +116,9 @@ def graded_results(out: Path) -> dict[str, dict]:
         path.parent.name: json.loads(path.read_text())
         for path in (out / "submissions").glob("*/result.json")
     }
+
+
+def check_items(result: dict, grade_id: str) -> dict[str, dict]:
+    """The check items of graded cell ``grade_id`` in a ``result.json`` (name, status,
+    points, max_points, message, hint), by name."""
+    return {item["name"]: item for item in result["exercises"][grade_id]["items"]}

@@ -35,6 +35,8 @@ from graders.batch.runner import grade_submission
 from graders.batch.workspace import BATCH_PREFIX
 from tests.graders.batch import batch_settings
 
+pytestmark = pytest.mark.sandbox
+
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
 
 

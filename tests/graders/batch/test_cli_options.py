@@ -6,6 +6,8 @@ import pytest
 
 from graders.batch.cli import DEFAULT_TIMEOUTS, LESSONS, lesson_timeouts, main
 
+pytestmark = pytest.mark.unit
+
 
 def test_lesson_07_gets_time_for_training_resnet50():
     """Does a lesson-07 batch, without timeout options, allow a cell the 6-20 minutes that

@@ -19,6 +19,8 @@ from graders.batch.evaluate import NOTEBOOK_FOLDER
 from graders.batch.export import EXPORT_HELPER, TEXT_LIMIT
 from graders.batch.grade import Unavailable, load_artifact
 
+pytestmark = pytest.mark.model
+
 
 def _no_functions(name):
     raise AssertionError(f"no function is exported here, asked for {name}")

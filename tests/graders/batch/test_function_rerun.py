@@ -19,6 +19,8 @@ from graders.resnet_blocks import grade_block
 from tests.graders.batch import batch_settings
 from tests.graders.test_resnet_blocks import HELPER_CELLS
 
+pytestmark = pytest.mark.sandbox
+
 SOLUTION = nbformat.read(LESSONS / "solutions" / "07_resnet50.ipynb", as_version=4)
 SOURCE = nbformat.read(LESSONS / "07_resnet50.ipynb", as_version=4)
 

@@ -39,6 +39,8 @@ from graders.heldout import (
 )
 from tests.graders.batch import isolation_here
 
+pytestmark = pytest.mark.sandbox
+
 PACKAGE_FOLDER = REPO_ROOT / "graders"
 
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import json
 
-from tests.graders.batch import grade_notebooks, solution_sources, student_notebook_with
+import pytest
+
+from tests.graders.batch import (
+    check_items,
+    grade_notebooks,
+    solution_sources,
+    student_notebook_with,
+)
+
+pytestmark = pytest.mark.sandbox
 
 NAME = "09_whole_workflow.ipynb"
 SHORT = ("epochs=15", "epochs=3")
@@ -24,15 +33,6 @@ def _solved():
     return student_notebook_with(NAME, sources)
 
 
-def _items(output: str) -> dict[str, str]:
-    """Each item of a report's text (``  ✔ name [p/m]: message``) by name: its line."""
-    items = {}
-    for line in output.splitlines():
-        if line.startswith(("  ✔ ", "  ✘ ")):
-            items[line[4:].split(" [")[0]] = line
-    return items
-
-
 def test_the_batch_grades_the_files_the_notebook_wrote(tmp_path):
     """Do the checkpoint and the saved model reach the checks: the callbacks are rebuilt,
     the checkpoint loads and holds the best epoch, and the saved file predicts as the
@@ -41,13 +41,17 @@ def test_the_batch_grades_the_files_the_notebook_wrote(tmp_path):
     assert rows["saved"]["status"] == "graded"
     result = json.loads((out / "submissions" / "saved" / "result.json").read_text())
     assert result["status"] == "graded", result["reasons"]
-    callbacks = _items(result["tests"][0]["output"])
+    callbacks = check_items(result, "ex1-check")
     for item in ("validation data", "early stopping", "checkpoint", "best weights kept"):
-        assert callbacks[item].startswith("  ✔"), callbacks[item]
+        assert callbacks[item]["status"] == "passed", callbacks[item]
     assert (
-        "fashion_best.keras holds a model that loads with safe_mode=True" in callbacks["checkpoint"]
+        "fashion_best.keras holds a model that loads with safe_mode=True"
+        in callbacks["checkpoint"]["message"]
     )
-    saved = _items(result["tests"][1]["output"])
+    saved = check_items(result, "ex2-check")
     assert list(saved) == ["saved file", "same predictions", "loaded back"]
-    assert all(line.startswith("  ✔") for line in saved.values()), saved
-    assert "fashion_model.keras predicts what the model predicts" in saved["same predictions"]
+    assert all(item["status"] == "passed" for item in saved.values()), saved
+    assert (
+        "fashion_model.keras predicts what the model predicts"
+        in saved["same predictions"]["message"]
+    )

@@ -35,6 +35,8 @@ from graders.batch.sandbox import (
 from graders.batch.warm_kernels import Zygote
 from tests.graders.batch import isolation_here
 
+pytestmark = pytest.mark.sandbox
+
 MEMORY_MB = 3072
 
 

@@ -12,8 +12,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from course_utils.release import REPO_ROOT
+
+pytestmark = pytest.mark.notebook
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "01_sequential_basics.ipynb"
 WRONG = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01" / "monkeypatch.ipynb"

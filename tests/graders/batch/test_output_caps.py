@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import nbformat
+import pytest
 
 from graders.batch import execute
+
+pytestmark = pytest.mark.notebook
 
 CELLS = [
     'raise ValueError("x" * 5_000_000)',

@@ -13,6 +13,8 @@ from graders.batch.export import GradedCellError, export_call, parse_check_call
 from graders.batch.prepare import InvalidSubmission, prepare, read_submission
 from graders.batch.runner import lesson_datasets
 
+pytestmark = pytest.mark.unit
+
 SOURCE = nbformat.read(LESSONS / "01_sequential_basics.ipynb", as_version=4)
 
 

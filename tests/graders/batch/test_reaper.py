@@ -21,6 +21,8 @@ from graders.batch.reaper import start, stop
 from graders.batch.sandbox import TOKEN_ENV_VAR, die_with_parent
 from tests.graders.batch import isolation_here
 
+pytestmark = pytest.mark.sandbox
+
 
 def _carrying(prefix: str) -> list[psutil.Process]:
     """The processes with a token that starts with ``prefix`` on their command line (a

@@ -30,6 +30,8 @@ from graders.batch.warm_kernels import (
 )
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.sandbox
+
 MEMORY_MB = 4096
 
 PROBE = """
