@@ -10,6 +10,7 @@ import os
 
 from course_utils.lab import kernel_environment
 from course_utils.tensorflow_settings import use_tensorflow_settings
+from data_loaders.small import SMALL_ENV_VAR
 from graders.report import STRICT_ENV_VAR
 
 pytest_plugins = ["tests.plugins.tiers", "tests.plugins.durations", "tests.plugins.figures"]
@@ -17,6 +18,7 @@ pytest_plugins = ["tests.plugins.tiers", "tests.plugins.durations", "tests.plugi
 
 def pytest_configure(config):
     os.environ[STRICT_ENV_VAR] = "1"
+    os.environ.pop(SMALL_ENV_VAR, None)  # full data, unless a test asks for the small subset
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     use_tensorflow_settings()  # here and in every notebook kernel the tests start
     # The kernel named python3 is the learner's, the one `./course lab` starts: nbval,

@@ -46,7 +46,8 @@ FIGURE_HELPERS = (
     "show_images",
 )
 """The helpers that draw a Matplotlib figure under the cell (``plt.show()``): a cell that
-calls one shows an image, which the tests check in every notebook they run."""
+calls one shows an image, which the tests check in every solution notebook (nbval) and in
+every student notebook run in JupyterLab."""
 
 __all__ = sorted(_HOMES)
 

@@ -24,9 +24,9 @@ JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 
 
 def _first_on(variable: str, folder: Path, environ: dict[str, str]) -> str:
-    return os.pathsep.join(
-        [str(folder), *filter(None, environ.get(variable, "").split(os.pathsep))]
-    )
+    """``environ[variable]``, a path list, with ``folder`` first and nowhere else."""
+    others = [p for p in environ.get(variable, "").split(os.pathsep) if p and p != str(folder)]
+    return os.pathsep.join([str(folder), *others])
 
 
 def kernel_environment(environ: dict[str, str]) -> dict[str, str]:

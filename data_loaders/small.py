@@ -1,6 +1,5 @@
 """A small fixed subset of every dataset, for tests that check messages and flow, not
-accuracy: the student notebooks run untouched, the browser run of the lessons, a corpus
-of broken submissions.
+accuracy, such as the browser run of every student notebook.
 
 With ``KERAS_COURSE_SMALL=1`` in the environment, every loader returns, of each split, the
 first :data:`SMALL_PER_CLASS` images of each class (train, test), in the order the full

@@ -58,7 +58,8 @@ def _as_given(
     splits: Splits,
 ) -> Splits:
     """Record ``splits`` as a load and return them, or, when the small subset is asked for
-    (:mod:`data_loaders.small`), record and return that subset instead."""
+    (:mod:`data_loaders.small`), record and return that subset instead: every loader returns
+    what its ``record_*`` call returns, so that what a notebook holds is what was recorded."""
     if small_data_requested():
         splits = small_splits(splits)
         description = f"{description}, a small subset ({SMALL_ENV_VAR}=1)"

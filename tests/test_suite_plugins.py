@@ -3,38 +3,20 @@ check (tests/plugins/)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from types import SimpleNamespace
 
+import nbformat
 import pytest
 
-from course_utils.release import solution_paths
 from tests.conftest import REPO_ROOT
 from tests.plugins.durations import schedule, store_durations, stored_durations
 from tests.plugins.figures import missing_figure
 from tests.plugins.tiers import SLOW_TIERS
 
 pytestmark = pytest.mark.unit
-
-
-def _suite_files() -> set[str]:
-    tests = {
-        str(path.relative_to(REPO_ROOT))
-        for path in (REPO_ROOT / "tests").rglob("test_*.py")
-        if "fixtures" not in path.parts
-    }
-    return tests | {str(path.relative_to(REPO_ROOT)) for path in solution_paths()}
-
-
-def test_every_file_of_the_suite_has_a_stored_duration_and_no_other_file_has():
-    """Does tests/durations.json name every test file and solution notebook, and nothing
-    else? A file missing there starts first; a renamed one would keep a stale figure.
-    (`make test-durations PYTEST_ARGS=FILE` measures one file.)"""
-    stored = set(stored_durations())
-    files = _suite_files()
-    assert not files - stored, f"no duration stored for {sorted(files - stored)}"
-    assert not stored - files, f"durations stored for files not there: {sorted(stored - files)}"
 
 
 def test_files_start_longest_first_and_an_unmeasured_file_before_all():
@@ -134,3 +116,28 @@ def test_a_cell_that_calls_a_figure_helper_must_show_an_image(source, outputs, p
     """Is a cell that calls a figure helper without showing an image named, with the helper,
     and are cells that show one, call none, or mention one in a comment left alone?"""
     assert missing_figure(source, outputs) == problem
+
+
+@pytest.mark.notebook
+def test_nbval_fails_a_notebook_cell_whose_figure_goes_nowhere(tmp_path):
+    """Run by nbval in the learner's kernel with Matplotlib's backend forced to agg (which
+    draws nothing), does a cell that calls a figure helper fail, naming the helper?"""
+    cell = nbformat.v4.new_code_cell(
+        "import numpy as np\n"
+        "from course_utils import show_images\n"
+        "show_images(np.zeros((2, 8, 8, 3), 'uint8'), np.array([0, 1]), ['a', 'b'])"
+    )
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "figure.ipynb")
+    command = [sys.executable, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(tmp_path)]
+    command += ["-p", "no:cacheprovider", "-p", "tests.plugins.figures", "--nbval-lax"]
+    command += ["--nbval-kernel-name=python3", str(tmp_path / "figure.ipynb")]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "MPLBACKEND": "agg"},
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "the cell calls show_images but shows no image" in done.stdout, done.stdout[-2000:]

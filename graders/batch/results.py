@@ -24,6 +24,7 @@ import hashlib
 import html
 import io
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,13 +40,18 @@ def student_folder(out: Path, student: str) -> Path:
 
 
 def finished(out: Path, student: str, submission_sha256: str) -> dict | None:
-    """The stored result of ``student`` when it grades this very submission file."""
+    """The stored result of ``student`` when it grades this very submission file, in the
+    current format (each exercise with its check items; an older result is graded again)."""
     path = student_folder(out, student) / RESULT
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return result if result.get("submission_sha256") == submission_sha256 else None
+    if result.get("submission_sha256") != submission_sha256:
+        return None
+    exercises = result.get("exercises")
+    current = isinstance(exercises, dict) and all("items" in e for e in exercises.values())
+    return result if current else None
 
 
 def result_record(
@@ -66,7 +72,7 @@ def result_record(
             "score": score,
             "max_score": points,
             "status": report.status if report is not None else "failed",
-            "items": report.to_dict()["results"] if report is not None else [],
+            "items": [asdict(result) for result in report.results] if report is not None else [],
         }
         output = str(report) if report is not None else "; ".join(reasons)
         tests.append(

@@ -42,3 +42,9 @@ def test_every_helper_name_gives_the_helper_whichever_module_was_imported_first(
         assert not isinstance(helper, types.ModuleType), f"course_utils.{name} is a module"
         assert callable(helper), f"course_utils.{name} is {helper!r}"
     assert set(course_utils.__all__) <= set(dir(course_utils))
+
+
+def test_every_figure_helper_is_a_helper_of_the_package():
+    """Does FIGURE_HELPERS, the list the figure check of the tests reads, name only helpers
+    that course_utils exports (a renamed helper would silently escape the check)?"""
+    assert set(course_utils.FIGURE_HELPERS) <= set(course_utils.__all__)

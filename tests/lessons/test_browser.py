@@ -1,9 +1,10 @@
-"""The student's path in a real browser: the course's JupyterLab launcher serves lesson 01's
-solution, headless
-Chromium (driven by Playwright, through Debian's ``chromium``, no browser download) runs all
-of its cells, and the test reads what the student would see.
+"""The learner's path in a real browser: the course's JupyterLab launcher serves the
+lessons, headless Chromium (driven by Playwright, through Debian's ``chromium``, no browser
+download) opens each student notebook and runs its cells one by one on the small subset of
+the data, then runs lesson 01's solution with its widgets, and the tests read what the
+learner would see.
 
-Screenshots and the server log land in ``artifacts/browser/`` (ignored by git).
+Screenshots and the server logs land in ``artifacts/browser/`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from course_utils.dataset_browsing import WIDGET_CLASS as BROWSER_CLASS
 from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
-from course_utils.release import LESSONS, REPO_ROOT, is_solution_cell
+from course_utils.release import LESSONS, REPO_ROOT, is_solution_cell, solution_paths
 from data_loaders.small import SMALL_ENV_VAR
 from graders.report import STRICT_ENV_VAR
 from tests.lab_server import running_lab
@@ -227,7 +228,7 @@ OVERLAPPING_OPTIONS = """() => {
   }
   return overlaps;
 }"""
-STUDENT_NOTEBOOKS = [path.name for path in sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))]
+STUDENT_NOTEBOOKS = [path.name for path in solution_paths()]
 EXERCISE_TO_COMPLETE = r"keras-course: .*\bcomplete (it in )?exercise \d+"
 """What a cell that fails for want of an exercise says (graders.cell_errors)."""
 
@@ -265,6 +266,7 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
     cells = nbformat.read(LESSONS / name, as_version=4).cells
     first_exercise = next(i for i, cell in enumerate(cells) if is_solution_cell(cell))
     graded = [i for i, cell in enumerate(cells) if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert graded, f"{name} has no graded cell"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with chromium_page() as page:
         try:
@@ -302,8 +304,8 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_failure.png"))
             raise
-        finally:
-            page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        finally:  # the lesson's kernel, if it started
+            page.evaluate("window.jupyterapp?.shell.currentWidget?.sessionContext?.shutdown()")
 
 
 def test_a_missing_chromium_fails_the_test_with_how_to_install_it(monkeypatch):

@@ -7,7 +7,8 @@ measured run, stored in :data:`DURATIONS` (test file or notebook -> seconds, sum
 tests' set-up, call and tear-down). A file with no stored figure starts before all others:
 it may be long.
 
-``make test-durations`` runs the whole suite and stores what each file took;
+``make test-durations`` runs the whole suite and, when it passes, stores what each file
+took;
 ``make test-durations PYTEST_ARGS=tests/x/test_new.py`` measures one file and keeps the
 others' figures. ``python -m tests.plugins.durations`` prints the stored figures.
 """
@@ -79,10 +80,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _measured[file_of(report.nodeid)] += report.duration
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Store the figures of a run that passed and ran whole files (no ``-k`` or ``-m``): a
+    failed or filtered file's figure would not be what the file takes."""
     config = session.config
-    if config.getoption("store_durations") and not hasattr(config, "workerinput"):
-        store_durations(dict(_measured))
+    if not config.getoption("store_durations") or hasattr(config, "workerinput"):
+        return
+    if exitstatus != 0 or config.getoption("keyword") or config.getoption("markexpr"):
+        print("\ndurations not stored: the run failed, or -k or -m left tests out")
+        return
+    store_durations(dict(_measured))
 
 
 def main() -> None:

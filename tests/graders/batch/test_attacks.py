@@ -26,11 +26,11 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
-from data_loaders import load_traffic_signs
-from data_loaders.cache import CACHE_ENV_VAR, cache_files
+from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch.isolation import SANDBOX_HOME
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from graders.batch.sandbox import PROCESS_LIMIT
+from graders.batch.workspace import public_data_folder
 from tests.graders.batch import attack_report, grade_command, graded_results, isolation_here
 
 pytestmark = pytest.mark.sandbox
@@ -95,10 +95,7 @@ def hostile(tmp_path_factory):
     secret = tmp_path_factory.mktemp("secret") / "secret"
     secret.write_text("the instructor's secret for this test\n")
     # The grader's dataset cache, its own: other tests write to the shared one meanwhile.
-    cache = tmp_path_factory.mktemp("cache")
-    load_traffic_signs()  # rendered into the shared cache if it is not there yet
-    for path in cache_files("traffic_signs"):
-        shutil.copy2(path, cache / path.name)
+    cache = public_data_folder("01", tmp_path_factory.mktemp("cache") / "data")
     watched = [submissions, cache, *(REPO_ROOT / p for p in ("graders", "data_loaders"))]
     before = _fingerprint(*watched)
     out = tmp_path_factory.mktemp("results")
