@@ -13,6 +13,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 # Test files run on this many processes (pytest-xdist, one file per process at a time).
 TEST_WORKERS ?= 2
+PYTEST = $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: setup data lab test test-quick test-durations check release bench clean
 
@@ -43,18 +44,18 @@ lab: data
 test: data
 	@# Chromium for the browser test; if it cannot be installed, that test fails and says why.
 	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 ## The quick tier while you work: every test that executes no notebook and starts no
 ## sandbox, cluster or browser (tests/plugins/tiers.py), on the same processes.
 test-quick: data
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --quick $(PYTEST_ARGS)
+	$(PYTEST) --quick $(PYTEST_ARGS)
 
 ## Run the tests and store the seconds each file took (tests/durations.json), which orders
 ## the next runs, longest first; with PYTEST_ARGS=FILE only that file's figure changes.
 test-durations: data
 	-@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh --tests
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --store-durations $(PYTEST_ARGS)
+	$(PYTEST) --store-durations $(PYTEST_ARGS)
 
 ## Quick checks (no notebook execution, under a minute): ruff, notebook lint, release sync.
 ## They need only the `check` extra, not TensorFlow: a fresh clone installs that alone.

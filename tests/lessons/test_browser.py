@@ -188,14 +188,15 @@ RUN_EACH_CELL = """() => {
   const app = window.jupyterapp;
   const notebook = app.shell.currentWidget.content;
   window.courseRunDone = false;
+  window.courseRunError = null;
   (async () => {
     for (let i = 0; i < notebook.widgets.length; i++) {
       if (notebook.widgets[i].model.type !== 'code') continue;
       notebook.activeCellIndex = i;
       await app.commands.execute('notebook:run-cell');
     }
-    window.courseRunDone = true;
-  })();
+  })().catch(error => { window.courseRunError = `${error}`; })
+    .finally(() => { window.courseRunDone = true; });
 }"""
 CELLS = """() => {
   const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
@@ -277,6 +278,7 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
             page.wait_for_function(
                 "() => window.courseRunDone === true", timeout=RUN_TIMEOUT_MS, polling=500
             )
+            assert page.evaluate("window.courseRunError") is None, "JupyterLab could not run it"
             shown = page.evaluate(CELLS)
             assert [cell["source"] for cell in shown] == [cell.source for cell in cells]
             for index, cell in enumerate(shown):

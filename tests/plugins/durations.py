@@ -16,7 +16,6 @@ others' figures. ``python -m tests.plugins.durations`` prints the stored figures
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def main() -> None:
     durations = stored_durations()
     for name, seconds in durations.items():
         print(f"{seconds:8.1f} s  {name}")
-    print(f"{sum(durations.values()):8.1f} s  in all, {len(durations)} files", file=sys.stdout)
+    print(f"{sum(durations.values()):8.1f} s  in all, {len(durations)} files")
 
 
 if __name__ == "__main__":
