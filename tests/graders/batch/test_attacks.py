@@ -1,7 +1,9 @@
-"""Hostile submissions graded in one batch beside correct ones (tests/fixtures/submissions/
+"""Hostile submissions graded in batches beside correct ones (tests/fixtures/submissions/
 attacks, written by tests/fixtures/make_submissions.py).
 
-Each attack adds one cell to the lesson's solution: it spies on the machine, leaves a daemon
+Each attack adds one cell to a lesson's solution: lesson 00's, which trains nothing, for
+every attack that needs no model; lesson 01's for the two that do, beside a correct
+lesson-01 pair. It spies on the machine, leaves a daemon
 that rewrites results, poisons the dataset, stops every process it can reach, signals the
 sandbox's first process, fills the disk, exports a model that asks for 40 GB, forks without
 end, starts processes that together take more memory than the sandbox has, writes into
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -35,18 +38,20 @@ from tests.graders.batch import attack_report, grade_command, graded_results, is
 
 pytestmark = pytest.mark.sandbox
 
-CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
+CORPORA = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
+# lesson -> its corpus: lesson 00's graded first, then lesson 01's
+LESSONS = {lesson: CORPORA / f"lesson{lesson}" for lesson in ("00", "01")}
 MARKER = "keras-course-attack-daemon"
 DISK_MB = 256
 MEMORY_MB = 4096
-COMMAND = grade_command(
-    jobs=2,
-    cell_timeout=60,
-    timeout=300,
-    memory_mb=MEMORY_MB,
-    disk_mb=DISK_MB,
-    isolation="bubblewrap",
-)
+OPTIONS = {
+    "jobs": 2,
+    "cell_timeout": 60,
+    "timeout": 300,
+    "memory_mb": MEMORY_MB,
+    "disk_mb": DISK_MB,
+    "isolation": "bubblewrap",
+}
 
 if not isolation_here().isolated:
     if os.geteuid() == 0 and sys.platform.startswith("linux"):
@@ -86,42 +91,76 @@ def _left_behind() -> list[psutil.Process]:
     return left
 
 
+@dataclass
+class Hostile:
+    """What grading the corpora left: each lesson's results folder and grader log, the
+    files that changed outside the results, the processes left behind, the secret."""
+
+    out: dict[str, Path]
+    logs: dict[str, str]
+    changed: list[str]
+    left: list[psutil.Process]
+    secret: Path
+
+    def result(self, lesson: str, student: str) -> dict:
+        return graded_results(self.out[lesson])[student]
+
+
+def _full_marks(result: dict) -> bool:
+    return result["status"] == "graded" and result["score"] == result["max_score"] > 0
+
+
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """Grade the corpus in one batch; returns the results folder, the grader's log, what
-    changed outside the results, the processes the batch left and the secret file."""
-    submissions = tmp_path_factory.mktemp("attacks")
-    shutil.copytree(CORPUS, submissions, dirs_exist_ok=True)
+def hostile(tmp_path_factory) -> Hostile:
+    """Grade each lesson's corpus in a batch of its own, one after the other."""
     secret = tmp_path_factory.mktemp("secret") / "secret"
     secret.write_text("the instructor's secret for this test\n")
-    # The grader's dataset cache, its own: other tests write to the shared one meanwhile.
-    cache = public_data_folder("01", tmp_path_factory.mktemp("cache") / "data")
-    watched = [submissions, cache, *(REPO_ROOT / p for p in ("graders", "data_loaders"))]
+    watched = [REPO_ROOT / p for p in ("graders", "data_loaders")]
+    folders = {}
+    for lesson, corpus in LESSONS.items():
+        submissions = tmp_path_factory.mktemp(f"attacks{lesson}")
+        shutil.copytree(corpus, submissions, dirs_exist_ok=True)
+        # The grader's dataset cache, its own: other tests write to the shared one meanwhile.
+        cache = public_data_folder(lesson, tmp_path_factory.mktemp("cache") / "data")
+        folders[lesson] = submissions, cache
+        watched += [submissions, cache]
     before = _fingerprint(*watched)
-    out = tmp_path_factory.mktemp("results")
-    done = subprocess.run(
-        [*COMMAND, str(submissions), "--out", str(out), "--heldout-secret", str(secret)],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, CACHE_ENV_VAR: str(cache)},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    out, logs = {}, {}
+    for lesson, (submissions, cache) in folders.items():
+        out[lesson] = tmp_path_factory.mktemp(f"results{lesson}")
+        done = subprocess.run(
+            [
+                *grade_command(lesson, **OPTIONS),
+                str(submissions),
+                "--out",
+                str(out[lesson]),
+                "--heldout-secret",
+                str(secret),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            env={**os.environ, CACHE_ENV_VAR: str(cache)},
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        logs[lesson] = done.stderr
     left = _left_behind()
     changed = sorted(
         path for path, digest in _fingerprint(*watched).items() if before.get(path) != digest
     )
-    return out, done.stderr, changed, left, secret
+    return Hostile(out, logs, changed, left, secret)
 
 
 def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
-    """Are the two correct submissions, graded after the attacks, at 10/10, and is every
-    result recorded as isolated by bubblewrap?"""
-    results = graded_results(hostile[0])
-    assert sorted(results) == sorted(p.stem for p in CORPUS.glob("*.ipynb"))
-    for student in ("good_1", "good_2"):
-        assert (results[student]["score"], results[student]["status"]) == (10, "graded")
-    assert {result["isolation"] for result in results.values()} == {"bubblewrap"}
+    """Are the correct submissions of each lesson, graded after its attacks, at full
+    marks, and is every result recorded as isolated by bubblewrap?"""
+    for lesson, corpus in LESSONS.items():
+        results = graded_results(hostile.out[lesson])
+        assert sorted(results) == sorted(p.stem for p in corpus.glob("*.ipynb"))
+        for student in ("good_1", "good_2"):
+            assert _full_marks(results[student]), (lesson, student, results[student]["reasons"])
+        assert {result["isolation"] for result in results.values()} == {"bubblewrap"}
+    assert hostile.result("01", "good_1")["score"] == 10
 
 
 def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
@@ -129,7 +168,7 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     processes (the holder, its runner, its kernel), no other process's environment,
     nothing to trace, no submission, result, secret or dataset file, no network, and no
     writable folder but its own?"""
-    found = attack_report(hostile[0], "attack_spy")
+    found = attack_report(hostile.out["00"], "attack_spy")
     assert len(found["processes"]) == 3, found["processes"]
     assert "graders.batch.holder" in found["processes"]["1"]
     others = [command for pid, command in found["processes"].items() if pid != "1"]
@@ -138,59 +177,58 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     assert found["environments"] == [] and found["traced"] == []
     assert found["files"] == [] and found["network"] == []
     assert found["writable"] == [SANDBOX_HOME]
-    assert graded_results(hostile[0])["attack_spy"]["score"] == 10
+    assert _full_marks(hostile.result("00", "attack_spy"))
 
 
 def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
     """Does a double-forked daemon with a clean environment (the old sweep's blind spot)
     end with its sandbox, before it can rewrite anyone's result?"""
-    out, _, _, left, _ = hostile
-    assert attack_report(out, "attack_daemon") == {"daemon": "started"}
-    assert left == [], [process.info["cmdline"] for process in left]
+    assert attack_report(hostile.out["00"], "attack_daemon") == {"daemon": "started"}
+    assert hostile.left == [], [process.info["cmdline"] for process in hostile.left]
     time.sleep(5)  # a survivor would have rewritten the results by now
-    assert graded_results(out)["good_1"]["score"] == 10
+    assert _full_marks(hostile.result("00", "good_1"))
     assert not [p for p in psutil.process_iter(["cmdline"]) if MARKER in str(p.info["cmdline"])]
 
 
 def test_the_dataset_cannot_be_poisoned(hostile):
     """Is every write into the dataset the kernels read refused (read-only), so that the
     students graded after keep their marks?"""
-    found = attack_report(hostile[0], "attack_poison_data")
+    found = attack_report(hostile.out["01"], "attack_poison_data")
     assert found["poisoned"] == [] and len(found["refused"]) >= 2
-    assert graded_results(hostile[0])["attack_poison_data"]["score"] == 10
+    assert _full_marks(hostile.result("01", "attack_poison_data"))
 
 
 def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
     """Does SIGSTOP sent to every process id reach only the processes (and threads) of
     the notebook's own sandbox, so that nothing else stops?"""
-    found = attack_report(hostile[0], "attack_stop_every_process")
+    found = attack_report(hostile.out["00"], "attack_stop_every_process")
     stopped, visible = set(found["stopped"]), set(found["visible"])
     assert stopped - {1} and stopped <= visible, found  # its runner at least; nothing else
-    assert graded_results(hostile[0])["attack_stop_every_process"]["score"] == 10
+    assert _full_marks(hostile.result("00", "attack_stop_every_process"))
 
 
 def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
     """Do SIGINT, SIGTERM, SIGHUP and SIGUSR1 sent to the holder (PID 1, which hands the
     results back) leave it running, so that the notebook is graded as usual?"""
-    found = attack_report(hostile[0], "attack_signal_the_holder")
+    found = attack_report(hostile.out["00"], "attack_signal_the_holder")
     assert found["sent"] == ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
-    result = graded_results(hostile[0])["attack_signal_the_holder"]
-    assert (result["score"], result["status"]) == (10, "graded"), result["reasons"]
+    result = hostile.result("00", "attack_signal_the_holder")
+    assert _full_marks(result), result["reasons"]
 
 
 def test_the_disk_quota_holds(hostile):
     """Does writing without end stop at the sandbox's quota with "No space left on
     device", without taking the grade down?"""
-    found = attack_report(hostile[0], "attack_fill_the_disk")
+    found = attack_report(hostile.out["00"], "attack_fill_the_disk")
     assert found["error"] == "No space left on device"
     assert DISK_MB - 64 <= found["written_mb"] <= DISK_MB, found
-    assert graded_results(hostile[0])["attack_fill_the_disk"]["score"] == 10
+    assert _full_marks(hostile.result("00", "attack_fill_the_disk"))
 
 
 def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
     """Is an exported model whose config asks for 40 GB of weights refused by the memory
     limit of the checks' own sandbox, as that student's failure, while the grader goes on?"""
-    result = graded_results(hostile[0])["attack_model_bomb"]
+    result = hostile.result("01", "attack_model_bomb")
     assert result["score"] == 0
     messages = [item["message"] for item in result["exercises"]["ex1-check"]["items"]]
     assert any("the model in model could not be loaded safely" in m for m in messages), messages
@@ -203,10 +241,10 @@ def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
     """Does a process that forks without end get "try again" (EAGAIN) before the
     sandbox's process limit, so that the machine keeps process ids for the others, and
     does the notebook go on to full marks?"""
-    found = attack_report(hostile[0], "attack_fork_bomb")
+    found = attack_report(hostile.out["00"], "attack_fork_bomb")
     assert found["error"] == "EAGAIN", found
     assert PROCESS_LIMIT // 2 < found["forked"] < PROCESS_LIMIT, found
-    assert graded_results(hostile[0])["attack_fork_bomb"]["score"] == 10
+    assert _full_marks(hostile.result("00", "attack_fork_bomb"))
 
 
 def _memory_groups_here() -> bool:
@@ -223,32 +261,32 @@ def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_ow
     their own to the out-of-memory killer once the sandbox as a whole reaches its
     limit, rather than the machine's memory and someone else's kernel, while the
     notebook's own kernel lives on to full marks?"""
-    found = attack_report(hostile[0], "attack_memory_hog")
+    found = attack_report(hostile.out["00"], "attack_memory_hog")
     assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
-    result = graded_results(hostile[0])["attack_memory_hog"]
+    result = hostile.result("00", "attack_memory_hog")
     assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
-    assert result["score"] == 10
+    assert _full_marks(result)
 
 
 def test_no_port_outside_the_sandbox_answers(hostile):
     """Does a notebook that knocks on every port of 127.0.0.1, to run code through a
     Dask scheduler there, find no port but its own kernel's (and so no scheduler)?
     (test_cluster.py grades it beside a real scheduler.)"""
-    found = attack_report(hostile[0], "attack_reach_the_scheduler")
+    found = attack_report(hostile.out["00"], "attack_reach_the_scheduler")
     assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
-    assert graded_results(hostile[0])["attack_reach_the_scheduler"]["score"] == 10
+    assert _full_marks(hostile.result("00", "attack_reach_the_scheduler"))
 
 
 def test_nothing_outside_the_results_changes(hostile):
     """Are the submitted notebooks, the grader's dataset cache and the course's packages
     byte for byte as before the batch?"""
-    assert hostile[2] == []
+    assert hostile.changed == []
 
 
 def test_the_results_folder_is_out_of_reach(hostile):
     """Does the notebook that looks for the grader's --out find none, and keep its own
     grade (nothing was written there, so nobody is marked tampered)?"""
-    out = hostile[0]
+    out = hostile.out["00"]
     notebook = nbformat.read(out / "submissions" / "attack_write_results" / "executed.ipynb", 4)
     assert any(
         "results folder: None" in o.get("text", "")
@@ -259,25 +297,24 @@ def test_the_results_folder_is_out_of_reach(hostile):
 
 
 def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
-    """Does a correct submission graded alone, after the hostile batch, get the same
-    result as in it (same held-out secret)?"""
-    out, _, _, _, secret = hostile
+    """Does a correct lesson-01 submission graded alone, after the hostile batches, get
+    the same result as in its batch (same held-out secret)?"""
     clean = tmp_path / "clean"
     done = subprocess.run(
         [
-            *COMMAND,
-            str(CORPUS / "good_1.ipynb"),
+            *grade_command("01", **OPTIONS),
+            str(LESSONS["01"] / "good_1.ipynb"),
             "--out",
             str(clean),
             "--heldout-secret",
-            str(secret),
+            str(hostile.secret),
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    alone, beside = graded_results(clean)["good_1"], graded_results(out)["good_1"]
+    alone, beside = graded_results(clean)["good_1"], hostile.result("01", "good_1")
     assert (alone["score"], alone["status"], alone["exercises"]) == (
         beside["score"],
         beside["status"],

@@ -38,14 +38,8 @@ pytestmark = pytest.mark.cluster
 
 SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
-ATTACK = (
-    REPO_ROOT
-    / "tests"
-    / "fixtures"
-    / "submissions"
-    / "attacks"
-    / "attack_reach_the_scheduler.ipynb"
-)
+ATTACKS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks" / "lesson00"
+ATTACK = ATTACKS / "attack_reach_the_scheduler.ipynb"
 SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
 START_SECONDS = 60
@@ -236,19 +230,17 @@ def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path)
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     shutil.copyfile(ATTACK, submissions / ATTACK.name)
-    shutil.copyfile(CORPUS / "good_1.ipynb", submissions / "good_1.ipynb")
+    shutil.copyfile(ATTACKS / "good_1.ipynb", submissions / "good_1.ipynb")
     out = tmp_path / "out"
-    command = [*grade_command("01"), str(submissions), "--out", str(out)]
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
     command += ["--scheduler", cluster.address]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     found = attack_report(out, ATTACK.stem)
     assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
     results = graded_results(out)
-    assert {student: r["score"] for student, r in results.items()} == {
-        ATTACK.stem: 10,
-        "good_1": 10,
-    }
+    assert sorted(results) == [ATTACK.stem, "good_1"]
+    assert all(r["score"] == r["max_score"] > 0 for r in results.values()), results
     assert {r["isolation"] for r in results.values()} == {"bubblewrap"}
 
 
@@ -259,7 +251,7 @@ def test_unsandboxed_the_same_submission_runs_code_on_the_workers(cluster, tmp_p
     submissions.mkdir()
     shutil.copyfile(ATTACK, submissions / ATTACK.name)
     out = tmp_path / "out"
-    command = [*grade_command("01"), str(submissions), "--out", str(out)]
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
     command += ["--scheduler", cluster.address, "--isolation", "none"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
