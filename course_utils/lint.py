@@ -14,6 +14,7 @@ Usage: ``python -m course_utils.lint [NOTEBOOK ...]`` (default: every solution n
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -204,7 +205,17 @@ def lint_all(paths: list[Path] | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    problems = lint_all([Path(a) for a in (argv if argv is not None else sys.argv[1:])] or None)
+    """Print every problem of the notebooks named in ``argv`` (every lesson notebook when
+    none is named) to stderr; returns 1 when there is one."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.lint",
+        description="Check the lesson notebooks against the course's rules "
+        "(CONTRIBUTING.md); exit status 1 when one breaks a rule.",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="the notebooks to check (default: every lesson)"
+    )
+    problems = lint_all(parser.parse_args(argv).notebooks or None)
     for line in problems:
         print(line, file=sys.stderr)
     return 1 if problems else 0

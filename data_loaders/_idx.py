@@ -70,6 +70,12 @@ def has_sha256(path: Path, sha256: str) -> bool:
         return False
 
 
+_ALREADY_READ: dict[tuple, np.ndarray] = {}
+"""The arrays this process has read and checked, by file (path, device, inode, size,
+modification time) and expected checksum: a file is inflated and verified once per
+process, and read again when any of these changes."""
+
+
 def read_idx(
     path: str | os.PathLike, *, expected_sha256: str | None = None, dataset: str = "MNIST"
 ) -> np.ndarray:
@@ -82,6 +88,15 @@ def read_idx(
     or not the expected file.
     """
     path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        key = None  # idx_bytes says what is wrong
+    else:
+        key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        key += (expected_sha256,)
+    if key in _ALREADY_READ:
+        return _ALREADY_READ[key].copy()
     data = idx_bytes(path)
     if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
         raise DataFileError(
@@ -107,7 +122,10 @@ def read_idx(
             f"{path} is {state}: its header says {shape} = {expected:,} values, found "
             f"{len(data) - header:,}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+    array = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)  # read-only
+    if key is not None:
+        _ALREADY_READ[key] = array
+    return array.copy()
 
 
 def idx_file(folder: Path, name: str) -> Path:

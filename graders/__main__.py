@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import faulthandler
 import os
 import signal
@@ -11,14 +12,21 @@ from course_utils.tensorflow_settings import use_tensorflow_settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``grade`` with the rest of ``argv``; anything else gets the usage (``--help``:
+    status 0, else 2)."""
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] != "grade":
-        print(
-            "usage: python -m graders grade --lesson NN SUBMISSIONS... --out RESULTS/ "
-            "[--jobs N] [--cell-timeout S] [--timeout S] [--memory-mb M] [--regrade]",
-            file=sys.stderr,
+        parser = argparse.ArgumentParser(
+            prog="python -m graders",
+            description="The instructor's batch grader of keras-course.",
+            epilog="python -m graders grade --help lists the options of a batch.",
         )
-        return 2
+        parser.add_argument(
+            "command",
+            choices=["grade"],
+            help="grade: grade a class's submissions of one lesson, each in a sandbox",
+        )
+        parser.parse_args(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     use_tensorflow_settings()
     # `kill -USR1 <grader pid>` prints where every thread of a grader that seems stuck is.

@@ -262,3 +262,26 @@ def test_a_path_may_start_with_the_home_folder(tmp_path, monkeypatch):
     write_idx_folder(tmp_path / "idx", arrays)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert same_arrays(load_mnist(path="~/idx", verify=False), arrays)
+
+
+def test_a_file_is_inflated_and_verified_once_per_process_until_it_changes(tmp_path, monkeypatch):
+    """Is an IDX file inflated and checked on its first read only, each read handing out
+    an array of its own, and read and checked again once the file changes (so a file
+    replaced after its first read is still refused)?"""
+    from data_loaders import _idx
+
+    images = small_idx_arrays(0)["x_train"]
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(images)))
+    expected = hashlib.sha256(idx_bytes(images)).hexdigest()
+    inflated, inflate = [], _idx.idx_bytes
+    monkeypatch.setattr(_idx, "idx_bytes", lambda p: inflated.append(p) or inflate(p))
+    first = _idx.read_idx(path, expected_sha256=expected)
+    first[0] = 255
+    second = _idx.read_idx(path, expected_sha256=expected)
+    assert len(inflated) == 1 and np.array_equal(second, images)
+    path.write_bytes(gzip.compress(idx_bytes(255 - images)))
+    os.utime(path, ns=(0, path.stat().st_mtime_ns + 1_000_000))
+    with pytest.raises(DataFileError, match="is not the original MNIST file"):
+        _idx.read_idx(path, expected_sha256=expected)
+    assert len(inflated) == 2

@@ -15,6 +15,7 @@ others' figures. ``python -m tests.plugins.durations`` prints the stored figures
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -91,8 +92,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     store_durations(dict(_measured))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Print the stored figures, longest first, and their sum."""
+    argparse.ArgumentParser(
+        prog="python -m tests.plugins.durations",
+        description=f"Print the seconds each test file took in the last stored run "
+        f"({DURATIONS.relative_to(REPO_ROOT)}), longest first; `make test-durations` "
+        "measures them again.",
+    ).parse_args(argv)
     durations = stored_durations()
     for name, seconds in durations.items():
         print(f"{seconds:8.1f} s  {name}")
