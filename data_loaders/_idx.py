@@ -70,10 +70,11 @@ def has_sha256(path: Path, sha256: str) -> bool:
         return False
 
 
-_ALREADY_READ: dict[tuple, np.ndarray] = {}
-"""The arrays this process has read and checked, by file (path, device, inode, size,
-modification time) and expected checksum: a file is inflated and verified once per
-process, and read again when any of these changes."""
+_ALREADY_READ: dict[str, tuple[tuple, np.ndarray]] = {}
+"""The last array this process read and checked from each file (by its resolved path),
+with what identified the file then: device, inode, size, modification and change times
+(the change time no one can set back) and the expected checksum. A file is inflated and
+verified once per process, and read again when any of these changes."""
 
 
 def read_idx(
@@ -90,13 +91,14 @@ def read_idx(
     path = Path(path)
     try:
         info = path.stat()
+        name = str(path.resolve())
     except OSError:
-        key = None  # idx_bytes says what is wrong
+        name = None  # idx_bytes says what is wrong
     else:
-        key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-        key += (expected_sha256,)
-    if key in _ALREADY_READ:
-        return _ALREADY_READ[key].copy()
+        identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        identity += (expected_sha256,)
+        if _ALREADY_READ.get(name, (None,))[0] == identity:
+            return _ALREADY_READ[name][1].copy()
     data = idx_bytes(path)
     if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
         raise DataFileError(
@@ -123,8 +125,8 @@ def read_idx(
             f"{len(data) - header:,}"
         )
     array = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)  # read-only
-    if key is not None:
-        _ALREADY_READ[key] = array
+    if name is not None:
+        _ALREADY_READ[name] = identity, array
     return array.copy()
 
 

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
             choices=["grade"],
             help="grade: grade a class's submissions of one lesson, each in a sandbox",
         )
-        parser.parse_args(args)
+        parser.parse_args(args)  # exits with the usage, unless args are `-- grade ...`
+        parser.error("put grade first: python -m graders grade ...")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     use_tensorflow_settings()
     # `kill -USR1 <grader pid>` prints where every thread of a grader that seems stuck is.

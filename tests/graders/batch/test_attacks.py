@@ -41,6 +41,7 @@ pytestmark = pytest.mark.sandbox
 CORPORA = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks"
 # lesson -> its corpus: lesson 00's graded first, then lesson 01's
 LESSONS = {lesson: CORPORA / f"lesson{lesson}" for lesson in ("00", "01")}
+FULL_MARKS = {"00": 30, "01": 10}
 MARKER = "keras-course-attack-daemon"
 DISK_MB = 256
 MEMORY_MB = 4096
@@ -93,11 +94,10 @@ def _left_behind() -> list[psutil.Process]:
 
 @dataclass
 class Hostile:
-    """What grading the corpora left: each lesson's results folder and grader log, the
-    files that changed outside the results, the processes left behind, the secret."""
+    """What grading the corpora left: each lesson's results folder, the files that
+    changed outside the results, the processes left behind, the secret."""
 
     out: dict[str, Path]
-    logs: dict[str, str]
     changed: list[str]
     left: list[psutil.Process]
     secret: Path
@@ -125,7 +125,7 @@ def hostile(tmp_path_factory) -> Hostile:
         folders[lesson] = submissions, cache
         watched += [submissions, cache]
     before = _fingerprint(*watched)
-    out, logs = {}, {}
+    out = {}
     for lesson, (submissions, cache) in folders.items():
         out[lesson] = tmp_path_factory.mktemp(f"results{lesson}")
         done = subprocess.run(
@@ -143,12 +143,11 @@ def hostile(tmp_path_factory) -> Hostile:
             env={**os.environ, CACHE_ENV_VAR: str(cache)},
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        logs[lesson] = done.stderr
     left = _left_behind()
     changed = sorted(
         path for path, digest in _fingerprint(*watched).items() if before.get(path) != digest
     )
-    return Hostile(out, logs, changed, left, secret)
+    return Hostile(out, changed, left, secret)
 
 
 def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
@@ -160,24 +159,26 @@ def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
         for student in ("good_1", "good_2"):
             assert _full_marks(results[student]), (lesson, student, results[student]["reasons"])
         assert {result["isolation"] for result in results.values()} == {"bubblewrap"}
-    assert hostile.result("01", "good_1")["score"] == 10
+        assert results["good_1"]["max_score"] == FULL_MARKS[lesson]
 
 
 def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
     """Does a notebook that searches the machine find only its own sandbox: its own
     processes (the holder, its runner, its kernel), no other process's environment,
     nothing to trace, no submission, result, secret or dataset file, no network, and no
-    writable folder but its own?"""
-    found = attack_report(hostile.out["00"], "attack_spy")
-    assert len(found["processes"]) == 3, found["processes"]
-    assert "graders.batch.holder" in found["processes"]["1"]
-    others = [command for pid, command in found["processes"].items() if pid != "1"]
-    assert all("graders.batch.warm_kernels" in command for command in others)  # forked warm
-    assert found["uid"] == 1000
-    assert found["environments"] == [] and found["traced"] == []
-    assert found["files"] == [] and found["network"] == []
-    assert found["writable"] == [SANDBOX_HOME]
-    assert _full_marks(hostile.result("00", "attack_spy"))
+    writable folder but its own? In both lessons: lesson 01's batch also holds a held-out
+    split and exported models."""
+    for lesson in LESSONS:
+        found = attack_report(hostile.out[lesson], "attack_spy")
+        assert len(found["processes"]) == 3, (lesson, found["processes"])
+        assert "graders.batch.holder" in found["processes"]["1"]
+        others = [command for pid, command in found["processes"].items() if pid != "1"]
+        assert all("graders.batch.warm_kernels" in command for command in others)  # forked
+        assert found["uid"] == 1000
+        assert found["environments"] == [] and found["traced"] == []
+        assert found["files"] == [] and found["network"] == [], (lesson, found)
+        assert found["writable"] == [SANDBOX_HOME]
+        assert _full_marks(hostile.result(lesson, "attack_spy"))
 
 
 def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
@@ -293,7 +294,8 @@ def test_the_results_folder_is_out_of_reach(hostile):
         for c in notebook.cells
         for o in c.get("outputs", [])
     )
-    assert {r["status"] for r in graded_results(out).values()} == {"graded"}
+    for results in hostile.out.values():
+        assert {r["status"] for r in graded_results(results).values()} == {"graded"}
 
 
 def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
