@@ -384,9 +384,9 @@ def check_layers(
         return CheckResult.passed(
             name, points, f"all {len(found)} layers as expected: {listing}.{note}"
         )
-    hint_texts = []
+    hint_texts = []  # each once: several positions may share one hint
     for position, hint in sorted((hints or {}).items()):
-        if position in positions:
+        if position in positions and hint not in hint_texts:
             hint_texts.append(hint)
     if not hint_texts:
         hint_texts.append(

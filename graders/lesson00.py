@@ -187,10 +187,27 @@ def _whole(value) -> bool:
     return float(value).is_integer()
 
 
-def _steps_mistake(samples: int, batch_size: int, found) -> str:
-    """What the learner's number for (samples, batch_size) suggests, or ""."""
+def _rounds_to_nearest(outcomes: list[tuple[tuple, object]]) -> bool:
+    """Whether every answer is ``round(samples / batch_size)`` and one of them, rounded up,
+    shows that it is no floor."""
+    quotients = [(samples / batch_size, value) for (samples, batch_size), value in outcomes]
+    return all(_whole(value) and value == round(quotient) for quotient, value in quotients) and any(
+        round(quotient) > quotient for quotient, _ in quotients
+    )
+
+
+def _steps_mistake(arguments: tuple[int, int], found, outcomes: list[tuple[tuple, object]]) -> str:
+    """What the learner's number for ``arguments`` (samples, batch_size) suggests, from it
+    and from the answers to every call (``outcomes``), or ""."""
+    samples, batch_size = arguments
     if found == samples // batch_size:
         partial = samples % batch_size
+        if partial and _rounds_to_nearest(outcomes):
+            return (
+                f": that rounds {samples / batch_size:g} to the nearest whole number, which "
+                f"leaves out the last batch of {partial} samples whenever it is less than half "
+                "full; fit runs every batch, the partial one too, so round up"
+            )
         return (
             f": that drops the last, partial batch of {partial} samples, which fit runs too"
             if found
@@ -210,7 +227,7 @@ def _grade_whole_numbers(
     function,
     *,
     expected: Callable[..., int],
-    mistake: Callable[..., str],
+    mistake: Callable[[tuple, object, list[tuple[tuple, object]]], str],
     noun: str,
     reference: str,
     hint: str,
@@ -218,7 +235,8 @@ def _grade_whole_numbers(
     """Grade a function that must answer each of the case's calls with a whole number,
     ``expected(*arguments)`` (by ``reference``, e.g. " as Keras counts"): points for
     running, for whole numbers (``noun`` names one in the message), and for the values;
-    ``mistake(*arguments, found)`` names what a wrong value suggests."""
+    ``mistake(arguments, found, outcomes)`` names what a wrong value suggests, from every
+    call's answer too."""
     items = list(points.items())
     outcomes, report = _answers(title, items, case, function, hint)
     if report is not None:
@@ -245,7 +263,7 @@ def _grade_whole_numbers(
             shown = f"{found:,}" if isinstance(found, int) else repr(value)
             message = (
                 f"{call(arguments)}: expected {want:,}{reference}, found {shown}"
-                f"{mistake(*arguments, found)}"
+                f"{mistake(arguments, found, outcomes)}"
             )
             results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
             return Report(title, results).finish()
@@ -282,8 +300,9 @@ def keras_dense_parameters(layer_sizes: list[int]) -> int:
     return model.count_params()
 
 
-def _params_mistake(sizes: list[int], found: int) -> str:
-    """What the learner's count for ``sizes`` suggests, or ""."""
+def _params_mistake(arguments: tuple[list[int]], found: int, outcomes: list) -> str:
+    """What the learner's count for ``arguments`` (layer_sizes,) suggests, or ""."""
+    (sizes,) = arguments
     pairs = list(zip(sizes, sizes[1:], strict=False))
     if found == sum(a * b for a, b in pairs):
         return (

@@ -191,6 +191,16 @@ def multiplied(samples, batch_size):
             },
         ),
         (
+            lambda samples, batch_size: round(samples / batch_size),
+            5,
+            {
+                "steps per epoch": "steps_per_epoch(1000, 32): expected 32, found 31: that "
+                "rounds 31.25 to the nearest whole number, which leaves out the last batch of "
+                "8 samples whenever it is less than half full; fit runs every batch, the "
+                "partial one too, so round up"
+            },
+        ),
+        (
             divide,
             2,
             {
@@ -218,8 +228,8 @@ def multiplied(samples, batch_size):
     ],
 )
 def test_each_wrong_count_of_steps_is_named(answer, points, messages):
-    """Rounding down, a fraction, swapped arguments, a product: each named, with the
-    points it earns."""
+    """Rounding down or to the nearest, a fraction, swapped arguments, a product: each
+    named, with the points it earns."""
     report = check_exercise_2(answer)
     assert report.points == points
     assert dict(_failures(report)) == messages

@@ -184,6 +184,12 @@ CONVNET_MISTAKES = {
 }
 
 
+def test_a_hint_two_missing_layers_share_is_given_once():
+    """Without its two Dropout layers, does the MLP's report give their one hint once?"""
+    result = _result(check_exercise_1(_mlp(dropout=0), None, None), "layers")
+    assert result.hint == "Dropout(0.2) follows each hidden layer.", result.hint
+
+
 @pytest.mark.parametrize("case", sorted(CONVNET_MISTAKES))
 def test_each_convnet_mistake_gets_a_specific_message_and_hint(case):
     """Is each classic convnet mistake named, with a hint that belongs to it?"""

@@ -25,7 +25,10 @@ WRONG = {
         "    batch, height, width, channels = images.shape\n"
         "    return images.reshape(batch, channels, height, width)"
     ),
-    "ex2-steps": "def steps_per_epoch(samples, batch_size):\n    return samples // batch_size",
+    # rounding: its explanation needs every call's answer, which the batch has too
+    "ex2-steps": (
+        "def steps_per_epoch(samples, batch_size):\n    return round(samples / batch_size)"
+    ),
     "ex3-params": (
         "def dense_parameters(layer_sizes):\n"
         "    return sum(a * b for a, b in zip(layer_sizes, layer_sizes[1:], strict=False))"
