@@ -315,25 +315,31 @@ def check_exercise_1(model, history, callbacks) -> Report:
         why = "not checked: the checkpoint is not set up as asked (see 'checkpoint')"
         results += [failed, CheckResult.failed(best, CALLBACK_POINTS[best], why)]
         return Report(model_report.title, results).finish()
-    results += _check_checkpoint_file(model, path, stopping.status == "passed")
+    restores = bool(stoppers) and bool(stoppers[0].restore_best_weights)
+    unchecked = None if stopping.status == "passed" else _NOT_THE_BEST_EPOCH[restores]
+    results += _check_checkpoint_file(model, path, unchecked)
     return Report(model_report.title, results).finish()
 
 
-def _not_best_unless_stopping(result: CheckResult, stopping_ok: bool) -> CheckResult:
-    """Without an early stopping that restores the best weights, the model is the last
-    epoch: agreeing with the checkpoint then proves nothing (the last epoch may have
-    been the best by chance)."""
-    if stopping_ok or result.status != "passed":
+_NOT_THE_BEST_EPOCH = {
+    False: "not checked: the model keeps the best epoch only with an early stopping that "
+    "restores its weights (see 'early stopping')",
+    True: "not checked until the early stopping is set up as asked (see 'early stopping')",
+}
+"""Why the model and its checkpoint are not compared while the early stopping is wrong, by
+whether it restores the best weights."""
+
+
+def _not_best_unless_stopping(result: CheckResult, unchecked: str | None) -> CheckResult:
+    """While the early stopping is wrong (``unchecked`` says why, None when it is right),
+    the model may be the last epoch: agreeing with the checkpoint then proves nothing (the
+    last epoch may have been the best by chance)."""
+    if unchecked is None or result.status != "passed":
         return result
-    return CheckResult.failed(
-        result.name,
-        result.max_points,
-        "not checked: the model keeps the best epoch only with an early stopping that "
-        "restores its weights (see 'early stopping')",
-    )
+    return CheckResult.failed(result.name, result.max_points, unchecked)
 
 
-def _check_checkpoint_file(model, path: Path, stopping_ok: bool) -> list[CheckResult]:
+def _check_checkpoint_file(model, path: Path, unchecked: str | None) -> list[CheckResult]:
     name, best = "checkpoint", "best weights kept"
     if not path.is_file():
         return [
@@ -367,12 +373,12 @@ def _check_checkpoint_file(model, path: Path, stopping_ok: bool) -> list[CheckRe
     if difference <= SAME_TOLERANCE:
         message = "the model and its checkpoint predict the same: both are the best epoch"
         passed = CheckResult.passed(best, CALLBACK_POINTS[best], message)
-        return results + [_not_best_unless_stopping(passed, stopping_ok)]
+        return results + [_not_best_unless_stopping(passed, unchecked)]
     hint = (
         "Train once more with restore_best_weights=True in the early stopping and the "
         "same monitor in both callbacks, and run this check right after fit."
     )
-    if not stopping_ok:
+    if unchecked is not None:
         hint = "Fix the early stopping first (see 'early stopping'). " + hint
     message = f"the model and the checkpoint {path} are not the same epoch: {problem}"
     return results + [CheckResult.failed(best, CALLBACK_POINTS[best], message, hint)]

@@ -86,6 +86,25 @@ def test_early_stopping_without_restoring_the_best_weights_is_named(trained):
     assert kept.message.startswith("not checked: the model keeps the best epoch only with")
 
 
+def test_an_early_stopping_of_patience_0_is_named_and_nothing_else_blamed(trained):
+    """An early stopping that restores its best weights but has patience=0: is the
+    patience named, and does the check it holds back say only that, not that the best
+    weights are not restored?"""
+    model, history, callbacks, _ = trained
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=0, restore_best_weights=True
+    )
+    report = check_exercise_1(model, history, [stopper, callbacks[1]])
+    assert _result(report, "early stopping").message.startswith(
+        "the early stopping has patience=0: it stops at the first"
+    )
+    kept = _result(report, "best weights kept")
+    assert (kept.status, kept.message) == (
+        "failed",
+        "not checked until the early stopping is set up as asked (see 'early stopping')",
+    )
+
+
 def test_watching_the_training_loss_is_named(trained):
     model, history, _, folder = trained
     report = check_exercise_1(model, history, _callbacks(folder, monitor="loss"))
