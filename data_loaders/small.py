@@ -12,9 +12,10 @@ learns little: never grade or measure with it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 import numpy as np
+
+from data_loaders._idx import Split
 
 SMALL_ENV_VAR = "KERAS_COURSE_SMALL"
 """The environment variable that asks every loader for its small subset (value ``1``)."""
@@ -22,12 +23,10 @@ SMALL_ENV_VAR = "KERAS_COURSE_SMALL"
 SMALL_PER_CLASS = (40, 20)
 """Images of each class kept in the training and in the test split."""
 
-Split = tuple[np.ndarray, np.ndarray]
 
-
-def small_data_requested(environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether ``environ`` (this process's by default) asks for the small subset."""
-    return environ.get(SMALL_ENV_VAR) == "1"
+def small_data_requested() -> bool:
+    """Whether this process's environment asks for the small subset."""
+    return os.environ.get(SMALL_ENV_VAR) == "1"
 
 
 def first_of_each_class(images: np.ndarray, labels: np.ndarray, per_class: int) -> Split:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data_loaders._idx import Split
 from data_loaders.small import SMALL_ENV_VAR, small_data_requested, small_splits
 
-Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Splits = tuple[Split, Split]
 
 
 @dataclass(frozen=True, eq=False)

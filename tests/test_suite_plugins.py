@@ -12,7 +12,12 @@ import nbformat
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.plugins.durations import schedule, store_durations, stored_durations
+from tests.plugins.durations import (
+    runs_whole_files,
+    schedule,
+    store_durations,
+    stored_durations,
+)
 from tests.plugins.figures import missing_figure
 from tests.plugins.tiers import SLOW_TIERS
 
@@ -48,6 +53,24 @@ def test_storing_durations_keeps_the_figures_of_files_not_measured_and_drops_fil
     stored = store_durations({"a.py": 50.0, "c.py": 1.0}, path, tmp_path)
     assert list(stored.items()) == [("a.py", 50.0), ("b.py", 40.0), ("c.py", 1.0)]
     assert stored_durations(path) == stored
+
+
+@pytest.mark.parametrize(
+    ("options", "arguments", "whole"),
+    [
+        ({}, ["tests"], True),
+        ({}, ["tests/test_a.py"], True),
+        ({"keyword": "fast"}, ["tests"], False),
+        ({"markexpr": "unit"}, ["tests"], False),
+        ({"quick": True}, ["tests"], False),
+        ({}, ["tests/test_a.py::test_one"], False),
+    ],
+)
+def test_durations_are_stored_only_from_runs_of_whole_files(options, arguments, whole):
+    """Is a run with -k, -m, --quick or a test id told apart from one of whole files?"""
+    config = SimpleNamespace(getoption=lambda name, default=None: options.get(name, default))
+    config.args = arguments
+    assert runs_whole_files(config) is whole
 
 
 def test_a_test_without_a_tier_stops_the_run_and_quick_leaves_out_the_slow_tiers(tmp_path):

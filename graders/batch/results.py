@@ -24,7 +24,6 @@ import hashlib
 import html
 import io
 import json
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,7 +71,7 @@ def result_record(
             "score": score,
             "max_score": points,
             "status": report.status if report is not None else "failed",
-            "items": [asdict(result) for result in report.results] if report is not None else [],
+            "items": report.to_dict()["results"] if report is not None else [],
         }
         output = str(report) if report is not None else "; ".join(reasons)
         tests.append(

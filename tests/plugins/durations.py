@@ -80,14 +80,23 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _measured[file_of(report.nodeid)] += report.duration
 
 
+def runs_whole_files(config: pytest.Config) -> bool:
+    """Whether the run leaves no test of a file it runs out: no ``-k``, ``-m``,
+    ``--quick`` or test id (``FILE::TEST``)."""
+    options = ("keyword", "markexpr", "quick")
+    return not any(config.getoption(name, None) for name in options) and not any(
+        "::" in argument for argument in config.args
+    )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Store the figures of a run that passed and ran whole files (no ``-k`` or ``-m``): a
-    failed or filtered file's figure would not be what the file takes."""
+    """Store the figures of a run that passed and ran whole files: a failed or filtered
+    file's figure would not be what the file takes."""
     config = session.config
     if not config.getoption("store_durations") or hasattr(config, "workerinput"):
         return
-    if exitstatus != 0 or config.getoption("keyword") or config.getoption("markexpr"):
-        print("\ndurations not stored: the run failed, or -k or -m left tests out")
+    if exitstatus != 0 or not runs_whole_files(config):
+        print("\ndurations not stored: the run failed, or -k, -m, --quick or a test id left out")
         return
     store_durations(dict(_measured))
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 import pytest
 
 from course_utils import FIGURE_HELPERS
+from tests.plugins.tiers import is_notebook_cell
 
 _CALL = re.compile(r"\b(" + "|".join(map(re.escape, FIGURE_HELPERS)) + r")\s*\(")
 _COMMENT = re.compile(r"#.*$", re.M)
@@ -52,7 +53,7 @@ def pytest_runtest_call(item: pytest.Item):
     """After nbval runs a cell (an item with ``cell`` and ``test_outputs``), fail it when it
     calls a figure helper and shows no image."""
     result = yield
-    if item.path.suffix != ".ipynb":
+    if not is_notebook_cell(item):
         return result
     cell, outputs = getattr(item, "cell", None), getattr(item, "test_outputs", None)
     if cell is None or outputs is None:  # nbval changed: this check would see nothing

@@ -46,7 +46,8 @@ def tiers_of(item: pytest.Item) -> set[str]:
     return {marker.name for marker in item.iter_markers() if marker.name in TIERS}
 
 
-def _is_notebook_cell(item: pytest.Item) -> bool:
+def is_notebook_cell(item: pytest.Item) -> bool:
+    """Whether ``item`` is a cell of a notebook that nbval runs."""
     return item.path.suffix == ".ipynb"
 
 
@@ -56,7 +57,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselect every test of a tier in :data:`SLOW_TIERS`."""
     untiered = set()
     for item in items:
-        if _is_notebook_cell(item):
+        if is_notebook_cell(item):
             item.add_marker("notebook")
         elif not tiers_of(item):
             untiered.add(str(item.path.relative_to(config.rootpath)))
@@ -66,8 +67,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "`pytestmark = pytest.mark.TIER`); none found in: " + ", ".join(sorted(untiered))
         )
     if config.getoption("quick"):
-        kept = [item for item in items if not tiers_of(item) & set(SLOW_TIERS)]
-        deselected = [item for item in items if tiers_of(item) & set(SLOW_TIERS)]
+        slow = {item for item in items if tiers_of(item) & set(SLOW_TIERS)}
+        kept = [item for item in items if item not in slow]
+        deselected = [item for item in items if item in slow]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = kept

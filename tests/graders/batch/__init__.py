@@ -118,6 +118,11 @@ def graded_results(out: Path) -> dict[str, dict]:
     }
 
 
+def full_marks(result: dict) -> bool:
+    """Whether a ``result.json`` is graded at its full, non-zero score."""
+    return result["status"] == "graded" and result["score"] == result["max_score"] > 0
+
+
 def check_items(result: dict, grade_id: str) -> dict[str, dict]:
     """The check items of graded cell ``grade_id`` in a ``result.json`` (name, status,
     points, max_points, message, hint), by name."""

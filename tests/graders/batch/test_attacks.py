@@ -34,7 +34,14 @@ from graders.batch.isolation import SANDBOX_HOME
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from graders.batch.sandbox import PROCESS_LIMIT
 from graders.batch.workspace import public_data_folder
-from tests.graders.batch import attack_report, grade_command, graded_results, isolation_here
+from tests.graders.batch import (
+    attack_report,
+    check_items,
+    full_marks,
+    grade_command,
+    graded_results,
+    isolation_here,
+)
 
 pytestmark = pytest.mark.sandbox
 
@@ -106,10 +113,6 @@ class Hostile:
         return graded_results(self.out[lesson])[student]
 
 
-def _full_marks(result: dict) -> bool:
-    return result["status"] == "graded" and result["score"] == result["max_score"] > 0
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> Hostile:
     """Grade each lesson's corpus in a batch of its own, one after the other."""
@@ -157,7 +160,7 @@ def test_the_correct_submissions_keep_full_marks_beside_the_attacks(hostile):
         results = graded_results(hostile.out[lesson])
         assert sorted(results) == sorted(p.stem for p in corpus.glob("*.ipynb"))
         for student in ("good_1", "good_2"):
-            assert _full_marks(results[student]), (lesson, student, results[student]["reasons"])
+            assert full_marks(results[student]), (lesson, student, results[student]["reasons"])
         assert {result["isolation"] for result in results.values()} == {"bubblewrap"}
         assert results["good_1"]["max_score"] == FULL_MARKS[lesson]
 
@@ -178,7 +181,7 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
         assert found["environments"] == [] and found["traced"] == []
         assert found["files"] == [] and found["network"] == [], (lesson, found)
         assert found["writable"] == [SANDBOX_HOME]
-        assert _full_marks(hostile.result(lesson, "attack_spy"))
+        assert full_marks(hostile.result(lesson, "attack_spy"))
 
 
 def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
@@ -187,7 +190,7 @@ def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
     assert attack_report(hostile.out["00"], "attack_daemon") == {"daemon": "started"}
     assert hostile.left == [], [process.info["cmdline"] for process in hostile.left]
     time.sleep(5)  # a survivor would have rewritten the results by now
-    assert _full_marks(hostile.result("00", "good_1"))
+    assert full_marks(hostile.result("00", "good_1"))
     assert not [p for p in psutil.process_iter(["cmdline"]) if MARKER in str(p.info["cmdline"])]
 
 
@@ -196,7 +199,7 @@ def test_the_dataset_cannot_be_poisoned(hostile):
     students graded after keep their marks?"""
     found = attack_report(hostile.out["01"], "attack_poison_data")
     assert found["poisoned"] == [] and len(found["refused"]) >= 2
-    assert _full_marks(hostile.result("01", "attack_poison_data"))
+    assert full_marks(hostile.result("01", "attack_poison_data"))
 
 
 def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
@@ -205,7 +208,7 @@ def test_stopping_every_process_reaches_only_its_own_sandbox(hostile):
     found = attack_report(hostile.out["00"], "attack_stop_every_process")
     stopped, visible = set(found["stopped"]), set(found["visible"])
     assert stopped - {1} and stopped <= visible, found  # its runner at least; nothing else
-    assert _full_marks(hostile.result("00", "attack_stop_every_process"))
+    assert full_marks(hostile.result("00", "attack_stop_every_process"))
 
 
 def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
@@ -214,7 +217,7 @@ def test_signals_to_the_sandboxs_first_process_change_nothing(hostile):
     found = attack_report(hostile.out["00"], "attack_signal_the_holder")
     assert found["sent"] == ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1"]
     result = hostile.result("00", "attack_signal_the_holder")
-    assert _full_marks(result), result["reasons"]
+    assert full_marks(result), result["reasons"]
 
 
 def test_the_disk_quota_holds(hostile):
@@ -223,7 +226,7 @@ def test_the_disk_quota_holds(hostile):
     found = attack_report(hostile.out["00"], "attack_fill_the_disk")
     assert found["error"] == "No space left on device"
     assert DISK_MB - 64 <= found["written_mb"] <= DISK_MB, found
-    assert _full_marks(hostile.result("00", "attack_fill_the_disk"))
+    assert full_marks(hostile.result("00", "attack_fill_the_disk"))
 
 
 def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
@@ -231,7 +234,7 @@ def test_a_model_that_asks_for_40_gb_fails_in_its_own_sandbox(hostile):
     limit of the checks' own sandbox, as that student's failure, while the grader goes on?"""
     result = hostile.result("01", "attack_model_bomb")
     assert result["score"] == 0
-    messages = [item["message"] for item in result["exercises"]["ex1-check"]["items"]]
+    messages = [item["message"] for item in check_items(result, "ex1-check").values()]
     assert any("the model in model could not be loaded safely" in m for m in messages), messages
 
 
@@ -245,7 +248,7 @@ def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
     found = attack_report(hostile.out["00"], "attack_fork_bomb")
     assert found["error"] == "EAGAIN", found
     assert PROCESS_LIMIT // 2 < found["forked"] < PROCESS_LIMIT, found
-    assert _full_marks(hostile.result("00", "attack_fork_bomb"))
+    assert full_marks(hostile.result("00", "attack_fork_bomb"))
 
 
 def _memory_groups_here() -> bool:
@@ -266,7 +269,7 @@ def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_ow
     assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
     result = hostile.result("00", "attack_memory_hog")
     assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
-    assert _full_marks(result)
+    assert full_marks(result)
 
 
 def test_no_port_outside_the_sandbox_answers(hostile):
@@ -275,7 +278,7 @@ def test_no_port_outside_the_sandbox_answers(hostile):
     (test_cluster.py grades it beside a real scheduler.)"""
     found = attack_report(hostile.out["00"], "attack_reach_the_scheduler")
     assert found == {"environment": [], "ports": [], "ran_on": [], "schedulers": []}
-    assert _full_marks(hostile.result("00", "attack_reach_the_scheduler"))
+    assert full_marks(hostile.result("00", "attack_reach_the_scheduler"))
 
 
 def test_nothing_outside_the_results_changes(hostile):
