@@ -31,7 +31,9 @@ class LayerSpec:
     """One normalized layer. In an *expected* spec, a field left as ``None`` is not checked.
 
     ``activation`` is ``"linear"`` for a layer without one. ``output_shape`` excludes the
-    batch axis.
+    batch axis. An expected spec that leaves ``dilation_rate`` or ``axis`` unset still asks
+    for the layer's usual value (no dilation; the channels, the last axis): another value
+    computes something else (see :func:`expected_value`).
     """
 
     kind: str
@@ -40,9 +42,11 @@ class LayerSpec:
     filters: int | None = None
     kernel_size: tuple[int, ...] | None = None
     strides: tuple[int, ...] | None = None
+    dilation_rate: tuple[int, ...] | None = None
     padding: str | tuple[tuple[int, int], ...] | None = None
     pool_size: tuple[int, ...] | None = None
     rate: float | None = None
+    axis: int | None = None  # the axis BatchNormalization normalizes, counting the batch axis
     activation: str | None = None
     output_shape: tuple[int | None, ...] | None = None
     params: int | None = None
@@ -79,6 +83,8 @@ class LayerSpec:
             parts.append(f"a {_size(self.kernel_size)} kernel")
         if self.strides is not None:
             parts.append(f"strides {_size(self.strides)}")
+        if self.dilation_rate is not None:
+            parts.append(f"dilation rate {_size(self.dilation_rate)}")
         if self.pool_size is not None:
             parts.append(f"pool size {_size(self.pool_size)}")
         if isinstance(self.padding, str):
@@ -87,6 +93,8 @@ class LayerSpec:
             parts.append(f"padding {self.padding}")
         if self.rate is not None:
             parts.append(f"rate {self.rate:g}")
+        if self.axis is not None:
+            parts.append(f"axis={self.axis}")
         folded = self.separate_activation and self.activation not in (None, "linear")
         if self.activation is not None and self.kind not in _ACTIVATION_LAYERS and not folded:
             parts.append(f"{_activation_phrase(self.activation)}")
@@ -126,6 +134,22 @@ def _tuple(value) -> tuple[int, ...] | None:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
+def _normalized_axis(layer) -> int | None:
+    """The axis a BatchNormalization normalizes, as a non-negative index of its input's
+    shape, batch axis included (-1 of a 4-D input is 3)."""
+    axis = getattr(layer, "axis", None)
+    if isinstance(axis, (list, tuple)):
+        axis = axis[0] if len(axis) == 1 else None
+    if not isinstance(axis, int):
+        return None
+    if axis < 0:
+        try:
+            axis += len(layer.input.shape)
+        except (AttributeError, ValueError):
+            return None
+    return axis
+
+
 def _raw_spec(layer) -> LayerSpec:
     kind = type(layer).__name__
     try:
@@ -142,9 +166,11 @@ def _raw_spec(layer) -> LayerSpec:
         filters=getattr(layer, "filters", None),
         kernel_size=_tuple(getattr(layer, "kernel_size", None)),
         strides=_tuple(getattr(layer, "strides", None)),
+        dilation_rate=_tuple(getattr(layer, "dilation_rate", None)),
         padding=padding,
         pool_size=_tuple(getattr(layer, "pool_size", None)),
         rate=getattr(layer, "rate", None) if kind == "Dropout" else None,
+        axis=_normalized_axis(layer) if kind == "BatchNormalization" else None,
         activation=None,
         output_shape=output_shape,
         params=layer.count_params() if layer.built else None,
@@ -216,19 +242,32 @@ def _unnamed(spec: LayerSpec) -> LayerSpec:
     return replace(spec, name=None)
 
 
+def expected_value(expected: LayerSpec, found: LayerSpec, field: str):
+    """What ``expected`` asks of ``found``'s ``field``: its own value, or, where it leaves
+    it unset, the usual one of a field whose other values compute something else: no
+    dilation, and BatchNormalization over the channels (the last axis). None: not checked."""
+    value = getattr(expected, field)
+    if value is not None:
+        return value
+    if field == "dilation_rate" and found.dilation_rate is not None:
+        return tuple(1 for _ in found.dilation_rate)
+    if field == "axis" and found.axis is not None and found.output_shape is not None:
+        return len(found.output_shape)
+    return None
+
+
 def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str | None:
     if expected.kind != found.kind:
         shown = found if expected.name is not None else _unnamed(found)
         return f"layer {position}: expected {expected.describe()}, found {shown.describe()}"
+    wanted = {name: expected_value(expected, found, name) for name in _COMPARED}
     wrong = [
         name
-        for name in _COMPARED
-        if getattr(expected, name) is not None and getattr(expected, name) != getattr(found, name)
+        for name, value in wanted.items()
+        if value is not None and value != getattr(found, name)
     ]
     if wrong:
-        shown_expected = replace(
-            LayerSpec(kind=expected.kind), **{n: getattr(expected, n) for n in wrong}
-        )
+        shown_expected = replace(LayerSpec(kind=expected.kind), **{n: wanted[n] for n in wrong})
         shown_found = replace(
             LayerSpec(kind=found.kind, separate_activation=found.separate_activation),
             **{n: getattr(found, n) for n in wrong},

@@ -17,10 +17,13 @@ Outside IPython nothing is installed and every function answers as if no cell ha
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 import inspect
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -33,6 +36,37 @@ RESIDUAL_SHAPES = (
 """How a residual block's two paths come to have the same shape (lesson 07)."""
 
 
+HINT_CHARS = 2000  # of an explanation, in a failure the batch grader is handed
+INTERRUPTED_HINT = (
+    "The cell was stopped before it finished (the stop button, or Kernel > Interrupt): run "
+    "it again and let it finish, then run this check."
+)
+FIX_AND_RERUN_HINT = (
+    "Read the error under that cell, fix the code, run the cell again, then run this check."
+)
+
+
+def first_line(message: object) -> str:
+    """The first line of an error's message, shortened to MESSAGE_CHARS."""
+    lines = str(message).strip().splitlines()
+    return lines[0][:MESSAGE_CHARS] if lines else ""
+
+
+CELL_TIMEOUT = "CellTimeout"
+"""The error type of a cell that the batch grader stopped at its cell timeout."""
+
+
+def failure_description(name: str, error_type: str, message: str) -> str:
+    """``your cell that sets model raised ValueError: ...``: how the cell that sets
+    ``name`` ended, from its error's type name and the first line of its message (for a
+    CELL_TIMEOUT, what happened: ``ran longer than 20 s and was stopped``)."""
+    if error_type == CELL_TIMEOUT:
+        return f"your cell that sets {name} {message}"
+    if error_type == "KeyboardInterrupt":
+        return f"your cell that sets {name} was interrupted before it finished"
+    return f"your cell that sets {name} raised {error_type}: {message}"
+
+
 @dataclass(frozen=True)
 class CellFailure:
     """The error a learner's cell raised, and the cell's source."""
@@ -42,30 +76,84 @@ class CellFailure:
 
     def describe(self, name: str) -> str:
         """``your cell that sets model raised ValueError: ...`` (first line, shortened)."""
-        lines = str(self.error).strip().splitlines()
-        first = lines[0][:MESSAGE_CHARS] if lines else ""
-        return f"your cell that sets {name} raised {type(self.error).__name__}: {first}"
+        return failure_description(name, type(self.error).__name__, first_line(self.error))
 
     def hint(self) -> str:
         """The explanation of the error (in the kernel's namespace, so that a cell that
         failed on another exercise's None is sent there), or how to go on."""
         from IPython import get_ipython
 
+        if isinstance(self.error, KeyboardInterrupt):
+            return INTERRUPTED_HINT
         shell = get_ipython()
         namespace = shell.user_ns if shell is not None else {}
-        return explain_in_cell(self.error, self.source, namespace) or (
-            "Read the error under that cell, fix the code, run the cell again, then run this check."
-        )
+        return explain_in_cell(self.error, self.source, namespace) or FIX_AND_RERUN_HINT
+
+    def exported(self, name: str) -> dict[str, str]:
+        """What the batch grader is handed about this failure of the cell that sets
+        ``name`` (see :class:`ReportedFailure`): the error's type name, the first line of
+        its message, its explanation, and the SHA-256 of the cell's source."""
+        return {
+            "error": type(self.error).__name__,
+            "message": first_line(self.error),
+            "hint": self.hint()[:HINT_CHARS],
+            "source_sha256": hashlib.sha256(self.source.encode()).hexdigest(),
+        }
 
 
-_LAST_RUN: dict[str, CellFailure | None] = {}  # name -> how its latest assigning cell ended
+@dataclass(frozen=True)
+class ReportedFailure:
+    """A failure of a learner's cell as the kernel that ran the notebook reported it to
+    the batch grader (:meth:`CellFailure.exported`), for the checks to describe in the
+    notebook's own words."""
+
+    error_type: str
+    message: str
+    explanation: str
+
+    def describe(self, name: str) -> str:
+        return failure_description(name, self.error_type, self.message)
+
+    def hint(self) -> str:
+        return self.explanation
+
+
+_LAST_RUN: dict[str, CellFailure | ReportedFailure | None] = {}  # name -> its latest cell's end
 _EXERCISES: dict[str, int] = {}  # a check's argument name -> its exercise number
 
 
-def failure_for(name: str) -> CellFailure | None:
+def failure_for(name: str) -> CellFailure | ReportedFailure | None:
     """How the latest cell that assigns ``name`` failed, or None when it succeeded (or no
     such cell ran in this kernel)."""
     return _LAST_RUN.get(name)
+
+
+MAX_EXPORTED_FAILURES = 100  # names, in what the batch grader is handed
+
+
+def exported_failures() -> dict[str, dict[str, str]]:
+    """Each name whose latest assigning cell failed in this kernel, with what the batch
+    grader is handed about that failure (:meth:`CellFailure.exported`)."""
+    failed = [(name, failure) for name, failure in _LAST_RUN.items() if failure is not None]
+    return {
+        name: failure.exported(name)
+        for name, failure in failed[:MAX_EXPORTED_FAILURES]
+        if isinstance(failure, CellFailure)
+    }
+
+
+@contextmanager
+def reported_failures(failures: dict[str, CellFailure | ReportedFailure]) -> Iterator[None]:
+    """Within the block, :func:`failure_for` answers from ``failures`` (name -> how the
+    cell that sets it failed in the notebook's run): the batch grader's checks run so."""
+    saved = dict(_LAST_RUN)
+    _LAST_RUN.clear()
+    _LAST_RUN.update(failures)
+    try:
+        yield
+    finally:
+        _LAST_RUN.clear()
+        _LAST_RUN.update(saved)
 
 
 # --- explanations of common errors ---------------------------------------------------------
@@ -95,6 +183,14 @@ def explain(error: BaseException) -> str | None:
     shapes = _SHAPES.search(text)
     if shapes and "same rank" in text:
         target, output = _dims(shapes[1]), _dims(shapes[2])
+        if len(output) > len(target) >= 2:
+            return (
+                f"The model's output has shape ({', '.join(output)}): a prediction for every "
+                "position of a feature map, not one row of class scores per image like the "
+                f"labels ({', '.join(target)}). The labels are right: put Flatten (it turns "
+                "each image's feature maps into one row) between the last Conv2D or pooling "
+                "layer and the Dense layers."
+            )
         return (
             f"The labels are integers, one class number per image (shape ({target[0]},)), "
             "but categorical_crossentropy expects one-hot rows like the model's output "
@@ -235,7 +331,42 @@ def explain_in_cell(
                     f"{name} returned None: complete it in exercise {exercise} and run its "
                     "cell first, then run this cell again."
                 )
-    return explain(error)
+    if "'list' object has no attribute" in text:
+        for name in _loaded_names(source):
+            if (
+                name in _EXERCISES
+                and name.endswith("metrics")
+                and isinstance(namespace.get(name), list)
+            ):
+                return (
+                    f"{name} is a list, [loss, accuracy], as evaluate returns by default, "
+                    f"not a dict of named metrics: evaluate with return_dict=True, as "
+                    f"exercise {_EXERCISES[name]} asks, then run this cell again."
+                )
+    return explain(error) or _feature_map_output(text, namespace)
+
+
+def _feature_map_output(text: str, namespace: dict) -> str | None:
+    """Why a cell failed on the shape of what an exercise's classifier predicts, when the
+    model ends in Dense layers applied to feature maps (no Flatten before them), so that
+    it outputs (batch, height, width, classes) and the error shows those height and width:
+    or None."""
+    compact = text.replace(" ", "")
+    for name, exercise in _EXERCISES.items():
+        model = namespace.get(name)
+        layers = getattr(model, "layers", None)
+        shape = getattr(model, "output_shape", None)
+        if not layers or type(layers[-1]).__name__ != "Dense" or not isinstance(shape, tuple):
+            continue
+        spatial = ",".join(str(d) for d in shape[1:-1])
+        if len(shape) > 2 and (f",{spatial})" in compact or f",{spatial}," in compact):
+            return (
+                f"{name}'s output has shape {tuple(shape)}: a prediction for every position "
+                "of a feature map, not one row of class scores per image, so what is "
+                f"computed from it here has the wrong shape. Put Flatten before the Dense "
+                f"layers in exercise {exercise}, run its cells again, then this cell."
+            )
+    return None
 
 
 # --- the IPython hooks ---------------------------------------------------------------------
@@ -319,6 +450,13 @@ def watch_cells(module: ModuleType) -> None:
     the exercises of ``module`` (a lesson's checks); elsewhere do nothing."""
     _EXERCISES.clear()
     _EXERCISES.update(_exercise_names(module))
+    watch_this_shell()
+
+
+def watch_this_shell() -> None:
+    """Install the hooks in this IPython shell, once, for the exercises of the lesson whose
+    checks were imported last: a kernel forked from a process that imported them before
+    any shell existed (the batch grader's warm kernels) calls it when it starts."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency

@@ -5,6 +5,13 @@ from __future__ import annotations
 from graders.cell_errors import failure_for
 from graders.report import CheckResult, Report
 
+OUTPUT_PROBABILITIES = (
+    "The model itself must output probabilities, also when you compile it with "
+    "from_logits=True (which trains the same classifier on raw scores): predict, the "
+    "lesson's explorers and the grader's accuracy read its outputs as probabilities."
+)
+"""Why an exercise's model ends in its softmax or sigmoid (a hint of its output layer)."""
+
 
 def still_none(items: list[tuple[str, float]], what: str, todo: str) -> list[CheckResult]:
     """The results for ``items`` when ``what`` is still None: failed, with the error and
@@ -14,7 +21,7 @@ def still_none(items: list[tuple[str, float]], what: str, todo: str) -> list[Che
     if failure is not None:
         (first, points), rest = items[0], items[1:]
         results = [CheckResult.failed(first, points, failure.describe(what), failure.hint())]
-        later = f"not checked: your cell that sets {what} raised (see {first!r})"
+        later = f"not checked: your cell that sets {what} did not finish (see {first!r})"
         return results + [CheckResult.failed(name, pts, later) for name, pts in rest]
     message = f"{what} is still None: {todo}"
     return [CheckResult.not_attempted(name, pts, message) for name, pts in items]

@@ -7,6 +7,7 @@ import sys
 from graders import traffic_sign_models as tsm
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
+from graders.common import OUTPUT_PROBABILITIES
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
@@ -24,7 +25,8 @@ EXERCISE_1 = ModelExercise(
     hints={
         1: "Start with keras.layers.Flatten() to turn each 32x32x3 image into 3072 numbers.",
         2: "The hidden layer is Dense(128) followed by a ReLU activation.",
-        3: "The output layer has one unit per class (5) and a softmax activation.",
+        3: "The output layer has one unit per class (5) and a softmax activation. "
+        + OUTPUT_PROBABILITIES,
     },
     min_epochs=3,
     train_threshold=0.50,

@@ -6,6 +6,7 @@ import sys
 
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
+from graders.common import OUTPUT_PROBABILITIES
 from graders.model_exercise import POINTS_WITH_REPORTED_TEST, ModelExercise
 from graders.report import Report
 
@@ -58,7 +59,7 @@ EXERCISE_1 = ModelExercise(
         5: "MaxPooling2D((2, 2), name='max_pool') halves 64x64 to 32x32.",
         6: "Flatten the 32x32x32 feature maps into 32,768 numbers.",
         7: "The output is one unit with a sigmoid, named 'fc': Dense(1, activation='sigmoid', "
-        "name='fc'). It is the probability of a smile.",
+        "name='fc'). It is the probability of a smile. " + OUTPUT_PROBABILITIES,
     },
     min_epochs=10,
     train_threshold=0.95,
@@ -70,8 +71,9 @@ EXERCISE_1 = ModelExercise(
     params_hint=(
         f"conv0 has (7 x 7 x 3 + 1) x 32 = {CONV0_PARAMS:,} parameters, bn0 4 x 32 = "
         f"{BN0_PARAMS} (64 of them the moving mean and variance), fc (32 x 32 x 32 + 1) x 1 = "
-        f"{FC_PARAMS:,}: a different count means a missing ZeroPadding2D or pooling, or other "
-        "filters or kernel."
+        f"{FC_PARAMS:,}: a different count means a missing ZeroPadding2D or pooling, other "
+        "filters, kernel or strides, or a BatchNormalization over another axis than the "
+        "channels (axis=3)."
     ),
     heldout_threshold=0.90,
     test_threshold=0.90,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graders.architecture import LayerSpec
-from graders.cell_errors import watch_cells
+from graders.cell_errors import failure_for, watch_cells
 from graders.common import is_keras_model, still_none
 from graders.heldout import LESSON_SCALING, heldout_candidates
 from graders.model_exercise import ModelExercise
@@ -132,6 +132,7 @@ PREPROCESSING_HINT = (
 
 EXERCISE_2_MODEL = ModelExercise(
     title="Exercise 2 · Train the convnet with augmentation",
+    names=("augmented_model", "augmented_history"),
     input_shape=(28, 28, 1),
     input_hint="The convnet takes the digits with their channel axis: keras.Input(shape=(28, "
     "28, 1)), as build_convnet does.",
@@ -412,6 +413,16 @@ def _check_block_inside(model, points: float) -> CheckResult:
     model_layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     inner = [index for index, layer in enumerate(model_layers) if is_block(layer)]
     if not inner:
+        failure = failure_for("augmentation")
+        if failure is not None:  # build_convnet(None) builds the convnet without a block
+            return CheckResult.failed(
+                name,
+                points,
+                "the model holds no augmentation block because exercise 1's block was never "
+                f"built: {failure.describe('augmentation')}",
+                "Fix exercise 1 first (see its report), then run this exercise's cells "
+                "again: build_convnet(augmentation) puts your block in the model.",
+            )
         return CheckResult.failed(
             name,
             points,

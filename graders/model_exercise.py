@@ -53,7 +53,8 @@ class ModelExercise:
     ``input_hint`` is the advice for any other input shape. ``training_sample``: how many
     of the dataset's first training images the grader measures the model on, to confirm
     its history (all the exercise trains on, when that is a small subset: a model trained
-    on 200 images scores far lower on 10,000).
+    on 200 images scores far lower on 10,000). ``names``: the notebook's names of the
+    model and of its History, as the messages call them.
     """
 
     title: str
@@ -72,6 +73,7 @@ class ModelExercise:
     input_hint: str | None = None
     test_threshold: float | None = None
     training_sample: int = TRAINING_SAMPLE
+    names: tuple[str, str] = ("model", "history")
     points: Mapping[str, float] = field(
         default_factory=lambda: {
             "input shape": 1,
@@ -110,10 +112,11 @@ class ModelExercise:
         """Grade ``model`` (a keras.Model), ``history`` (what fit returned) and, when the
         exercise asks for it, ``test_metrics`` (what evaluate(..., return_dict=True) gave)."""
         items = self._items()
+        model_name, history_name = self.names
         if model is None:
-            return not_attempted(self.title, items, "model").finish()
+            return not_attempted(self.title, items, model_name).finish()
         if not is_keras_model(model):
-            return wrong_type(self.title, items, "model", model).finish()
+            return wrong_type(self.title, items, model_name, model).finish()
         results = [
             check_input_shape(
                 model,
@@ -134,12 +137,15 @@ class ModelExercise:
         training_items = items[3:]
         metrics = history_dict(history)
         if history is None or metrics is None:
+            fit = f"{history_name} = {model_name}.fit(...)"
             if history is None:
-                todo = "train the model with history = model.fit(...)"
-                results += still_none(training_items, "history", todo)
+                results += still_none(training_items, history_name, f"train the model with {fit}")
             else:
-                why = f"expected the History returned by model.fit, found {type(history).__name__}"
-                hint = "Keep what fit returns: history = model.fit(...)."
+                why = (
+                    f"expected the History returned by {model_name}.fit, found "
+                    f"{type(history).__name__}"
+                )
+                hint = f"Keep what fit returns: {fit}."
                 results += [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
             return Report(self.title, results).finish()
         reported = None

@@ -72,6 +72,8 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
             problems.append(LayerProblem(name, text, frozenset({"missing"})))
             continue
         layer = found[name]
+        if _pools_the_whole_map(expected, layer):
+            continue
         if type(layer).__name__ != kind:
             text = f"{name!r} should be a {kind}, found {type(layer).__name__}"
             problems.append(LayerProblem(name, text, frozenset({"kind"})))
@@ -84,6 +86,17 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
             )
             problems.append(LayerProblem(name, f"{name!r}: {details}", frozenset(wrong)))
     return problems
+
+
+def _pools_the_whole_map(expected, layer) -> bool:
+    """Whether ``layer`` is a GlobalAveragePooling2D standing for the recipe's
+    AveragePooling2D ``expected``, whose pool covers the whole feature map: the two
+    compute the same averages (Flatten after the pooling gives the same row)."""
+    if type(layer).__name__ != "GlobalAveragePooling2D":
+        return False
+    if type(expected).__name__ != "AveragePooling2D":
+        return False
+    return tuple(expected.input.shape[1:3]) == tuple(expected.pool_size)
 
 
 _BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")  # the recipe's block layers
@@ -145,8 +158,10 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
 
 
 def _features(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The 'avg_pool' layer's output on ``images``, one row per image: (batch, features)."""
     extractor = keras.Model(model.input, model.get_layer("avg_pool").output)
-    return np.asarray(keras.ops.convert_to_numpy(extractor(images, training=False)))
+    features = np.asarray(keras.ops.convert_to_numpy(extractor(images, training=False)))
+    return features.reshape(len(images), -1)
 
 
 def functional_difference(model: keras.Model) -> str | None:

@@ -8,6 +8,7 @@ function; those spellings are accepted as equivalents.
 from __future__ import annotations
 
 from graders.architecture import LayerSpec
+from graders.common import OUTPUT_PROBABILITIES
 
 INPUT_SHAPE = (32, 32, 3)
 
@@ -66,7 +67,8 @@ CONV_HINT = "The convolution is Conv2D(32, (3, 3), padding='valid') on the 32x32
 HEAD_HINTS = {
     "flatten": "Flatten turns the feature maps into one row of numbers for the Dense layers.",
     "dense": "The hidden layer is Dense(128) with a ReLU activation.",
-    "output": "The output layer has one unit per class (5) and a softmax activation.",
+    "output": "The output layer has one unit per class (5) and a softmax activation. "
+    + OUTPUT_PROBABILITIES,
 }
 
 PREPROCESSING_HINT = (
@@ -86,7 +88,7 @@ def params_hint(flat: int, where: str) -> str:
         f"parameters; {where} Dense(128) gets {flat:,} features and has ({flat:,} + 1) x 128 "
         f"= {(flat + 1) * 128:,}; Dense(5) has {HEAD_OUTPUT_PARAMS:,}. Pooling, Dropout, "
         "Flatten and ReLU have none: a different count means a different padding, kernel, "
-        "pooling or layer size."
+        "stride, dilation, pooling or layer size."
     )
 
 

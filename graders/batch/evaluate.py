@@ -7,7 +7,8 @@ never in the grader process that writes results; the grader takes back only the 
 as JSON, and checks them (:meth:`graders.report.Report.from_dict`).
 
 The grader's input folder holds ``job.json`` (the lesson, the graded cells, the deleted
-ones, why a cell may have exported nothing, and the seed of the grader's held-out split),
+ones, why a cell may have exported nothing, the cells stopped at the cell timeout and that
+timeout, and the seed of the grader's held-out split),
 the run's ``artifacts/`` and the re-runs' outputs in ``reruns/``. It writes
 ``reports.json``, one report per graded cell; the grader takes it only from a run that
 ended with status 0.
@@ -34,7 +35,7 @@ def main() -> int:
     folder = channel.input_folder().resolve()
     job = json.loads((folder / "job.json").read_text())
 
-    from graders.batch.grade import grade_run
+    from graders.batch.grade import CellTimeouts, grade_run
     from graders.batch.prepare import GradedCell
     from graders.heldout import use_grader_heldout
 
@@ -47,8 +48,15 @@ def main() -> int:
     notebook_folder.mkdir()
     os.chdir(notebook_folder)
     try:
+        timeouts = CellTimeouts(frozenset(job["timed_out"]), float(job["cell_timeout"]))
         reports = grade_run(
-            job["lesson"], folder, graded, job["deleted"], job["why_missing"], folder / "reruns"
+            job["lesson"],
+            folder,
+            graded,
+            job["deleted"],
+            job["why_missing"],
+            folder / "reruns",
+            timeouts,
         )
     finally:
         os.chdir(work)

@@ -2,13 +2,12 @@
 
 Runs in the submission's own working folder (the sandbox's), reads ``prepared.ipynb``
 from the grader's input folder and writes ``executed.ipynb``, ``run.json`` (the cells
-that raised, timed out or were cut short, and whether the kernel died) and the exported
-``artifacts/``; in a bubblewrap sandbox it ends every other process of the sandbox before
-writing its records, and the sandbox's holder sends them to the grader
-(:mod:`graders.batch.holder`). A cell that raises or
-runs past the cell timeout does not stop the run (it is interrupted and the next cell
-runs), so one broken exercise costs only its own points. Each cell's output is capped in
-size.
+that raised, ran past the cell timeout or were cut short, and whether the kernel died)
+and the exported ``artifacts/``; in a bubblewrap sandbox it ends every other process of
+the sandbox before writing its records, and the sandbox's holder sends them to the grader
+(:mod:`graders.batch.holder`). A cell that raises or runs past the cell timeout does not
+stop the run (it is interrupted, holds an error saying so, and the next cell runs), so one
+broken exercise costs only its own points. Each cell's output is capped in size.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from graders.batch import channel
+from graders.cell_errors import CELL_TIMEOUT
 
 MAX_OUTPUT_BYTES = 200_000  # per cell
 MAX_ERROR_CHARS = 20_000  # of one error's message and traceback together
@@ -41,6 +41,15 @@ class BoundedClient(NotebookClient):
         super().__init__(*args, **kwargs)
         self.output_bytes: dict[int, int] = {}
         self.truncated: set[int] = set()
+        self.timed_out: set[int] = set()
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Remember which cell ran past the timeout: the kernel's KeyboardInterrupt may
+        come too late to be recorded under it (see :func:`mark_timeouts`)."""
+        index = next((i for i, c in enumerate(self.nb.cells) if c is cell), None)
+        if index is not None:
+            self.timed_out.add(index)
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         if msg.get("msg_type") == "error":  # always kept, shortened: the grader reports it
@@ -93,6 +102,22 @@ def _shortened_error(msg: dict) -> dict:
     return {**msg, "content": content}
 
 
+def mark_timeouts(notebook: nbformat.NotebookNode, timed_out: set[int], cell_timeout: int) -> None:
+    """Give each cell of ``notebook`` at the indices ``timed_out`` an error saying that it
+    was stopped at the cell timeout, unless it holds the kernel's error already."""
+    for index in sorted(timed_out):
+        outputs = notebook.cells[index].setdefault("outputs", [])
+        if not any(output.get("output_type") == "error" for output in outputs):
+            outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename=CELL_TIMEOUT,
+                    evalue=f"the cell ran longer than {cell_timeout} s and was stopped",
+                    traceback=[],
+                )
+            )
+
+
 RETURNED = {"executed.ipynb": 64 * 2**20, "run.json": 2**20, "artifacts": 512 * 2**20}
 """What a run hands back to the grader, relative to its working folder, and the most
 bytes each file may have (each file under ``artifacts/``: the grader's own limit on an
@@ -121,8 +146,8 @@ def run(
         timeout=cell_timeout,
         interrupt_on_timeout=True,
         error_on_timeout={
-            "ename": "CellTimeout",
-            "evalue": f"the cell ran longer than {cell_timeout} s and was interrupted",
+            "ename": CELL_TIMEOUT,
+            "evalue": f"the cell ran longer than {cell_timeout} s and was stopped",
             "traceback": [],
         },
         allow_errors=True,
@@ -141,6 +166,7 @@ def run(
         record["kernel_error"] = str(error)[:500]
     record["seconds"] = round(time.perf_counter() - start, 2)
     before_writing()
+    mark_timeouts(notebook, client.timed_out, cell_timeout)
     for index, cell in enumerate(notebook.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -152,6 +178,7 @@ def run(
                     }
                 )
     record["truncated"] = sorted(client.truncated)
+    record["timed_out"] = sorted(client.timed_out)
     nbformat.write(notebook, folder / "executed.ipynb")
     (folder / "run.json").write_text(json.dumps(record))
     return record

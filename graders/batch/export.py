@@ -14,6 +14,13 @@ uses come with it, so the notebook's check and the batch grader run the same cod
 string as itself (with a copy of the file it names, when it names one: a saved model's
 path), a list of Keras callbacks as the settings the checks read (with a copy of each
 checkpoint's file), and anything else as its type name, listed in ``manifest.json``.
+
+Beside the manifest, ``failures.json`` says how the cells that failed ended: each name
+whose latest cell raised, with the error and its explanation, as the lesson's checks
+(imported by the notebook) remembered them in this kernel
+(:func:`graders.cell_errors.exported_failures`), for the checks to say what they say in
+the notebook. That is the only thing the export asks of the course's packages; what it
+hands over changes the words of checks of values that failed, never a score.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from graders import function_source
 
 ARTIFACTS = "artifacts"
 MANIFEST = "manifest.json"
+FAILURES = "failures.json"
 
 _EXPORT_FUNCTION = """
 def __course_export__(__grade_id, names):
@@ -32,6 +40,7 @@ def __course_export__(__grade_id, names):
     import json as _json
     import os as _os
     import shutil as _shutil
+    import sys as _sys
 
     folder = _os.path.join("artifacts", __grade_id)
     _os.makedirs(folder, exist_ok=True)
@@ -66,6 +75,14 @@ def __course_export__(__grade_id, names):
             if copied:
                 described["file"] = copied
         return described
+
+    def cell_failures():
+        # The cells that failed, as the notebook's own checks remembered them.
+        try:
+            errors = _sys.modules.get("graders.cell_errors")
+            return errors.exported_failures() if errors is not None else {}
+        except Exception:
+            return {}
 
     for name in names:
         if name not in globals():
@@ -119,6 +136,8 @@ def __course_export__(__grade_id, names):
         except Exception as error:
             entry.update(kind="unexportable", error=f"{type(error).__name__}: {error}"[:500])
         manifest[name] = entry
+    with open(_os.path.join(folder, "failures.json"), "w") as handle:
+        _json.dump(cell_failures(), handle)
     with open(_os.path.join(folder, "manifest.json"), "w") as handle:
         _json.dump(manifest, handle)
     print(f"exported {sorted(manifest)} for grading")

@@ -15,14 +15,31 @@ import importlib
 import json
 import os
 import posixpath
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from graders.batch.export import ARTIFACTS, CALLBACKS_LIMIT, COPY_LIMIT, MANIFEST, TEXT_LIMIT
+from graders.batch.export import (
+    ARTIFACTS,
+    CALLBACKS_LIMIT,
+    COPY_LIMIT,
+    FAILURES,
+    MANIFEST,
+    TEXT_LIMIT,
+)
 from graders.batch.prepare import GradedCell
+from graders.cell_errors import (
+    CELL_TIMEOUT,
+    HINT_CHARS,
+    MAX_EXPORTED_FAILURES,
+    ReportedFailure,
+    first_line,
+    reported_failures,
+)
 from graders.report import STRICT_ENV_VAR, CheckResult, Report
 
 
@@ -243,6 +260,67 @@ def _json_artifact(path: Path, name: str) -> object:
         raise Unavailable(f"the export of {name} is not valid JSON: {error}") from error
 
 
+_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class CellTimeouts:
+    """The cells of a run that the grader stopped at its cell timeout: the SHA-256 of each
+    one's source, and the timeout in seconds."""
+
+    sources: frozenset[str] = frozenset()
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        return f"ran longer than {self.seconds:g} s and was stopped"
+
+    def hint(self) -> str:
+        return (
+            f"The grader stops every cell after {self.seconds:g} s. Train for the epochs "
+            "the exercise asks, no more, and leave out extra work in that cell; if it "
+            "already does, ask your instructor to grade it with a longer --cell-timeout."
+        )
+
+
+def reported_failure(data: object, timeouts: CellTimeouts) -> ReportedFailure | None:
+    """How a cell failed, from what the notebook's kernel reported
+    (see :meth:`graders.cell_errors.CellFailure.exported`), or None when ``data`` is not
+    such a report. A cell that the grader stopped at its timeout is described as such."""
+    if not isinstance(data, dict):
+        return None
+    error, message, hint, sha = (data.get(k) for k in ("error", "message", "hint", "source_sha256"))
+    if not all(isinstance(value, str) for value in (error, message, hint, sha)):
+        return None
+    if not _ERROR_TYPE.fullmatch(error) or not _SHA256.fullmatch(sha):
+        return None
+    if sha in timeouts.sources:
+        return ReportedFailure(CELL_TIMEOUT, timeouts.describe(), timeouts.hint())
+    return ReportedFailure(error, first_line(message), hint[:HINT_CHARS])
+
+
+def reported_failures_in(folder: Path, timeouts: CellTimeouts) -> dict[str, ReportedFailure]:
+    """The failed cells that the export in ``folder`` reports (its ``failures.json``):
+    name -> how the cell that sets it failed. Anything malformed is left out: the checks
+    then report those names as not attempted."""
+    path = folder / FAILURES
+    if not path.is_file():
+        return {}
+    try:
+        data = _json_artifact(_plain_file(folder, FAILURES, "the failed cells"), FAILURES)
+    except Unavailable:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        name: failure
+        for name, reported in list(data.items())[:MAX_EXPORTED_FAILURES]
+        if isinstance(name, str)
+        and name.isidentifier()
+        and (failure := reported_failure(reported, timeouts))
+    }
+
+
 def _failed_report(cell: GradedCell, why: str, hint: str = "") -> Report:
     return Report(cell.grade_id, [CheckResult.failed("graded cell", cell.points, why, hint)])
 
@@ -300,12 +378,14 @@ def grade_run(
     deleted: list[str],
     why_missing: str,
     reruns: Path,
+    timeouts: CellTimeouts = CellTimeouts(),
 ) -> list[Report]:
     """One report per graded cell, from the artifacts under ``folder``.
 
     ``why_missing`` explains a graded cell that exported nothing (the run stopped before
     it); ``reruns`` holds the re-runs' outputs of exported functions (see
-    :func:`replays_from`).
+    :func:`replays_from`); ``timeouts``, the cells the grader stopped. A check of a value
+    whose cell failed reports that failure as in the notebook.
     """
     os.environ.pop(STRICT_ENV_VAR, None)  # grades are reports here, never exceptions
     module = importlib.import_module(f"graders.lesson{lesson}")
@@ -340,8 +420,10 @@ def grade_run(
             reports.append(_failed_report(cell, why[:500]))
             continue
         check = getattr(module, cell.check)
+        failures = reported_failures_in(artifact_folder, timeouts)
         try:
-            reports.append(check(*arguments))
+            with reported_failures(failures):
+                reports.append(check(*arguments))
         except Exception as error:  # noqa: BLE001 - a forged artifact may break a check
             why = f"the check could not grade it: {type(error).__name__}: {error}"[:500]
             reports.append(_failed_report(cell, why))

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from graders.batch import evaluate, execute, prepare, rerun
-from graders.batch.export import ARTIFACTS
+from graders.batch.export import ARTIFACTS, EXPORT_HELPER
 from graders.batch.grade import MAX_ARTIFACT_BYTES, functions_to_rerun
 from graders.batch.isolation import Isolation
 from graders.batch.memory_groups import MemoryGroups
@@ -87,6 +87,39 @@ def lesson_datasets(lesson: str) -> list[str]:
     module = importlib.import_module(f"graders.lesson{lesson}")
     first = [module.DATASET] if module.DATASET is not None else []
     return first + list(getattr(module, "ALSO_SHOWN", ()))
+
+
+def _source(notebook, index: int) -> str:
+    """The source of cell ``index`` of ``notebook`` ("" when there is none)."""
+    try:
+        return str(notebook.cells[index].source)
+    except (IndexError, AttributeError):
+        return ""
+
+
+def with_reports(notebook: nbformat.NotebookNode, graded_cells, reports: list[Report]) -> bytes:
+    """The executed ``notebook`` as the learner would see it after running it: each graded
+    cell with its check call again and the check's report as its output (in place of the
+    export), and without the export helper's cell. Returns the notebook's bytes."""
+    by_id = {
+        cell.grade_id: (cell, report) for cell, report in zip(graded_cells, reports, strict=True)
+    }
+    shown = []
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in by_id:
+            graded, report = by_id[grade_id]
+            cell.source = f"{graded.check}({', '.join(graded.arguments)})"
+            data = {"text/plain": str(report), "text/html": report._repr_html_()}
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "execute_result", data=data, execution_count=cell.get("execution_count")
+                )
+            ]
+        if cell.get("source") != EXPORT_HELPER:
+            shown.append(cell)
+    notebook.cells = shown
+    return nbformat.writes(notebook).encode()
 
 
 def _first_line(notebook, index: int) -> str:
@@ -241,10 +274,12 @@ def _reports(path: Path, graded_cells) -> list[Report]:
     return reports
 
 
-def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, why, setup):
+def _check(
+    folder: Path, run: Path, settings: Settings, graded_cells, deleted, why, setup, timed_out
+):
     """Run the lesson's checks on the artifacts under ``run``, in a sandbox of their own
-    (:mod:`graders.batch.evaluate`); returns the reports, and why the checks failed (or
-    None)."""
+    (:mod:`graders.batch.evaluate`); ``timed_out``: the sources of the cells stopped at the
+    cell timeout. Returns the reports, and why the checks failed (or None)."""
     inputs = folder / "check-input"
     inputs.mkdir()
     _rerun_functions(folder, run, graded_cells, deleted, settings, setup, inputs / "reruns")
@@ -256,6 +291,8 @@ def _check(folder: Path, run: Path, settings: Settings, graded_cells, deleted, w
         "graded": [asdict(cell) for cell in graded_cells],
         "deleted": deleted,
         "why_missing": why,
+        "timed_out": sorted({hashlib.sha256(text.encode()).hexdigest() for text in timed_out}),
+        "cell_timeout": settings.cell_timeout,
         "heldout_seed": settings.heldout_seed,
     }
     (inputs / "job.json").write_text(json.dumps(job))
@@ -376,26 +413,38 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
                 "the kernel died (a crash, os._exit(), or more memory than the "
                 f"{settings.limits.memory_mb} MiB limit)"
             )
+        elif run["timed_out"]:
+            status, why = "cell timed out", "the graded cell did not run"
         else:
             status, why = "graded", "the graded cell did not run"
-        if status != "graded":
+        if status not in ("graded", "cell timed out"):
             reasons.append(why)
+        timed_out = (run or {}).get("timed_out", [])
+        for index in timed_out:
+            cell = _first_line(notebook, index)
+            reasons.append(f"{cell} ran longer than {settings.cell_timeout} s and was stopped")
         for error in (run or {}).get("errors", []):
-            cell = _first_line(notebook, error["cell"])
-            if error["ename"] in ("KeyboardInterrupt", "CellTimeout"):  # the grader's interrupt
-                reasons.append(
-                    f"{cell} ran longer than {settings.cell_timeout} s and was interrupted"
-                )
-            else:
+            if error["cell"] not in timed_out:
+                cell = _first_line(notebook, error["cell"])
                 reasons.append(f"{cell} raised {error['ename']}: {error['evalue']}")
         for index in (run or {}).get("truncated", []):
             reasons.append(f"the output of {_first_line(notebook, index)} was cut (too long)")
+        stopped = [_source(prepared.notebook, index) for index in timed_out]
         reports, problem = _check(
-            folder, run_folder, settings, graded_cells, prepared.deleted, why, _setup_source(source)
+            folder,
+            run_folder,
+            settings,
+            graded_cells,
+            prepared.deleted,
+            why,
+            _setup_source(source),
+            stopped,
         )
         if problem:
             reasons.append(problem)
-            status = "crashed" if status == "graded" else status
+            status = "crashed" if status in ("graded", "cell timed out") else status
+        if executed is not None:
+            executed = with_reports(notebook, graded_cells, reports)
         return Graded(record(status, reasons, reports), reports, executed)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -417,6 +466,7 @@ def _run_record(path: Path) -> dict | None:
             "kernel_died": bool(run["kernel_died"]),
             "errors": errors[:MAX_REPORTED_ERRORS],
             "truncated": [int(index) for index in run.get("truncated", [])][:MAX_REPORTED_ERRORS],
+            "timed_out": [int(index) for index in run.get("timed_out", [])][:MAX_REPORTED_ERRORS],
         }
     except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None

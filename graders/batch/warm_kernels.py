@@ -55,6 +55,9 @@ PRELOAD = (
 )
 """What the zygote imports before it forks anything (and the modules named on its command
 line: the lesson's checks)."""
+WATCH_CELLS = "__import__('graders.cell_errors').cell_errors.watch_this_shell()"
+"""What a forked kernel runs first: the lesson's checks, imported by the zygote before any
+shell existed, start watching its cells as they do in a kernel that imports them."""
 JOIN_ORDER = ("mnt", "net", "ipc", "uts", "cgroup", "pid", "user")
 """The sandbox namespaces a job joins, the user namespace last: joined first, it would
 leave the zygote's child without the rights to join the others."""
@@ -86,10 +89,11 @@ def _become_kernel(request: dict, zygote: int) -> None:
         os.environ.update(request["env"])
         tempfile.tempdir = None  # recomputed from the new TMPDIR
         libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process (a warm job's is not)
-        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        argv = [*request["argv"], f"--IPKernelApp.exec_lines={WATCH_CELLS}"]
+        sys.argv = ["ipykernel_launcher", *argv]
         from ipykernel.kernelapp import IPKernelApp
 
-        IPKernelApp.launch_instance(argv=request["argv"])
+        IPKernelApp.launch_instance(argv=argv)
         code = 0
     finally:
         os._exit(code)

@@ -14,7 +14,8 @@ import pytest
 from keras import layers
 from nbclient import NotebookClient
 
-from graders import lesson01
+from course_utils import dataset_browser
+from graders import lesson01, lesson05
 from graders.cell_errors import (
     assigned_names,
     explain,
@@ -88,6 +89,20 @@ CASES = {
         "categorical_crossentropy expects one-hot rows like the model's output (32, 5): one-hot "
         "the labels with keras.utils.to_categorical(y, 5), or compile with "
         "loss='sparse_categorical_crossentropy'.",
+    ),
+    "Conv2D in place of Flatten, one-hot labels": (
+        lambda: _fit_error(
+            keras.Sequential(
+                [keras.Input(shape=(32, 32, 3)), layers.Conv2D(5, 3, activation="softmax")]
+            ),
+            keras.utils.to_categorical(LABELS, 5),
+            optimizer="adam",
+            loss="categorical_crossentropy",
+        ),
+        "The model's output has shape (32, 30, 30, 5): a prediction for every position of a "
+        "feature map, not one row of class scores per image like the labels (32, 5). The "
+        "labels are right: put Flatten (it turns each image's feature maps into one row) "
+        "between the last Conv2D or pooling layer and the Dense layers.",
     ),
     "Keras 2 positional compile": (
         lambda: _fit_error(
@@ -290,3 +305,49 @@ def test_a_name_left_unset_by_a_failed_cell_is_explained_by_the_cells_before():
     record_cell("b = a", NameError("name 'a' is not defined", name="a"))
     unset = NameError("name 'a' is not defined", name="a")
     assert explain_in_cell(unset, "print(a)", {}) is None
+
+
+def test_the_cells_after_a_classifier_without_flatten_are_explained_by_its_output():
+    """With Conv2D in place of Flatten, the model outputs a prediction per position of a
+    feature map: are the later cells' errors (a comparison that cannot broadcast, the
+    dataset browser's check of its predictions) explained by the model's output shape,
+    while an error that shows no such shape gets no made-up note?"""
+    watch_cells(lesson01)  # outside a kernel: only learns lesson 01's exercise names
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Conv2D(8, 3),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+    predicted = np.argmax(model.predict(IMAGES, verbose=0), axis=-1)
+    with pytest.raises(ValueError) as broadcast:
+        np.mean(predicted == LABELS)
+    with pytest.raises(ValueError) as browser:
+        dataset_browser(IMAGES, LABELS, ["a", "b", "c", "d", "e"], predictions=predicted)
+    note = (
+        "model's output has shape (None, 30, 30, 5): a prediction for every position of a "
+        "feature map, not one row of class scores per image, so what is computed from it "
+        "here has the wrong shape. Put Flatten before the Dense layers in exercise 1, run "
+        "its cells again, then this cell."
+    )
+    namespace = {"model": model}
+    assert explain_in_cell(broadcast.value, "print(predicted == y_val)", namespace) == note
+    assert explain_in_cell(browser.value, "dataset_browser(x, y, names)", namespace) == note
+    unrelated = ValueError("expected shape (None, 32, 32, 3), found (None, 28, 28)")
+    assert explain_in_cell(unrelated, "model.fit(x)", namespace) is None
+
+
+def test_a_cell_that_reads_metrics_evaluated_as_a_list_is_explained():
+    """Does the cell after lesson 05's exercise, reading test_metrics.items() where
+    evaluate returned its default list, say to evaluate with return_dict=True?"""
+    watch_cells(lesson05)  # outside a kernel: only learns lesson 05's exercise names
+    test_metrics = [0.31, 0.9]
+    with pytest.raises(AttributeError) as error:
+        test_metrics.items()
+    source = "for name, value in test_metrics.items():\n    print(name, value)"
+    assert explain_in_cell(error.value, source, {"test_metrics": test_metrics}) == (
+        "test_metrics is a list, [loss, accuracy], as evaluate returns by default, not a dict "
+        "of named metrics: evaluate with return_dict=True, as exercise 1 asks, then run this "
+        "cell again."
+    )

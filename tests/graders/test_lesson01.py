@@ -12,6 +12,7 @@ from keras import layers
 from data_loaders import load_traffic_signs
 from data_loaders.sources import forget_loads
 from graders import heldout
+from graders.common import OUTPUT_PROBABILITIES
 from graders.heldout import SCALINGS, scale_images, use_grader_heldout
 from graders.lesson01 import check_exercise_1
 from graders.training import (
@@ -129,6 +130,19 @@ def test_each_wrong_model_gets_a_specific_message(model, message):
     assert layers_result.status == "failed"
     assert layers_result.message.startswith(message), layers_result.message
     assert layers_result.hint
+
+
+def test_an_output_of_logits_is_told_why_the_model_must_output_probabilities():
+    """A model without its softmax, compiled with from_logits=True, trains the same
+    classifier: does its layers result say why the exercise still wants the softmax in
+    the model (what reads its outputs), not only that it is missing?"""
+    model = _model(softmax=False)
+    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    result = next(r for r in check_exercise_1(model, None).results if r.name == "layers")
+    assert result.status == "failed"
+    assert "layer 3: expected Dense with softmax activation, found Dense with no" in result.message
+    assert result.hint.endswith(OUTPUT_PROBABILITIES), result.hint
+    assert "from_logits=True" in OUTPUT_PROBABILITIES
 
 
 def test_wrong_types_fail_without_a_traceback():

@@ -15,7 +15,9 @@ from graders.training import SCALING_MARGIN, accuracy_on
 pytestmark = pytest.mark.model
 
 
-def _happy(*, conv_activation=None, batch_norm=True, relu=True, names=True, head=None):
+def _happy(
+    *, conv_activation=None, batch_norm=True, batch_norm_axis=3, relu=True, names=True, head=None
+):
     """HappyModel written learner-style (Sequential), with switches for classic mistakes."""
     name = (lambda n: {"name": n}) if names else (lambda n: {})
     stack = [
@@ -24,7 +26,7 @@ def _happy(*, conv_activation=None, batch_norm=True, relu=True, names=True, head
         layers.Conv2D(32, (7, 7), activation=conv_activation, **name("conv0")),
     ]
     if batch_norm:
-        stack.append(layers.BatchNormalization(axis=3, **name("bn0")))
+        stack.append(layers.BatchNormalization(axis=batch_norm_axis, **name("bn0")))
     if relu:
         stack.append(layers.Activation("relu"))
     stack += [
@@ -60,6 +62,10 @@ MISTAKES = {
         "expected 7 layers, found 6; missing: layer 3: BatchNormalization named 'bn0'",
     ),
     "layers not named": (dict(names=False), "expected Conv2D named 'conv0'"),
+    "BatchNorm over the rows": (
+        dict(batch_norm_axis=1),
+        "layer 3: expected BatchNormalization with axis=3, found BatchNormalization with axis=1",
+    ),
     "softmax head": (
         dict(head=layers.Dense(2, activation="softmax", name="fc")),
         "layer 7: expected Dense with 1 units and sigmoid activation, found Dense with 2 units "
@@ -87,7 +93,8 @@ def test_hints_belong_to_lesson_06():
     assert by_name["parameter count"].hint == (
         "conv0 has (7 x 7 x 3 + 1) x 32 = 4,736 parameters, bn0 4 x 32 = 128 (64 of them the "
         "moving mean and variance), fc (32 x 32 x 32 + 1) x 1 = 32,769: a different count means "
-        "a missing ZeroPadding2D or pooling, or other filters or kernel."
+        "a missing ZeroPadding2D or pooling, other filters, kernel or strides, or a "
+        "BatchNormalization over another axis than the channels (axis=3)."
     )
     assert by_name["training accuracy above 0.95"].hint == (
         "Scale the images to [0, 1] (x_train.astype('float32') / 255), keep the labels 0 and 1 "

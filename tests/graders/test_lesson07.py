@@ -24,6 +24,7 @@ def _resnet(
     variant: BlockVariant = REFERENCE,
     skip: tuple[int, str] | None = None,
     shortcut_first: bool = False,
+    global_pooling: bool = False,
 ):
     """ResNet50 assembled learner-style; one block may be miswired or skipped."""
     inputs = keras.Input(shape=(64, 64, 3))
@@ -75,16 +76,21 @@ def _resnet(
                 shortcut_conv=index == 0,
                 variant=chosen,
             )
-    x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
-    x = layers.Flatten()(x)
+    if global_pooling:  # the stage-5 maps are 2x2: the same averages, already flat
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    else:
+        x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
+        x = layers.Flatten()(x)
     outputs = layers.Dense(6, activation="softmax", name="fc6")(x)
     return keras.Model(inputs, outputs, name="ResNet50")
 
 
 def test_the_reference_and_a_differently_ordered_model_get_full_marks():
     """Does ResNet50 pass whether the shortcut branch is written before or after the
-    main path (a different order of model.layers)?"""
-    for model in (resnet50(), _resnet(shortcut_first=True)):
+    main path (a different order of model.layers), and with GlobalAveragePooling2D named
+    avg_pool in place of AveragePooling2D((2, 2)) + Flatten, which computes the same
+    function on the 2x2 maps of stage 5 with the same 23,600,006 parameters?"""
+    for model in (resnet50(), _resnet(shortcut_first=True), _resnet(global_pooling=True)):
         report = lesson07.check_exercise_3(model)
         assert report.points == report.max_points == 10, str(report)
 

@@ -13,6 +13,7 @@ import pytest
 from keras import layers
 
 from data_loaders import load_mnist
+from graders.cell_errors import CellFailure, reported_failures
 from graders.lesson10 import (
     BATCH_SIZE,
     EPOCHS,
@@ -338,6 +339,27 @@ def test_a_block_after_the_first_convolution_is_named():
     assert "build_convnet(augmentation)" in _result(report, "layers").hint
 
 
+def test_a_convnet_built_after_exercise_1_failed_is_told_that_exercise_1_failed():
+    """When exercise 1's cell raised (degrees for a fraction of a turn), augmentation is
+    still None and build_convnet(augmentation) builds the convnet without a block: does
+    "augmentation inside" say that exercise 1's cell raised, instead of asking for the
+    build_convnet(augmentation) the learner wrote?"""
+    source = "augmentation = None\naugmentation = keras.Sequential([layers.RandomRotation(18)])"
+    try:
+        layers.RandomRotation(18)
+    except ValueError as error:
+        raised = error
+    with reported_failures({"augmentation": CellFailure(raised, source)}):
+        report = check_exercise_2(_convnet(None), None, None)
+    inside = _result(report, "augmentation inside")
+    assert inside.status == "failed"
+    assert inside.message.startswith(
+        "the model holds no augmentation block because exercise 1's block was never built: "
+        "your cell that sets augmentation raised ValueError: "
+    ), inside.message
+    assert inside.hint.startswith("Fix exercise 1 first (see its report)"), inside.hint
+
+
 def test_a_flip_inside_the_model_is_named_before_training():
     """Does a model whose block holds a flip fail "augmentation inside" with the flip's
     reason, while its training is still "not attempted"?"""
@@ -360,4 +382,4 @@ def test_an_untouched_exercise_2_is_not_attempted():
 def test_a_model_that_is_not_a_keras_model_fails_every_item():
     report = check_exercise_2(np.zeros(3), None, None)
     assert report.points == 0
-    assert report.results[0].message == "expected model to be a keras.Model, found ndarray"
+    assert report.results[0].message == "expected augmented_model to be a keras.Model, found ndarray"

@@ -95,6 +95,11 @@ MISTAKES = {
         lambda: _model(_conv()),
         "layer 1: expected Conv2D with relu activation, found Conv2D with no activation",
     ),
+    "02 dilated convolution": (
+        lesson02,
+        lambda: _model(_conv(activation="relu", dilation_rate=2)),
+        "layer 1: expected Conv2D with dilation rate 1x1, found Conv2D with dilation rate 2x2",
+    ),
     "03 pool 3x3": (
         lesson03,
         lambda: _model(_conv(), layers.MaxPooling2D(3), layers.ReLU()),

@@ -44,7 +44,7 @@ EXPECTED = {
     "model_wrong_type": ("graded", 0, "expected model to be a keras.Model, found str"),
     "untouched": ("graded", 0, "model is still None"),
     "nan_loss": ("graded", None, "training accuracy"),
-    "infinite_loop": ("graded", 10, f"ran longer than {CELL_TIMEOUT} s and was interrupted"),
+    "infinite_loop": ("cell timed out", 10, f"ran longer than {CELL_TIMEOUT} s and was stopped"),
     # The hog keeps what it got, up to the limit: whether the kernel survives the cells after
     # its MemoryError (exporting the model needs memory too) depends on the last few MiB.
     "memory_hog": (("graded", "kernel died"), None, "raised MemoryError"),

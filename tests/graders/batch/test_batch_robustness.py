@@ -201,4 +201,4 @@ def test_ctrl_c_stops_every_sandbox_at_once_and_the_rerun_resumes(tmp_path):
     rerun = subprocess.run([*command[:-1], "5"], capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0 and "1 already graded, 1 to grade" in rerun.stderr
     result = json.loads((out / "submissions" / "sleeper" / "result.json").read_text())
-    assert "ran longer than 5 s and was interrupted" in " ".join(result["reasons"])
+    assert "ran longer than 5 s and was stopped" in " ".join(result["reasons"])

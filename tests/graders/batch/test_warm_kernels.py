@@ -51,15 +51,18 @@ json.dump({
 """
 
 
+PRELOADED = ("graders.lesson01",)
+
+
 @pytest.fixture(scope="module")
 def zygote(tmp_path_factory):
-    """A zygote under the sandbox's limits, with a secret in the test's own environment
-    that no kernel may see."""
+    """A zygote under the sandbox's limits, with lesson 01's checks imported (as a batch of
+    lesson 01 has them) and a secret in the test's own environment that no kernel may see."""
     os.environ["GRADER_SECRET"] = "s3cret"
     folder = tmp_path_factory.mktemp("zygote")
     token = uuid.uuid4().hex
     limits = Limits(seconds=300, memory_mb=MEMORY_MB)
-    started = Zygote(sandbox_popen_args(folder, folder, limits, token))
+    started = Zygote(sandbox_popen_args(folder, folder, limits, token), preload=PRELOADED)
     yield started
     started.close()
     kill_sandbox(token)
@@ -109,13 +112,36 @@ def _gone(pid: int, wait: float = 10.0) -> bool:
 
 
 def test_a_cell_past_its_timeout_is_interrupted_and_the_next_cell_runs(zygote, tmp_path):
-    """Does the cell timeout interrupt a forked kernel (by signal) and go on?"""
+    """Does the cell timeout interrupt a forked kernel (by signal) and go on, with the
+    cell recorded as stopped and holding an error even when the kernel answers late?"""
     record, _ = _run(
         zygote, tmp_path, ["while True:\n    pass", "open('after.txt', 'w').write('ran')"], 5
     )
-    # the kernel's KeyboardInterrupt, or nbclient's own timeout error if it answers late
+    assert record["timed_out"] == [0], record
+    # the kernel's KeyboardInterrupt, or the grader's own error when it came too late
     assert [e["ename"] for e in record["errors"]] in (["KeyboardInterrupt"], ["CellTimeout"])
     assert (tmp_path / "after.txt").read_text() == "ran"
+
+
+def test_a_forked_kernel_remembers_failed_cells_for_checks_imported_before_it(zygote, tmp_path):
+    """The zygote imported lesson 01's checks before any kernel existed: does a kernel
+    forked from it still remember a failed cell (for the export) and explain its error
+    under the cell, as a kernel that imports the checks itself does?"""
+    cells = [
+        "import keras\nfrom keras import layers\nfrom graders.lesson01 import check_exercise_1",
+        "model = None\nmodel = keras.Sequential([keras.Input(shape=(32, 32, 3)), "
+        "layers.Flatten(), layers.Conv2D(8, 3)])",
+        "import json\nfrom graders.cell_errors import exported_failures\n"
+        "json.dump(exported_failures(), open('failures.json', 'w'))",
+    ]
+    record, _ = _run(zygote, tmp_path, cells)
+    assert [error["cell"] for error in record["errors"]] == [1], record
+    failures = json.loads((tmp_path / "failures.json").read_text())
+    assert failures["model"]["error"] == "ValueError", failures
+    assert "a Conv2D or pooling layer must come before Flatten" in failures["model"]["hint"]
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    shown = json.dumps(executed.cells[1].outputs)
+    assert "keras-course: Layer" in shown, shown
 
 
 def test_a_kernel_that_exits_is_reported_dead(zygote, tmp_path):
