@@ -46,22 +46,21 @@ FIX_AND_RERUN_HINT = (
 )
 
 
-def first_line(message: object) -> str:
+def message_first_line(message: object) -> str:
     """The first line of an error's message, shortened to MESSAGE_CHARS."""
     lines = str(message).strip().splitlines()
     return lines[0][:MESSAGE_CHARS] if lines else ""
 
 
-CELL_TIMEOUT = "CellTimeout"
-"""The error type of a cell that the batch grader stopped at its cell timeout."""
+def stopped_after(seconds: float) -> str:
+    """``ran longer than 20 s and was stopped``: what the batch grader did to a cell that
+    ran past its cell timeout of ``seconds``."""
+    return f"ran longer than {seconds:g} s and was stopped"
 
 
 def failure_description(name: str, error_type: str, message: str) -> str:
     """``your cell that sets model raised ValueError: ...``: how the cell that sets
-    ``name`` ended, from its error's type name and the first line of its message (for a
-    CELL_TIMEOUT, what happened: ``ran longer than 20 s and was stopped``)."""
-    if error_type == CELL_TIMEOUT:
-        return f"your cell that sets {name} {message}"
+    ``name`` ended, from its error's type name and the first line of its message."""
     if error_type == "KeyboardInterrupt":
         return f"your cell that sets {name} was interrupted before it finished"
     return f"your cell that sets {name} raised {error_type}: {message}"
@@ -76,7 +75,7 @@ class CellFailure:
 
     def describe(self, name: str) -> str:
         """``your cell that sets model raised ValueError: ...`` (first line, shortened)."""
-        return failure_description(name, type(self.error).__name__, first_line(self.error))
+        return failure_description(name, type(self.error).__name__, message_first_line(self.error))
 
     def hint(self) -> str:
         """The explanation of the error (in the kernel's namespace, so that a cell that
@@ -95,7 +94,7 @@ class CellFailure:
         its message, its explanation, and the SHA-256 of the cell's source."""
         return {
             "error": type(self.error).__name__,
-            "message": first_line(self.error),
+            "message": message_first_line(self.error),
             "hint": self.hint()[:HINT_CHARS],
             "source_sha256": hashlib.sha256(self.source.encode()).hexdigest(),
         }
@@ -105,13 +104,17 @@ class CellFailure:
 class ReportedFailure:
     """A failure of a learner's cell as the kernel that ran the notebook reported it to
     the batch grader (:meth:`CellFailure.exported`), for the checks to describe in the
-    notebook's own words."""
+    notebook's own words. ``stopped_after``: the cell timeout, in seconds, when the grader
+    stopped that cell (its error is then the grader's interrupt); else None."""
 
     error_type: str
     message: str
     explanation: str
+    stopped_after: float | None = None
 
     def describe(self, name: str) -> str:
+        if self.stopped_after is not None:
+            return f"your cell that sets {name} {stopped_after(self.stopped_after)}"
         return failure_description(name, self.error_type, self.message)
 
     def hint(self) -> str:
@@ -132,14 +135,15 @@ MAX_EXPORTED_FAILURES = 100  # names, in what the batch grader is handed
 
 
 def exported_failures() -> dict[str, dict[str, str]]:
-    """Each name whose latest assigning cell failed in this kernel, with what the batch
-    grader is handed about that failure (:meth:`CellFailure.exported`)."""
-    failed = [(name, failure) for name, failure in _LAST_RUN.items() if failure is not None]
-    return {
-        name: failure.exported(name)
-        for name, failure in failed[:MAX_EXPORTED_FAILURES]
-        if isinstance(failure, CellFailure)
-    }
+    """Each exercise's name (a check's argument) whose latest assigning cell failed in this
+    kernel, with what the batch grader is handed about that failure
+    (:meth:`CellFailure.exported`)."""
+    failed = [
+        (name, failure)
+        for name, failure in _LAST_RUN.items()
+        if name in _EXERCISES and isinstance(failure, CellFailure)
+    ]
+    return {name: failure.exported(name) for name, failure in failed[:MAX_EXPORTED_FAILURES]}
 
 
 @contextmanager
@@ -309,7 +313,7 @@ def explain_in_cell(
     text = str(error)
     if follow_names > 0 and isinstance(error, NameError) and getattr(error, "name", None):
         earlier = failure_for(error.name)
-        if earlier is not None and earlier.source != source:
+        if isinstance(earlier, CellFailure) and earlier.source != source:
             cause = explain_in_cell(
                 earlier.error, earlier.source, namespace, follow_names=follow_names - 1
             )

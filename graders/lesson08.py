@@ -64,7 +64,7 @@ PREPROCESSING_HINT = (
 
 EXERCISE_1 = ModelExercise(
     title="Exercise 1 · A dense network (MLP) on MNIST",
-    names=("mlp", "mlp_history"),
+    names=("mlp", "mlp_history", "mlp_test_metrics"),
     input_shape=(PIXELS,),
     other_input_shapes=((28, 28), (28, 28, 1)),
     input_hint=(
@@ -98,7 +98,7 @@ EXERCISE_1 = ModelExercise(
 
 EXERCISE_2 = ModelExercise(
     title="Exercise 2 · A convnet on MNIST",
-    names=("convnet", "convnet_history"),
+    names=("convnet", "convnet_history", "convnet_test_metrics"),
     input_shape=(28, 28, 1),
     other_input_shapes=((28, 28),),
     input_hint=(

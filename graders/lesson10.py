@@ -132,7 +132,7 @@ PREPROCESSING_HINT = (
 
 EXERCISE_2_MODEL = ModelExercise(
     title="Exercise 2 · Train the convnet with augmentation",
-    names=("augmented_model", "augmented_history"),
+    names=("augmented_model", "augmented_history", "augmented_test_metrics"),
     input_shape=(28, 28, 1),
     input_hint="The convnet takes the digits with their channel axis: keras.Input(shape=(28, "
     "28, 1)), as build_convnet does.",

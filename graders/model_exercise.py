@@ -54,7 +54,7 @@ class ModelExercise:
     of the dataset's first training images the grader measures the model on, to confirm
     its history (all the exercise trains on, when that is a small subset: a model trained
     on 200 images scores far lower on 10,000). ``names``: the notebook's names of the
-    model and of its History, as the messages call them.
+    model, its History and its test metrics, as the messages call them.
     """
 
     title: str
@@ -73,7 +73,7 @@ class ModelExercise:
     input_hint: str | None = None
     test_threshold: float | None = None
     training_sample: int = TRAINING_SAMPLE
-    names: tuple[str, str] = ("model", "history")
+    names: tuple[str, str, str] = ("model", "history", "test_metrics")
     points: Mapping[str, float] = field(
         default_factory=lambda: {
             "input shape": 1,
@@ -112,7 +112,7 @@ class ModelExercise:
         """Grade ``model`` (a keras.Model), ``history`` (what fit returned) and, when the
         exercise asks for it, ``test_metrics`` (what evaluate(..., return_dict=True) gave)."""
         items = self._items()
-        model_name, history_name = self.names
+        model_name, history_name, metrics_name = self.names
         if model is None:
             return not_attempted(self.title, items, model_name).finish()
         if not is_keras_model(model):
@@ -157,6 +157,7 @@ class ModelExercise:
             self.dataset,
             heldout=(items[5][0], items[5][1], self.heldout_threshold),
             reported=reported,
+            metrics_name=metrics_name,
         )
         results += [
             check_epochs(metrics, self.min_epochs, points=items[3][1]),

@@ -318,15 +318,16 @@ def check_reported_accuracy(
     points: float,
     name: str,
     measured: Measured | None = None,
+    metrics_name: str = "test_metrics",
 ) -> CheckResult:
     """The ``accuracy`` in the dict that ``model.evaluate(..., return_dict=True)`` returned
     reaches ``threshold``; None means the learner has not evaluated yet. ``measured``: the
     grader's own measurement of the same model; a reported figure that matches it on none
     of the test images (within :data:`REPORTED_TOLERANCE`) fails, since it was not
-    measured on them."""
+    measured on them. ``metrics_name``: the notebook's name of ``test_metrics``."""
     if test_metrics is None:
         todo = "evaluate the model on the test split"
-        return still_none([(name, points)], "test_metrics", todo)[0]
+        return still_none([(name, points)], metrics_name, todo)[0]
     if not isinstance(test_metrics, Mapping) or "accuracy" not in test_metrics:
         found = (
             sorted(test_metrics)
@@ -463,6 +464,7 @@ def check_measured_accuracies(
     *,
     heldout: tuple[str, float, float],
     reported: tuple[str, float, float] | None = None,
+    metrics_name: str = "test_metrics",
 ) -> list[CheckResult]:
     """The grader's own test accuracy of ``model`` on ``dataset`` and, when ``reported``
     is given, the learner's ``test_metrics`` checked against the model's accuracy on the
@@ -473,7 +475,8 @@ def check_measured_accuracies(
     and a model that scores far better on the public split than on the held-out images
     (:data:`TEST_SPLIT_CHANCE`) was trained on it, so its figure earns nothing. A figure
     the grader could not measure (the model did not predict) earns nothing either.
-    ``heldout`` and ``reported`` are ``(name, points, threshold)``."""
+    ``heldout`` and ``reported`` are ``(name, points, threshold)``; ``metrics_name`` is the
+    notebook's name of ``test_metrics``."""
     heldout_name, points, threshold = heldout
     scaling = LESSON_SCALING[dataset]
     result, measured = check_accuracy_on(
@@ -483,7 +486,9 @@ def check_measured_accuracies(
         return [result]
     name, points, threshold = reported
     if measured is None:
-        checked = check_reported_accuracy(test_metrics, threshold, points=points, name=name)
+        checked = check_reported_accuracy(
+            test_metrics, threshold, points=points, name=name, metrics_name=metrics_name
+        )
         if checked.status == "passed":
             why = f"not checked: the grader could not run the model (see '{heldout_name}')"
             checked = CheckResult.failed(name, points, why)
@@ -497,7 +502,12 @@ def check_measured_accuracies(
             why = f"the model could not predict on the public test images: {type(error).__name__}"
             return [result, CheckResult.failed(name, points, f"{why}: {error}")]
     checked = check_reported_accuracy(
-        test_metrics, threshold, points=points, name=name, measured=on_public
+        test_metrics,
+        threshold,
+        points=points,
+        name=name,
+        measured=on_public,
+        metrics_name=metrics_name,
     )
     if checked.status == "passed" and on_public is not measured:
         checked = _lead_on_the_test_split(on_public, measured, name, points) or checked

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from graders.batch import channel
-from graders.cell_errors import CELL_TIMEOUT
+from graders.cell_errors import stopped_after
 
 MAX_OUTPUT_BYTES = 200_000  # per cell
 MAX_ERROR_CHARS = 20_000  # of one error's message and traceback together
@@ -102,19 +102,23 @@ def _shortened_error(msg: dict) -> dict:
     return {**msg, "content": content}
 
 
+CELL_TIMEOUT = "CellTimeout"
+"""The error a cell stopped at the cell timeout holds when the kernel's came too late."""
+
+
 def mark_timeouts(notebook: nbformat.NotebookNode, timed_out: set[int], cell_timeout: int) -> None:
-    """Give each cell of ``notebook`` at the indices ``timed_out`` an error saying that it
-    was stopped at the cell timeout, unless it holds the kernel's error already."""
+    """Say under each cell of ``notebook`` at the indices ``timed_out`` that the grader
+    stopped it at the cell timeout: beside the kernel's KeyboardInterrupt, or as the
+    cell's error when the kernel's came too late to be recorded."""
+    stopped = f"the cell {stopped_after(cell_timeout)}"
     for index in sorted(timed_out):
         outputs = notebook.cells[index].setdefault("outputs", [])
-        if not any(output.get("output_type") == "error" for output in outputs):
+        if any(output.get("output_type") == "error" for output in outputs):
+            note = f"[grader: {stopped} (--cell-timeout)]\n"
+            outputs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        else:
             outputs.append(
-                nbformat.v4.new_output(
-                    "error",
-                    ename=CELL_TIMEOUT,
-                    evalue=f"the cell ran longer than {cell_timeout} s and was stopped",
-                    traceback=[],
-                )
+                nbformat.v4.new_output("error", ename=CELL_TIMEOUT, evalue=stopped, traceback=[])
             )
 
 
@@ -147,7 +151,7 @@ def run(
         interrupt_on_timeout=True,
         error_on_timeout={
             "ename": CELL_TIMEOUT,
-            "evalue": f"the cell ran longer than {cell_timeout} s and was stopped",
+            "evalue": f"the cell {stopped_after(cell_timeout)}",
             "traceback": [],
         },
         allow_errors=True,

@@ -2,9 +2,10 @@
 
 :data:`EXPORT_HELPER` is the source of a cell injected at the top of the notebook. It
 imports nothing from this course's packages (the function-source code it needs is copied
-into the cell), so patching ``graders`` in a notebook changes nothing it does. The
-submission runs in the same kernel and could still redefine these globals: nothing it
-exports is trusted, models are loaded safely and functions re-run in a sandbox.
+into the cell), so patching ``graders`` in a notebook changes nothing it exports but the
+words of ``failures.json`` (below). The submission runs in the same kernel and could still
+redefine these globals: nothing it exports is trusted, models are loaded safely and
+functions re-run in a sandbox.
 
 For each graded cell the grader runs ``__course_export__(grade_id, [names])`` instead,
 which writes every value to ``artifacts/<grade_id>/``: a Keras model as ``<name>.keras``,
@@ -77,12 +78,12 @@ def __course_export__(__grade_id, names):
         return described
 
     def cell_failures():
-        # The cells that failed, as the notebook's own checks remembered them.
+        # The exercises' cells that failed, as the notebook's own checks remembered them.
         try:
             errors = _sys.modules.get("graders.cell_errors")
-            return errors.exported_failures() if errors is not None else {}
+            return _json.dumps(errors.exported_failures() if errors is not None else {})
         except Exception:
-            return {}
+            return "{}"
 
     for name in names:
         if name not in globals():
@@ -137,7 +138,7 @@ def __course_export__(__grade_id, names):
             entry.update(kind="unexportable", error=f"{type(error).__name__}: {error}"[:500])
         manifest[name] = entry
     with open(_os.path.join(folder, "failures.json"), "w") as handle:
-        _json.dump(cell_failures(), handle)
+        handle.write(cell_failures())
     with open(_os.path.join(folder, "manifest.json"), "w") as handle:
         _json.dump(manifest, handle)
     print(f"exported {sorted(manifest)} for grading")

@@ -33,11 +33,10 @@ from graders.batch.export import (
 )
 from graders.batch.prepare import GradedCell
 from graders.cell_errors import (
-    CELL_TIMEOUT,
     HINT_CHARS,
     MAX_EXPORTED_FAILURES,
     ReportedFailure,
-    first_line,
+    message_first_line,
     reported_failures,
 )
 from graders.report import STRICT_ENV_VAR, CheckResult, Report
@@ -260,6 +259,9 @@ def _json_artifact(path: Path, name: str) -> object:
         raise Unavailable(f"the export of {name} is not valid JSON: {error}") from error
 
 
+FAILURES_LIMIT = 2**20
+"""The most bytes of ``failures.json`` read: a real one holds at most a few kilobytes per
+exercise name."""
 _ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -272,9 +274,6 @@ class CellTimeouts:
     sources: frozenset[str] = frozenset()
     seconds: float = 0.0
 
-    def describe(self) -> str:
-        return f"ran longer than {self.seconds:g} s and was stopped"
-
     def hint(self) -> str:
         return (
             f"The grader stops every cell after {self.seconds:g} s. Train for the epochs "
@@ -286,7 +285,8 @@ class CellTimeouts:
 def reported_failure(data: object, timeouts: CellTimeouts) -> ReportedFailure | None:
     """How a cell failed, from what the notebook's kernel reported
     (see :meth:`graders.cell_errors.CellFailure.exported`), or None when ``data`` is not
-    such a report. A cell that the grader stopped at its timeout is described as such."""
+    such a report. The interrupt of a cell that the grader stopped at its timeout is
+    described as such."""
     if not isinstance(data, dict):
         return None
     error, message, hint, sha = (data.get(k) for k in ("error", "message", "hint", "source_sha256"))
@@ -294,21 +294,22 @@ def reported_failure(data: object, timeouts: CellTimeouts) -> ReportedFailure | 
         return None
     if not _ERROR_TYPE.fullmatch(error) or not _SHA256.fullmatch(sha):
         return None
-    if sha in timeouts.sources:
-        return ReportedFailure(CELL_TIMEOUT, timeouts.describe(), timeouts.hint())
-    return ReportedFailure(error, first_line(message), hint[:HINT_CHARS])
+    if error == "KeyboardInterrupt" and sha in timeouts.sources:
+        return ReportedFailure(error, "", timeouts.hint(), stopped_after=timeouts.seconds)
+    return ReportedFailure(error, message_first_line(message), hint[:HINT_CHARS])
 
 
 def reported_failures_in(folder: Path, timeouts: CellTimeouts) -> dict[str, ReportedFailure]:
-    """The failed cells that the export in ``folder`` reports (its ``failures.json``):
-    name -> how the cell that sets it failed. Anything malformed is left out: the checks
-    then report those names as not attempted."""
+    """The failed cells that the export in ``folder`` reports (its ``failures.json``, at
+    most FAILURES_LIMIT bytes): name -> how the cell that sets it failed. Anything
+    unreadable or malformed is left out: the checks then report those names as not
+    attempted, for the same points."""
     path = folder / FAILURES
-    if not path.is_file():
-        return {}
     try:
-        data = _json_artifact(_plain_file(folder, FAILURES, "the failed cells"), FAILURES)
-    except Unavailable:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > FAILURES_LIMIT:
+            return {}
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -41,6 +41,7 @@ from graders.batch.warm_kernels import (
     forked_kernel_manager,
     kill_tree,
 )
+from graders.cell_errors import stopped_after
 from graders.report import CheckResult, Report
 
 
@@ -97,19 +98,34 @@ def _source(notebook, index: int) -> str:
         return ""
 
 
-def with_reports(notebook: nbformat.NotebookNode, graded_cells, reports: list[Report]) -> bytes:
+def with_reports(
+    notebook: nbformat.NotebookNode,
+    source: nbformat.NotebookNode,
+    graded_cells,
+    reports: list[Report],
+) -> bytes | None:
     """The executed ``notebook`` as the learner would see it after running it: each graded
-    cell with its check call again and the check's report as its output (in place of the
-    export), and without the export helper's cell. Returns the notebook's bytes."""
-    by_id = {
-        cell.grade_id: (cell, report) for cell, report in zip(graded_cells, reports, strict=True)
+    cell with its source from the lesson's ``source`` notebook and the check's report as its
+    output (in place of the export), and without the export helper's cell. Returns the
+    notebook's bytes, or None when the notebook the run wrote is not one that can be shown
+    so."""
+    try:
+        return _with_reports(notebook, source, graded_cells, reports)
+    except Exception:  # noqa: BLE001 - the run's notebook is the submission's, whatever it is
+        return None
+
+
+def _with_reports(notebook, source, graded_cells, reports: list[Report]) -> bytes:
+    originals = {
+        cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in source.cells
     }
+    by_id = {cell.grade_id: report for cell, report in zip(graded_cells, reports, strict=True)}
     shown = []
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in by_id:
-            graded, report = by_id[grade_id]
-            cell.source = f"{graded.check}({', '.join(graded.arguments)})"
+            report = by_id[grade_id]
+            cell.source = originals[grade_id]
             data = {"text/plain": str(report), "text/html": report._repr_html_()}
             cell.outputs = [
                 nbformat.v4.new_output(
@@ -422,7 +438,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         timed_out = (run or {}).get("timed_out", [])
         for index in timed_out:
             cell = _first_line(notebook, index)
-            reasons.append(f"{cell} ran longer than {settings.cell_timeout} s and was stopped")
+            reasons.append(f"{cell} {stopped_after(settings.cell_timeout)}")
         for error in (run or {}).get("errors", []):
             if error["cell"] not in timed_out:
                 cell = _first_line(notebook, error["cell"])
@@ -444,7 +460,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
             reasons.append(problem)
             status = "crashed" if status in ("graded", "cell timed out") else status
         if executed is not None:
-            executed = with_reports(notebook, graded_cells, reports)
+            executed = with_reports(notebook, source, graded_cells, reports) or executed
         return Graded(record(status, reasons, reports), reports, executed)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -466,7 +482,9 @@ def _run_record(path: Path) -> dict | None:
             "kernel_died": bool(run["kernel_died"]),
             "errors": errors[:MAX_REPORTED_ERRORS],
             "truncated": [int(index) for index in run.get("truncated", [])][:MAX_REPORTED_ERRORS],
-            "timed_out": [int(index) for index in run.get("timed_out", [])][:MAX_REPORTED_ERRORS],
+            "timed_out": [int(i) for i in run.get("timed_out", []) if int(i) >= 0][
+                :MAX_REPORTED_ERRORS
+            ],
         }
     except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None

@@ -382,4 +382,6 @@ def test_an_untouched_exercise_2_is_not_attempted():
 def test_a_model_that_is_not_a_keras_model_fails_every_item():
     report = check_exercise_2(np.zeros(3), None, None)
     assert report.points == 0
-    assert report.results[0].message == "expected augmented_model to be a keras.Model, found ndarray"
+    assert (
+        report.results[0].message == "expected augmented_model to be a keras.Model, found ndarray"
+    )

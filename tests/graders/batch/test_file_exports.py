@@ -258,6 +258,8 @@ def test_a_file_named_like_the_checks_reports_cannot_replace_them(tmp_path):
         ],
         "deleted": [],
         "why_missing": "it did not run",
+        "timed_out": [],
+        "cell_timeout": 60,
         "heldout_seed": None,
     }
     (inputs / "job.json").write_text(json.dumps(job))
