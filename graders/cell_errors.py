@@ -358,8 +358,11 @@ def _feature_map_output(text: str, namespace: dict) -> str | None:
     compact = text.replace(" ", "")
     for name, exercise in _EXERCISES.items():
         model = namespace.get(name)
-        layers = getattr(model, "layers", None)
-        shape = getattr(model, "output_shape", None)
+        try:  # any object, a model never built included
+            layers = list(getattr(model, "layers", None) or [])
+            shape = getattr(model, "output_shape", None)
+        except Exception:  # noqa: BLE001 - the explanation is a courtesy, never an error
+            continue
         if not layers or type(layers[-1]).__name__ != "Dense" or not isinstance(shape, tuple):
             continue
         spatial = ",".join(str(d) for d in shape[1:-1])

@@ -16,8 +16,8 @@ string as itself (with a copy of the file it names, when it names one: a saved m
 path), a list of Keras callbacks as the settings the checks read (with a copy of each
 checkpoint's file), and anything else as its type name, listed in ``manifest.json``.
 
-Beside the manifest, ``failures.json`` says how the cells that failed ended: each name
-whose latest cell raised, with the error and its explanation, as the lesson's checks
+Beside the manifest, ``failures.json`` says how the cells that failed ended: each
+exercise's name whose latest cell raised, with the error and its explanation, as the lesson's checks
 (imported by the notebook) remembered them in this kernel
 (:func:`graders.cell_errors.exported_failures`), for the checks to say what they say in
 the notebook. That is the only thing the export asks of the course's packages; what it
