@@ -345,11 +345,9 @@ def test_a_convnet_built_after_exercise_1_failed_is_told_that_exercise_1_failed(
     "augmentation inside" say that exercise 1's cell raised, instead of asking for the
     build_convnet(augmentation) the learner wrote?"""
     source = "augmentation = None\naugmentation = keras.Sequential([layers.RandomRotation(18)])"
-    try:
+    with pytest.raises(ValueError) as raised:
         layers.RandomRotation(18)
-    except ValueError as error:
-        raised = error
-    with reported_failures({"augmentation": CellFailure(raised, source)}):
+    with reported_failures({"augmentation": CellFailure(raised.value, source)}):
         report = check_exercise_2(_convnet(None), None, None)
     inside = _result(report, "augmentation inside")
     assert inside.status == "failed"
