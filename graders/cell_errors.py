@@ -34,6 +34,13 @@ RESIDUAL_SHAPES = (
     "takes the same stride s as the main path's first one."
 )
 """How a residual block's two paths come to have the same shape (lesson 07)."""
+RESIDUAL_CHANNELS = (
+    "They differ in channels only, so one of them was taken at the wrong point: the identity "
+    "block's shortcut is the block's input as it came in (save X_shortcut = X as the block's "
+    "first line; saved after the first Conv2D has reassigned X, it has F1 channels, not F3), "
+    "and the main path's last Conv2D has F3 filters."
+)
+"""Why a residual block's two paths differ in channels only (lesson 07)."""
 
 
 HINT_CHARS = 2000  # of an explanation, in a failure the batch grader is handed
@@ -254,11 +261,24 @@ def explain(error: BaseException) -> str | None:
         return _data_shape_explanation(_dims(given[1]), _dims(given[2]))
     add = _ADD.search(text)
     if add:
+        channels_only = _dims(add[1][1:-1])[:-1] == _dims(add[2][1:-1])[:-1]
         return (
             f"An Add got a main path of shape {add[1]} and a shortcut of shape {add[2]}: "
-            f"they must be equal. {RESIDUAL_SHAPES}"
+            f"they must be equal. {RESIDUAL_CHANNELS if channels_only else RESIDUAL_SHAPES}"
         )
     return None
+
+
+def added_shapes(error: BaseException) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The two shapes (batch axis left out) an ``Add`` refused to add in ``error``, or None
+    when ``error`` is not that refusal."""
+    add = _ADD.search(str(error))
+    if add is None:
+        return None
+    try:
+        return tuple(tuple(int(d) for d in _dims(shape[1:-1])) for shape in (add[1], add[2]))
+    except ValueError:  # a dimension Keras printed as None
+        return None
 
 
 def _data_shape_explanation(expected: list[str], found: list[str]) -> str:

@@ -13,6 +13,17 @@ OUTPUT_PROBABILITIES = (
 """Why an exercise's model ends in its softmax or sigmoid (a hint of its output layer)."""
 
 
+def missing_output_activation_hint(activation: str) -> str:
+    """The hint of an accuracy check that failed for a model whose output layer lacks its
+    ``activation`` (softmax or sigmoid), which the layers check names."""
+    return (
+        f"Add the missing {activation} first (see 'layers'): without it the outputs are not "
+        "probabilities, yet the loss (unless from_logits=True) and the grader's accuracy "
+        f"read them as such, so this figure says little. Then train again: "
+        f"Dense(..., activation='{activation}') as the output layer."
+    )
+
+
 def still_none(items: list[tuple[str, float]], what: str, todo: str) -> list[CheckResult]:
     """The results for ``items`` when ``what`` is still None: failed, with the error and
     its explanation, when the learner's cell that sets ``what`` raised (in this kernel);

@@ -77,6 +77,7 @@ def check_exercise_4(model, history, test_metrics) -> Report:
             DATASET,
             heldout=(names[1], TRAINING_POINTS[names[1]], TEST_THRESHOLD),
             reported=(names[2], TRAINING_POINTS[names[2]], TEST_THRESHOLD),
+            history=metrics,
         ),
     ]
     return Report(title, results).finish()

@@ -8,11 +8,23 @@ the architecture and training checks into one report, handling the untouched stu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from graders.architecture import LayerSpec, check_input_shape, check_layers, check_param_count
-from graders.common import is_keras_model, not_attempted, still_none, wrong_type
+from graders.architecture import (
+    LayerSpec,
+    check_input_shape,
+    check_layers,
+    check_param_count,
+    normalize_layers,
+)
+from graders.common import (
+    is_keras_model,
+    missing_output_activation_hint,
+    not_attempted,
+    still_none,
+    wrong_type,
+)
 from graders.heldout import TRAINING_SAMPLE
 from graders.report import CheckResult, Report
 from graders.training import (
@@ -157,6 +169,7 @@ class ModelExercise:
             self.dataset,
             heldout=(items[5][0], items[5][1], self.heldout_threshold),
             reported=reported,
+            history=metrics,
             metrics_name=metrics_name,
         )
         results += [
@@ -172,4 +185,24 @@ class ModelExercise:
             ),
             *measured,
         ]
+        missing = self._missing_output_activation(model)
+        if missing:
+            hint = missing_output_activation_hint(missing)
+            accuracy_items = {name for name, _ in training_items[1:3]}  # training, held-out
+            results = [
+                replace(r, hint=hint) if r.status == "failed" and r.name in accuracy_items else r
+                for r in results
+            ]
         return Report(self.title, results).finish()
+
+    def _missing_output_activation(self, model) -> str | None:
+        """The softmax or sigmoid the exercise's output layer has and ``model``'s lacks
+        (its last layer has no activation), or None."""
+        wanted = self.layers[-1].activation
+        if wanted not in ("softmax", "sigmoid"):
+            return None
+        try:
+            found = normalize_layers(model)
+        except Exception:  # noqa: BLE001 - the layers check reports what it cannot read
+            return None
+        return wanted if found and found[-1].activation == "linear" else None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import keras
 import numpy as np
 
-from graders.cell_errors import RESIDUAL_SHAPES
+from graders.cell_errors import RESIDUAL_SHAPES, added_shapes, explain
 from graders.function_exercise import gradable_function
 from graders.reference_models import REFERENCE, BlockVariant, residual_block
 from graders.report import CheckResult, Report
@@ -213,6 +213,25 @@ def _diagnose(case: BlockCase, found: dict[bool, np.ndarray]) -> tuple[str, str]
     return None
 
 
+def _misplaced_shortcut(case: BlockCase, error: Exception) -> str | None:
+    """What to do when the identity block's Add got the main path right and a shortcut
+    with the first convolution's F1 channels: the shortcut was saved after the first Conv2D
+    reassigned X. None for any other error."""
+    shapes = added_shapes(error)
+    if case.s is not None or shapes is None:
+        return None
+    height, width, _ = case.input_shape[1:]
+    f1, _, f3 = case.filters
+    if sorted(shapes) != sorted([(height, width, f3), (height, width, f1)]) or f1 == f3:
+        return None
+    return (
+        f"One input of the Add has F1 = {f1} channels, those of the first convolution's "
+        "output: the shortcut was saved after the first Conv2D had reassigned X. The "
+        "identity block's shortcut is its input as it came in: write X_shortcut = X as the "
+        "block's first line, before any layer."
+    )
+
+
 def _error_hint(case: BlockCase, error: Exception) -> str:
     """What to do about the error the learner's block raised."""
     text = str(error)
@@ -223,6 +242,11 @@ def _error_hint(case: BlockCase, error: Exception) -> str:
             "for weights (glorot_uniform(seed=0) in older code made a new initializer; here "
             "the grader passes one in)."
         )
+    shortcut = _misplaced_shortcut(case, error)
+    if shortcut:
+        return shortcut
+    if added_shapes(error):
+        return explain(error)
     if "shape" in text.lower():
         same = "The main path and the shortcut must have the same shape when they are added."
         return f"{same} {RESIDUAL_SHAPES}"

@@ -76,6 +76,15 @@ def _add_error() -> Exception:
     return error.value
 
 
+def _shortcut_after_first_conv_error() -> Exception:
+    inputs = keras.Input(shape=(15, 15, 256))
+    first = layers.Conv2D(64, 1)(inputs)
+    main = layers.Conv2D(256, 1)(layers.Conv2D(64, 3, padding="same")(first))
+    with pytest.raises(ValueError) as error:
+        layers.Add()([main, first])
+    return error.value
+
+
 def _rotation_in_degrees_error() -> Exception:
     with pytest.raises(ValueError) as error:
         layers.RandomRotation(18)
@@ -193,6 +202,14 @@ CASES = {
         "must be equal. The fxf convolution needs padding='same' (valid shrinks the maps), the "
         "last convolution needs F3 filters, and in the convolutional block the shortcut's 1x1 "
         "Conv2D takes the same stride s as the main path's first one.",
+    ),
+    "residual shortcut saved after the first convolution": (
+        _shortcut_after_first_conv_error,
+        "An Add got a main path of shape (15, 15, 256) and a shortcut of shape (15, 15, 64): "
+        "they must be equal. They differ in channels only, so one of them was taken at the "
+        "wrong point: the identity block's shortcut is the block's input as it came in (save "
+        "X_shortcut = X as the block's first line; saved after the first Conv2D has reassigned "
+        "X, it has F1 channels, not F3), and the main path's last Conv2D has F3 filters.",
     ),
 }
 

@@ -12,7 +12,7 @@ from keras import layers
 from data_loaders import load_traffic_signs
 from data_loaders.sources import forget_loads
 from graders import heldout
-from graders.common import OUTPUT_PROBABILITIES
+from graders.common import OUTPUT_PROBABILITIES, missing_output_activation_hint
 from graders.heldout import SCALINGS, scale_images, use_grader_heldout
 from graders.lesson01 import check_exercise_1
 from graders.training import (
@@ -143,6 +143,31 @@ def test_an_output_of_logits_is_told_why_the_model_must_output_probabilities():
     assert "layer 3: expected Dense with softmax activation, found Dense with no" in result.message
     assert result.hint.endswith(OUTPUT_PROBABILITIES), result.hint
     assert "from_logits=True" in OUTPUT_PROBABILITIES
+
+
+def test_the_low_accuracies_of_a_model_without_its_softmax_point_at_the_softmax():
+    """A model without its softmax, trained with categorical_crossentropy, learns little:
+    do the low accuracies send the learner to the missing softmax that the layers result
+    names, not to scaling and epochs?"""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), _ = load_traffic_signs()
+    model = _model(softmax=False)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(
+        scale_images(x_train), keras.utils.to_categorical(y_train, 5), epochs=3, verbose=0
+    )
+    report = check_exercise_1(model, history)
+    hint = (
+        "Add the missing softmax first (see 'layers'): without it the outputs are not "
+        "probabilities, yet the loss (unless from_logits=True) and the grader's accuracy read "
+        "them as such, so this figure says little. Then train again: Dense(..., "
+        "activation='softmax') as the output layer."
+    )
+    training = _result(report, "training accuracy above 0.50")
+    assert (training.status, training.hint) == ("failed", hint), str(report)
+    assert missing_output_activation_hint("softmax") == hint
+    held_out = _result(report, "accuracy on the grader's test images")
+    assert held_out.status == "passed" or held_out.hint == hint, str(report)
 
 
 def test_wrong_types_fail_without_a_traceback():

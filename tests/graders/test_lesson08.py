@@ -252,6 +252,47 @@ def test_an_mlp_trained_on_unscaled_pixels_is_told_so(unscaled_mlp):
     )
 
 
+@pytest.fixture(scope="module")
+def trained_mlp(mnist):
+    """The lesson's MLP trained as the lesson does (scaled, 2 epochs), with its accuracy
+    evaluated on the test digits and, as a learner might by mistake, on the training
+    digits."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    x_train = x_train.reshape(-1, 784).astype("float32") / 255
+    x_test = x_test.reshape(-1, 784).astype("float32") / 255
+    keras.utils.set_random_seed(0)
+    model = mnist_mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=2, batch_size=128, verbose=0)
+    on_test = model.evaluate(x_test, y_test, return_dict=True, verbose=0)
+    on_training = model.evaluate(x_train, y_train, return_dict=True, verbose=0)
+    return model, history, on_test, on_training
+
+
+def test_a_test_accuracy_evaluated_on_the_training_digits_is_caught(trained_mlp):
+    """mlp_test_metrics evaluated on the training digits (a few images in a thousand above
+    the test accuracy, within the old 0.02 tolerance): does the check say so, with both
+    figures, while the same model's real test figure passes?"""
+    model, history, on_test, on_training = trained_mlp
+    name = "reported test accuracy at least 0.96"
+    honest = _result(check_exercise_1(model, history, on_test), name)
+    assert honest.status == "passed", honest.message
+    assert 0.002 < on_training["accuracy"] - on_test["accuracy"] < 0.02
+    result = _result(check_exercise_1(model, history, on_training), name)
+    assert result.status == "failed"
+    reported, test = on_training["accuracy"], on_test["accuracy"]
+    assert result.message.startswith(
+        f"the reported test accuracy {reported:.3f} does not match this model's accuracy on "
+        f"the test images scaled to [0, 1] (x / 255) as the lesson does, {test:.3f}: it is "
+        "this model's accuracy on the training images ("
+    ), result.message
+    assert result.message.endswith(
+        "on the first 10,000), so it was evaluated on the training split, which the model "
+        "has learned"
+    ), result.message
+    assert result.hint.startswith("After training, evaluate once on the test split")
+
+
 def test_an_untrained_mlp_with_a_made_up_history_fails_every_training_check(mnist):
     """An untrained MLP with a history and a test accuracy typed in by hand: is each figure
     checked against the grader's own measurement on the training and test digits?"""

@@ -164,7 +164,39 @@ def test_a_block_that_raises_is_reported_with_the_error():
     report = grade_block("block", CONVOLUTIONAL_CASE, convolutional_block)
     assert report.points == 0
     text = str(report)
-    assert "raised ValueError" in text and "same shape when they are added" in text, text
+    assert "raised ValueError" in text, text
+    assert report.results[0].hint == (
+        "An Add got a main path of shape (4, 4, 6) and a shortcut of shape (8, 8, 6): they "
+        "must be equal. The fxf convolution needs padding='same' (valid shrinks the maps), the "
+        "last convolution needs F3 filters, and in the convolutional block the shortcut's 1x1 "
+        "Conv2D takes the same stride s as the main path's first one."
+    )
+
+
+def test_a_shortcut_saved_after_the_first_convolution_is_named():
+    """Does an identity block whose shortcut is saved after the first Conv2D (so the Add
+    gets F1 channels where it needs F3) hear exactly that, not the shape mistakes of the
+    other blocks?"""
+
+    def identity_block(X, f, filters, stage, block, initializer=None, training=None):
+        F1, F2, F3 = filters
+        X = layers.Conv2D(F1, 1, kernel_initializer=initializer)(X)
+        X_shortcut = X
+        X = layers.Activation("relu")(layers.BatchNormalization(axis=3)(X, training=training))
+        X = layers.Conv2D(F2, f, padding="same", kernel_initializer=initializer)(X)
+        X = layers.Activation("relu")(layers.BatchNormalization(axis=3)(X, training=training))
+        X = layers.Conv2D(F3, 1, kernel_initializer=initializer)(X)
+        X = layers.BatchNormalization(axis=3)(X, training=training)
+        return layers.Activation("relu")(layers.Add()([X, X_shortcut]))
+
+    report = grade_block("block", IDENTITY_CASE, identity_block)
+    assert report.points == 0, str(report)
+    assert report.results[0].hint == (
+        "One input of the Add has F1 = 4 channels, those of the first convolution's output: "
+        "the shortcut was saved after the first Conv2D had reassigned X. The identity block's "
+        "shortcut is its input as it came in: write X_shortcut = X as the block's first line, "
+        "before any layer."
+    )
 
 
 def test_valid_padding_in_the_convolutional_block_cannot_pass_by_broadcasting():

@@ -39,3 +39,21 @@ def test_equal_splits_and_the_extremes():
     assert chance_of_a_lead((60, 120), (60, 120)) > 0.5
     assert chance_of_a_lead((0, 120), (120, 120)) == pytest.approx(1.0)
     assert chance_of_a_lead((120, 120), (120, 120)) == pytest.approx(1.0)
+
+
+def test_the_validation_images_are_counted_from_the_accuracies_never_too_many():
+    """Keras's accuracies are float32 quotients of whole counts: are 800 validation images
+    found from eight epochs' accuracies, a count that divides the true one accepted (it
+    only weakens the lead), and nothing found for figures that no count fits?"""
+    import numpy as np
+
+    from graders.training import images_behind
+
+    def keras_accuracy(correct: int, count: int) -> float:
+        return float(np.float32(correct) / np.float32(count))
+
+    eight_epochs = [keras_accuracy(k, 800) for k in (647, 728, 765, 767, 777, 782, 782, 781)]
+    assert images_behind(eight_epochs, 100_000) == 800
+    assert images_behind([keras_accuracy(k, 800) for k in (640, 720, 780)], 100_000) == 40
+    assert images_behind([0.31415927, 0.27182818], 1000) is None
+    assert images_behind([], 1000) is None

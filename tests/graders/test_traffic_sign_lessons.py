@@ -215,3 +215,34 @@ def test_lesson05_refuses_test_metrics_measured_on_the_training_images():
         f"lesson does, {measured:.3f}: a higher figure like this "
         "comes from evaluating on the training images, which the model has learned"
     )
+
+
+def test_lesson05_in_the_notebook_a_test_accuracy_far_above_validation_is_caught():
+    """In the notebook the grader holds no images the learner lacks, so a model trained on
+    the test images scores a true figure there. Is its lead over the validation accuracy of
+    its history caught (here: trained again on the test images after fit), with both
+    figures and the validation images counted from the history, while the same model's
+    honest figure before that passes?"""
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), (x_test, y_test) = load_traffic_signs()
+    x_train, x_test = scale_images(x_train), scale_images(x_test)
+    y_train, y_test = (keras.utils.to_categorical(y, 5) for y in (y_train, y_test))
+    model = _model(_conv(), layers.MaxPooling2D(), layers.Dropout(0.5), layers.ReLU())
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, epochs=8, validation_split=0.2, verbose=0)
+    honest = model.evaluate(x_test, y_test, return_dict=True, verbose=0)
+    reported = lesson05.check_exercise_1(model, history, honest).results[-1]
+    assert reported.status == "passed", reported.message
+    model.fit(x_test, y_test, epochs=4, verbose=0)
+    leaked = model.evaluate(x_test, y_test, return_dict=True, verbose=0)
+    reported = lesson05.check_exercise_1(model, history, leaked).results[-1]
+    validation = history.history["val_accuracy"][-1]
+    assert (reported.status, reported.message, reported.hint) == (
+        "failed",
+        f"this model scores {leaked['accuracy']:.3f} on the course's test images but "
+        f"{validation:.3f} on its 600 validation images in the last epoch of training, a lead "
+        "that chance gives less than once in 10,000: it was likely trained on the test images "
+        "(or trained again after this history)",
+        "Train on the training split only (hold out a validation split for your choices) and "
+        "evaluate on the test split once, at the end.",
+    )
