@@ -8,7 +8,9 @@ instructor tools (its menu, the "Create Assignment" sidebar, the formgrader), wh
 test environment installs but a learner has no use for, and JupyterLab's news prompt.
 ``.venv/bin/jupyter lab`` shows them. Its data folder (``course_utils/jupyter_data/``)
 makes the ``python3`` kernel :mod:`course_utils.kernel`, which loads TensorFlow before the
-first cell so that no C++ start-up log reaches the learner's setup cell.
+first cell so that no C++ start-up log reaches the learner's setup cell, and its server
+serves each lesson with that kernel's metadata (:mod:`course_utils.lab_contents`), so that
+a lesson opens unmodified.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import urllib.request
 
 import nbformat
 import pytest
+from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
@@ -72,6 +73,39 @@ def test_lab_hides_nbgrader_instructor_tools_and_news_from_learners(lab_server):
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{base}/formgrader?token={token}")
     assert error.value.code == 404
+
+
+def test_the_lab_serves_each_lesson_with_the_metadata_its_kernel_reports(lab_server, monkeypatch):
+    """JupyterLab writes the kernel's name and language info (Python's version included)
+    into a notebook once its kernel runs, and any difference marks the notebook modified
+    as it opens. Does the lab serve every lesson with exactly what the course's kernel
+    reports, while the committed files keep their own metadata?"""
+    base, token = lab_server
+    for name, value in lab_environment(dict(os.environ)).items():
+        monkeypatch.setenv(name, value)
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel()
+    try:
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+        client.kernel_info()
+        reply = client.get_shell_msg(timeout=30)["content"]
+        client.stop_channels()
+    finally:
+        manager.shutdown_kernel(now=True)
+    spec = manager.kernel_spec
+    expected = {
+        "kernelspec": {"name": "python3", "display_name": spec.display_name, "language": "python"},
+        "language_info": reply["language_info"],
+    }
+    assert expected["kernelspec"]["display_name"] == "Python 3 (keras-course)"
+    for path in sorted(LESSONS.glob("*.ipynb")):
+        _, served = _get(f"{base}/api/contents/{path.name}?token={token}")
+        assert json.loads(served)["content"]["metadata"] == expected, path.name
+        assert nbformat.read(path, as_version=4).metadata.kernelspec.display_name == (
+            "Python 3 (ipykernel)"
+        )
 
 
 def test_a_root_folder_given_on_the_command_line_replaces_the_lessons_folder():

@@ -42,6 +42,14 @@ KERNEL_IDLE = """() => {
     && panel.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle';
 }"""
+# The lab writes the kernel's language info into the notebook once the kernel has answered;
+# then the notebook shows as modified if anything changed.
+KERNEL_METADATA_WRITTEN = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const info = panel && panel.content.model && panel.content.model.getMetadata('language_info');
+  return !!info && !!info.version;
+}"""
+MODIFIED = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
 RUN_STATE = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.model.cells;
@@ -257,7 +265,7 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
     small_lab, name
 ):
     """Opened in JupyterLab and run cell by cell as a learner would, does each student
-    notebook show its first screen, run to its first exercise without an error, name the
+    notebook stay unmodified once its kernel is up, show its first screen, run to its first exercise without an error, name the
     exercise to complete in every later cell that fails for want of it, show an image under
     every cell that calls a figure helper, lay out every quiz's options without overlap,
     write nothing to stderr, and render each graded check as "not attempted" rather than
@@ -273,6 +281,8 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
         try:
             page.goto(f"{base}/lab/tree/{name}?token={token}&reset")  # no earlier tabs
             page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+            page.wait_for_function(KERNEL_METADATA_WRITTEN, timeout=60_000)
+            assert page.evaluate(MODIFIED) is False, f"{name} shows as modified on opening"
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_first_screen.png"))
             page.evaluate(RUN_EACH_CELL)
             page.wait_for_function(
