@@ -330,15 +330,32 @@ def explain_in_cell(
     function, when Keras received None), or a name that an earlier failed cell did not
     set (explained by that cell's error, up to ``follow_names`` cells back); else
     :func:`explain`."""
+    return _explanation(error, source, namespace, follow_names)[0]
+
+
+def unfinished_exercise(error: BaseException, source: str, namespace: dict) -> str | None:
+    """The note for a cell with ``source`` that raised ``error`` only because an exercise
+    is not done yet (its object is still None, its function returns None, or a name was
+    left unset by a cell that failed for that reason); None for any other error."""
+    note, unfinished = _explanation(error, source, namespace, NAME_STEPS)
+    return note if unfinished else None
+
+
+def _explanation(
+    error: BaseException, source: str, namespace: dict, follow_names: int
+) -> tuple[str | None, bool]:
+    """:func:`explain_in_cell`'s explanation, and whether an unfinished exercise is the
+    whole cause."""
     text = str(error)
     if follow_names > 0 and isinstance(error, NameError) and getattr(error, "name", None):
         earlier = failure_for(error.name)
         if isinstance(earlier, CellFailure) and earlier.source != source:
-            cause = explain_in_cell(
-                earlier.error, earlier.source, namespace, follow_names=follow_names - 1
+            cause, unfinished = _explanation(
+                earlier.error, earlier.source, namespace, follow_names - 1
             )
             if cause:
-                return f"{error.name} was not set because the cell that sets it failed: {cause}"
+                why = f"{error.name} was not set because the cell that sets it failed: {cause}"
+                return why, unfinished
     if "None" in text:
         for name in _loaded_names(source):
             if name not in _EXERCISES:
@@ -349,12 +366,12 @@ def explain_in_cell(
                 return (
                     f"{name} is still None: complete exercise {exercise} and run its cells "
                     "first, then run this cell again."
-                )
+                ), True
             if callable(value) and "KerasTensor" in text:
                 return (
                     f"{name} returned None: complete it in exercise {exercise} and run its "
                     "cell first, then run this cell again."
-                )
+                ), True
     if "'list' object has no attribute" in text:
         for name in _loaded_names(source):
             if (
@@ -366,8 +383,8 @@ def explain_in_cell(
                     f"{name} is a list, [loss, accuracy], as evaluate returns by default, "
                     f"not a dict of named metrics: evaluate with return_dict=True, as "
                     f"exercise {_EXERCISES[name]} asks, then run this cell again."
-                )
-    return explain(error) or _feature_map_output(text, namespace)
+                ), False
+    return explain(error) or _feature_map_output(text, namespace), False
 
 
 def _feature_map_output(text: str, namespace: dict) -> str | None:
@@ -432,17 +449,46 @@ def record_cell(source: str, error: BaseException | None) -> None:
         _LAST_RUN[name] = failure
 
 
+_RUNNING: dict[str, object] = {}
+"""The cell running now (``source``) and the error it stopped at for want of an exercise
+(``unfinished``), between the shell's hooks."""
+
+
+def _pre_run_cell(info) -> None:
+    _RUNNING.clear()
+    _RUNNING["source"] = getattr(info, "raw_cell", "") or ""
+
+
+def _exception_in_cell(shell, etype, value, tb, tb_offset=None) -> None:
+    """IPython's handler of an exception a cell raised: a cell that stopped only for want of
+    an exercise shows the course's note instead of a traceback (and is let through, see
+    :func:`_post_run_cell`); any other error shows its traceback as usual."""
+    source = str(_RUNNING.get("source", ""))
+    note = unfinished_exercise(value, source, shell.user_ns)
+    if note is None:
+        shell.showtraceback(running_compiled_code=True)
+        return None
+    _RUNNING["unfinished"] = value
+    show_explanation(f"{note} (This cell stopped at {etype.__name__}: {message_first_line(value)})")
+    return None
+
+
 def _post_run_cell(result) -> None:
     from IPython import get_ipython
 
     source = getattr(result.info, "raw_cell", "") or ""
     error = result.error_in_exec or result.error_before_exec
     record_cell(source, error)
-    if error is not None:
+    if error is not None and error is _RUNNING.get("unfinished"):
+        # The kernel answers "ok", so that Run All goes on to the cells after this one: the
+        # note is shown and the failure is remembered for the checks.
+        result.error_in_exec = None
+    elif error is not None:
         shell = get_ipython()
         explanation = explain_in_cell(error, source, shell.user_ns if shell else {})
         if explanation:
             show_explanation(explanation)
+    _RUNNING.clear()
 
 
 def show_explanation(explanation: str) -> None:
@@ -491,5 +537,7 @@ def watch_this_shell() -> None:
     shell = get_ipython()
     if shell is None or getattr(shell, "_keras_course_watching", False):
         return
+    shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
+    shell.set_custom_exc((Exception,), _exception_in_cell)
     shell._keras_course_watching = True

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from keras import layers
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from course_utils import dataset_browser
 from graders import lesson01, lesson05
@@ -294,6 +295,52 @@ def test_in_a_kernel_the_checks_report_the_failed_cells_and_tracebacks_explain()
         in fit_check
     ), fit_check
     assert "hint: The labels are integers, one class number per image" in fit_check
+
+
+UNFINISHED_NOTEBOOK = [
+    "import numpy as np\nfrom graders.lesson01 import check_exercise_1\n"
+    "x = np.zeros((4, 32, 32, 3), 'float32')",
+    "model = None",  # exercise 1, untouched
+    "history = None",
+    "predicted = model.predict(x)",  # needs exercise 1
+    "print(predicted.shape)",  # needs the cell before
+    "print(check_exercise_1(model, history).status)",
+    "print('the cells after still run')",
+    "1 / 0",  # a real error still raises
+    "print('never reached')",
+]
+
+
+@pytest.mark.notebook
+def test_run_all_goes_past_the_cells_that_need_an_unfinished_exercise():
+    """Run top to bottom in the learner's kernel, stopping at the first error as Run All
+    does (nbclient without allow_errors): do the cells that fail only because exercise 1 is
+    not done show the course's note, with no traceback, and let the run go on to the check
+    ("not attempted") and beyond, while a real error still stops it?"""
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in UNFINISHED_NOTEBOOK]
+    )
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3")
+    with pytest.raises(CellExecutionError) as error:
+        client.execute()
+    assert error.value.ename == "ZeroDivisionError"
+    cells = notebook.cells
+    assert _text(cells[3]).strip() == (
+        "keras-course: model is still None: complete exercise 1 and run its cells first, then "
+        "run this cell again. (This cell stopped at AttributeError: 'NoneType' object has no "
+        "attribute 'predict')"
+    )
+    assert _text(cells[4]).strip() == (
+        "keras-course: predicted was not set because the cell that sets it failed: model is "
+        "still None: complete exercise 1 and run its cells first, then run this cell again. "
+        "(This cell stopped at NameError: name 'predicted' is not defined)"
+    )
+    for cell in cells[3:5]:
+        assert all(output.output_type != "error" for output in cell.outputs), cell.outputs
+    assert _text(cells[5]).strip() == "not attempted"
+    assert _text(cells[6]).strip() == "the cells after still run"
+    assert [output.output_type for output in cells[7].outputs] == ["error"]
+    assert not cells[8].outputs
 
 
 def test_a_name_left_unset_by_a_failed_cell_is_explained_by_the_cells_before():

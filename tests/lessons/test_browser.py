@@ -192,18 +192,11 @@ def test_lesson_01_runs_in_jupyterlab_with_its_widgets_and_graded_report(jupyter
             raise
 
 
-RUN_EACH_CELL = """() => {
-  const app = window.jupyterapp;
-  const notebook = app.shell.currentWidget.content;
+RUN_ALL = """() => {
   window.courseRunDone = false;
   window.courseRunError = null;
-  (async () => {
-    for (let i = 0; i < notebook.widgets.length; i++) {
-      if (notebook.widgets[i].model.type !== 'code') continue;
-      notebook.activeCellIndex = i;
-      await app.commands.execute('notebook:run-cell');
-    }
-  })().catch(error => { window.courseRunError = `${error}`; })
+  window.jupyterapp.commands.execute('notebook:run-all-cells')
+    .catch(error => { window.courseRunError = `${error}`; })
     .finally(() => { window.courseRunDone = true; });
 }"""
 CELLS = """() => {
@@ -212,7 +205,8 @@ CELLS = """() => {
   for (let i = 0; i < cells.length; i++) {
     const cell = cells.get(i);
     found.push({type: cell.type, source: cell.sharedModel.getSource(),
-                outputs: cell.type === 'code' ? cell.outputs.toJSON() : []});
+                outputs: cell.type === 'code' ? cell.outputs.toJSON() : [],
+                execution_count: cell.type === 'code' ? cell.executionCount : null});
   }
   return found;
 }"""
@@ -239,7 +233,7 @@ OVERLAPPING_OPTIONS = """() => {
 }"""
 STUDENT_NOTEBOOKS = [path.name for path in solution_paths()]
 EXERCISE_TO_COMPLETE = r"keras-course: .*\bcomplete (it in )?exercise \d+"
-"""What a cell that fails for want of an exercise says (graders.cell_errors)."""
+"""What a cell that stops for want of an exercise says (graders.cell_errors)."""
 
 
 def _text(outputs: list[dict]) -> str:
@@ -264,12 +258,12 @@ def small_lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
 def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyterlab(
     small_lab, name
 ):
-    """Opened in JupyterLab and run cell by cell as a learner would, does each student
-    notebook stay unmodified once its kernel is up, show its first screen, run to its first exercise without an error, name the
-    exercise to complete in every later cell that fails for want of it, show an image under
-    every cell that calls a figure helper, lay out every quiz's options without overlap,
-    write nothing to stderr, and render each graded check as "not attempted" rather than
-    crash?"""
+    """Opened in JupyterLab and run with Run All as a learner would, does each untouched
+    student notebook stay unmodified once its kernel is up, show its first screen, run
+    every cell to the end without an error (a cell that needs an unfinished exercise shows
+    the course's note naming it, and Run All goes on), show an image under every cell that
+    calls a figure helper, lay out every quiz's options without overlap, write nothing to
+    stderr, and render each graded check as "not attempted"?"""
     base, token = small_lab
     lesson = name[:2]
     cells = nbformat.read(LESSONS / name, as_version=4).cells
@@ -284,7 +278,7 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
             page.wait_for_function(KERNEL_METADATA_WRITTEN, timeout=60_000)
             assert page.evaluate(MODIFIED) is False, f"{name} shows as modified on opening"
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_first_screen.png"))
-            page.evaluate(RUN_EACH_CELL)
+            page.evaluate(RUN_ALL)
             page.wait_for_function(
                 "() => window.courseRunDone === true", timeout=RUN_TIMEOUT_MS, polling=500
             )
@@ -292,12 +286,15 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
             shown = page.evaluate(CELLS)
             assert [cell["source"] for cell in shown] == [cell.source for cell in cells]
             for index, cell in enumerate(shown):
-                errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
                 where = f"{name}, cell {index}"
-                assert not (errors and index < first_exercise), f"{where}: {errors}"
-                if errors:  # for want of an exercise: the cell says which one to do
-                    assert re.search(EXERCISE_TO_COMPLETE, _text(cell["outputs"])), where
-                elif cell["type"] == "code":
+                if cell["type"] != "code":
+                    continue
+                assert cell["execution_count"], f"{where}: Run All stopped before it"
+                errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+                assert not errors, f"{where}: {errors}"
+                if re.search(EXERCISE_TO_COMPLETE, _text(cell["outputs"])):
+                    assert index > first_exercise, where
+                else:
                     assert missing_figure(cell["source"], cell["outputs"]) is None, where
                 stderr = [o["text"] for o in cell["outputs"] if o.get("name") == "stderr"]
                 assert not stderr, f"{where} wrote to stderr: {stderr}"
