@@ -238,7 +238,7 @@ class _Torso:
 
 
 def render_face(label: int, rng: np.random.Generator, size: int = 64) -> np.ndarray:
-    """Render one photo of a face; label 1 smiles, label 0 does not.
+    """Render one drawing of a face; label 1 smiles, label 0 does not.
 
     Returns uint8 (size, size, 3) in 0..255.
     """

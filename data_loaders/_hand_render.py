@@ -155,7 +155,7 @@ def _wall(rng: np.random.Generator) -> Image.Image:
 
 
 def render_hand(label: int, rng: np.random.Generator, size: int = 64) -> np.ndarray:
-    """Render one photo of a hand raising ``label`` fingers (0..5).
+    """Render one drawing of a hand raising ``label`` fingers (0..5).
 
     Returns uint8 (size, size, 3) in 0..255.
     """

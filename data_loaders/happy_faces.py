@@ -28,7 +28,7 @@ def load_happy_faces(
 
     Dataset card
     ------------
-    - Task: binary, is the person in the photo smiling.
+    - Task: binary, is the drawn person smiling.
     - Images: ``uint8`` arrays of shape ``(N, 64, 64, 3)``, RGB, values 0..255.
     - Labels: ``int64`` arrays of shape ``(N,)``, 0 (not smiling) or 1 (smiling), indexing
       :data:`HAPPY_FACES_CLASS_NAMES`.
