@@ -121,8 +121,7 @@ class Report:
     def __str__(self) -> str:
         lines = [f"{self.title}: {self.status} ({_fmt(self.points)}/{_fmt(self.max_points)})"]
         for r in self.results:
-            score = f"{_fmt(r.points)}/{_fmt(r.max_points)}"
-            lines.append(f"  {_SYMBOLS[r.status]} {r.name} [{score}]: {r.message}")
+            lines.append(f"  {_SYMBOLS[r.status]} {r.name} [{_score(r)}]: {r.message}")
             if r.hint:
                 lines.append(f"      hint: {r.hint}")
         return "\n".join(lines)
@@ -139,7 +138,7 @@ class Report:
                 f'<td style="color:{_COLOURS[r.status]};font-weight:bold">'
                 f"{_SYMBOLS[r.status]} {html.escape(r.status)}</td>"
                 f"<td>{html.escape(r.name)}</td>"
-                f"<td>{_fmt(r.points)}/{_fmt(r.max_points)}</td>"
+                f"<td>{html.escape(_score(r))}</td>"
                 f'<td style="text-align:left">{html.escape(r.message)}{hint}</td>'
                 "</tr>"
             )
@@ -163,3 +162,15 @@ class Report:
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+NO_POINTS = "no points, for information"
+"""What a report shows for the score of a result worth no points (an exercise that reports
+something without grading it), instead of a puzzling 0/0."""
+
+
+def _score(result: CheckResult) -> str:
+    """``points/max_points`` of ``result``, or :data:`NO_POINTS`."""
+    if not result.max_points:
+        return NO_POINTS
+    return f"{_fmt(result.points)}/{_fmt(result.max_points)}"

@@ -65,3 +65,22 @@ def test_strict_mode_raises_only_below_full_marks(monkeypatch):
         _report().finish()
     full = Report("t", [CheckResult.passed("a", 2, "ok")])
     assert full.finish() is full
+
+
+def test_a_result_worth_no_points_says_so_instead_of_zero_out_of_zero():
+    """A result an exercise shows for information only (lesson 09's epochs, which the early
+    stopping decides): does it read "no points, for information" in the text and the HTML,
+    never "0/0"?"""
+    report = Report(
+        "Exercise 1",
+        [
+            CheckResult.passed("layers", 2, "as expected"),
+            CheckResult.failed("epochs", 0, "expected at least 2 epochs, found 1"),
+        ],
+    )
+    assert str(report).splitlines()[2] == (
+        "  ✘ epochs [no points, for information]: expected at least 2 epochs, found 1"
+    )
+    assert "<td>no points, for information</td>" in report._repr_html_()
+    assert "0/0" not in str(report) + report._repr_html_()
+    assert report.points == report.max_points == 2
