@@ -464,7 +464,10 @@ def _exception_in_cell(shell, etype, value, tb, tb_offset=None) -> None:
     an exercise shows the course's note instead of a traceback (and is let through, see
     :func:`_post_run_cell`); any other error shows its traceback as usual."""
     source = str(_RUNNING.get("source", ""))
-    note = unfinished_exercise(value, source, shell.user_ns)
+    try:
+        note = unfinished_exercise(value, source, shell.user_ns)
+    except Exception:  # noqa: BLE001 - an error whose str() raises: its traceback, as usual
+        note = None
     if note is None:
         shell.showtraceback(running_compiled_code=True)
         return None

@@ -173,8 +173,8 @@ TRAINING_SAMPLE = 10_000
 accuracy: all of the rendered datasets', a sixth of MNIST's 60,000."""
 
 
-def training_candidates(dataset: str, count: int | None = TRAINING_SAMPLE) -> list[HeldOut]:
-    """The first ``count`` training images (all of them for None) of the same sources as
+def training_candidates(dataset: str, count: int = TRAINING_SAMPLE) -> list[HeldOut]:
+    """The first ``count`` training images of the same sources as
     :func:`public_test_candidates`."""
     return [
         HeldOut(load.x_train[:count], load.y_train[:count], "the training images")

@@ -498,14 +498,26 @@ def _lead_on_the_test_split(
         (round(accuracy * len(split.labels)), len(split.labels))
         for accuracy, split in ((public_accuracy, public), (heldout_accuracy, heldout))
     ]
+    found = (
+        f"this model scores {public_accuracy:.3f} on {public.source} but "
+        f"{heldout_accuracy:.3f} on {heldout.source}"
+    )
+    return _unlikely_lead(name, points, counts, found, "it was likely trained on the test images")
+
+
+def _unlikely_lead(
+    name: str, points: float, counts: list[tuple[int, int]], found: str, cause: str
+) -> CheckResult | None:
+    """The failure for a lead of the public test split's ``(correct, count)`` over the
+    other's, in ``counts``, that chance gives less than :data:`TEST_SPLIT_CHANCE`, saying
+    what was ``found`` and its likely ``cause``; None for a lead chance explains."""
     if chance_of_a_lead(*counts) >= TEST_SPLIT_CHANCE:
         return None
     return CheckResult.failed(
         name,
         points,
-        f"this model scores {public_accuracy:.3f} on {public.source} but "
-        f"{heldout_accuracy:.3f} on {heldout.source}, a lead that chance gives less than once in "
-        f"{1 / TEST_SPLIT_CHANCE:,.0f}: it was likely trained on the test images",
+        f"{found}, a lead that chance gives less than once in {1 / TEST_SPLIT_CHANCE:,.0f}: "
+        f"{cause}",
         "Train on the training split only (hold out a validation split for your choices) "
         "and evaluate on the test split once, at the end.",
     )
@@ -521,14 +533,14 @@ def images_behind(accuracies: Iterable[float], limit: int) -> int | None:
     a whole number of correct ones, within :data:`FRACTION_ROUNDING`: a history's
     validation accuracies share one count of images, and this is that count or a divisor
     of it (never more). None when no count up to ``limit`` fits."""
-    values = np.asarray(list(accuracies), dtype=np.float64)
-    if values.size == 0 or limit < 1:
+    values = [float(value) for value in accuracies]
+    if not values or limit < 1:
         return None
-    counts = np.arange(1, limit + 1, dtype=np.float64)[:, None]
-    scaled = values[None, :] * counts
-    fits = np.all(np.abs(scaled - np.round(scaled)) <= FRACTION_ROUNDING * counts, axis=1)
-    found = np.flatnonzero(fits)
-    return int(found[0]) + 1 if found.size else None
+    counts = np.arange(1, limit + 1, dtype=np.float64)
+    for value in values:  # keep the counts every accuracy fits so far
+        scaled = value * counts
+        counts = counts[np.abs(scaled - np.round(scaled)) <= FRACTION_ROUNDING * counts]
+    return int(counts[0]) if counts.size else None
 
 
 def _lead_over_validation(
@@ -544,30 +556,24 @@ def _lead_over_validation(
     from the accuracies themselves (:func:`images_behind`), so the count is never too high
     and the lead never overstated."""
     validation = history.get("val_accuracy") or history.get("val_acc")
-    public = on_public.heldouts[on_public.best]
     if not validation:
         return None
     validation_images = images_behind(validation, VALIDATION_LIMIT)
     if validation_images is None:
         return None
+    public = on_public.heldouts[on_public.best]
     public_accuracy = on_public.accuracy(on_public.best, on_public.scaling)
     counts = [
         (round(public_accuracy * len(public.labels)), len(public.labels)),
         (round(validation[-1] * validation_images), validation_images),
     ]
-    if chance_of_a_lead(*counts) >= TEST_SPLIT_CHANCE:
-        return None
-    return CheckResult.failed(
-        name,
-        points,
+    found = (
         f"this model scores {public_accuracy:.3f} on {public.source} but "
         f"{validation[-1]:.3f} on its {validation_images:,} validation images in the last "
-        f"epoch of training, a lead that chance gives less than once in "
-        f"{1 / TEST_SPLIT_CHANCE:,.0f}: it was likely trained on the test images (or trained "
-        "again after this history)",
-        "Train on the training split only (hold out a validation split for your choices) "
-        "and evaluate on the test split once, at the end.",
+        "epoch of training"
     )
+    cause = "it was likely trained on the test images (or trained again after this history)"
+    return _unlikely_lead(name, points, counts, found, cause)
 
 
 VALIDATION_LIMIT = 100_000
