@@ -12,6 +12,8 @@ metadata the lab would have written anyway.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from typing import Any
 
@@ -23,11 +25,12 @@ COURSE_KERNEL = "python3"
 """The name of the course's kernel (:mod:`course_utils.kernel`) in its data folder."""
 
 
+@functools.cache
 def course_kernel_metadata() -> dict[str, dict[str, Any]]:
     """The ``kernelspec`` and ``language_info`` that JupyterLab writes into a notebook's
     metadata once the course's kernel runs it: the name, display name and language of its
     kernel.json, and IPython's kernel's language info for this Python (the kernel runs on
-    the server's interpreter)."""
+    the server's interpreter). Read once per server; do not change what it returns."""
     from ipykernel.ipkernel import IPythonKernel
 
     spec_file = JUPYTER_DATA / "kernels" / COURSE_KERNEL / "kernel.json"
@@ -38,7 +41,7 @@ def course_kernel_metadata() -> dict[str, dict[str, Any]]:
             "display_name": spec["display_name"],
             "language": spec["language"],
         },
-        "language_info": json.loads(json.dumps(IPythonKernel.language_info)),
+        "language_info": copy.deepcopy(IPythonKernel.language_info),
     }
 
 
@@ -49,7 +52,7 @@ def with_course_kernel_metadata(notebook: dict) -> dict:
     metadata = notebook.setdefault("metadata", {})
     kernel = (metadata.get("kernelspec") or {}).get("name", COURSE_KERNEL)
     if kernel == COURSE_KERNEL:
-        metadata.update(course_kernel_metadata())
+        metadata.update(copy.deepcopy(course_kernel_metadata()))
     return notebook
 
 

@@ -335,16 +335,16 @@ def check_reported_accuracy(
     points: float,
     name: str,
     measured: Measured | None = None,
-    on_training: Measured | None = None,
+    on_training: Callable[[], Measured] | None = None,
     metrics_name: str = "test_metrics",
 ) -> CheckResult:
     """The ``accuracy`` in the dict that ``model.evaluate(..., return_dict=True)`` returned
     reaches ``threshold``; None means the learner has not evaluated yet. ``measured``: the
     grader's own measurement of the same model; a reported figure that matches it on none
     of the test images (within :func:`reported_tolerance`) fails, since it was not
-    measured on them. ``on_training``: the same model measured on the training images,
-    which names the mistake when the figure matches them. ``metrics_name``: the notebook's
-    name of ``test_metrics``."""
+    measured on them. ``on_training``: makes the same model's measurement on the training
+    images, which names the mistake when the figure matches them (made only then).
+    ``metrics_name``: the notebook's name of ``test_metrics``."""
     if test_metrics is None:
         todo = "evaluate the model on the test split"
         return still_none([(name, points)], metrics_name, todo)[0]
@@ -379,7 +379,7 @@ def _mismatch(
     points: float,
     reported: float,
     measured: Measured,
-    on_training: Measured | None,
+    on_training: Callable[[], Measured] | None,
 ) -> CheckResult:
     """The failure for a reported test accuracy that the grader's measurement contradicts,
     with the likeliest cause."""
@@ -411,7 +411,14 @@ def _mismatch(
     )
 
 
-def _on_the_training_images(reported: float, on_training: Measured | None) -> str:
+TRAINING_MATCH = 0.005
+"""How close a reported test accuracy must lie to the grader's measurement on a sample of
+the training images (the first :data:`graders.heldout.TRAINING_SAMPLE`) to be called the
+training accuracy: the sample's accuracy differs from the whole split's by a few images in
+a thousand."""
+
+
+def _on_the_training_images(reported: float, on_training: Callable[[], Measured] | None) -> str:
     """Why a reported test accuracy above the model's is likely its training accuracy,
     with the grader's measurement on the training images when it confirms it."""
     guess = (
@@ -421,25 +428,19 @@ def _on_the_training_images(reported: float, on_training: Measured | None) -> st
     if on_training is None:
         return guess
     try:
-        best = on_training.best
-        training = on_training.accuracy(best, on_training.scaling)
+        measured = on_training()
+        best = measured.best
+        training = measured.accuracy(best, measured.scaling)
     except Exception:  # noqa: BLE001 - the measurement on the test images said what failed
         return guess
     if abs(reported - training) > TRAINING_MATCH + ROUNDING_SLACK:
         return guess
-    images = len(on_training.heldouts[best].labels)
+    images = len(measured.heldouts[best].labels)
     return (
         f"it is this model's accuracy on the training images ({training:.3f} on the first "
         f"{images:,}), so it was evaluated on the training split, which the model has "
         "learned"
     )
-
-
-TRAINING_MATCH = 0.005
-"""How close a reported test accuracy must lie to the grader's measurement on a sample of
-the training images (the first :data:`graders.heldout.TRAINING_SAMPLE`) to be called the
-training accuracy: the sample's accuracy differs from the whole split's by a few images in
-a thousand."""
 
 
 def _tested_on(matching: list[str], accuracies: Mapping[str, float]) -> str:
@@ -523,6 +524,10 @@ def _unlikely_lead(
     )
 
 
+VALIDATION_LIMIT = 100_000
+"""The most validation images :func:`images_behind` looks for: more than the course's
+largest training split (60,000)."""
+
 FRACTION_ROUNDING = 1e-7
 """How far an accuracy Keras reports may lie from the exact fraction of images it counts:
 its metrics divide two float32 counts, which rounds by at most half of float32's 2**-23."""
@@ -574,11 +579,6 @@ def _lead_over_validation(
     )
     cause = "it was likely trained on the test images (or trained again after this history)"
     return _unlikely_lead(name, points, counts, found, cause)
-
-
-VALIDATION_LIMIT = 100_000
-"""The most validation images :func:`images_behind` looks for: more than the course's
-largest training split (60,000)."""
 
 
 def check_measured_accuracies(
@@ -635,7 +635,7 @@ def check_measured_accuracies(
         points=points,
         name=name,
         measured=on_public,
-        on_training=Measured(model, training_candidates(dataset), scaling),
+        on_training=lambda: Measured(model, training_candidates(dataset), scaling),
         metrics_name=metrics_name,
     )
     if checked.status == "passed" and on_public is not measured:
