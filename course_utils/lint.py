@@ -47,6 +47,14 @@ _OLD_KERAS = {
     ),
 }
 
+SAVED_FOLDER = "saved"
+"""The folder, next to each notebook, where lessons write their files (checkpoints, logs,
+saved models), so that the file browser keeps the lessons apart from what they made."""
+_WRITES_FILE = re.compile(
+    r"\b(save|save_weights|ModelCheckpoint|CSVLogger|BackupAndRestore|savefig|to_csv|savez?)"
+    r"\(\s*(['\"])([^'\"]*)\2"
+)
+
 
 # Learner text speaks to learners: what the lesson is, not what it or its data once was.
 _HISTORY = re.compile(
@@ -138,6 +146,12 @@ def lint_notebook(path: Path) -> list[str]:
         for pattern, advice in _OLD_KERAS.items():
             if re.search(pattern, cell.source) and not _shows_old_spelling(cell):
                 problem(f"cell {index} uses Keras 2 spelling; use {advice}")
+        for written in _WRITES_FILE.finditer(cell.source):
+            if not written.group(3).startswith(f"{SAVED_FOLDER}/"):
+                problem(
+                    f"cell {index} writes {written.group(3)!r} beside the lessons; lessons "
+                    f"write into their own folder, {SAVED_FOLDER + '/' + written.group(3)!r}"
+                )
         # A tagged cell may import what Keras 3 no longer has, to show the ImportError.
         if (
             re.search(r"^\s*(import|from)\s+\S", cell.source, re.MULTILINE)

@@ -21,10 +21,12 @@ import hashlib
 import html
 import inspect
 import math
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 MESSAGE_CHARS = 300  # of an error's first line, in a check's message
@@ -178,6 +180,7 @@ _NDIM = re.compile(
 _FACTOR = re.compile(
     r"`factor` argument should be .* in the range \[-1, 1\]\. Received: factor=(\S+)"
 )
+_H5_NAME = re.compile(r"name = '([^']*)'")
 _ADD = re.compile(r"Inputs have incompatible shapes\. Received shapes (\([^)]*\)) and (\([^)]*\))")
 _INPUT = re.compile(
     r"Expected shape \(None, ([^)]*)\), but input has incompatible shape \(\w+, ([^)]*)\)"
@@ -259,6 +262,14 @@ def explain(error: BaseException) -> str | None:
     given = _INPUT.search(text)
     if given:
         return _data_shape_explanation(_dims(given[1]), _dims(given[2]))
+    folder = _missing_folder(error)
+    if folder:
+        return (
+            f"The folder {folder!r} does not exist, and Keras's writers (CSVLogger, model.save, "
+            "save_weights) do not create folders: make it first, "
+            f"Path({folder!r}).mkdir(parents=True, exist_ok=True), as the lesson's setup cell "
+            "does, then run this cell again."
+        )
     add = _ADD.search(text)
     if add:
         channels_only = _dims(add[1][1:-1])[:-1] == _dims(add[2][1:-1])[:-1]
@@ -267,6 +278,21 @@ def explain(error: BaseException) -> str | None:
             f"they must be equal. {RESIDUAL_CHANNELS if channels_only else RESIDUAL_SHAPES}"
         )
     return None
+
+
+def _missing_folder(error: BaseException) -> str | None:
+    """The folder that a file could not be written into because it does not exist, for a
+    FileNotFoundError from open() or from h5py (which names the file in its message)."""
+    if not isinstance(error, FileNotFoundError):
+        return None
+    name = error.filename
+    if not isinstance(name, str | os.PathLike):
+        found = _H5_NAME.search(str(error))
+        name = found[1] if found else None
+    if name is None:
+        return None
+    folder = Path(name).parent
+    return None if folder == Path(".") or folder.exists() else str(folder)
 
 
 def added_shapes(error: BaseException) -> tuple[tuple[int, ...], tuple[int, ...]] | None:

@@ -48,6 +48,8 @@ PREPROCESSING_HINT = (
     "integer labels with loss='sparse_categorical_crossentropy', and let the early stopping "
     f"run: epochs=20 with patience=2 (at least {MIN_EPOCHS} epochs)."
 )
+CHECKPOINT_FILE = "saved/fashion_best.keras"  # the names the lesson asks for, in its own folder
+MODEL_FILE = "saved/fashion_model.keras"
 MONITORED = ("val_loss", "val_accuracy")
 """What the early stopping and the checkpoint may watch: a validation quantity."""
 
@@ -226,7 +228,7 @@ def _checkpoint_path(callbacks, monitor: str | None) -> tuple[CheckResult | None
             name,
             points,
             "expected a keras.callbacks.ModelCheckpoint in callbacks, found none",
-            "Add keras.callbacks.ModelCheckpoint('fashion_best.keras', monitor='val_loss', "
+            f"Add keras.callbacks.ModelCheckpoint({CHECKPOINT_FILE!r}, monitor='val_loss', "
             "save_best_only=True) to the callbacks.",
         ), None
     checkpoint = checkpoints[0]
@@ -237,7 +239,7 @@ def _checkpoint_path(callbacks, monitor: str | None) -> tuple[CheckResult | None
             points,
             f"the checkpoint writes {path!r}, expected a whole model in Keras's format (a "
             "file name ending in .keras)",
-            "Use ModelCheckpoint('fashion_best.keras', ...) without save_weights_only: the "
+            f"Use ModelCheckpoint({CHECKPOINT_FILE!r}, ...) without save_weights_only: the "
             ".keras file holds the architecture, the weights and the optimizer, and loads "
             "with keras.saving.load_model. (.h5 is the legacy format.)",
         ), None
@@ -246,7 +248,7 @@ def _checkpoint_path(callbacks, monitor: str | None) -> tuple[CheckResult | None
             name,
             points,
             f"the checkpoint's file name {path!r} changes with each epoch",
-            "Use one fixed name, e.g. 'fashion_best.keras': with save_best_only=True it "
+            f"Use one fixed name, e.g. {CHECKPOINT_FILE!r}: with save_best_only=True it "
             "always holds the best epoch.",
         ), None
     if not checkpoint.save_best_only:
@@ -438,7 +440,7 @@ def _check_saved_file(model_path, item: tuple[str, float]):
                 name,
                 points,
                 f"{path} holds weights only (save_weights): no architecture to load it into",
-                "Save the whole model: model.save('fashion_model.keras'). Weights alone load "
+                f"Save the whole model: model.save({MODEL_FILE!r}). Weights alone load "
                 "only into a model you rebuild first.",
             )
         ]
@@ -448,7 +450,7 @@ def _check_saved_file(model_path, item: tuple[str, float]):
                 name,
                 points,
                 f"expected a file in Keras's format (a name ending in .keras), found {path.name!r}",
-                "model.save('fashion_model.keras'). The .h5 format is Keras 2's legacy one, "
+                f"model.save({MODEL_FILE!r}). The .h5 format is Keras 2's legacy one, "
                 "and Keras 3 saves nothing else under other names.",
             )
         ]

@@ -85,6 +85,15 @@ def _graded(cell):
         ),
         (
             _replace_in(
+                _code,
+                "model.summary()",
+                'keras.callbacks.CSVLogger("log.csv")\nmodel.summary()',
+            ),
+            "writes 'log.csv' beside the lessons; lessons write into their own folder, "
+            "'saved/log.csv'",
+        ),
+        (
+            _replace_in(
                 _graded,
                 "check_exercise_1(model, history)",
                 "check_exercise_1(model, history)\ncheck_exercise_1(model, history)",
@@ -112,6 +121,7 @@ def _graded(cell):
         "lr=",
         "input_shape=",
         ".h5 model",
+        "a file beside the lessons",
         "two checks",
         "stray import",
         "history of the course",

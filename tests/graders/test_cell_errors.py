@@ -92,6 +92,27 @@ def _rotation_in_degrees_error() -> Exception:
     return error.value
 
 
+def _missing_folder_error(write) -> Exception:
+    model = _dense(5)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(FileNotFoundError) as error:
+        write(model)
+    return error.value
+
+
+def _log_into_missing_folder(model) -> None:
+    logger = keras.callbacks.CSVLogger("no_such_folder/training_log.csv")
+    model.fit(IMAGES, LABELS, epochs=1, callbacks=[logger], verbose=0)
+
+
+MISSING_FOLDER = (
+    "The folder 'no_such_folder' does not exist, and Keras's writers (CSVLogger, model.save, "
+    "save_weights) do not create folders: make it first, "
+    "Path('no_such_folder').mkdir(parents=True, exist_ok=True), as the lesson's setup cell "
+    "does, then run this cell again."
+)
+
+
 CASES = {
     "integer labels with categorical_crossentropy": (
         lambda: _fit_error(_dense(5), LABELS, optimizer="adam", loss="categorical_crossentropy"),
@@ -211,6 +232,20 @@ CASES = {
         "wrong point: the identity block's shortcut is the block's input as it came in (save "
         "X_shortcut = X as the block's first line; saved after the first Conv2D has reassigned "
         "X, it has F1 channels, not F3), and the main path's last Conv2D has F3 filters.",
+    ),
+    "a training log in a folder not made": (
+        lambda: _missing_folder_error(_log_into_missing_folder),
+        MISSING_FOLDER,
+    ),
+    "a model saved into a folder not made": (
+        lambda: _missing_folder_error(lambda model: model.save("no_such_folder/model.keras")),
+        MISSING_FOLDER,
+    ),
+    "weights saved into a folder not made": (
+        lambda: _missing_folder_error(
+            lambda model: model.save_weights("no_such_folder/model.weights.h5")
+        ),
+        MISSING_FOLDER,
     ),
 }
 

@@ -45,13 +45,13 @@ def test_the_batch_grades_the_files_the_notebook_wrote(tmp_path):
     for item in ("validation data", "early stopping", "checkpoint", "best weights kept"):
         assert callbacks[item]["status"] == "passed", callbacks[item]
     assert (
-        "fashion_best.keras holds a model that loads with safe_mode=True"
+        "saved/fashion_best.keras holds a model that loads with safe_mode=True"
         in callbacks["checkpoint"]["message"]
     )
     saved = check_items(result, "ex2-check")
     assert list(saved) == ["saved file", "same predictions", "loaded back"]
     assert all(item["status"] == "passed" for item in saved.values()), saved
     assert (
-        "fashion_model.keras predicts what the model predicts"
+        "the file saved/fashion_model.keras predicts what the model predicts"
         in saved["same predictions"]["message"]
     )
