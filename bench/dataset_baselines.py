@@ -14,12 +14,19 @@ as median [min, max] over the seeds asked for (default 5; 3 at most for hand sig
 ResNet50 takes minutes a run). The 1-NN has no seed and the logistic regression, a convex
 model, runs once.
 
+With the original lab's HDF5 pair of happy faces or hand signs (``--original-files
+TRAIN_FILE TEST_FILE``, one of those datasets in ``--datasets``), each lesson model trained
+on the rendered drawings is also scored on the original test photos, beside the same model
+trained on the original training photos and the share of the test photos' most common
+class (what always answering it scores): how far a model learned from drawings carries to
+photos.
+
 Usage: python bench/dataset_baselines.py [--seeds 5] [--first-seed 0] [--datasets
-traffic_signs happy_faces hand_signs] [--quick] [--skip-slow] [--loads-only]   (--quick:
-one seed, no logistic regression; --skip-slow: no ResNet50, whose lesson-07 run
-bench/lesson_runs.py measures; --first-seed 3 --seeds 2: seeds 3 and 4, to add to an
-earlier table; --loads-only: the load times alone, each the best of --repeats 3, in a few
-seconds)
+traffic_signs happy_faces hand_signs] [--quick] [--skip-slow] [--loads-only]
+[--original-files TRAIN_FILE TEST_FILE]   (--quick: one seed, no logistic regression;
+--skip-slow: no ResNet50, whose lesson-07 run bench/lesson_runs.py measures; --first-seed 3
+--seeds 2: seeds 3 and 4, to add to an earlier table; --loads-only: the load times alone,
+each the best of --repeats 3, in a few seconds)
 """
 
 from __future__ import annotations
@@ -170,6 +177,7 @@ PLANS = {
 
 # ResNet50 trains for minutes a run on a laptop CPU: three seeds at most (--first-seed adds more).
 SEED_CAP = {"hand_signs": 3}
+ORIGINAL_FILES = ("happy_faces", "hand_signs")  # the datasets whose original files are HDF5 pairs
 SLOW = {resnet50}  # left out by --skip-slow (bench/lesson_runs.py 07 measures the same run)
 
 
@@ -217,8 +225,19 @@ def fit_and_score(
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch, verbose=0, **extra)
     seconds = time.perf_counter() - start
-    result = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-    return result["accuracy"], history.history, seconds
+    return accuracy(model, x_test, y_test), history.history, seconds, model
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    """The share of ``x`` (scaled images) that ``model`` classifies as ``y`` (int labels)."""
+    return model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
+
+
+def most_common_share(labels: np.ndarray, class_names) -> tuple[str, float]:
+    """The most common class of ``labels`` (int, (N,)) and its share: the accuracy of
+    always answering it."""
+    counts = np.bincount(labels, minlength=len(class_names))
+    return str(class_names[int(counts.argmax())]), float(counts.max() / len(labels))
 
 
 def describe(values: list[float]) -> str:
@@ -240,7 +259,20 @@ def main() -> int:
     parser.add_argument("--skip-slow", action="store_true")
     parser.add_argument("--loads-only", action="store_true")
     parser.add_argument("--repeats", type=int, default=3, help="load timings per dataset")
+    parser.add_argument(
+        "--original-files",
+        nargs=2,
+        metavar=("TRAIN_FILE", "TEST_FILE"),
+        help="the original lab's HDF5 pair of the one dataset in --datasets "
+        f"({' or '.join(ORIGINAL_FILES)}): score the models on its test photos too",
+    )
     args = parser.parse_args()
+    if args.original_files and (len(args.datasets) != 1 or args.datasets[0] not in ORIGINAL_FILES):
+        parser.error(
+            "--original-files needs exactly one dataset whose originals are HDF5 files: "
+            f"--datasets {' or '.join(ORIGINAL_FILES)}, found --datasets "
+            f"{' '.join(args.datasets) or '(none)'}"
+        )
     if args.loads_only:
         return print_load_times(args.datasets, args.repeats)
     seeds = (
@@ -262,6 +294,13 @@ def main() -> int:
         how, models = PLANS[name]
         xs_train, xs_test = scale(x_train, how), scale(x_test, how)
         classes = len(class_names)
+        original = None
+        if args.original_files:
+            train_file, test_file = args.original_files
+            (xo_train, yo_train), (xo_test, yo_test) = loader(
+                train_file=train_file, test_file=test_file
+            )
+            original = scale(xo_train, how), yo_train, scale(xo_test, how), yo_test
         print(
             f"\n{name}: {len(x_train)} train / {len(x_test)} test, {x_train.shape[1:]}; "
             f"load cold {cold:.2f} s, warm {warm:.3f} s"
@@ -272,7 +311,7 @@ def main() -> int:
             ]
         }
         if not args.quick:  # a convex model: one seed says it all
-            accuracy, history, _ = fit_and_score(
+            logistic_accuracy, history, _, _ = fit_and_score(
                 keras,
                 logistic_regression,
                 xs_train,
@@ -285,25 +324,53 @@ def main() -> int:
                 0,
                 track_test=True,
             )
-            rows["logistic regression, raw pixels, 50 epochs"] = [accuracy]
+            rows["logistic regression, raw pixels, 50 epochs"] = [logistic_accuracy]
             rows["logistic regression, best epoch (flattering)"] = [max(history["val_accuracy"])]
+        if original is not None:
+            answer, share = most_common_share(original[3], class_names)
+            print(
+                f"  original files: {len(original[0])} train / {len(original[2])} test photos",
+                flush=True,
+            )
+            rows[f"original test photos, always {answer!r} (the most common)"] = [share]
         for seed in seeds[: SEED_CAP.get(name, len(seeds))]:
             for row, builder, epochs, batch in models:
                 if args.skip_slow and builder in SLOW:
                     continue
-                accuracy, history, seconds = fit_and_score(
+                test_accuracy, history, seconds, model = fit_and_score(
                     keras, builder, xs_train, y_train, xs_test, y_test, classes, epochs, batch, seed
                 )
-                rows.setdefault(row, []).append(accuracy)
+                rows.setdefault(row, []).append(test_accuracy)
                 rows.setdefault(f"{row}: final training accuracy", []).append(
                     history["accuracy"][-1]
                 )
                 rows.setdefault(f"{row}: training seconds", []).append(seconds)
                 print(
-                    f"  seed {seed} {row}: test {accuracy:.3f}, {seconds:.0f} s",
+                    f"  seed {seed} {row}: test {test_accuracy:.3f}, {seconds:.0f} s",
                     file=sys.stderr,
                     flush=True,
                 )
+                if original is not None:
+                    x_train_o, y_train_o, x_test_o, y_test_o = original
+                    rows.setdefault(f"{row}: on the original test photos", []).append(
+                        accuracy(model, x_test_o, y_test_o)
+                    )
+                    rows.setdefault(
+                        f"{row}, trained on the original photos: on their test photos", []
+                    ).append(
+                        fit_and_score(
+                            keras,
+                            builder,
+                            x_train_o,
+                            y_train_o,
+                            x_test_o,
+                            y_test_o,
+                            classes,
+                            epochs,
+                            batch,
+                            seed,
+                        )[0]
+                    )
         for row, values in rows.items():
             print(f"  {row:62s} {describe(values)}")
     return 0

@@ -1,5 +1,6 @@
-"""Small files in the original formats of the real datasets, for the loaders' tests: IDX
-folders (MNIST, Fashion-MNIST), CIFAR-10 archives, and a file server on 127.0.0.1."""
+"""Small files in the original formats of the real datasets, for the loaders' tests: HDF5
+pairs (happy faces, hand signs), IDX folders (MNIST, Fashion-MNIST), CIFAR-10 archives, and
+a file server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ class CodePayload:
 
     def __reduce__(self):
         return (Path.write_text, (self.marker, "ran"))
+
+
+def write_h5_split(path: Path, prefix: str, images, labels, classes=(b"0", b"1"), **overrides):
+    """One HDF5 file in the original layout of happy faces and hand signs: ``{prefix}_x``
+    (uint8 images), ``{prefix}_y`` (labels) and ``list_classes``; ``overrides`` replaces a
+    dataset (None leaves it out). Returns ``path``."""
+    import h5py
+
+    with h5py.File(path, "w") as handle:
+        datasets = {f"{prefix}_x": images, f"{prefix}_y": labels, "list_classes": np.array(classes)}
+        datasets.update(overrides)
+        for key, value in datasets.items():
+            if value is not None:
+                handle.create_dataset(key, data=value)
+    return path
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

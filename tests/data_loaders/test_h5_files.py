@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import h5py
 import numpy as np
 import pytest
 
 from data_loaders import DataFileError, load_hand_signs, load_happy_faces
 from data_loaders.sources import last_load
+from tests.data_loaders.original_files import write_h5_split
 
 pytestmark = pytest.mark.unit
-
-
-def _write(path, prefix, images, labels, classes=(b"0", b"1"), **overrides):
-    with h5py.File(path, "w") as handle:
-        datasets = {f"{prefix}_x": images, f"{prefix}_y": labels, "list_classes": np.array(classes)}
-        datasets.update(overrides)
-        for key, value in datasets.items():
-            if value is not None:
-                handle.create_dataset(key, data=value)
-    return path
 
 
 def _images(n):
@@ -28,13 +18,13 @@ def _images(n):
 
 @pytest.fixture
 def happy_pair(tmp_path):
-    train = _write(
+    train = write_h5_split(
         tmp_path / "train_happy.h5",
         "train_set",
         _images(6),
         np.array([0, 1, 0, 1, 1, 0], dtype=np.int64),
     )
-    test = _write(
+    test = write_h5_split(
         tmp_path / "test_happy.h5", "test_set", _images(4), np.array([[1, 0, 0, 1]], dtype=np.int64)
     )  # stored (1, N) like the original
     return train, test
@@ -53,8 +43,12 @@ def test_reads_the_original_happy_files(happy_pair):
 def test_reads_hand_sign_files_with_six_classes(tmp_path):
     """Are hand-sign files with labels 0..5 read?"""
     classes = [str(i).encode() for i in range(6)]
-    train = _write(tmp_path / "train_signs.h5", "train_set", _images(6), np.arange(6), classes)
-    test = _write(tmp_path / "test_signs.h5", "test_set", _images(3), np.array([5, 0, 2]), classes)
+    train = write_h5_split(
+        tmp_path / "train_signs.h5", "train_set", _images(6), np.arange(6), classes
+    )
+    test = write_h5_split(
+        tmp_path / "test_signs.h5", "test_set", _images(3), np.array([5, 0, 2]), classes
+    )
     (_, y_train), (_, y_test) = load_hand_signs(train_file=train, test_file=test)
     assert y_train.tolist() == list(range(6)) and y_test.tolist() == [5, 0, 2]
 
@@ -97,7 +91,9 @@ def test_class_names_follow_the_files(happy_pair):
 )
 def test_wrong_layouts_are_refused_naming_the_file(tmp_path, happy_pair, overrides, message):
     """Does each wrong layout get an error naming the file and what was expected?"""
-    bad = _write(tmp_path / "bad.h5", "train_set", _images(6), np.zeros(6, np.int64), **overrides)
+    bad = write_h5_split(
+        tmp_path / "bad.h5", "train_set", _images(6), np.zeros(6, np.int64), **overrides
+    )
     with pytest.raises(DataFileError, match=message) as error:
         load_happy_faces(train_file=bad, test_file=happy_pair[1])
     assert "bad.h5" in str(error.value)
@@ -112,7 +108,7 @@ def test_truncated_missing_and_mismatched_files_are_refused(tmp_path, happy_pair
         load_happy_faces(train_file=cut, test_file=happy_pair[1])
     with pytest.raises(DataFileError, match=r"gone\.h5: no such file \(expected an HDF5 file"):
         load_happy_faces(train_file=tmp_path / "gone.h5", test_file=happy_pair[1])
-    other = _write(
+    other = write_h5_split(
         tmp_path / "other.h5", "test_set", _images(2), np.array([0, 1]), (b"sad", b"happy")
     )
     with pytest.raises(DataFileError, match="list different classes"):
