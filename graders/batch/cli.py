@@ -212,14 +212,18 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
     where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="grade on the Dask cluster of this scheduler (tcp://HOST:PORT), one task per "
-        "submission",
+        help="grade on the Dask cluster of this scheduler (tls://HOST:PORT, with the three "
+        "--tls options), one task per submission",
     )
     where.add_argument(
         "--cluster",
         metavar="local[:WORKERS]",
         help="grade on a Dask cluster started here on 127.0.0.1 (default: 2 workers)",
     )
+    for option, what in TLS_FILES.items():
+        parser.add_argument(
+            f"--tls-{option}", type=Path, metavar="FILE", help=f"with --scheduler: {what}"
+        )
     args = parser.parse_args(argv)
     try:
         lesson = f"{int(args.lesson):02d}"
@@ -235,6 +239,9 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
             raise ValueError(f"--gpu-wait must be 0 or more seconds, found {args.gpu_wait:g}")
         args.gpu_lessons = _lesson_list(args.gpu_lessons, "--gpu-lessons")
         args.local_workers = _local_workers(args.cluster)
+        check_tls_options(
+            args.scheduler, {o: getattr(args, "tls_" + o.replace("-", "_")) for o in TLS_FILES}
+        )
         cell_timeout, timeout = lesson_timeouts(lesson, args.cell_timeout, args.timeout)
         if cell_timeout < 1 or timeout <= 0:
             raise ValueError(
@@ -245,6 +252,44 @@ def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, Batch]:
         parser.error(str(error))
     columns = [c.grade_id for c in graded_cells(nbformat.read(source, as_version=4))]
     return args, Batch(lesson, source, columns, submissions, cell_timeout, timeout)
+
+
+TLS_FILES = {
+    "ca-file": "the certificate of the authority that signed the cluster's certificates (PEM)",
+    "cert": "this client's certificate (PEM)",
+    "key": "this client's private key (PEM), readable by its owner only",
+}
+"""The TLS options of --scheduler, as Dask's own command lines name them."""
+
+
+def check_tls_options(scheduler: str | None, files: dict[str, Path | None]) -> None:
+    """Refuse a scheduler that is not reached over TLS with the three files, and files
+    that are missing, or a key that other users can read. Raises ValueError saying why."""
+    given = [f"--tls-{option}" for option, path in files.items() if path is not None]
+    if scheduler is None:
+        if given:
+            raise ValueError(f"{' and '.join(given)} go with --scheduler tls://HOST:PORT")
+        return
+    if not scheduler.startswith("tls://"):
+        raise ValueError(
+            f"--scheduler {scheduler}: expected a tls:// address. Whoever reaches a scheduler "
+            "over plain TCP can run code on its workers, as the user that runs them (root, "
+            "for the sandboxes): start the scheduler and workers with TLS (the README, 'On a "
+            "cluster', says how) and pass tls://HOST:PORT with --tls-ca-file, --tls-cert "
+            "and --tls-key"
+        )
+    missing = [f"--tls-{option}" for option, path in files.items() if path is None]
+    if missing:
+        raise ValueError(f"--scheduler {scheduler} needs {' and '.join(missing)} too")
+    for option, path in files.items():
+        if not path.is_file():
+            raise ValueError(f"--tls-{option} {path}: no such file")
+    mode = files["key"].stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ValueError(
+            f"--tls-key {files['key']}: other users can read it (mode {mode:04o}), and with it "
+            f"run code on the cluster: chmod 600 {files['key']}"
+        )
 
 
 def _lesson_list(text: str, flag: str) -> tuple[str, ...]:

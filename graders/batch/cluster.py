@@ -1,5 +1,6 @@
-"""Grading a batch on a Dask cluster: ``--scheduler tcp://HOST:PORT``, or ``--cluster
-local[:WORKERS]`` for a cluster started here on 127.0.0.1.
+"""Grading a batch on a Dask cluster: ``--scheduler tls://HOST:PORT`` (with the client's
+TLS files), or ``--cluster local[:WORKERS]`` for a cluster started here on 127.0.0.1, over
+TLS with a credential of its own.
 
 Each submission is one Dask task (:func:`grade_task`). Its notebook travels as bytes (the
 client submits a few tasks per slot of the cluster at a time, :class:`_Tasks`), so
@@ -204,34 +205,72 @@ def worker_settings() -> dict[str, object]:
 
 
 def _connect(args: Namespace):
-    """A Dask client: to ``args.scheduler``, or to a new local cluster of
-    ``args.local_workers`` one-thread workers on 127.0.0.1 (returned too, to be closed)."""
-    from distributed import Client, LocalCluster
+    """A Dask client and the local cluster it runs on (None for a scheduler's): to
+    ``args.scheduler`` over TLS with the files of ``args.tls_ca_file``, ``args.tls_cert``
+    and ``args.tls_key``, or to a new local cluster of ``args.local_workers`` one-thread
+    workers on 127.0.0.1 (:class:`LocalBatchCluster`)."""
+    from distributed import Client, Security
 
     if args.scheduler:
-        try:
-            return Client(args.scheduler, timeout=30), None
-        except (OSError, TimeoutError, ValueError) as error:
-            raise ClusterError(f"no Dask scheduler answers at {args.scheduler}: {error}") from error
-    import dask
-
-    with dask.config.set(worker_settings()):  # the nannies hand them on to their workers
-        cluster = LocalCluster(
-            n_workers=args.local_workers,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-            # no dashboard, and the scheduler's own HTTP server (health, metrics) on a free
-            # port rather than 8787, which a second batch at the same time would find taken
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            processes=True,
-            memory_limit=0,  # the sandboxes have their own limits; no worker memory monitor
+        security = Security(
+            tls_ca_file=str(args.tls_ca_file),
+            tls_client_cert=str(args.tls_cert),
+            tls_client_key=str(args.tls_key),
+            require_encryption=True,
         )
+        try:
+            return Client(args.scheduler, timeout=30, security=security), None
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterError(
+                f"no Dask scheduler answers at {args.scheduler} to this client's TLS "
+                f"certificate: {error}"
+            ) from error
+    local = LocalBatchCluster(args.local_workers)
     try:
-        return Client(cluster), cluster
+        return Client(local.cluster), local
     except BaseException:
-        cluster.close()
+        local.close()
         raise
+
+
+class LocalBatchCluster:
+    """``--cluster local``: a ``distributed.LocalCluster`` (:attr:`cluster`) whose
+    scheduler and workers talk TLS with a credential made for this batch alone, held in
+    memory by these processes (Dask writes the key, for the moment it loads it, into a
+    folder of this user's own): another local user cannot connect, however it finds the
+    port. Its workers' scratch folders are in a temporary folder of its own, removed on
+    :meth:`close`."""
+
+    def __init__(self, workers: int) -> None:
+        import dask
+        from distributed import LocalCluster, Security
+
+        self.scratch = tempfile.mkdtemp(prefix="keras-course-dask-")
+        settings = {**worker_settings(), "temporary-directory": self.scratch}
+        try:
+            with dask.config.set(settings):  # the nannies hand them on to their workers
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    security=Security.temporary(),  # and so tls:// everywhere
+                    dashboard_address=None,
+                    # no dashboard, and the scheduler's own HTTP server (health, metrics)
+                    # on a free port rather than 8787, which a second batch would find taken
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    processes=True,
+                    memory_limit=0,  # the sandboxes have their own limits
+                    local_directory=self.scratch,
+                )
+        except BaseException:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        try:
+            self.cluster.close()
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def batch_spec(batch, args: Namespace, seed: int | None) -> BatchSpec:

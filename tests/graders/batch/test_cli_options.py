@@ -69,3 +69,62 @@ def test_a_bad_cluster_option_is_refused_with_what_was_found(tmp_path, capsys, o
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def _tls_files(folder, key_mode=0o600) -> list[str]:
+    """Three files where the grader's TLS options want them (their contents are Dask's
+    business: the options are checked before anything connects)."""
+    options = []
+    for option in ("ca-file", "cert", "key"):
+        path = folder / f"{option}.pem"
+        path.write_text("-----BEGIN CERTIFICATE-----\n")
+        options += [f"--tls-{option}", str(path)]
+    (folder / "key.pem").chmod(key_mode)
+    return options
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            lambda folder: ["--scheduler", "tcp://127.0.0.1:8786", *_tls_files(folder)],
+            "--scheduler tcp://127.0.0.1:8786: expected a tls:// address. Whoever reaches a "
+            "scheduler over plain TCP can run code on its workers",
+        ),
+        (
+            lambda folder: ["--scheduler", "tls://127.0.0.1:8786", *_tls_files(folder)[:4]],
+            "--scheduler tls://127.0.0.1:8786 needs --tls-key too",
+        ),
+        (
+            lambda folder: ["--scheduler", "tls://127.0.0.1:8786", *_tls_files(folder, 0o644)],
+            "key.pem: other users can read it (mode 0644), and with it run code on the "
+            "cluster: chmod 600",
+        ),
+        (
+            lambda folder: [
+                "--scheduler",
+                "tls://127.0.0.1:8786",
+                *_tls_files(folder)[:-1],
+                str(folder / "nowhere.pem"),
+            ],
+            "nowhere.pem: no such file",
+        ),
+        (
+            lambda folder: ["--cluster", "local", *_tls_files(folder)[:2]],
+            "--tls-ca-file go with --scheduler tls://HOST:PORT",
+        ),
+    ],
+    ids=["plain tcp", "a file missing", "a key others read", "no such key", "not a scheduler"],
+)
+def test_a_scheduler_is_reached_over_tls_only(tmp_path, capsys, where, message):
+    """Is a scheduler refused, before anything connects, unless it is a tls:// address
+    given with the three files, the key readable by its owner alone?"""
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    options = where(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--lesson", "00", str(notebook), "--out", str(tmp_path / "out"), *options])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error, error
+    assert not (tmp_path / "out").exists()

@@ -3,8 +3,9 @@
 submissions, one at a time, a batch that no worker can take says so (at once, or after
 ``--gpu-wait`` when the GPU workers leave), a worker killed while it grades loses
 nothing, a client killed mid-batch resumes without duplicates, a submission removed
-mid-batch is reported, a submission cannot reach the scheduler, and ``--cluster local``
-starts its workers with ``dask_workers.yaml``. (That a cluster
+mid-batch is reported, a submission cannot reach the scheduler (and unsandboxed, TLS
+keeps it out), and ``--cluster local`` starts its workers with ``dask_workers.yaml`` and
+refuses a client without its credential. (That a cluster
 grades as this machine does is in test_lesson00_batch.py.)"""
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ SOLUTION = REPO_ROOT / "lessons" / "solutions" / "00_tensors_and_shapes.ipynb"
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "lesson01"
 ATTACKS = REPO_ROOT / "tests" / "fixtures" / "submissions" / "attacks" / "lesson00"
 ATTACK = ATTACKS / "attack_reach_the_scheduler.ipynb"
+README = REPO_ROOT / "README.md"
+TLS_NAMES = {"--tls-ca-file": "ca.pem", "--tls-cert": "cluster.pem", "--tls-key": "cluster.key"}
+"""The files the README's commands make, by the option of Dask and of the grader that
+takes each."""
 SCHEDULER = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
 START_SECONDS = 60
@@ -78,10 +83,10 @@ def _children(process: subprocess.Popen) -> list[psutil.Process]:
 
 
 def _address(log: Path, pattern: str) -> str:
-    """The first tcp:// address the line matching ``pattern`` in ``log`` names."""
+    """The first tls:// address the line matching ``pattern`` in ``log`` names."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        found = re.search(pattern + r".*?(tcp://127\.0\.0\.1:\d+)", log.read_text())
+        found = re.search(pattern + r".*?(tls://127\.0\.0\.1:\d+)", log.read_text())
         if found:
             return found[1]
         time.sleep(0.2)
@@ -89,14 +94,16 @@ def _address(log: Path, pattern: str) -> str:
 
 
 class Cluster:
-    """A scheduler and its workers, each a process of its own, all on 127.0.0.1."""
+    """A scheduler and its workers, each a process of its own, all on 127.0.0.1, talking
+    TLS with the files that the README's commands make (:func:`tls_files`)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.workers: dict[str, subprocess.Popen] = {}
+        self.tls = tls_files(folder / "tls")
         log = folder / "scheduler.log"
         self.scheduler = _start(
-            [*SCHEDULER, "--host", "127.0.0.1", "--port", "0", "--no-dashboard"],
+            [*SCHEDULER, "--host", "127.0.0.1", "--port", "0", "--no-dashboard", *self.tls],
             log,
         )
         self.address = _address(log, "Scheduler at")
@@ -104,14 +111,45 @@ class Cluster:
     def add_worker(self, name: str, *options: str) -> str:
         """Start worker ``name`` (one thread, no nanny); returns its address."""
         log = self.folder / f"{name}.log"
-        command = [*WORKER, self.address, "--nthreads", "1", "--no-nanny"]
+        command = [*WORKER, self.address, "--nthreads", "1", "--no-nanny", *self.tls]
         command += ["--host", "127.0.0.1", "--no-dashboard", "--name", name, *options]
+        command += ["--local-directory", str(self.folder / f"{name}-scratch")]
         self.workers[name] = _start(command, log)
         return _address(log, "Start worker at")
+
+    def grader_options(self) -> list[str]:
+        """What the grader is given to reach this cluster."""
+        return ["--scheduler", self.address, *self.tls]
+
+    def client(self):
+        """An observer's Dask client, with the cluster's credential."""
+        from distributed import Client, Security
+
+        ca, cert, key = self.tls[1::2]
+        security = Security(
+            tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+        )
+        return Client(self.address, timeout=30, security=security)
 
     def close(self) -> None:
         for process in [*self.workers.values(), self.scheduler]:
             _stop(process)
+
+
+def tls_files(folder: Path) -> list[str]:
+    """The README's commands for a cluster's TLS files, run in ``folder``; returns the
+    options that give them to ``dask scheduler``, ``dask worker`` and the grader."""
+    commands = re.search(r"```bash\n# the cluster's TLS files.*?```", README.read_text(), re.DOTALL)
+    assert commands, "the README's 'On a cluster' has no commands that make the TLS files"
+    folder.mkdir(mode=0o700)
+    subprocess.run(
+        ["bash", "-euc", commands[0].split("\n", 1)[1].rsplit("```", 1)[0]],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+    files = {option: folder / name for option, name in TLS_NAMES.items()}
+    return [item for option, path in files.items() for item in (option, str(path))]
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +194,7 @@ def test_the_gpu_lessons_submissions_go_to_the_gpu_worker(cluster, tmp_path):
         shutil.copyfile(CORPUS / f"{student}.ipynb", submissions / f"{student}.ipynb")
     out = tmp_path / "out"
     command = [*grade_command("01"), str(submissions), "--out", str(out)]
-    command += ["--scheduler", cluster.address, "--gpu-lessons", "01"]
+    command += [*cluster.grader_options(), "--gpu-lessons", "01"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     results = graded_results(out)
@@ -171,18 +209,16 @@ def test_the_gpu_worker_grades_one_gpu_submission_at_a_time(cluster, tmp_path):
     each) graded one after the other there, never side by side? And does the client keep
     no more of them on the cluster at once than IN_FLIGHT_PER_SLOT (the rest wait on its
     disk), submitting the next as one finishes?"""
-    from distributed import Client
-
     submissions = _submissions(tmp_path / "submissions", 3, sleep=2)
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
-    command += ["--scheduler", cluster.address, "--gpu-lessons", "00"]
+    command += [*cluster.grader_options(), "--gpu-lessons", "00"]
     log = tmp_path / "grader.log"
     with log.open("w") as stderr:
         grader = subprocess.Popen(command, stderr=stderr)
     on_the_cluster, deadline = [], time.monotonic() + 300
     try:
-        with Client(cluster.address, timeout=30) as observer:
+        with cluster.client() as observer:
             while grader.poll() is None:
                 on_the_cluster.append(observer.run_on_scheduler(_batch_tasks))
                 assert time.monotonic() < deadline, "the batch never ended"
@@ -215,7 +251,7 @@ def test_gpu_submissions_that_no_worker_can_take_are_refused_at_once(tmp_path):
         plain.add_worker("plain")
         submissions = _submissions(tmp_path / "submissions", 1)
         command = [*grade_command("00"), str(submissions), "--out", str(tmp_path / "out")]
-        command += ["--scheduler", plain.address, "--gpu-lessons", "00"]
+        command += [*plain.grader_options(), "--gpu-lessons", "00"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     finally:
         plain.close()
@@ -239,7 +275,7 @@ def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path)
     shutil.copyfile(ATTACKS / "good_1.ipynb", submissions / "good_1.ipynb")
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
-    command += ["--scheduler", cluster.address]
+    command += cluster.grader_options()
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     found = attack_report(out, ATTACK.stem)
@@ -250,23 +286,26 @@ def test_a_submission_cannot_reach_the_scheduler_that_sent_it(cluster, tmp_path)
     assert {r["isolation"] for r in results.values()} == {"bubblewrap"}
 
 
-def test_unsandboxed_the_same_submission_runs_code_on_the_workers(cluster, tmp_path):
+def test_unsandboxed_the_same_submission_finds_the_scheduler_and_tls_keeps_it_out(
+    cluster, tmp_path
+):
     """The control for the test above: graded with --isolation none, does the same
-    notebook find this cluster's scheduler and run code on its workers through it?"""
+    notebook find this cluster's scheduler's port open, and yet run no code through it,
+    lacking the cluster's certificate?"""
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     shutil.copyfile(ATTACK, submissions / ATTACK.name)
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
-    command += ["--scheduler", cluster.address, "--isolation", "none"]
+    command += [*cluster.grader_options(), "--isolation", "none"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     found = attack_report(out, ATTACK.stem)
-    assert int(cluster.address.rsplit(":", 1)[1]) in found["schedulers"], found
-    # It ran on both of this cluster's workers (their own processes: no nanny); another
-    # cluster on the same machine may add its workers to the list.
+    port = int(cluster.address.rsplit(":", 1)[1])
+    assert port in found["ports"], found
+    assert port not in found["schedulers"], found
     ours = {worker.pid for worker in cluster.workers.values()}
-    assert ours <= set(found["ran_on"]), (ours, found)
+    assert not ours & set(found["ran_on"]), (ours, found)
 
 
 def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
@@ -274,8 +313,6 @@ def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
     holds the second. Does the batch stop with status 2 once --gpu-wait (2 s) has passed
     without a GPU worker, say what to start, keep the first result, and never hand the
     second to the plain worker meanwhile?"""
-    from distributed import Client
-
     own, grader = Cluster(tmp_path), None
     try:
         gpu = own.add_worker("gpu", "--resources", "GPU=1")
@@ -283,9 +320,9 @@ def test_a_batch_whose_gpu_workers_leave_stops_after_its_gpu_wait(tmp_path):
         submissions = _submissions(tmp_path / "submissions", 2, sleep=(0, 60))
         out = tmp_path / "out"
         command = [*grade_command("00"), str(submissions), "--out", str(out)]
-        command += ["--scheduler", own.address, "--gpu-lessons", "00", "--gpu-wait", "2"]
+        command += [*own.grader_options(), "--gpu-lessons", "00", "--gpu-wait", "2"]
         grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        with Client(own.address, timeout=30) as observer:
+        with own.client() as observer:
             deadline = time.monotonic() + 300
             while not (graded_results(out) and observer.processing(workers=[gpu])[gpu]):
                 assert time.monotonic() < deadline and grader.poll() is None, "never graded"
@@ -318,8 +355,6 @@ def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
     """Two workers grade three submissions that each sleep 4 s first; one worker is killed
     while a sandbox of its own runs a submission. Does the batch complete, with every
     submission graded once, and those the killed worker held graded on the other?"""
-    from distributed import Client
-
     own = Cluster(tmp_path)
     try:
         doomed = own.add_worker("doomed")
@@ -327,9 +362,9 @@ def test_a_worker_killed_while_grading_loses_nothing(tmp_path):
         submissions = _submissions(tmp_path / "submissions", 3, sleep=4)
         out = tmp_path / "out"
         command = [*grade_command("00"), str(submissions), "--out", str(out)]
-        command += ["--scheduler", own.address]
+        command += own.grader_options()
         grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        with Client(own.address, timeout=30) as observer:
+        with own.client() as observer:
             deadline = time.monotonic() + 300
             while True:  # a sandbox of the doomed worker runs the submission it holds
                 held = observer.processing(workers=[doomed])[doomed]
@@ -392,7 +427,7 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
     submissions = _submissions(tmp_path / "submissions", 2, sleep=(1, 8))
     out = tmp_path / "out"
     command = [*grade_command("00"), str(submissions), "--out", str(out)]
-    command += ["--scheduler", cluster.address]
+    command += cluster.grader_options()
     first = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not graded_results(out) and first.poll() is None and time.monotonic() < deadline:
@@ -435,3 +470,30 @@ def test_a_local_cluster_s_workers_take_the_settings_of_dask_workers_yaml():
             local.close()
     assert list(seen.values()) == [(False, "1s", None)]
     assert not [str(w.message) for w in caught if "already in use" in str(w.message)]
+
+
+def test_a_local_cluster_refuses_a_client_without_its_credential():
+    """``--cluster local``: can a client that lacks the batch's credential (another user
+    of this machine, who finds the port) reach the scheduler, with no TLS, plain TCP, or
+    a credential of its own? And are the cluster's scratch folders gone once it closes?"""
+    from distributed import Client, Security
+
+    client, local = _connect(Namespace(scheduler=None, local_workers=1))
+    try:
+        address = local.cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert list(client.run(os.getpid).values()), "the grader's own client is refused"
+        attempts = {
+            "no TLS": (address, None),
+            "plain TCP": (address.replace("tls://", "tcp://"), None),
+            "a credential of its own": (address, Security.temporary()),
+        }
+        for attempt, (where, security) in attempts.items():
+            with pytest.raises((OSError, TypeError, TimeoutError)):
+                intruder = Client(where, timeout=5, security=security)
+                intruder.run(os.getpid)  # what the attack did, as root on every worker
+                pytest.fail(f"{attempt}: connected to the local cluster")
+    finally:
+        client.close()
+        local.close()
+    assert not Path(local.scratch).exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 
@@ -55,12 +56,13 @@ def _grades(out) -> dict[str, dict[str, str]]:
         return {row["student"]: row for row in csv.DictReader(handle)}
 
 
-def _grade(submissions, out, *options: str) -> None:
+def _grade(submissions, out, *options: str, env: dict[str, str] | None = None) -> None:
     done = subprocess.run(
         [*grade_command("00", jobs=2), str(submissions), "--out", str(out), *options],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -109,12 +111,15 @@ def test_the_batch_grades_lesson_00_as_the_notebook_does(graded):
 def test_a_local_dask_cluster_grades_as_this_machine_does(graded, tmp_path):
     """Does --cluster local:2 (a Dask cluster of two workers on 127.0.0.1, each grading
     the submissions it is given as bytes) write the same grades.csv as grading here, and
-    name the worker of each result?"""
+    name the worker of each result, and leave nothing in the temporary folder (Dask's
+    scratch folders included)?"""
     submissions, here = graded
-    out = tmp_path / "cluster"
-    _grade(submissions, out, "--cluster", "local:2")
+    out, temporary = tmp_path / "cluster", tmp_path / "tmp"
+    temporary.mkdir()
+    _grade(submissions, out, "--cluster", "local:2", env={**os.environ, "TMPDIR": str(temporary)})
+    assert list(temporary.iterdir()) == []
     assert (out / "grades.csv").read_text() == (here / "grades.csv").read_text()
     for student in _grades(out):
         result = json.loads((out / "submissions" / student / "result.json").read_text())
-        assert result["worker"].startswith("tcp://127.0.0.1:"), result
+        assert result["worker"].startswith("tls://127.0.0.1:"), result
         assert result["submission"] == str(submissions / f"{student}.ipynb")
