@@ -294,13 +294,14 @@ def main() -> int:
         how, models = PLANS[name]
         xs_train, xs_test = scale(x_train, how), scale(x_test, how)
         classes = len(class_names)
-        original = None
+        original = None  # the original files' (x_train, y_train, x_test, y_test), scaled
         if args.original_files:
             train_file, test_file = args.original_files
             (xo_train, yo_train), (xo_test, yo_test) = loader(
                 train_file=train_file, test_file=test_file
             )
             original = scale(xo_train, how), yo_train, scale(xo_test, how), yo_test
+            answer, share = most_common_share(yo_test, class_names)
         print(
             f"\n{name}: {len(x_train)} train / {len(x_test)} test, {x_train.shape[1:]}; "
             f"load cold {cold:.2f} s, warm {warm:.3f} s"
@@ -327,11 +328,7 @@ def main() -> int:
             rows["logistic regression, raw pixels, 50 epochs"] = [logistic_accuracy]
             rows["logistic regression, best epoch (flattering)"] = [max(history["val_accuracy"])]
         if original is not None:
-            answer, share = most_common_share(original[3], class_names)
-            print(
-                f"  original files: {len(original[0])} train / {len(original[2])} test photos",
-                flush=True,
-            )
+            print(f"  original files: {len(yo_train)} train / {len(yo_test)} test photos")
             rows[f"original test photos, always {answer!r} (the most common)"] = [share]
         for seed in seeds[: SEED_CAP.get(name, len(seeds))]:
             for row, builder, epochs, batch in models:
@@ -351,25 +348,13 @@ def main() -> int:
                     flush=True,
                 )
                 if original is not None:
-                    x_train_o, y_train_o, x_test_o, y_test_o = original
                     rows.setdefault(f"{row}: on the original test photos", []).append(
-                        accuracy(model, x_test_o, y_test_o)
+                        accuracy(model, *original[2:])
                     )
                     rows.setdefault(
                         f"{row}, trained on the original photos: on their test photos", []
                     ).append(
-                        fit_and_score(
-                            keras,
-                            builder,
-                            x_train_o,
-                            y_train_o,
-                            x_test_o,
-                            y_test_o,
-                            classes,
-                            epochs,
-                            batch,
-                            seed,
-                        )[0]
+                        fit_and_score(keras, builder, *original, classes, epochs, batch, seed)[0]
                     )
         for row, values in rows.items():
             print(f"  {row:62s} {describe(values)}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.lesson_files import SAVED_FOLDER
 from course_utils.release import is_solution_cell, solution_paths
 
 _TITLE = re.compile(r"^# (\d\d) · \S.*$", re.MULTILINE)
@@ -47,9 +48,6 @@ _OLD_KERAS = {
     ),
 }
 
-SAVED_FOLDER = "saved"
-"""The folder, next to each notebook, where lessons write their files (checkpoints, logs,
-saved models), so that the file browser keeps the lessons apart from what they made."""
 _WRITES_FILE = re.compile(
     r"\b(save|save_weights|ModelCheckpoint|CSVLogger|BackupAndRestore|savefig|to_csv|savez?)"
     r"\(\s*(['\"])([^'\"]*)\2"

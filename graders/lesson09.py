@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.lesson_files import SAVED_FOLDER
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
 from graders.common import is_keras_model, still_none
@@ -48,8 +49,8 @@ PREPROCESSING_HINT = (
     "integer labels with loss='sparse_categorical_crossentropy', and let the early stopping "
     f"run: epochs=20 with patience=2 (at least {MIN_EPOCHS} epochs)."
 )
-CHECKPOINT_FILE = "saved/fashion_best.keras"  # the names the lesson asks for, in its own folder
-MODEL_FILE = "saved/fashion_model.keras"
+CHECKPOINT_FILE = f"{SAVED_FOLDER}/fashion_best.keras"  # the names the lesson asks for
+MODEL_FILE = f"{SAVED_FOLDER}/fashion_model.keras"
 MONITORED = ("val_loss", "val_accuracy")
 """What the early stopping and the checkpoint may watch: a validation quantity."""
 

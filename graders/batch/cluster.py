@@ -209,15 +209,10 @@ def _connect(args: Namespace):
     ``args.scheduler`` over TLS with the files of ``args.tls_ca_file``, ``args.tls_cert``
     and ``args.tls_key``, or to a new local cluster of ``args.local_workers`` one-thread
     workers on 127.0.0.1 (:class:`LocalBatchCluster`)."""
-    from distributed import Client, Security
+    from distributed import Client
 
     if args.scheduler:
-        security = Security(
-            tls_ca_file=str(args.tls_ca_file),
-            tls_client_cert=str(args.tls_cert),
-            tls_client_key=str(args.tls_key),
-            require_encryption=True,
-        )
+        security = tls_security(args.tls_ca_file, args.tls_cert, args.tls_key)
         try:
             return Client(args.scheduler, timeout=30, security=security), None
         except (OSError, TimeoutError, ValueError) as error:
@@ -231,6 +226,19 @@ def _connect(args: Namespace):
     except BaseException:
         local.close()
         raise
+
+
+def tls_security(ca_file: Path, cert: Path, key: Path):
+    """A client's ``distributed.Security`` from the cluster's TLS files (PEM): the
+    authority's certificate, and this client's certificate and key; TLS only."""
+    from distributed import Security
+
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=str(key),
+        require_encryption=True,
+    )
 
 
 class LocalBatchCluster:

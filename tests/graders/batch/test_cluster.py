@@ -32,7 +32,7 @@ import psutil
 import pytest
 
 from course_utils.release import REPO_ROOT
-from graders.batch.cluster import IN_FLIGHT_PER_SLOT, _connect
+from graders.batch.cluster import IN_FLIGHT_PER_SLOT, _connect, tls_security
 from tests.graders.batch import (
     attack_report,
     full_marks,
@@ -123,13 +123,9 @@ class Cluster:
 
     def client(self):
         """An observer's Dask client, with the cluster's credential."""
-        from distributed import Client, Security
+        from distributed import Client
 
-        ca, cert, key = self.tls[1::2]
-        security = Security(
-            tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key, require_encryption=True
-        )
-        return Client(self.address, timeout=30, security=security)
+        return Client(self.address, timeout=30, security=tls_security(*self.tls[1::2]))
 
     def close(self) -> None:
         for process in [*self.workers.values(), self.scheduler]:
