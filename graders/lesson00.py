@@ -1,7 +1,9 @@
 """Checks for lesson 00 · Tensors and shapes.
 
 Every exercise is a function, graded by calling it on fixed inputs
-(:mod:`graders.function_exercise`): the batch grader re-runs it on the same calls.
+(:mod:`graders.function_exercise`): the batch grader re-runs it on the same calls. What each
+call should give is the reference implementation's answer
+(:mod:`graders.reference_outputs`, key ``lesson00/<function name>``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from graders.function_exercise import (
     gradable_function,
     run_calls,
 )
+from graders.reference_outputs import reference_output
 from graders.report import CheckResult, Report
 
 DATASET = None  # the lesson's exercises learn from no dataset
 
 AXES = ("batch", "height", "width", "channels")
-CHANNELS_FIRST = (0, 3, 1, 2)  # the channels-last axes, in channels-first order
 TRANSPOSE_HINT = (
     "Move the channels axis (axis 3) to position 1 and keep the others in order: "
     "np.transpose(images, (0, 3, 1, 2)), or keras.ops.transpose with the same axes."
@@ -63,6 +65,11 @@ FUNCTION_CASES = {
 CHANNELS_POINTS = {"runs": 2, "output shape": 4, "values moved, not re-cut": 4}
 STEPS_POINTS = {"runs": 2, "a whole number of steps": 3, "steps per epoch": 5}
 PARAMS_POINTS = {"runs": 2, "a whole number": 2, "parameter counts": 6}
+
+
+def expected_answers(case: FunctionCase) -> list:
+    """The reference's answer to each of ``case``'s calls, in order."""
+    return reference_output(f"lesson00/{case.name}")
 
 
 def _array(value) -> np.ndarray | None:
@@ -131,9 +138,8 @@ def check_exercise_1(to_channels_first) -> Report:
         return report
     results = [CheckResult.passed("runs", CHANNELS_POINTS["runs"], "ran on both batches")]
     shape_points, values_points = CHANNELS_POINTS["output shape"], CHANNELS_POINTS[items[2][0]]
-    for (images,), value in outcomes:
+    for ((images,), value), expected in zip(outcomes, expected_answers(CHANNELS_CASE), strict=True):
         found = _array(value)
-        expected = np.transpose(images, CHANNELS_FIRST)
         if found is None:
             message = f"expected a NumPy array or a tensor, found {type(value).__name__}"
             hint = "Return the converted batch itself. " + TRANSPOSE_HINT
@@ -196,7 +202,9 @@ def _rounds_to_nearest(outcomes: list[tuple[tuple, object]]) -> bool:
     )
 
 
-def _steps_mistake(arguments: tuple[int, int], found, outcomes: list[tuple[tuple, object]]) -> str:
+def _steps_mistake(
+    arguments: tuple[int, int], found, expected: int, outcomes: list[tuple[tuple, object]]
+) -> str:
     """What the learner's number for ``arguments`` (samples, batch_size) suggests, from it
     and from the answers to every call (``outcomes``), or ""."""
     samples, batch_size = arguments
@@ -226,17 +234,16 @@ def _grade_whole_numbers(
     case: FunctionCase,
     function,
     *,
-    expected: Callable[..., int],
-    mistake: Callable[[tuple, object, list[tuple[tuple, object]]], str],
+    mistake: Callable[[tuple, object, int, list[tuple[tuple, object]]], str],
     noun: str,
     reference: str,
     hint: str,
 ) -> Report:
     """Grade a function that must answer each of the case's calls with a whole number,
-    ``expected(*arguments)`` (by ``reference``, e.g. " as Keras counts"): points for
-    running, for whole numbers (``noun`` names one in the message), and for the values;
-    ``mistake(arguments, found, outcomes)`` names what a wrong value suggests, from every
-    call's answer too."""
+    the reference's (:func:`expected_answers`; ``reference`` says whose, e.g. " as Keras
+    counts"): points for running, for whole numbers (``noun`` names one in the message),
+    and for the values; ``mistake(arguments, found, expected, outcomes)`` names what a
+    wrong value suggests, from every call's answer too."""
     items = list(points.items())
     outcomes, report = _answers(title, items, case, function, hint)
     if report is not None:
@@ -256,14 +263,13 @@ def _grade_whole_numbers(
         results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
     else:
         results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
-    for arguments, value in outcomes:
-        want = expected(*arguments)
+    for (arguments, value), want in zip(outcomes, expected_answers(case), strict=True):
         if not (_whole(value) and int(value) == want):
             found = int(value) if _whole(value) else value
             shown = f"{found:,}" if isinstance(found, int) else repr(value)
             message = (
                 f"{call(arguments)}: expected {want:,}{reference}, found {shown}"
-                f"{mistake(arguments, found, outcomes)}"
+                f"{mistake(arguments, found, want, outcomes)}"
             )
             results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
             return Report(title, results).finish()
@@ -281,7 +287,6 @@ def check_exercise_2(steps_per_epoch) -> Report:
         STEPS_POINTS,
         STEPS_CASE,
         steps_per_epoch,
-        expected=lambda samples, batch_size: -(-samples // batch_size),
         mistake=_steps_mistake,
         noun="a number of steps",
         reference="",
@@ -289,19 +294,9 @@ def check_exercise_2(steps_per_epoch) -> Report:
     )
 
 
-def keras_dense_parameters(layer_sizes: list[int]) -> int:
-    """What Keras counts for ``keras.Input(shape=(layer_sizes[0],))`` followed by one
-    ``Dense`` layer of each later size: the reference for exercise 3."""
-    import keras
-
-    model = keras.Sequential(
-        [keras.Input(shape=(layer_sizes[0],)), *(keras.layers.Dense(u) for u in layer_sizes[1:])]
-    )
-    return model.count_params()
-
-
-def _params_mistake(arguments: tuple[list[int]], found: int, outcomes: list) -> str:
-    """What the learner's count for ``arguments`` (layer_sizes,) suggests, or ""."""
+def _params_mistake(arguments: tuple[list[int]], found: int, expected: int, outcomes: list) -> str:
+    """What the learner's count for ``arguments`` (layer_sizes,) suggests, given the
+    ``expected`` count, or ""."""
     (sizes,) = arguments
     pairs = list(zip(sizes, sizes[1:], strict=False))
     if found == sum(a * b for a, b in pairs):
@@ -311,7 +306,7 @@ def _params_mistake(arguments: tuple[list[int]], found: int, outcomes: list) -> 
         )
     if found == sum(a * b + a for a, b in pairs):
         return ": that gives each layer one bias per input; a Dense layer has one per unit"
-    if found == sum((a + 1) * b for a, b in pairs) + sizes[0]:
+    if found == expected + sizes[0]:
         return (
             ": that gives the input biases too; the input has no parameters, it only says "
             "what one example looks like"
@@ -328,7 +323,6 @@ def check_exercise_3(dense_parameters) -> Report:
         PARAMS_POINTS,
         PARAMS_CASE,
         dense_parameters,
-        expected=keras_dense_parameters,
         mistake=_params_mistake,
         noun="a count",
         reference=" as Keras counts",

@@ -1,7 +1,10 @@
 """The report a check returns: named results with points, status and readable messages.
 
 A :class:`Report` renders as HTML in JupyterLab (``_repr_html_``), as plain text in a
-terminal (``str``), and as JSON for tools (``to_json``).
+terminal (``str``), and as JSON for tools (``to_json``). Displayed in a notebook, its
+output carries all three (:meth:`Report.mime_bundle`), the JSON under :data:`REPORT_MIME`,
+so that a tool reading an executed notebook (``./course test`` in the student edition,
+the batch grader's executed notebooks) gets the report itself rather than its text.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ Status = Literal["passed", "failed", "not attempted"]
 
 _SYMBOLS = {"passed": "✔", "failed": "✘", "not attempted": "○"}
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781"}
+
+REPORT_MIME = "application/vnd.keras-course.report+json"
+"""The MIME type of a report's JSON (:meth:`Report.to_dict`) in a notebook's outputs."""
 
 STRICT_ENV_VAR = "KERAS_COURSE_STRICT"
 """When this environment variable is ``1``, a report that is not full marks raises
@@ -151,6 +157,17 @@ class Report:
             '<th style="text-align:left">Details</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
+
+    def mime_bundle(self) -> dict[str, object]:
+        """The report as a notebook output's data: text, HTML and :data:`REPORT_MIME`."""
+        return {
+            "text/plain": str(self),
+            "text/html": self._repr_html_(),
+            REPORT_MIME: self.to_dict(),
+        }
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, object]:
+        return self.mime_bundle()
 
     def finish(self) -> Report:
         """Return the report, or raise :class:`GradingFailed` in strict mode when it is

@@ -2,29 +2,30 @@
 
 The learner's ``identity_block`` or ``convolutional_block`` is called on a fixed input with
 a fixed, non-random kernel initializer, once in inference mode and once in training mode,
-and its outputs are compared with the reference implementation's. Nothing depends on a
-random generator's stream, so the comparison is exact up to float rounding on any machine.
-Both modes matter: at inference a fresh BatchNormalization barely changes its input, so a
-missing one only shows in training mode.
+and its outputs are compared with the reference implementation's outputs on the same calls
+(:mod:`graders.reference_outputs`). Nothing depends on a random generator's stream, so the
+comparison is exact up to float rounding on any machine. Both modes matter: at inference
+a fresh BatchNormalization barely changes its input, so a missing one only shows in
+training mode.
 
-When the outputs differ, the grader builds the classic wrong wirings (a missing
-BatchNormalization, the shortcut added after the ReLU, the stride on the wrong
-convolution, ...) and names the one the learner's output matches. A wiring that cannot run
-(``valid`` where ``same`` belongs makes the main path smaller than the shortcut) is
-explained from the error it raises.
+When the outputs differ, they are compared with the outputs of the classic wrong wirings
+(a missing BatchNormalization, the shortcut added after the ReLU, the stride on the wrong
+convolution, ...: :data:`MISTAKES`), and the check names the one the learner's matches. A
+wiring that cannot run (``valid`` where ``same`` belongs makes the main path smaller than
+the shortcut) is explained from the error it raises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from graders.cell_errors import RESIDUAL_SHAPES, added_shapes, explain
 from graders.function_exercise import gradable_function
-from graders.reference_models import REFERENCE, BlockVariant, residual_block
+from graders.reference_outputs import reference_output
 from graders.report import CheckResult, Report
 
 
@@ -106,55 +107,72 @@ CONVOLUTIONAL_CASE = BlockCase(
     "convolutional_block(X, f, filters, stage, block, s=2, initializer=..., training=None)",
 )
 
-# (variant, what is wrong, how to fix it); the convolutional block's extra mistakes last.
-MISTAKES: list[tuple[BlockVariant, str, str]] = [
-    (
-        replace(REFERENCE, main_bn=(False, True, True)),
+
+@dataclass(frozen=True)
+class BlockMistake:
+    """A classic wrong wiring of a residual block, recognised by its outputs: ``wiring``
+    names it among the reference outputs (:func:`wiring_outputs`), ``what`` says what is
+    wrong and ``hint`` how to fix it."""
+
+    wiring: str
+    what: str
+    hint: str
+    convolutional_only: bool = False
+
+
+MISTAKES: list[BlockMistake] = [
+    BlockMistake(
+        "no first main batch norm",
         "the main path has no BatchNormalization after its first 1x1 convolution",
         "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
         "training=training).",
     ),
-    (
-        replace(REFERENCE, main_bn=(True, False, True)),
+    BlockMistake(
+        "no middle main batch norm",
         "the main path has no BatchNormalization after its fxf convolution",
         "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
         "training=training).",
     ),
-    (
-        replace(REFERENCE, main_bn=(True, True, False)),
+    BlockMistake(
+        "no last main batch norm",
         "the main path has no BatchNormalization after its last 1x1 convolution",
         "The third Conv2D needs its BatchNormalization too, before the shortcut is added.",
     ),
-    (
-        replace(REFERENCE, add_after_relu=True),
+    BlockMistake(
+        "add after relu",
         "the shortcut is added after the final ReLU",
         "Add the shortcut to the output of the last BatchNormalization, then apply the ReLU "
         "to the sum: X = Activation('relu')(Add()([X, X_shortcut])).",
     ),
-    (
-        replace(REFERENCE, relu_main_before_add=True),
+    BlockMistake(
+        "relu on main before add",
         "the main path goes through a ReLU before the shortcut is added",
         "The third BatchNormalization's output goes straight into the Add; the only ReLU "
         "after it is the one applied to the sum.",
     ),
-    (
-        replace(REFERENCE, final_relu=False),
+    BlockMistake(
+        "no final relu",
         "there is no ReLU after the shortcut is added",
         "Finish the block with X = Activation('relu')(X) after the Add.",
     ),
-    (
-        replace(REFERENCE, stride_on_middle=True),
+    BlockMistake(
+        "stride on middle",
         "the stride s is on the fxf convolution instead of the first 1x1 convolution",
         "Put strides=(s, s) on the first Conv2D of the main path (and on the shortcut's "
         "Conv2D); the fxf convolution has stride 1.",
+        convolutional_only=True,
     ),
-    (
-        replace(REFERENCE, shortcut_bn=False),
+    BlockMistake(
+        "no shortcut batch norm",
         "the shortcut has no BatchNormalization after its 1x1 convolution",
         "Follow the shortcut's Conv2D with BatchNormalization(axis=3)(X_shortcut, "
         "training=training).",
+        convolutional_only=True,
     ),
 ]
+REFERENCE_WIRING = "reference"
+WIRINGS = (REFERENCE_WIRING, *(mistake.wiring for mistake in MISTAKES))
+"""Every wiring whose outputs the checks compare with, the reference's first."""
 
 SHAPE_HINT = "Check the strides and padding of each Conv2D, and that the last one has F3 filters."
 TRAINING_FLAG = (
@@ -172,25 +190,24 @@ CALLS = ((False, 0.3), (True, 0.3), (False, 0.3), (False, OTHER_PHASE))
 POINTS = {"runs": 2, "output shape": 2, "output at inference": 3, "output in training": 3}
 
 
-def _numpy(value) -> np.ndarray:
+def as_numpy(value) -> np.ndarray:
+    """A block's output (a tensor or an array) as a float64 NumPy array."""
     return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
 
 
-def _reference_outputs(case: BlockCase, variant: BlockVariant) -> dict[bool, np.ndarray]:
-    outputs = {}
-    for training in (False, True):
-        kwargs = case.kwargs(training)
-        s = kwargs.pop("s", 1)
-        outputs[training] = _numpy(
-            residual_block(
-                case.inputs(),
-                s=s,
-                shortcut_conv=case.s is not None,
-                variant=variant,
-                **kwargs,
-            )
-        )
-    return outputs
+def wiring_key(case: BlockCase, wiring: str) -> str:
+    """The reference outputs' key of ``wiring`` (one of :data:`WIRINGS`) on ``case``."""
+    return f"{case.name}/{wiring}"
+
+
+def wiring_outputs(case: BlockCase, wiring: str) -> dict[bool, np.ndarray] | None:
+    """What a block wired as ``wiring`` gives on ``case``'s input with the first calls'
+    initializer, by mode (training False and True), or None when that wiring cannot run on
+    it."""
+    outputs = reference_output(wiring_key(case, wiring))
+    if outputs is None:
+        return None
+    return {False: outputs["inference"], True: outputs["training"]}
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -199,17 +216,17 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _diagnose(case: BlockCase, found: dict[bool, np.ndarray]) -> tuple[str, str] | None:
     """The known mistake whose outputs the learner's match, as (what, hint), if any."""
-    reference = _reference_outputs(case, REFERENCE)
+    reference = wiring_outputs(case, REFERENCE_WIRING)
     if _close(found[False], reference[False]) and _close(found[True], reference[False]):
         return TRAINING_FLAG
-    mistakes = MISTAKES if case.s is not None else MISTAKES[:-2]
-    for variant, what, hint in mistakes:
-        try:
-            expected = _reference_outputs(case, variant)
-        except ValueError:  # a wiring that cannot run on this case
+    for mistake in MISTAKES:
+        if mistake.convolutional_only and case.s is None:
+            continue
+        expected = wiring_outputs(case, mistake.wiring)
+        if expected is None:  # a wiring that cannot run on this case
             continue
         if all(_close(found[mode], expected[mode]) for mode in (False, True)):
-            return what, hint
+            return mistake.what, mistake.hint
     return None
 
 
@@ -273,7 +290,7 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
                 return Report(
                     title, [CheckResult.not_attempted(n, p, message) for n, p in items]
                 ).finish()
-            outputs.append(_numpy(output))
+            outputs.append(as_numpy(output))
         found = {False: outputs[0], True: outputs[1]}
         repeat, other_weights = outputs[2], outputs[3]
     except Exception as error:  # noqa: BLE001 - any failure of learner code is feedback
@@ -289,7 +306,7 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
         return Report(title, results).finish()
 
     results = [CheckResult.passed("runs", POINTS["runs"], f"{case.name} ran in both modes")]
-    expected = _reference_outputs(case, REFERENCE)
+    expected = wiring_outputs(case, REFERENCE_WIRING)
     want_shape = (None, *expected[False].shape[1:])
     got_shape = (None, *found[False].shape[1:])
     diagnosis = None

@@ -3,22 +3,23 @@
 Layer order in ``model.layers`` depends on the order in which branches were written, so
 the check does not compare layer lists. It compares, by the names the exercise prescribes
 (``conv1``, ``res2a_branch2a``, ``bn2a_branch2a``, ..., ``fc6``), each named layer's kind
-and settings; then it copies the learner's weights into the reference model, layer by
-layer and name by name, and runs both on the same fixed images: if the wiring between the
-named layers differs anywhere (a missing shortcut, a ReLU in the wrong place, a block
-skipped), the features differ.
+and settings with the reference's; then it gives every named layer of the learner's model
+fixed weights (:func:`fixed_weights`), runs it on fixed images and compares its features
+with the reference model's, which had the same weights: if the wiring between the named
+layers differs anywhere (a missing shortcut, a ReLU in the wrong place, a block skipped),
+the features differ. What the reference gives comes from :mod:`graders.reference_outputs`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
+import zlib
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from graders.reference_models import resnet50
+from graders.reference_outputs import reference_output
 from graders.report import CheckResult
 
 INPUT_SHAPE = (64, 64, 3)
@@ -28,15 +29,44 @@ _SETTINGS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units
 _SHOWN = 4  # named-layer problems listed before "and N more"
 
 
-@functools.lru_cache(maxsize=1)
-def reference_model() -> keras.Model:
-    """The reference ResNet50 for 64x64x3 and 6 classes, built once per process."""
-    return resnet50(INPUT_SHAPE, CLASSES)
+NAMED_KINDS = ("Conv2D", "BatchNormalization", "Dense", "AveragePooling2D")
+NAMED_LAYERS_KEY = "resnet50/named layers"
+LAYER_NAMES_KEY = "resnet50/layer names"
+FEATURES_KEY = "resnet50/features"
 
 
-def _named_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
-    kinds = ("Conv2D", "BatchNormalization", "Dense", "AveragePooling2D")
-    return {layer.name: layer for layer in model.layers if type(layer).__name__ in kinds}
+def named_layer_entries(model: keras.Model) -> list[dict[str, object]]:
+    """The layers of ``model`` whose kind is one of :data:`NAMED_KINDS`, in order, each as
+    ``{"name", "kind", "settings", "weights"}`` (weights: each weight's name and shape), and
+    for a pooling layer ``"map"``: the height and width of its input."""
+    entries = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind not in NAMED_KINDS:
+            continue
+        entry = {
+            "name": layer.name,
+            "kind": kind,
+            "settings": _settings(layer),
+            "weights": [[_weight_name(weight), list(weight.shape)] for weight in layer.weights],
+        }
+        if kind == "AveragePooling2D":
+            entry["map"] = list(layer.input.shape[1:3])
+        entries.append(entry)
+    return entries
+
+
+def _named_layers() -> list[dict[str, object]]:
+    """The reference's :func:`named_layer_entries`, settings with tuples as Keras gives
+    them (stored outputs hold lists)."""
+    entries = []
+    for entry in reference_output(NAMED_LAYERS_KEY):
+        settings = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in entry["settings"].items()
+        }
+        entries.append({**entry, "settings": settings})
+    return entries
 
 
 def _settings(layer) -> dict[str, object]:
@@ -49,6 +79,11 @@ def _settings(layer) -> dict[str, object]:
     if activation is not None:
         values["activation"] = getattr(activation, "__name__", str(activation))
     return values
+
+
+def _weight_name(weight) -> str:
+    """A weight's own name ('kernel', 'gamma', 'moving_variance', ...), without its path."""
+    return weight.name.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -65,8 +100,8 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
     """Every named layer of the reference that ``model`` lacks or configures otherwise."""
     found = {layer.name: layer for layer in model.layers}
     problems = []
-    for name, expected in _named_layers(reference_model()).items():
-        kind = type(expected).__name__
+    for expected in _named_layers():
+        name, kind = expected["name"], expected["kind"]
         if name not in found:
             text = f"no layer named {name!r} (a {kind})"
             problems.append(LayerProblem(name, text, frozenset({"missing"})))
@@ -78,7 +113,7 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
             text = f"{name!r} should be a {kind}, found {type(layer).__name__}"
             problems.append(LayerProblem(name, text, frozenset({"kind"})))
             continue
-        want, have = _settings(expected), _settings(layer)
+        want, have = expected["settings"], _settings(layer)
         wrong = [key for key in want if want[key] != have.get(key)]
         if wrong:
             details = ", ".join(
@@ -88,15 +123,16 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
     return problems
 
 
-def _pools_the_whole_map(expected, layer) -> bool:
+def _pools_the_whole_map(expected: dict[str, object], layer) -> bool:
     """Whether ``layer`` is a GlobalAveragePooling2D standing for the recipe's
-    AveragePooling2D ``expected``, whose pool covers the whole feature map: the two
-    compute the same averages (Flatten after the pooling gives the same row)."""
+    AveragePooling2D (``expected``, a :func:`named_layer_entries` entry), whose pool covers
+    the whole feature map: the two compute the same averages (Flatten after the pooling
+    gives the same row)."""
     if type(layer).__name__ != "GlobalAveragePooling2D":
         return False
-    if type(expected).__name__ != "AveragePooling2D":
+    if expected["kind"] != "AveragePooling2D":
         return False
-    return tuple(expected.input.shape[1:3]) == tuple(expected.pool_size)
+    return tuple(expected["map"]) == expected["settings"]["pool_size"]
 
 
 _BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")  # the recipe's block layers
@@ -129,7 +165,7 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     if all(problem.keys == {"momentum"} for problem in problems):
         return MOMENTUM_HINT
     names = [problem.name for problem in problems]
-    expected = {layer.name for layer in reference_model().layers}
+    expected = set(reference_output(LAYER_NAMES_KEY))
     misnamed = [
         layer.name
         for layer in model.layers
@@ -138,7 +174,7 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     if misnamed or not all(_BLOCK_LAYER.match(name) for name in names):
         return NAMES_HINT
     wrong = _blocks(names)
-    every = _blocks(list(_named_layers(reference_model())))
+    every = _blocks([entry["name"] for entry in _named_layers()])
     kinds = {
         1: ("identity", "identity_block", {b for b in every if b[1] != "a"}),
         2: ("convolutional", "convolutional_block", {b for b in every if b[1] == "a"}),
@@ -157,32 +193,83 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     )
 
 
-def _features(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """The 'avg_pool' layer's output on ``images``, one row per image: (batch, features)."""
+FEATURE_IMAGES = 2
+
+
+def feature_images() -> np.ndarray:
+    """The fixed images the features are computed on: (2, 64, 64, 3) float32 in [0, 1]."""
+    count = FEATURE_IMAGES * int(np.prod(INPUT_SHAPE))
+    images = (0.5 + 0.5 * np.sin(0.01 * np.arange(count))).reshape((FEATURE_IMAGES, *INPUT_SHAPE))
+    return images.astype(np.float32)
+
+
+def _hashed_uniform(size: int, seed: int) -> np.ndarray:
+    """``size`` values in [-1, 1) from an integer hash of their index and ``seed``: spread
+    like random numbers, but from integer arithmetic alone, so the same on every machine
+    and with every NumPy (a random generator's stream may change between versions)."""
+    mask = np.uint64(0xFFFFFFFF)
+    h = (np.arange(size, dtype=np.uint64) * np.uint64(0x9E3779B1) + np.uint64(seed)) & mask
+    h ^= h >> np.uint64(15)
+    h = (h * np.uint64(0x2C1B3C6D)) & mask
+    h ^= h >> np.uint64(12)
+    h = (h * np.uint64(0x297A2D39)) & mask
+    h ^= h >> np.uint64(15)
+    return h.astype(np.float64) / 2.0**31 - 1.0
+
+
+def fixed_weights(layer_name: str, weights: list[tuple[str, tuple[int, ...]]]) -> list[np.ndarray]:
+    """Fixed float32 values for a layer's ``weights`` (each weight's name and shape), the
+    same on every machine and different for each layer: kernels spread as He's uniform
+    initializer spreads them, biases and batch-norm offsets small, scales and variances
+    near 1, so that the ReLUs cut and the features stay finite through the 50 layers."""
+    values = []
+    for index, (name, shape) in enumerate(weights):
+        seed = zlib.crc32(f"{layer_name}/{index}".encode())
+        uniform = _hashed_uniform(int(np.prod(shape)), seed).reshape(shape)
+        if name == "kernel":
+            value = uniform * np.sqrt(6.0 / max(1, int(np.prod(shape[:-1]))))
+        elif name in ("gamma", "moving_variance"):
+            value = 1.0 + 0.25 * uniform
+        else:  # bias, beta, moving_mean
+            value = 0.1 * uniform
+        values.append(value.astype(np.float32))
+    return values
+
+
+def fixed_weight_features(model: keras.Model) -> np.ndarray:
+    """Give every layer of ``model`` named as in the reference :func:`fixed_weights`, and
+    return the 'avg_pool' layer's output on :func:`feature_images` in inference mode, one
+    row per image: (2, features) float32. The model keeps the fixed weights: callers
+    restore their own. Raises ValueError or KeyError when a layer is missing or its
+    weights do not fit."""
+    for entry in _named_layers():
+        if entry["weights"]:
+            layer = model.get_layer(entry["name"])
+            layer.set_weights(fixed_weights(entry["name"], entry["weights"]))
     extractor = keras.Model(model.input, model.get_layer("avg_pool").output)
+    images = feature_images()
     features = np.asarray(keras.ops.convert_to_numpy(extractor(images, training=False)))
     return features.reshape(len(images), -1)
 
 
 def functional_difference(model: keras.Model) -> str | None:
-    """Copy ``model``'s weights into the reference by layer name, run both on fixed images
-    in inference mode and compare the pooled features. None when they agree, else why."""
-    reference = reference_model()
-    saved = [layer.get_weights() for layer in reference.layers]
+    """Compare the features of ``model`` with the reference's, both with the same fixed
+    weights in every named layer (:func:`fixed_weight_features`). ``model`` keeps its own
+    weights. None when they agree, else why."""
+    names = [entry["name"] for entry in _named_layers() if entry["weights"]]
     try:
-        for layer in reference.layers:
-            if layer.weights:
-                layer.set_weights(model.get_layer(layer.name).get_weights())
-        count = 2 * int(np.prod(INPUT_SHAPE))
-        images = (0.5 + 0.5 * np.sin(0.01 * np.arange(count))).reshape((2, *INPUT_SHAPE))
-        images = images.astype(np.float32)
-        want, have = _features(reference, images), _features(model, images)
+        layers = [model.get_layer(name) for name in names]
+    except ValueError as error:
+        return f"the weights could not be compared layer by layer: {error}"
+    saved = [layer.get_weights() for layer in layers]
+    try:
+        have = fixed_weight_features(model)
     except (ValueError, KeyError) as error:
         return f"the weights could not be compared layer by layer: {error}"
     finally:
-        for layer, weights in zip(reference.layers, saved, strict=True):
-            if weights:
-                layer.set_weights(weights)
+        for layer, weights in zip(layers, saved, strict=True):
+            layer.set_weights(weights)
+    want = reference_output(FEATURES_KEY)
     if want.shape != have.shape:
         return f"the 'avg_pool' output has shape {have.shape[1:]}, expected {want.shape[1:]}"
     scale = float(np.max(np.abs(want))) or 1.0
@@ -235,7 +322,7 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
             )
         )
     else:
-        count = len(_named_layers(reference_model()))
+        count = len(_named_layers())
         results.append(
             CheckResult.passed(
                 "named layers", points["named layers"], f"all {count} named layers as expected"

@@ -465,6 +465,11 @@ must be, were the two splits samples of the same images, before the grader says 
 was trained on the test split (Fisher's exact test, :func:`chance_of_a_lead`): a correct
 solution is told so by chance once in ten thousand."""
 
+UNLIKELY_LEAD = f"a lead that chance gives less than once in {1 / TEST_SPLIT_CHANCE:,.0f}"
+"""The words of every failure for a model's lead on the public test split (over the
+held-out images or over its own validation images): the class report
+(:mod:`graders.batch.class_report`) finds the students to look at by them."""
+
 
 def chance_of_a_lead(public: tuple[int, int], heldout: tuple[int, int]) -> float:
     """One-sided Fisher's exact test on a model's ``(correct, count)`` predictions on the
@@ -517,8 +522,7 @@ def _unlikely_lead(
     return CheckResult.failed(
         name,
         points,
-        f"{found}, a lead that chance gives less than once in {1 / TEST_SPLIT_CHANCE:,.0f}: "
-        f"{cause}",
+        f"{found}, {UNLIKELY_LEAD}: {cause}",
         "Train on the training split only (hold out a validation split for your choices) "
         "and evaluate on the test split once, at the end.",
     )

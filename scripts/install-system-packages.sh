@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the course needs, when they are missing:
 #   graphviz          the `dot` program behind keras.utils.plot_model
-#   bubblewrap        the `bwrap` sandbox the batch grader isolates each submission in (Linux)
+#   bubblewrap        the `bwrap` sandbox the batch grader isolates each submission in (Linux;
+#                     not in the student edition, which has no batch grader)
 #   python3-venv      on Debian/Ubuntu Pythons that ship without venv/ensurepip
 #   dataset-fashion-mnist  Fashion-MNIST's original files, where apt-get is (Debian/Ubuntu);
 #                     elsewhere `python -m data_loaders install` downloads them instead
@@ -13,7 +14,7 @@ PYTHON=${PYTHON:-python3}
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 optional=()  # installed when possible; without them only the batch grader's isolation is off
-if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+if [ "$(uname -s)" = Linux ] && [ -d graders/batch ] && ! command -v bwrap >/dev/null 2>&1; then
   optional+=(bubblewrap)
 fi
 if [ "${1:-}" = "--tests" ] && [ -z "${KERAS_COURSE_CHROMIUM:-}" ] \

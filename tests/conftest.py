@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.release import REPO_ROOT  # noqa: F401 - re-exported for the tests
+from course_utils.lesson_files import REPO_ROOT  # noqa: F401 - re-exported for the tests
 from data_loaders.sources import forget_loads
 from graders.heldout import forget_grader_heldout
 from graders.report import STRICT_ENV_VAR

@@ -37,10 +37,14 @@ def _free_port() -> int:
 
 @contextmanager
 def running_lab(
-    log: Path, arguments: list[str] | None = None, env: dict[str, str] | None = None
+    log: Path,
+    arguments: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> Iterator[LabServer]:
-    """Run the launcher with ``arguments`` in ``env`` until the block ends; fail the test,
-    with the end of ``log``, when it exits or does not answer within 90 s."""
+    """Run the launcher with ``arguments`` in ``env``, from the course folder ``cwd`` (the
+    repository, or a student edition), until the block ends; fail the test, with the end
+    of ``log``, when it exits or does not answer within 90 s."""
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "course_utils.lab", "--no-browser", "--ip=127.0.0.1"]
     command += [f"--port={port}", "--ServerApp.port_retries=0"]
@@ -48,7 +52,7 @@ def running_lab(
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=env if env is not None else dict(os.environ),
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 

@@ -579,8 +579,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         except KeyboardInterrupt:
             stopped = (
-                "the cluster drops the submissions not started (those grading finish on "
-                "their workers, unwritten)"
+                "the cluster drops the submissions not started, and the submissions grading "
+                "on the workers are stopped"
                 if on_cluster
                 else "every sandbox is stopped"
             )

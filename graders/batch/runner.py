@@ -126,7 +126,7 @@ def _with_reports(notebook, source, graded_cells, reports: list[Report]) -> byte
         if grade_id in by_id:
             report = by_id[grade_id]
             cell.source = originals[grade_id]
-            data = {"text/plain": str(report), "text/html": report._repr_html_()}
+            data = report.mime_bundle()
             cell.outputs = [
                 nbformat.v4.new_output(
                     "execute_result", data=data, execution_count=cell.get("execution_count")

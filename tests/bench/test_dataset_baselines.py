@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from tests.data_loaders.original_files import write_h5_split
 
 pytestmark = pytest.mark.unit

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from course_utils.lesson_files import REPO_ROOT
 from course_utils.release import (
-    REPO_ROOT,
     ReleaseError,
     canonical_text,
     clear_solutions,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from data_loaders.cache import atomic_write_bytes
 
 DURATIONS = REPO_ROOT / "tests" / "durations.json"

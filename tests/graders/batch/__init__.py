@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.release import LESSONS, REPO_ROOT
+from course_utils.lesson_files import LESSONS, REPO_ROOT
 from graders.batch.cli import source_notebook
 from graders.batch.isolation import Isolation, probe
 from graders.batch.runner import Settings, lesson_dataset

@@ -28,7 +28,7 @@ import nbformat
 import psutil
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from data_loaders.cache import CACHE_ENV_VAR
 from graders.batch.isolation import SANDBOX_HOME
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups

@@ -20,7 +20,7 @@ import time
 import psutil
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from graders.batch.memory_groups import MemoryGroupError, MemoryGroups
 from tests.graders.batch import grade_command, graded_results
 

@@ -18,7 +18,7 @@ import nbformat
 import psutil
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from graders.batch import runner
 from graders.batch.cli import (
     LESSONS,

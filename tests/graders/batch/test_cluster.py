@@ -31,7 +31,7 @@ import nbformat
 import psutil
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 from graders.batch.cluster import IN_FLIGHT_PER_SLOT, _connect, tls_security
 from tests.graders.batch import (
     attack_report,
@@ -441,6 +441,44 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
     for student, mtime in before.items():
         assert (out / "submissions" / student / "result.json").stat().st_mtime_ns == mtime
     assert sorted(row["student"] for row in _rows(out)) == ["student_0", "student_1"]
+
+
+def _sandboxes(cluster: Cluster) -> list[psutil.Process]:
+    """The bubblewrap sandboxes (and their holders) running under the cluster's workers."""
+    return [
+        child
+        for worker in cluster.workers.values()
+        for child in _children(worker)
+        if re.search(r"bwrap|graders\.batch\.holder", " ".join(child.cmdline()))
+    ]
+
+
+def test_ctrl_c_on_the_client_stops_the_submissions_grading_on_the_workers(cluster, tmp_path):
+    """A submission sleeps 300 s in a sandbox of a worker when the grader (the client) gets
+    Ctrl-C. Does the grader exit with status 130 at once, saying so, and its sandbox stop
+    on the worker, for good, rather than run on, unwritten, to the end?"""
+    submissions = _submissions(tmp_path / "submissions", 1, sleep=300)
+    out = tmp_path / "out"
+    command = [*grade_command("00"), str(submissions), "--out", str(out)]
+    grader = subprocess.Popen(
+        [*command, *cluster.grader_options()], stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while not any("graders.batch.holder" in " ".join(p.cmdline()) for p in _sandboxes(cluster)):
+        assert time.monotonic() < deadline and grader.poll() is None, "never graded"
+        time.sleep(0.2)
+    time.sleep(3)  # the kernel is in the sleeping cell
+    grader.send_signal(signal.SIGINT)
+    _, stderr = grader.communicate(timeout=60)
+    assert grader.returncode == 130, stderr[-3000:]
+    assert "the submissions grading on the workers are stopped" in stderr, stderr[-3000:]
+    deadline = time.monotonic() + 30
+    while (running := _sandboxes(cluster)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(10)  # nothing starts again
+    running = _sandboxes(cluster)
+    assert running == [], [" ".join(p.cmdline()) for p in running]
+    assert graded_results(out) == {}
 
 
 def test_a_local_cluster_s_workers_take_the_settings_of_dask_workers_yaml():

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.release import LESSONS
+from course_utils.lesson_files import LESSONS
 from graders.report import STRICT_ENV_VAR, Report
 from tests.graders.batch import grade_command, solution_sources, student_notebook_with
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.release import LESSONS
+from course_utils.lesson_files import LESSONS
 from graders.batch.export import EXPORT_HELPER
 from graders.batch.grade import replays_from
 from graders.batch.runner import _setup_source, rerun_function

@@ -13,7 +13,7 @@ import subprocess
 import nbformat
 import pytest
 
-from course_utils.release import LESSONS, REPO_ROOT
+from course_utils.lesson_files import LESSONS, REPO_ROOT
 from graders import lesson00
 from tests.graders.batch import check_items, grade_command
 

@@ -10,7 +10,7 @@ import shutil
 import nbformat
 import pytest
 
-from course_utils.release import LESSONS
+from course_utils.lesson_files import LESSONS
 from graders.batch.cli import main
 from tests.graders.batch import (
     check_items,

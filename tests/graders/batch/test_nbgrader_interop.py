@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.release import REPO_ROOT
+from course_utils.lesson_files import REPO_ROOT
 
 pytestmark = pytest.mark.notebook
 

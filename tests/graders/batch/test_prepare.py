@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from course_utils.release import LESSONS
+from course_utils.lesson_files import LESSONS
 from graders.batch.cli import LESSONS as GRADED_LESSONS
 from graders.batch.export import GradedCellError, export_call, parse_check_call
 from graders.batch.prepare import InvalidSubmission, prepare, read_submission

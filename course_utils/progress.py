@@ -1,0 +1,147 @@
+"""Run the lesson notebooks and print what each exercise's check says: ``./course test`` in
+the student edition.
+
+Usage: ``python -m course_utils.progress [NN ...]``: every lesson, or the lessons numbered
+NN. Each notebook runs from the top in a fresh kernel (the one ``./course lab`` starts, in
+the lessons folder), as Run All would, except that a cell that raises does not stop the
+run: the cells after it run, and the checks of what it should have set say so. The
+notebook on disk is not changed. Exit status 0 when every notebook ran to its end, 1 when
+one could not (its kernel died, or a cell ran past ``--cell-timeout``), 2 for an unknown
+lesson.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from course_utils.lesson_files import LESSONS, lesson_paths
+from graders.report import REPORT_MIME, Report
+
+CELL_TIMEOUT = 2400
+"""Seconds a cell may run: lesson 07 trains ResNet50 for 4-10 minutes on 2 cores."""
+
+
+@dataclass
+class LessonRun:
+    """What running one lesson notebook gave: its title, each check's report in order,
+    the cells that raised (as "cell N raised Type: message"), and why it could not run to
+    its end (empty when it did)."""
+
+    title: str
+    reports: list[Report] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)
+    stopped: str = ""
+    seconds: float = 0.0
+
+
+def lesson_title(notebook: nbformat.NotebookNode, path: Path) -> str:
+    """The notebook's first heading, e.g. "00 · Tensors and shapes", else its file name."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].strip()
+    return path.stem
+
+
+def run_lesson(path: Path, cell_timeout: int = CELL_TIMEOUT) -> LessonRun:
+    """Execute the notebook at ``path`` in the learner's kernel and collect its reports."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from course_utils.lab import kernel_environment
+
+    os.environ.update(kernel_environment(dict(os.environ)))
+    notebook = nbformat.read(path, as_version=4)
+    run = LessonRun(lesson_title(notebook, path))
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=cell_timeout,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    started = time.monotonic()
+    try:
+        client.execute()
+    except CellTimeoutError:
+        run.stopped = f"a cell ran longer than {cell_timeout} s and was stopped"
+    except DeadKernelError as error:
+        run.stopped = f"the kernel died ({error})"
+    run.seconds = time.monotonic() - started
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if REPORT_MIME in output.get("data", {}):
+                run.reports.append(Report.from_dict(output["data"][REPORT_MIME]))
+            elif output.get("output_type") == "error":
+                text = str(output.get("evalue", "")).strip().splitlines()
+                run.raised.append(
+                    f"cell {index} raised {output.get('ename')}: {(text or [''])[0][:200]}"
+                )
+    return run
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def summary_lines(run: LessonRun) -> list[str]:
+    """What the command prints for one lesson."""
+    points = sum(report.points for report in run.reports)
+    most = sum(report.max_points for report in run.reports)
+    lines = [f"{run.title}: {_points(points)}/{_points(most)} points ({run.seconds:.0f} s)"]
+    width = max((len(report.title) for report in run.reports), default=0)
+    for report in run.reports:
+        score = f"{_points(report.points)}/{_points(report.max_points)}"
+        lines.append(f"  {report.title:<{width}}  {report.status:<13}  {score}")
+        for result in report.results:
+            if result.status == "failed":
+                lines.append(f"      ✘ {result.name}: {result.message}")
+    lines += [f"  {line}" for line in run.raised]
+    if run.stopped:
+        lines.append(f"  not run to the end: {run.stopped}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="./course test", description=__doc__.split("\n\n")[0].replace("\n", " ")
+    )
+    parser.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers, e.g. 00 03")
+    parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, metavar="S")
+    args = parser.parse_args(argv)
+    paths = lesson_paths(LESSONS)
+    if args.lessons:
+        chosen = [path for path in paths if path.name[:2] in {n.zfill(2) for n in args.lessons}]
+        known = {path.name[:2] for path in paths}
+        unknown = sorted({n.zfill(2) for n in args.lessons} - known)
+        if unknown:
+            choices = ", ".join(sorted(known))
+            parser.error(f"no lesson {', '.join(unknown)}: expected one of {choices}")
+        paths = chosen
+    runs = []
+    for path in paths:
+        print(f"running {path.name} ...", file=sys.stderr, flush=True)
+        run = run_lesson(path, args.cell_timeout)
+        runs.append(run)
+        print("\n".join(summary_lines(run)), flush=True)
+    reports = [report for run in runs for report in run.reports]
+    counts = {status: sum(r.status == status for r in reports) for status in _STATUSES}
+    total = sum(r.points for r in reports)
+    most = sum(r.max_points for r in reports)
+    print(
+        f"\n{_points(total)}/{_points(most)} points in {len(runs)} lesson(s): "
+        + ", ".join(f"{count} {status}" for status, count in counts.items())
+    )
+    return 1 if any(run.stopped for run in runs) else 0
+
+
+_STATUSES = ("passed", "failed", "not attempted")
+
+if __name__ == "__main__":
+    sys.exit(main())
