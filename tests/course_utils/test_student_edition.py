@@ -257,6 +257,11 @@ def test_the_editions_test_command_reports_not_attempted_then_passed(edition, tm
     ), result.stdout
 
 
+OUTSIDE_SETTINGS = ("PYTHONPATH", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+"""What the suite's own run (``make test`` in the repository's .venv) sets, which a learner
+typing ``./course test`` in a terminal has not: a sub-make would name its folders."""
+
+
 def test_the_editions_own_course_test_installs_it_and_runs_lesson_00(edition, tmp_path):
     """Does ``./course test 00`` in a fresh copy of the edition set it up (its own .venv,
     with the learner's packages only) and report lesson 00 as handed out?"""
@@ -265,7 +270,7 @@ def test_the_editions_own_course_test_installs_it_and_runs_lesson_00(edition, tm
     result = subprocess.run(
         ["./course", "test", "00"],
         cwd=fresh,
-        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
+        env={k: v for k, v in os.environ.items() if k not in OUTSIDE_SETTINGS},
         capture_output=True,
         text=True,
         timeout=1800,
