@@ -247,7 +247,7 @@ def describe(values: list[float]) -> str:
 
 
 def main() -> int:
-    from data_loaders import LOADERS
+    from data_loaders import LOADERS, loaded_class_names
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -301,7 +301,8 @@ def main() -> int:
                 train_file=train_file, test_file=test_file
             )
             original = scale(xo_train, how), yo_train, scale(xo_test, how), yo_test
-            answer, share = most_common_share(yo_test, class_names)
+            # The files' own class names (their list_classes), not the drawings'.
+            answer, share = most_common_share(yo_test, loaded_class_names(name))
         print(
             f"\n{name}: {len(x_train)} train / {len(x_test)} test, {x_train.shape[1:]}; "
             f"load cold {cold:.2f} s, warm {warm:.3f} s"

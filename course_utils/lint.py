@@ -21,10 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.lesson_files import SAVED_FOLDER
+from course_utils.lesson_files import SAVED_FOLDER, lesson_heading
 from course_utils.release import is_solution_cell, solution_paths
 
-_TITLE = re.compile(r"^# (\d\d) · \S.*$", re.MULTILINE)
 _EXERCISE = re.compile(r"^## Exercise (\d+) \((\d+) points?\)\s*$", re.MULTILINE)
 _RUN_TIME = re.compile(r"run time[^\n]*\d+\s*(s|seconds?|min|minutes?)\b", re.IGNORECASE)
 _OLD_KERAS = {
@@ -87,11 +86,11 @@ def lint_notebook(path: Path) -> list[str]:
 
     if not cells or cells[0].cell_type != "markdown":
         return [f"{path.name}: the first cell must be the markdown title cell"]
-    title = _TITLE.search(cells[0].source)
-    if not title or not cells[0].source.startswith("# "):
+    heading = lesson_heading(notebook)
+    if heading is None:
         problem("the first cell must start with '# NN · Title'")
-    elif title.group(1) != path.name[:2]:
-        problem(f"the title number {title.group(1)} does not match the file name")
+    elif heading[0] != path.name[:2]:
+        problem(f"the title number {heading[0]} does not match the file name")
     if len([line for line in cells[0].source.splitlines() if line.strip()]) < 2:
         problem("the title cell needs a one-line description under the title")
     if not _RUN_TIME.search(cells[0].source):

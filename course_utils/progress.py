@@ -18,11 +18,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import nbformat
 
-from course_utils.lesson_files import LESSONS, lesson_paths
-from graders.report import REPORT_MIME, Report
+from course_utils.lab import kernel_environment
+from course_utils.lesson_files import LESSONS, lesson_heading, lesson_paths
+from graders.report import REPORT_MIME, Report, Status
 
 CELL_TIMEOUT = 2400
 """Seconds a cell may run: lesson 07 trains ResNet50 for 4-10 minutes on 2 cores."""
@@ -42,21 +44,17 @@ class LessonRun:
 
 
 def lesson_title(notebook: nbformat.NotebookNode, path: Path) -> str:
-    """The notebook's first heading, e.g. "00 · Tensors and shapes", else its file name."""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("# "):
-            return cell.source.splitlines()[0][2:].strip()
-    return path.stem
+    """The notebook's heading, e.g. "00 · Tensors and shapes", else its file name."""
+    heading = lesson_heading(notebook)
+    return " · ".join(heading) if heading else path.stem
 
 
 def run_lesson(path: Path, cell_timeout: int = CELL_TIMEOUT) -> LessonRun:
-    """Execute the notebook at ``path`` in the learner's kernel and collect its reports."""
+    """Execute the notebook at ``path`` in the kernel named python3 and collect its
+    reports (:func:`main` makes that the learner's kernel)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from course_utils.lab import kernel_environment
-
-    os.environ.update(kernel_environment(dict(os.environ)))
     notebook = nbformat.read(path, as_version=4)
     run = LessonRun(lesson_title(notebook, path))
     client = NotebookClient(
@@ -115,15 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers, e.g. 00 03")
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, metavar="S")
     args = parser.parse_args(argv)
+    os.environ.update(kernel_environment(dict(os.environ)))  # python3: the learner's kernel
     paths = lesson_paths(LESSONS)
     if args.lessons:
-        chosen = [path for path in paths if path.name[:2] in {n.zfill(2) for n in args.lessons}]
-        known = {path.name[:2] for path in paths}
-        unknown = sorted({n.zfill(2) for n in args.lessons} - known)
-        if unknown:
+        wanted, known = {n.zfill(2) for n in args.lessons}, {path.name[:2] for path in paths}
+        if unknown := sorted(wanted - known):
             choices = ", ".join(sorted(known))
             parser.error(f"no lesson {', '.join(unknown)}: expected one of {choices}")
-        paths = chosen
+        paths = [path for path in paths if path.name[:2] in wanted]
     runs = []
     for path in paths:
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
@@ -131,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run)
         print("\n".join(summary_lines(run)), flush=True)
     reports = [report for run in runs for report in run.reports]
-    counts = {status: sum(r.status == status for r in reports) for status in _STATUSES}
+    counts = {status: sum(r.status == status for r in reports) for status in get_args(Status)}
     total = sum(r.points for r in reports)
     most = sum(r.max_points for r in reports)
     print(
@@ -140,8 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     return 1 if any(run.stopped for run in runs) else 0
 
-
-_STATUSES = ("passed", "failed", "not attempted")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.lesson_files import LESSONS
+from course_utils.lesson_files import LESSONS, lesson_paths
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -103,7 +103,8 @@ def student_version(
 
 
 def solution_paths(lessons: Path = LESSONS) -> list[Path]:
-    return sorted((lessons / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    """The solution notebooks, ``solutions/NN_topic.ipynb``, in lesson order."""
+    return lesson_paths(lessons / "solutions")
 
 
 def release(lessons: Path = LESSONS, *, check: bool = False) -> list[str]:

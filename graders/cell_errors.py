@@ -40,7 +40,8 @@ RESIDUAL_CHANNELS = (
     "They differ in channels only, so one of them was taken at the wrong point: the identity "
     "block's shortcut is the block's input as it came in (save X_shortcut = X as the block's "
     "first line; saved after the first Conv2D has reassigned X, it has F1 channels, not F3), "
-    "and the main path's last Conv2D has F3 filters."
+    "the main path's last Conv2D has F3 filters, and the convolutional block's shortcut goes "
+    "through a 1x1 Conv2D with F3 filters, even where s = 1 (stage 2)."
 )
 """Why a residual block's two paths differ in channels only (lesson 07)."""
 
@@ -488,7 +489,12 @@ def _pre_run_cell(info) -> None:
 def _exception_in_cell(shell, etype, value, tb, tb_offset=None) -> None:
     """IPython's handler of an exception a cell raised: a cell that stopped only for want of
     an exercise shows the course's note instead of a traceback (and is let through, see
-    :func:`_post_run_cell`); any other error shows its traceback as usual."""
+    :func:`_post_run_cell`); any other error shows its traceback as usual. A cell that does
+    not parse reaches this handler too (before IPython's own for syntax errors): it gets
+    IPython's syntax error display, the learner's line without the shell's frames."""
+    if isinstance(value, SyntaxError):
+        shell.showsyntaxerror()
+        return None
     source = str(_RUNNING.get("source", ""))
     try:
         note = unfinished_exercise(value, source, shell.user_ns)

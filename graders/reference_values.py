@@ -10,8 +10,8 @@ stores instead of this module and :mod:`graders.reference_models` (see
 - ``<block function>/<wiring>``: what a residual block wired so gives on its fixed input,
   ``{"inference": array, "training": array}``, or None when that wiring cannot run on it
   (:data:`graders.resnet_blocks.WIRINGS`);
-- ``resnet50/...``: the reference ResNet50's named layers, all its layer names, and its
-  features with fixed weights (:mod:`graders.resnet_model`).
+- ``resnet50/...``: the reference ResNet50's named layers and its features with fixed
+  weights (:mod:`graders.resnet_model`).
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ def _block_outputs(case: BlockCase, wiring: str) -> dict[str, np.ndarray] | None
 
 @functools.lru_cache(maxsize=1)
 def _resnet50() -> keras.Model:
+    """The reference ResNet50, built once: its named layers are read before its features,
+    which give it fixed weights (settings and weight shapes stay as they were)."""
     return resnet50(resnet_model.INPUT_SHAPE, resnet_model.CLASSES)
 
 
@@ -115,11 +117,8 @@ def _computations() -> dict[str, Callable[[], object]]:
     computations[resnet_model.NAMED_LAYERS_KEY] = lambda: resnet_model.named_layer_entries(
         _resnet50()
     )
-    computations[resnet_model.LAYER_NAMES_KEY] = lambda: [
-        layer.name for layer in _resnet50().layers
-    ]
     computations[resnet_model.FEATURES_KEY] = lambda: resnet_model.fixed_weight_features(
-        resnet50(resnet_model.INPUT_SHAPE, resnet_model.CLASSES)
+        _resnet50()
     )
     return computations
 

@@ -12,6 +12,7 @@ the features differ. What the reference gives comes from :mod:`graders.reference
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from dataclasses import dataclass
@@ -31,7 +32,6 @@ _SHOWN = 4  # named-layer problems listed before "and N more"
 
 NAMED_KINDS = ("Conv2D", "BatchNormalization", "Dense", "AveragePooling2D")
 NAMED_LAYERS_KEY = "resnet50/named layers"
-LAYER_NAMES_KEY = "resnet50/layer names"
 FEATURES_KEY = "resnet50/features"
 
 
@@ -56,9 +56,10 @@ def named_layer_entries(model: keras.Model) -> list[dict[str, object]]:
     return entries
 
 
+@functools.cache
 def _named_layers() -> list[dict[str, object]]:
     """The reference's :func:`named_layer_entries`, settings with tuples as Keras gives
-    them (stored outputs hold lists)."""
+    them (stored outputs hold lists); read once per process, never changed."""
     entries = []
     for entry in reference_output(NAMED_LAYERS_KEY):
         settings = {
@@ -165,7 +166,7 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     if all(problem.keys == {"momentum"} for problem in problems):
         return MOMENTUM_HINT
     names = [problem.name for problem in problems]
-    expected = set(reference_output(LAYER_NAMES_KEY))
+    expected = {entry["name"] for entry in _named_layers()}
     misnamed = [
         layer.name
         for layer in model.layers

@@ -220,14 +220,18 @@ class Measured:
         :data:`graders.heldout.SCALINGS`."""
         return {scaling: self.accuracy(index, scaling) for scaling in SCALINGS}
 
-    def agrees_with(self, reported: float, scaling: str | None = None) -> bool:
+    def agrees_with(
+        self, reported: float, scaling: str | None = None, index: int | None = None
+    ) -> bool:
         """Whether ``reported`` is, within :func:`reported_tolerance`, the model's accuracy
-        on one of the candidates under ``scaling`` (by default the lesson's)."""
+        under ``scaling`` (by default the lesson's) on candidate ``index``, or by default on
+        one of the candidates."""
         scaling = scaling or self.scaling
+        indices = range(len(self.heldouts)) if index is None else [index]
         return any(
             abs(reported - self.accuracy(i, scaling))
-            <= reported_tolerance(len(heldout.labels)) + ROUNDING_SLACK
-            for i, heldout in enumerate(self.heldouts)
+            <= reported_tolerance(len(self.heldouts[i].labels)) + ROUNDING_SLACK
+            for i in indices
         )
 
 
@@ -386,8 +390,10 @@ def _mismatch(
     scaling = measured.scaling
     accuracies = measured.by_scaling(measured.best)
     lesson = accuracies[scaling]
-    others = [
-        other for other in accuracies if other != scaling and measured.agrees_with(reported, other)
+    others = [  # on the candidate whose accuracies the message quotes
+        other
+        for other in accuracies
+        if other != scaling and measured.agrees_with(reported, other, measured.best)
     ]
     if others:
         likely = _tested_on(others, accuracies)
@@ -559,11 +565,12 @@ def _lead_over_validation(
     points: float,
 ) -> CheckResult | None:
     """The failure for a model that scores on the public test split so far above the
-    validation accuracy of its history's last epoch that chance does not explain it (it was
-    trained on the test images, or trained again after its history ended); None otherwise,
-    and when the history holds no validation accuracy. The validation images are counted
-    from the accuracies themselves (:func:`images_behind`), so the count is never too high
-    and the lead never overstated."""
+    best validation accuracy of its history that chance does not explain it (it was trained
+    on the test images, or trained again after its history ended); None otherwise, and when
+    the history holds no validation accuracy. The best epoch, not the last, because a model
+    may hold its best epoch's weights (EarlyStopping with restore_best_weights=True); the
+    validation images are counted from the accuracies themselves (:func:`images_behind`),
+    so the count is never too high. Both only understate a lead, never overstate it."""
     validation = history.get("val_accuracy") or history.get("val_acc")
     if not validation:
         return None
@@ -572,14 +579,14 @@ def _lead_over_validation(
         return None
     public = on_public.heldouts[on_public.best]
     public_accuracy = on_public.accuracy(on_public.best, on_public.scaling)
+    best = max(validation)
     counts = [
         (round(public_accuracy * len(public.labels)), len(public.labels)),
-        (round(validation[-1] * validation_images), validation_images),
+        (round(best * validation_images), validation_images),
     ]
     found = (
-        f"this model scores {public_accuracy:.3f} on {public.source} but "
-        f"{validation[-1]:.3f} on its {validation_images:,} validation images in the last "
-        "epoch of training"
+        f"this model scores {public_accuracy:.3f} on {public.source} but at best "
+        f"{best:.3f} on its {validation_images:,} validation images during training"
     )
     cause = "it was likely trained on the test images (or trained again after this history)"
     return _unlikely_lead(name, points, counts, found, cause)

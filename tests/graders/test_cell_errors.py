@@ -231,7 +231,9 @@ CASES = {
         "they must be equal. They differ in channels only, so one of them was taken at the "
         "wrong point: the identity block's shortcut is the block's input as it came in (save "
         "X_shortcut = X as the block's first line; saved after the first Conv2D has reassigned "
-        "X, it has F1 channels, not F3), and the main path's last Conv2D has F3 filters.",
+        "X, it has F1 channels, not F3), the main path's last Conv2D has F3 filters, and the "
+        "convolutional block's shortcut goes through a 1x1 Conv2D with F3 filters, even where "
+        "s = 1 (stage 2).",
     ),
     "a training log in a folder not made": (
         lambda: _missing_folder_error(_log_into_missing_folder),
@@ -450,3 +452,23 @@ def test_a_cell_that_reads_metrics_evaluated_as_a_list_is_explained():
         "of named metrics: evaluate with return_dict=True, as exercise 1 asks, then run this "
         "cell again."
     )
+
+
+@pytest.mark.notebook
+def test_a_syntax_error_shows_the_learners_line_not_the_shells_code():
+    """With the course's hooks on (a lesson's checks imported), does a cell that does not
+    parse show IPython's usual syntax error, the learner's line and caret, without frames
+    of IPython's own code?"""
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import graders.lesson01"),
+            nbformat.v4.new_code_cell("x = (1,"),
+            nbformat.v4.new_code_cell("if True:\nprint('not indented')"),
+        ]
+    )
+    NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True).execute()
+    for cell, error in zip(notebook.cells[1:], ("SyntaxError", "IndentationError"), strict=True):
+        (output,) = [o for o in cell.outputs if o.output_type == "error"]
+        traceback = "\n".join(output.traceback)
+        assert output.ename == error, traceback
+        assert "interactiveshell" not in traceback and "compilerop" not in traceback, traceback

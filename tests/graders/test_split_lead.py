@@ -57,3 +57,29 @@ def test_the_validation_images_are_counted_from_the_accuracies_never_too_many():
     assert images_behind([keras_accuracy(k, 800) for k in (640, 720, 780)], 100_000) == 40
     assert images_behind([0.31415927, 0.27182818], 1000) is None
     assert images_behind([], 1000) is None
+
+
+def test_a_model_holding_its_best_epoch_is_not_called_a_test_trainer():
+    """A model restored to its best epoch (EarlyStopping with restore_best_weights=True)
+    scores on the test split what its best validation accuracy promised, far above the last
+    epoch's. Is that no lead, while a score far above even the best epoch still is one?"""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from graders.training import _lead_over_validation
+
+    history = {"val_accuracy": [0.5, 0.83, 0.61, 0.58]}  # 100 validation images
+
+    def on_public(accuracy: float):
+        split = SimpleNamespace(labels=np.zeros(1000), source="the course's test images")
+        return SimpleNamespace(
+            heldouts={"public": split},
+            best="public",
+            scaling="lesson",
+            accuracy=lambda candidate, scaling: accuracy,
+        )
+
+    assert _lead_over_validation(on_public(0.82), history, "reported", 4) is None
+    lead = _lead_over_validation(on_public(0.99), history, "reported", 4)
+    assert lead is not None and "but at best 0.830 on its 100 validation images" in lead.message
