@@ -11,9 +11,14 @@ the statuses, the grading times and the students to look at), and writes beside
 - ``grades_canvas.csv`` and ``grades_moodle.csv``, the grades in the layouts that Canvas's
   and Moodle's gradebooks import (:mod:`graders.batch.gradebooks`).
 
+The lesson is the one every result names (``result.json``'s ``lesson``); ``--lesson NN``
+names it for results that do not (graded before the grader recorded it, or of several
+lessons), and must be the results' own when they name one (:func:`lesson_of`).
+
 It takes the results folder's lock, as the grader does, so that it never writes into a
 folder that a batch is still grading. Exit status: 0, or 2 for a folder that is not a
-results folder (or is locked) and for bad arguments.
+results folder (or is locked), for results whose lesson is neither named by them nor by
+``--lesson``, and for bad arguments.
 """
 
 from __future__ import annotations
@@ -24,36 +29,44 @@ import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import nbformat
 
+from course_utils.lesson_files import lesson_heading, lesson_paths
 from graders.batch.guard import OutLocked, lock_results
-from graders.batch.results import RESULT, SUBMISSIONS
+from graders.batch.results import (
+    CELL_TIMED_OUT,
+    CRASHED,
+    FEEDBACK,
+    GRADED,
+    GRADES,
+    INVALID,
+    KERNEL_DIED,
+    RESULT,
+    STATUSES,
+    SUBMISSIONS,
+    TAMPERED,
+    TIMED_OUT,
+    result_paths,
+    student_folder,
+)
+from graders.report import CheckResult, Report
 from graders.training import UNLIKELY_LEAD
 
-STATUSES = {
-    "graded": "ran to the end; the checks gave their points",
-    "cell timed out": "a cell ran past --cell-timeout and was stopped; the rest ran",
-    "invalid": "not a notebook that can be run",
-    "timed out": "the notebook ran past --timeout and was stopped",
-    "kernel died": "its kernel died (a crash, os._exit(), or the memory limit)",
-    "crashed": "the grader failed on it: not a grade of the student's work",
-    "tampered": "it wrote into the results folder: 0 points",
-}
-"""Each status a result can have (``result.json``'s ``status``), in the order the report
-lists them, and what it means."""
-
 LOOK_AT = {
-    "tampered": "read its notebook: it wrote into the results folder",
-    "crashed": "grade it again (--regrade), and report the grader's error if it stays",
-    "timed out": "grade it again with a longer --timeout if the machine was busy",
-    "kernel died": "its executed.ipynb shows the last cell that ran",
-    "cell timed out": "grade it again with a longer --cell-timeout if the machine was busy",
-    "invalid": "the wrong file handed in?",
+    TAMPERED: "read its notebook: it wrote into the results folder",
+    CRASHED: "grade it again (--regrade), and report the grader's error if it stays",
+    TIMED_OUT: "grade it again with a longer --timeout if the machine was busy",
+    KERNEL_DIED: "its executed.ipynb shows the last cell that ran",
+    CELL_TIMED_OUT: "grade it again with a longer --cell-timeout if the machine was busy",
+    INVALID: "the wrong file handed in?",
 }
-"""The statuses that put a student on the list to look at, most serious first, and what
-to make of each. A lead on the test split (:data:`LEAD`) comes right after tampering."""
+"""The statuses of :data:`graders.batch.results.STATUSES` that put a student on the list to
+look at (all but ``graded``), most serious first, and what to make of each. A lead on the
+test split (:data:`LEAD`) comes right after tampering; a status the report does not know
+comes last (:data:`UNKNOWN`)."""
 
 LEAD = "a lead on the test split"
 """Why a student whose check says :data:`graders.training.UNLIKELY_LEAD` is looked at."""
@@ -61,22 +74,20 @@ LEAD = "a lead on the test split"
 UNREADABLE = "unreadable result"
 """The status the report gives a ``result.json`` it cannot read."""
 
-_FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
+UNKNOWN = f"a status this report does not know: read its {RESULT}"
+"""What the report makes of a status that is not in :data:`STATUSES` (a newer grader's)."""
+
+
+def status_meaning(status: str) -> str:
+    """What ``status`` means: :data:`STATUSES`' words, or the report's own for a result
+    file it could not read and for a status it does not know."""
+    if status == UNREADABLE:
+        return f"its {RESULT} could not be read"
+    return STATUSES.get(status, UNKNOWN)
 
 
 class NotAResultsFolder(ValueError):
     """The folder given is not what ``python -m graders grade --out`` writes."""
-
-
-@dataclass(frozen=True)
-class Item:
-    """One result of a check (``exercises.<grade id>.items[]`` of ``result.json``)."""
-
-    name: str
-    status: str
-    points: float
-    max_points: float
-    message: str
 
 
 @dataclass(frozen=True)
@@ -87,15 +98,18 @@ class Exercise:
     title: str
     score: float
     max_score: float
-    items: tuple[Item, ...]
+    items: tuple[CheckResult, ...]
 
 
 @dataclass(frozen=True)
 class StudentResult:
-    """What ``submissions/<student>/result.json`` says of one submission. ``seconds`` is
-    the wall time of its grading; ``peak_memory_mb`` is None where it was not measured."""
+    """What ``submissions/<student>/result.json`` says of one submission. ``lesson`` is
+    the lesson graded (None in a result written before the grader recorded it);
+    ``seconds`` is the wall time of its grading; ``peak_memory_mb`` is None where it was
+    not measured."""
 
     student: str
+    lesson: str | None
     status: str
     score: float
     max_score: float
@@ -132,7 +146,6 @@ class ItemTally:
     grade_id: str
     exercise: str
     name: str
-    max_points: float
     passed: int
     failed: int
     not_attempted: int
@@ -142,9 +155,9 @@ class ItemTally:
 class FailingMessage:
     """A failing message of an exercise's check, the items that gave it (in the check's
     order; one message can fail several items, such as "expected model to be a
-    keras.Model"), and how many students got it. Messages that differ only in their figures
-    (an accuracy, a count) count as one: ``message`` is the most frequent wording, and
-    ``wordings`` says how many there were."""
+    keras.Model"), and how many students got it. Messages that differ only in their
+    measured figures (:func:`masked_figures`: an accuracy, a count) count as one:
+    ``message`` is the most frequent wording, and ``wordings`` says how many there were."""
 
     grade_id: str
     exercise: str
@@ -169,14 +182,16 @@ class LookAt:
 @dataclass(frozen=True)
 class ClassSummary:
     """What the report shows: ``lesson`` (such as ``"01"``) and its title when known, the
-    results, each exercise's scores, the check items, the failing messages (most
-    frequent first), the statuses (count by status, in :data:`STATUSES`' order, unknown
-    ones after), and the students to look at."""
+    results and the result files that could not be read (student -> why), each exercise's
+    scores, the check items, the failing messages (most frequent first), the statuses
+    (count by status, in :data:`STATUSES`' order, others after), and the students to look
+    at."""
 
     folder: Path
     lesson: str | None
     lesson_title: str | None
     results: tuple[StudentResult, ...]
+    unreadable: tuple[tuple[str, str], ...]
     exercises: tuple[ExerciseColumn, ...]
     items: tuple[ItemTally, ...]
     failing: tuple[FailingMessage, ...]
@@ -192,15 +207,29 @@ class ClassSummary:
         return sum(e.max_score for e in self.exercises)
 
     @property
+    def score_columns(self) -> tuple[ExerciseColumn, ...]:
+        """Each exercise's column, then the total's when there are several exercises."""
+        if len(self.exercises) < 2:
+            return self.exercises
+        return (*self.exercises, ExerciseColumn("total", "Total", self.max_total, self.totals))
+
+    @property
     def seconds(self) -> tuple[float, ...]:
         return tuple(r.seconds for r in self.results)
+
+    def lesson_name(self, separator: str = " · ") -> str | None:
+        """``Lesson 01`` and its title after ``separator`` (``Lesson 01 · Sequential
+        basics``) when known; None when the lesson is not."""
+        if self.lesson is None:
+            return None
+        return f"Lesson {self.lesson}" + (
+            f"{separator}{self.lesson_title}" if self.lesson_title else ""
+        )
 
     @property
     def heading(self) -> str:
         """``Lesson 01 · Sequential basics``, or what is known of it."""
-        if self.lesson is None:
-            return "Lesson not named (give --lesson NN)"
-        return f"Lesson {self.lesson}" + (f" · {self.lesson_title}" if self.lesson_title else "")
+        return self.lesson_name() or "Lesson not named (give --lesson NN)"
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -218,7 +247,8 @@ def _field(data: dict, key: str, kind, where: str):
 
 def result_from_json(data: object, where: str) -> StudentResult:
     """The typed record of one ``result.json``'s content; raises ValueError naming
-    ``where`` and the field that is missing or of the wrong kind."""
+    ``where`` and the field that is missing or of the wrong kind (for a check's items,
+    :meth:`graders.report.Report.from_dict`'s reason)."""
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected a JSON object, found {type(data).__name__}")
     exercises = []
@@ -226,33 +256,26 @@ def result_from_json(data: object, where: str) -> StudentResult:
         place = f"{where}: exercises.{grade_id}"
         if not isinstance(exercise, dict):
             raise ValueError(f"{place}: expected an object, found {exercise!r:.80}")
-        items = []
-        for index, item in enumerate(_field(exercise, "items", list, place)):
-            if not isinstance(item, dict):
-                raise ValueError(f"{place}.items[{index}]: expected an object, found {item!r:.80}")
-            spot = f"{place}.items[{index}]"
-            items.append(
-                Item(
-                    name=_field(item, "name", str, spot),
-                    status=_field(item, "status", str, spot),
-                    points=_field(item, "points", float, spot),
-                    max_points=_field(item, "max_points", float, spot),
-                    message=_field(item, "message", str, spot),
-                )
-            )
+        title = _field(exercise, "title", str, place)
+        items = _field(exercise, "items", list, place)
+        try:
+            report = Report.from_dict({"title": title, "results": items})
+        except ValueError as error:
+            raise ValueError(f"{place}: {error}") from error
         exercises.append(
             Exercise(
                 grade_id=str(grade_id),
-                title=_field(exercise, "title", str, place),
+                title=title,
                 score=_field(exercise, "score", float, place),
                 max_score=_field(exercise, "max_score", float, place),
-                items=tuple(items),
+                items=tuple(report.results),
             )
         )
     memory = data.get("peak_memory_mb")
     reasons = _field(data, "reasons", list, where)
     return StudentResult(
         student=_field(data, "student", str, where),
+        lesson=_field(data, "lesson", str, where) if data.get("lesson") is not None else None,
         status=_field(data, "status", str, where),
         score=_field(data, "score", float, where),
         max_score=_field(data, "max_score", float, where),
@@ -276,27 +299,25 @@ def _found(folder: Path) -> str:
     return f"a folder holding {shown}"
 
 
-def check_results_folder(folder: Path) -> list[Path]:
-    """The result files of ``folder``; raises :class:`NotAResultsFolder`, saying what was
-    expected and what was found, when it holds none."""
-    paths = sorted((folder / SUBMISSIONS).glob(f"*/{RESULT}")) if folder.is_dir() else []
-    if not paths:
+def check_results_folder(folder: Path) -> None:
+    """Raise :class:`NotAResultsFolder`, saying what was expected and what was found,
+    unless ``folder`` holds result files."""
+    if not (folder.is_dir() and result_paths(folder)):
         raise NotAResultsFolder(
             f"{folder} is not a results folder: expected what `python -m graders grade --out "
-            f"{folder}` writes (grades.csv and {SUBMISSIONS}/<student>/{RESULT}), found "
+            f"{folder}` writes ({GRADES} and {SUBMISSIONS}/<student>/{RESULT}), found "
             f"{_found(folder)}"
         )
-    return paths
 
 
 def read_results(folder: Path) -> ClassResults:
-    """Every result of the results folder ``folder``, sorted by student. A result file
-    that cannot be read or is not a result is kept aside with the reason, not skipped in
-    silence. Raises :class:`NotAResultsFolder` for a folder without results."""
+    """Every result of the results folder ``folder`` (see :func:`check_results_folder`),
+    sorted by student. A result file that cannot be read or is not a result is kept aside
+    with the reason, not skipped in silence."""
     results, unreadable = [], []
-    for path in check_results_folder(folder):
+    for path in result_paths(folder):
         student = path.parent.name
-        where = f"{SUBMISSIONS}/{student}/{RESULT}"
+        where = path.relative_to(folder).as_posix()
         try:
             results.append(result_from_json(json.loads(path.read_text()), where))
         except (OSError, ValueError) as error:  # JSONDecodeError is a ValueError
@@ -308,68 +329,39 @@ def read_results(folder: Path) -> ClassResults:
 # -- the lesson ------------------------------------------------------------------------
 
 
+@cache
+def lesson_notebook(lesson: str) -> nbformat.NotebookNode:
+    """The student notebook of lesson ``lesson`` (``"01"``), read once; raises ValueError
+    when there is none or it cannot be read."""
+    for path in lesson_paths():
+        if path.name.startswith(f"{lesson}_"):
+            try:
+                return nbformat.read(path, as_version=4)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"{path} cannot be read: {error}") from error
+    raise ValueError(f"no lesson {lesson}: expected lessons/{lesson}_*.ipynb")
+
+
 def lesson_title(lesson: str) -> str | None:
-    """The title of lesson ``lesson`` from its student notebook's first heading
+    """The title of lesson ``lesson`` from its student notebook's heading
     (``# 01 · Sequential basics`` -> ``Sequential basics``), or None."""
-    from graders.batch.cli import source_notebook
-
     try:
-        notebook = nbformat.read(source_notebook(lesson), as_version=4)
-    except (ValueError, OSError):
+        heading = lesson_heading(lesson_notebook(lesson))
+    except ValueError:
         return None
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and cell.source.strip():
-            match = re.match(r"#\s*\d+\s*·\s*(.+)", cell.source.strip().splitlines()[0])
-            return match[1].strip() if match else None
-    return None
-
-
-def _graded_cells(lesson: str) -> list[tuple[str, float]]:
-    from graders.batch.cli import source_notebook
-    from graders.batch.prepare import graded_cells
-
-    source = nbformat.read(source_notebook(lesson), as_version=4)
-    return [(cell.grade_id, cell.points) for cell in graded_cells(source)]
-
-
-def _exercises_of(results: ClassResults) -> list[tuple[str, float]]:
-    seen: dict[str, float] = {}
-    for result in results.results:
-        for exercise in result.exercises:
-            seen.setdefault(exercise.grade_id, exercise.max_score)
-    return list(seen.items())
-
-
-def infer_lesson(results: ClassResults) -> str | None:
-    """The lesson the results are of: the one lesson whose graded cells (grade ids and
-    points) are the results' and whose checks module spells every exercise title they
-    show. None when no lesson, or more than one, fits."""
-    from graders.batch.cli import LESSONS
-    from graders.batch.sandbox import REPO_ROOT
-
-    exercises = _exercises_of(results)
-    titles = {e.title for r in results.results for e in r.exercises if e.title != e.grade_id}
-    fitting = []
-    for lesson in LESSONS:
-        try:
-            if _graded_cells(lesson) != exercises:
-                continue
-            checks = (REPO_ROOT / "graders" / f"lesson{lesson}.py").read_text()
-        except (ValueError, OSError):
-            continue
-        if all(title in checks for title in titles):
-            fitting.append(lesson)
-    return fitting[0] if len(fitting) == 1 else None
+    return heading[1] if heading else None
 
 
 def check_lesson(lesson: str, results: ClassResults) -> None:
     """Raise ValueError unless ``lesson`` is a graded lesson whose graded cells are the
     results' exercises."""
     from graders.batch.cli import LESSONS
+    from graders.batch.prepare import graded_cells
 
     if lesson not in LESSONS:
         raise ValueError(f"--lesson: no graded lesson {lesson!r}; lessons: {', '.join(LESSONS)}")
-    expected, found = _graded_cells(lesson), _exercises_of(results)
+    expected = [(cell.grade_id, cell.points) for cell in graded_cells(lesson_notebook(lesson))]
+    found = [(column.grade_id, column.max_score) for column in _columns(results.results)]
     if expected != found:
 
         def words(cells):
@@ -381,10 +373,55 @@ def check_lesson(lesson: str, results: ClassResults) -> None:
         )
 
 
+def lesson_of(results: ClassResults, given: str | None = None) -> str:
+    """The lesson ``results`` grade: the one every result names (``result.json``'s
+    ``lesson``). ``given`` (``--lesson``, such as ``"1"`` or ``"01"``) names it when they
+    do not all name the same one, and must fit them (:func:`check_lesson`) and be theirs
+    when they do. Raises ValueError saying what is missing or does not fit."""
+    named = Counter(result.lesson for result in results.results)
+    recorded = next(iter(named)) if len(named) == 1 else None
+    if given is None:
+        if recorded is not None:
+            return recorded
+        if set(named) <= {None}:
+            why = f"the results do not name their lesson (graded before {RESULT} recorded it)"
+        else:
+            counts = ", ".join(
+                f"{count} of lesson {lesson}" if lesson else f"{count} naming none"
+                for lesson, count in sorted(named.items(), key=lambda pair: pair[0] or "")
+            )
+            why = f"the results are not all of one lesson ({counts})"
+        raise ValueError(f"{why}: give the lesson graded with --lesson NN")
+    lesson = f"{int(given):02d}" if given.isdigit() else given
+    check_lesson(lesson, results)
+    if recorded not in (None, lesson):
+        raise ValueError(
+            f"--lesson {lesson}: these results are of lesson {recorded}, as each {RESULT} "
+            "says: leave --lesson out"
+        )
+    return lesson
+
+
 # -- summing up ------------------------------------------------------------------------
 
 
-def is_lead(item: Item) -> bool:
+_MEASURED = re.compile(r"(?<![\d,])(?:\d+\.\d+|\d{1,3}(?:,\d{3})+)(?![\d,])")
+_FOUND = re.compile(r"\bfound\b[^;]*")
+_NUMBER = re.compile(r"\b\d+\b")
+
+
+def masked_figures(message: str) -> str:
+    """``message`` with each measured figure as ``#``: decimals (an accuracy such as
+    0.264), numbers with thousands separators (a parameter count such as 196,997), and the
+    numbers of what was found (from ``found`` up to the next ``;``: ``found Dense(64)``,
+    ``found 3``). Other numbers tell one mistake from another and stay: a layer's position
+    (``layer 2: ...``), a number within a name (``Conv1D``, ``Conv2D``). Two failing
+    messages with the same masked text are the same mistake."""
+    masked = _MEASURED.sub("#", message)
+    return _FOUND.sub(lambda found: _NUMBER.sub("#", found[0]), masked)
+
+
+def is_lead(item: CheckResult) -> bool:
     """Whether ``item`` is a check's failure for a lead on the public test split."""
     return item.status == "failed" and UNLIKELY_LEAD in item.message
 
@@ -400,7 +437,7 @@ def _failing_messages(
             for item in exercise.items:
                 if item.status != "failed":
                     continue
-                key = (exercise.grade_id, _FIGURES.sub("#", item.message))
+                key = (exercise.grade_id, masked_figures(item.message))
                 students[key].add(result.student)
                 wordings[key][item.message] += 1
                 items[key].add(item.name)
@@ -424,7 +461,6 @@ def _item_tallies(results: tuple[StudentResult, ...], titles) -> list[ItemTally]
     """Each exercise's items in its check's order (that of the result listing the most of
     them), then any other item a result has (such as a whole cell's failure)."""
     counts: dict[tuple[str, str], Counter] = {}
-    max_points: dict[tuple[str, str], float] = {}
     fullest: dict[str, list[str]] = {}
     for result in results:
         for exercise in result.exercises:
@@ -432,9 +468,7 @@ def _item_tallies(results: tuple[StudentResult, ...], titles) -> list[ItemTally]
             if len(names) > len(fullest.get(exercise.grade_id, [])):
                 fullest[exercise.grade_id] = names
             for item in exercise.items:
-                key = (exercise.grade_id, item.name)
-                counts.setdefault(key, Counter())[item.status] += 1
-                max_points.setdefault(key, item.max_points)
+                counts.setdefault((exercise.grade_id, item.name), Counter())[item.status] += 1
     order = {grade_id: index for index, grade_id in enumerate(titles)}
 
     def place(key: tuple[str, str]) -> tuple[int, int]:
@@ -447,7 +481,6 @@ def _item_tallies(results: tuple[StudentResult, ...], titles) -> list[ItemTally]
             grade_id=grade_id,
             exercise=titles.get(grade_id, grade_id),
             name=name,
-            max_points=max_points[grade_id, name],
             passed=counts[grade_id, name]["passed"],
             failed=counts[grade_id, name]["failed"],
             not_attempted=counts[grade_id, name]["not attempted"],
@@ -457,24 +490,26 @@ def _item_tallies(results: tuple[StudentResult, ...], titles) -> list[ItemTally]
 
 
 def _look_at(classed: ClassResults) -> list[LookAt]:
-    order = ["tampered", LEAD, *(status for status in LOOK_AT if status != "tampered")]
+    """Every student whose status is not ``graded``, or whose model leads on the test
+    split, most serious first (:data:`LOOK_AT`'s order, unknown statuses after), then the
+    result files that cannot be read."""
+    order = [TAMPERED, LEAD, *(status for status in LOOK_AT if status != TAMPERED)]
     rank = {status: index for index, status in enumerate(order)}
     rows = []
     for result in classed.results:
         why, first = [], None
-        if result.status in LOOK_AT:
+        if result.status != GRADED:
             first = result.status
             detail = "; ".join(result.reasons[:3])[:400]
-            advice = LOOK_AT[result.status]
+            advice = LOOK_AT.get(result.status, UNKNOWN)
             why.append(f"{detail} — {advice}" if detail else advice)
         for exercise in result.exercises:
             for item in exercise.items:
                 if is_lead(item):
-                    first = first if first == "tampered" else LEAD
+                    first = first if first == TAMPERED else LEAD
                     why.append(f"{LEAD} ({exercise.title}, {item.name}): {item.message}")
         if why:
-            rows.append((rank[first], result.student, result, tuple(why)))
-    folder = classed.folder / SUBMISSIONS
+            rows.append((rank.get(first, len(order)), result.student, result, tuple(why)))
     looked = [
         LookAt(
             student=result.student,
@@ -482,7 +517,7 @@ def _look_at(classed: ClassResults) -> list[LookAt]:
             score=result.score,
             max_score=result.max_score,
             why=why,
-            has_feedback=(folder / result.student / "feedback.html").is_file(),
+            has_feedback=(student_folder(classed.folder, result.student) / FEEDBACK).is_file(),
         )
         for _, _, result, why in sorted(rows, key=lambda row: row[:2])
     ]
@@ -493,9 +528,10 @@ def _look_at(classed: ClassResults) -> list[LookAt]:
     return looked
 
 
-def summarize(classed: ClassResults, lesson: str | None = None) -> ClassSummary:
-    """Sum up ``classed`` for the report (``lesson``: such as ``"01"``, when known)."""
-    results = classed.results
+def _columns(results: tuple[StudentResult, ...]) -> list[ExerciseColumn]:
+    """Each exercise the results show, in the order they first show it, with its title
+    (a check's own where one gave it, not the grade id), its points and every student's
+    score (0 where a result lacks it)."""
     titles: dict[str, str] = {}
     max_scores: dict[str, float] = {}
     for result in results:
@@ -510,6 +546,14 @@ def summarize(classed: ClassResults, lesson: str | None = None) -> ClassSummary:
             found = [e.score for e in result.exercises if e.grade_id == grade_id]
             scores.append(found[0] if found else 0.0)
         columns.append(ExerciseColumn(grade_id, title, max_scores[grade_id], tuple(scores)))
+    return columns
+
+
+def summarize(classed: ClassResults, lesson: str | None = None) -> ClassSummary:
+    """Sum up ``classed`` for the report (``lesson``: such as ``"01"``, when known)."""
+    results = classed.results
+    columns = _columns(results)
+    titles = {column.grade_id: column.title for column in columns}
     counted = Counter(result.status for result in results)
     if classed.unreadable:
         counted[UNREADABLE] += len(classed.unreadable)
@@ -521,6 +565,7 @@ def summarize(classed: ClassResults, lesson: str | None = None) -> ClassSummary:
         lesson=lesson,
         lesson_title=lesson_title(lesson) if lesson is not None else None,
         results=results,
+        unreadable=classed.unreadable,
         exercises=tuple(columns),
         items=tuple(tallies),
         failing=tuple(_failing_messages(results, titles, tallies)),
@@ -543,15 +588,17 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("results", type=Path, help="the results folder (grade's --out)")
     parser.add_argument(
         "--lesson",
-        help="the lesson graded, e.g. 01 (default: found from the results when only one "
-        "lesson fits them)",
+        help="the lesson graded, e.g. 01, for results that do not name theirs (graded "
+        "before result.json recorded it); where they name one, it must be that one "
+        "(default: the results' own)",
     )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the report and the gradebook files; 2 for a folder that is not a results
-    folder or is being graded, or a ``--lesson`` that does not fit it."""
+    folder or is being graded, and for results whose lesson neither they nor ``--lesson``
+    name, or a ``--lesson`` that does not fit them."""
     from graders.batch.gradebooks import write_gradebooks
     from graders.batch.report_page import write_report
 
@@ -560,25 +607,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_results_folder(folder)
         lock = lock_results(folder)
-    except (NotAResultsFolder, OSError) as error:
+    except (NotAResultsFolder, OutLocked, OSError) as error:
         print(f"python -m graders report: {error}", file=sys.stderr)
-        return 2
-    except OutLocked:
-        print(
-            f"python -m graders report: a grader is still writing to {folder} (it holds "
-            f"{folder / '.grader.lock'}): run the report when its batch has finished",
-            file=sys.stderr,
-        )
         return 2
     with lock:
         classed = read_results(folder)
         try:
-            lesson = args.lesson
-            if lesson is not None:
-                lesson = f"{int(lesson):02d}" if lesson.isdigit() else lesson
-                check_lesson(lesson, classed)
-            else:
-                lesson = infer_lesson(classed)
+            lesson = lesson_of(classed, args.lesson)
         except ValueError as error:
             print(f"python -m graders report: {error}", file=sys.stderr)
             return 2

@@ -35,6 +35,7 @@ from graders.batch.prepare import graded_cells
 from graders.batch.reaper import start as start_reaper
 from graders.batch.reaper import stop as stop_reaper
 from graders.batch.results import (
+    GRADES,
     feedback_html,
     finished,
     write_grades_csv,
@@ -596,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     rate = len(todo) / (seconds / 60) if seconds > 0 else 0.0
     print(
         f"graded {len(todo)} submission(s) in {seconds:.0f} s ({rate:.1f} per minute); "
-        f"grades in {args.out / 'grades.csv'}",
+        f"grades in {args.out / GRADES}",
         file=sys.stderr,
     )
     return 0
@@ -608,7 +609,7 @@ def store(out: Path, guard: Guard, result: dict, feedback: str, executed, column
     written = write_result(out, result, feedback, executed)
     guard.record(list(written))
     write_grades_csv(out, columns)
-    guard.record([out / "grades.csv"])
+    guard.record([out / GRADES])
 
 
 def progress(done: int, total: int, result: dict, where: str = "") -> str:

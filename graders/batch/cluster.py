@@ -247,13 +247,17 @@ class LocalBatchCluster:
     memory by these processes (Dask writes the key, for the moment it loads it, into a
     folder of this user's own): another local user cannot connect, however it finds the
     port. Its workers' scratch folders are in a temporary folder of its own, removed on
-    :meth:`close`."""
+    :meth:`close` (or by the next batch, when this grader was killed)."""
 
     def __init__(self, workers: int) -> None:
         import dask
         from distributed import LocalCluster, Security
 
-        self.scratch = tempfile.mkdtemp(prefix="keras-course-dask-")
+        from graders.batch.workspace import BATCH_PREFIX
+
+        # Named as a batch's folder of this grader, so that the next batch sweeps it away
+        # when this grader is killed before close (workspace.sweep_stale_batches).
+        self.scratch = tempfile.mkdtemp(prefix=f"{BATCH_PREFIX}{os.getpid()}-dask-")
         settings = {**worker_settings(), "temporary-directory": self.scratch}
         try:
             with dask.config.set(settings):  # the nannies hand them on to their workers

@@ -8,6 +8,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from graders.batch.results import TAMPERED
+
 
 class OutLocked(Exception):
     """Another grader holds the lock on the results folder."""
@@ -74,7 +76,7 @@ class Guard:
 
 def mark_tampered(result: dict, touched: list[str]) -> None:
     """Mark ``result`` tampered: 0 points, with the files it touched as the reason."""
-    result.update(status="tampered", score=0.0)
+    result.update(status=TAMPERED, score=0.0)
     result["reasons"].append(
         "it wrote into the results folder (" + ", ".join(touched[:5]) + "); "
         "its grade is 0 and the files were removed or restored"

@@ -21,8 +21,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from data_loaders.cache import atomic_write_bytes
-from graders.batch.class_report import STATUSES, UNREADABLE, ClassSummary, ExerciseColumn
-from graders.batch.results import SUBMISSIONS
+from graders.batch.class_report import UNREADABLE, ClassSummary, status_meaning
+from graders.batch.gradebooks import CANVAS, MOODLE
+from graders.batch.results import FEEDBACK, GRADED, GRADES, student_folder
 
 PAGE = "report.html"
 FIGURES = "report_figures"
@@ -56,9 +57,7 @@ def _bins(maximum: float) -> np.ndarray:
 def scores_figure(summary: ClassSummary) -> tuple[bytes, str]:
     """A histogram of each exercise's scores, and of the totals when there are several
     exercises; returns the PNG and its alt text."""
-    panels: list[ExerciseColumn] = list(summary.exercises)
-    if len(panels) > 1:
-        panels.append(ExerciseColumn("total", "Total", summary.max_total, summary.totals))
+    panels = summary.score_columns
     columns = min(len(panels), 2) or 1
     rows = max(1, -(-len(panels) // columns))
     width = 7.0 if columns == 1 else 5.2 * columns
@@ -189,7 +188,7 @@ def _figure(name: str, alt: str, caption: str) -> str:
 def _statuses(summary: ClassSummary) -> str:
     rows = []
     for status, count in summary.statuses:
-        meaning = STATUSES.get(status, "its result file could not be read")
+        meaning = status_meaning(status)
         css = "" if count else " class='none'"
         rows.append(
             f"<tr{css}><td>{_e(status)}</td><td class='n'>{count}</td><td>{_e(meaning)}</td></tr>"
@@ -198,11 +197,8 @@ def _statuses(summary: ClassSummary) -> str:
 
 
 def _scores_table(summary: ClassSummary) -> str:
-    columns = list(summary.exercises)
-    if len(columns) > 1:
-        columns.append(ExerciseColumn("total", "Total", summary.max_total, summary.totals))
     rows = []
-    for column in columns:
+    for column in summary.score_columns:
         scores = column.scores or (0.0,)
         full = sum(1 for s in column.scores if s >= column.max_score > 0)
         zero = sum(1 for s in column.scores if s == 0)
@@ -244,7 +240,7 @@ def _failing(summary: ClassSummary) -> str:
 def _feedback_link(student: str, has_feedback: bool) -> str:
     if not has_feedback:
         return _e(student)
-    href = f"{SUBMISSIONS}/{quote(student)}/feedback.html"
+    href = (student_folder(Path(), quote(student)) / FEEDBACK).as_posix()
     return f'<a href="{_e(href)}">{_e(student)}</a>'
 
 
@@ -285,7 +281,7 @@ def _timing(summary: ClassSummary) -> str:
 def page_html(summary: ClassSummary, alts: dict[str, str]) -> str:
     """The page of ``summary``, its figures' ``alt`` texts by file name."""
     results = summary.results
-    graded = sum(1 for r in results if r.status == "graded")
+    graded = sum(1 for r in results if r.status == GRADED)
     mean = statistics.mean(summary.totals) if results else 0.0
     heading = f"Class report · {summary.heading}"
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -294,10 +290,7 @@ def page_html(summary: ClassSummary, alts: dict[str, str]) -> str:
         f"{summary.max_total:g} points. {len(summary.look_at)} student(s) to look at. "
         f"From {summary.folder} on {made}."
     )
-    downloads = " · ".join(
-        f'<a href="{name}">{name}</a>'
-        for name in ("grades.csv", "grades_canvas.csv", "grades_moodle.csv")
-    )
+    downloads = " · ".join(f'<a href="{name}">{name}</a>' for name in (GRADES, CANVAS, MOODLE))
     sections = [
         f"<h1>{_e(heading)}</h1><p class='lead'>{_e(lead)}</p>",
         f"<p>Grades: {downloads} (see the README's “Grading a class” for the layouts).</p>",

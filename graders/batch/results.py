@@ -8,7 +8,8 @@ loses nothing and a resumed one duplicates nothing.
 
 ``result.json`` follows Gradescope's results format where it fits (``score``,
 ``execution_time``, ``tests`` with ``name``, ``score``, ``max_score``, ``status``,
-``output``), with the batch's own fields beside it (``student``, ``status``, ``reasons``,
+``output``), with the batch's own fields beside it (``student``, ``lesson``, the lesson
+graded, such as ``"01"``; ``status``, one of :data:`STATUSES`; ``reasons``,
 ``exercises``: each graded cell's title, score, status and ``items``, the check's results as
 the notebook shows them, each with ``name``, ``status``, ``points``, ``max_points``,
 ``message`` and ``hint``; ``worker``, the machine, or the Dask worker, that graded it; and
@@ -32,10 +33,37 @@ from graders.report import Report
 
 SUBMISSIONS = "submissions"
 RESULT = "result.json"
+FEEDBACK = "feedback.html"
+GRADES = "grades.csv"
+
+GRADED = "graded"
+CELL_TIMED_OUT = "cell timed out"
+INVALID = "invalid"
+TIMED_OUT = "timed out"
+KERNEL_DIED = "kernel died"
+CRASHED = "crashed"
+TAMPERED = "tampered"
+STATUSES: dict[str, str] = {
+    GRADED: "ran to the end; the checks gave their points",
+    CELL_TIMED_OUT: "a cell ran past --cell-timeout and was stopped; the rest ran",
+    INVALID: "not a notebook that can be run",
+    TIMED_OUT: "the notebook ran past --timeout and was stopped",
+    KERNEL_DIED: "its kernel died (a crash, os._exit(), or the memory limit)",
+    CRASHED: "the grader failed on it: not a grade of the student's work",
+    TAMPERED: "it wrote into the results folder: 0 points",
+}
+"""Every status a result can have (``result.json``'s ``status``) and what it means, in
+the order the class report lists them."""
 
 
 def student_folder(out: Path, student: str) -> Path:
+    """The folder of ``student``'s files under the results folder ``out``."""
     return out / SUBMISSIONS / student
+
+
+def result_paths(out: Path) -> list[Path]:
+    """The ``result.json`` of every student of the results folder ``out``, by student."""
+    return sorted((out / SUBMISSIONS).glob(f"*/{RESULT}"))
 
 
 def finished(out: Path, student: str, submission_sha256: str) -> dict | None:
@@ -55,6 +83,7 @@ def finished(out: Path, student: str, submission_sha256: str) -> dict | None:
 
 def result_record(
     student: str,
+    lesson: str,
     submission: Path,
     submission_sha256: str,
     status: str,
@@ -62,7 +91,8 @@ def result_record(
     reports: list[tuple[str, float, Report | None]],
     seconds: float,
 ) -> dict:
-    """The result of one submission; ``reports``: (grade_id, points, report or None)."""
+    """The result of one submission of lesson ``lesson`` (such as ``"01"``); ``status``:
+    one of :data:`STATUSES`; ``reports``: (grade_id, points, report or None)."""
     exercises, tests = {}, []
     for grade_id, points, report in reports:
         score = report.points if report is not None else 0.0
@@ -85,6 +115,7 @@ def result_record(
         )
     return {
         "student": student,
+        "lesson": lesson,
         "submission": str(submission),
         "submission_sha256": submission_sha256,
         "status": status,
@@ -118,7 +149,7 @@ def write_result(out: Path, result: dict, feedback: str, executed: bytes | None)
     """Write a submission's files, ``result.json`` last. Returns path -> sha256 of what
     was written (the grader's record of its own files)."""
     folder = student_folder(out, result["student"])
-    files = {folder / "feedback.html": feedback.encode()}
+    files = {folder / FEEDBACK: feedback.encode()}
     if executed is not None:
         files[folder / "executed.ipynb"] = executed
     files[folder / RESULT] = json.dumps(result, indent=2).encode()
@@ -131,7 +162,7 @@ def write_grades_csv(out: Path, columns: list[str]) -> bytes:
     """Rebuild ``grades.csv`` from every result file: one row per student, one column per
     exercise (by grade id), then total, max and status. Returns the bytes written."""
     rows = []
-    for path in sorted((out / SUBMISSIONS).glob(f"*/{RESULT}")):
+    for path in result_paths(out):
         try:
             rows.append(json.loads(path.read_text()))
         except (OSError, ValueError):
@@ -151,5 +182,5 @@ def write_grades_csv(out: Path, columns: list[str]) -> bytes:
             ]
         )
     data = buffer.getvalue().encode()
-    atomic_write_bytes(out / "grades.csv", data)
+    atomic_write_bytes(out / GRADES, data)
     return data

@@ -22,6 +22,15 @@ from graders.batch.export import ARTIFACTS, EXPORT_HELPER
 from graders.batch.grade import MAX_ARTIFACT_BYTES, functions_to_rerun
 from graders.batch.isolation import Isolation
 from graders.batch.memory_groups import MemoryGroups
+from graders.batch.results import (
+    CELL_TIMED_OUT,
+    CRASHED,
+    GRADED,
+    INVALID,
+    KERNEL_DIED,
+    TIMED_OUT,
+    result_record,
+)
 from graders.batch.sandbox import (
     RUNNING,
     Limits,
@@ -349,8 +358,6 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
     """Grade the notebook at ``path`` for ``student``. Never raises for a submission: any
     error while grading it (a grader bug that it triggers included) becomes its result,
     status "crashed", so the rest of the batch goes on."""
-    from graders.batch.results import result_record
-
     start = time.perf_counter()
     measure_peak_memory()
     data = path.read_bytes() if path.is_file() else b""
@@ -361,7 +368,14 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
     def record(status, reasons, reports):
         pairs = [(c.grade_id, c.points, r) for c, r in zip(graded_cells, reports, strict=True)]
         result = result_record(
-            student, path, sha, status, reasons, pairs, time.perf_counter() - start
+            student,
+            settings.lesson,
+            path,
+            sha,
+            status,
+            reasons,
+            pairs,
+            time.perf_counter() - start,
         )
         result.update(settings.isolation.record())
         result["worker"] = socket.gethostname()  # a cluster's task names its Dask worker
@@ -378,7 +392,7 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
             Report(c.grade_id, [CheckResult.failed("graded cell", c.points, why)])
             for c in graded_cells
         ]
-        return Graded(record("crashed", [why], reports), reports, None)
+        return Graded(record(CRASHED, [why], reports), reports, None)
 
 
 def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Graded:
@@ -391,7 +405,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
             Report(c.grade_id, [CheckResult.failed("graded cell", c.points, str(error))])
             for c in graded_cells
         ]
-        return Graded(record("invalid", [str(error)], reports), reports, None)
+        return Graded(record(INVALID, [str(error)], reports), reports, None)
 
     prepared = prepare.prepare(source, submission)
     folder = Path(tempfile.mkdtemp(prefix="submission-", dir=settings.work))
@@ -415,25 +429,25 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         reasons = list(prepared.notes)
         executed, notebook = _executed(run_folder / "executed.ipynb", prepared.notebook)
         if outcome.timed_out:
-            status = "timed out"
+            status = TIMED_OUT
             why = f"the notebook ran longer than {settings.limits.seconds:g} s and was stopped"
         elif run is None:
-            status = "crashed"
+            status = CRASHED
             why = (
                 "the runner stopped before finishing (memory limit of "
                 f"{settings.limits.memory_mb} MiB or a crash): {outcome.stderr.strip()[-300:]}"
             )
         elif run["kernel_died"]:
-            status = "kernel died"
+            status = KERNEL_DIED
             why = (
                 "the kernel died (a crash, os._exit(), or more memory than the "
                 f"{settings.limits.memory_mb} MiB limit)"
             )
         elif run["timed_out"]:
-            status, why = "cell timed out", "the graded cell did not run"
+            status, why = CELL_TIMED_OUT, "the graded cell did not run"
         else:
-            status, why = "graded", "the graded cell did not run"
-        if status not in ("graded", "cell timed out"):
+            status, why = GRADED, "the graded cell did not run"
+        if status not in (GRADED, CELL_TIMED_OUT):
             reasons.append(why)
         timed_out = (run or {}).get("timed_out", [])
         for index in timed_out:
@@ -458,7 +472,7 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
         )
         if problem:
             reasons.append(problem)
-            status = "crashed" if status in ("graded", "cell timed out") else status
+            status = CRASHED if status in (GRADED, CELL_TIMED_OUT) else status
         if executed is not None:
             executed = with_reports(notebook, source, graded_cells, reports) or executed
         return Graded(record(status, reasons, reports), reports, executed)

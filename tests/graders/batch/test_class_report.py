@@ -5,6 +5,7 @@ refuses, and the page in Chromium."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,26 @@ import pytest
 from graders.__main__ import main as graders_main
 from graders.batch.class_report import (
     LEAD,
+    UNKNOWN,
     UNREADABLE,
+    lesson_of,
     main,
+    masked_figures,
     read_results,
     summarize,
 )
-from graders.batch.gradebooks import canvas_csv, moodle_csv
+from graders.batch.gradebooks import CANVAS, MOODLE, canvas_csv, moodle_csv
 from graders.batch.guard import lock_results, mark_tampered
 from graders.batch.report_page import FIGURES, PAGE
-from graders.batch.results import feedback_html, result_record, write_grades_csv, write_result
+from graders.batch.results import (
+    GRADES,
+    RESULT,
+    feedback_html,
+    result_paths,
+    result_record,
+    write_grades_csv,
+    write_result,
+)
 from graders.report import CheckResult, Report
 from graders.training import UNLIKELY_LEAD
 
@@ -55,8 +67,8 @@ def _store(out: Path, student: str, status: str, report: Report, seconds: float,
     """Write one student's files with the batch grader's own writers."""
     reasons = list(extra.pop("reasons", []))
     result = result_record(
-        student, Path(f"in/{student}.ipynb"), "0" * 64, status, reasons,
-        [(GRADE_ID, 10.0, report)], seconds,
+        student, extra.pop("lesson", "01"), Path(f"in/{student}.ipynb"), "0" * 64, status,
+        reasons, [(GRADE_ID, 10.0, report)], seconds,
     )  # fmt: skip
     result.update(isolation="bubblewrap", isolation_detail="test", worker="here")
     result["peak_memory_mb"] = extra.pop("memory", 300.0)
@@ -88,6 +100,17 @@ def results_folder(tmp_path: Path) -> Path:
     (out / "submissions" / "zed" / "result.json").write_text("{not json")
     write_grades_csv(out, [GRADE_ID])
     return out
+
+
+def _rewrite(folder: Path, change) -> None:
+    """Call ``change`` on every readable result of ``folder``, and write it back."""
+    for path in result_paths(folder):
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            continue
+        change(data)
+        path.write_text(json.dumps(data))
 
 
 def test_the_summary_counts_statuses_scores_items_and_messages(results_folder):
@@ -166,21 +189,111 @@ def test_the_students_to_look_at_and_why(results_folder):
     assert [row.has_feedback for row in summary.look_at] == [True] * 5 + [False]
 
 
-def test_the_lesson_is_found_from_the_results(results_folder):
-    """Without --lesson, is the lesson the one whose graded cells and exercise titles the
-    results show, with its notebook's title?"""
-    from graders.batch.class_report import infer_lesson
+def test_a_status_the_report_does_not_know_is_looked_at_and_named_so(results_folder):
+    """Is a student whose status is none of the grader's (a newer grader's) among the
+    students to look at, after the known ones, and is the status shown as unknown rather
+    than as an unreadable result file?"""
+    path = results_folder / "submissions" / "hal" / RESULT
+    data = json.loads(path.read_text())
+    data["status"] = "out of disk"
+    path.write_text(json.dumps(data))
+    summary = summarize(read_results(results_folder), "01")
+    rows = [(row.student, row.status, row.why) for row in summary.look_at]
+    assert rows[-2:] == [("hal", "out of disk", (UNKNOWN,)), ("zed", UNREADABLE, rows[-1][2])]
+    assert dict(summary.statuses)["out of disk"] == 1
+    assert main([str(results_folder)]) == 0
+    page = (results_folder / PAGE).read_text()
+    assert "<td>out of disk</td><td class='n'>1</td><td>a status this report does not know" in page
+    assert f"<td>{UNREADABLE}</td><td class='n'>1</td><td>its {RESULT} could not be read" in page
 
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "layer 2: expected Dense with 128 units, found Dense with 64 units",
+            "layer 4: expected Dense with 128 units, found Dense with 64 units",
+        ),
+        (
+            "layer 1: expected Conv2D with 32 filters, found Conv1D with 32 filters",
+            "layer 1: expected Conv2D with 32 filters, found Conv3D with 32 filters",
+        ),
+        (
+            "expected 4 layers, found 5; extra: layer 2: Dropout",
+            "expected 4 layers, found 5; extra: layer 3: Dropout",
+        ),
+    ],
+)
+def test_different_mistakes_stay_apart(first, second):
+    """Do two failing messages that name different layers or different kinds of layer stay
+    two mistakes, whatever their figures?"""
+    assert masked_figures(first) != masked_figures(second)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "expected test accuracy of at least 0.80, found 0.264",
+            "expected test accuracy of at least 0.80, found 0.713",
+        ),
+        ("expected 101,770 parameters, found 196,997", "expected 101,770 parameters, found 50"),
+        (
+            "expected at least 5 epochs of training, found 2",
+            "expected at least 5 epochs of training, found 3",
+        ),
+        (
+            "layer 2: expected Dense with 128 units, found Dense with 64 units; layer 4: missing",
+            "layer 2: expected Dense with 128 units, found Dense with 32 units; layer 4: missing",
+        ),
+        (LEAD_MESSAGE, LEAD_MESSAGE.replace("0.990", "0.975").replace("0.640", "0.412")),
+    ],
+)
+def test_the_same_mistake_with_other_figures_is_one(first, second):
+    """Do two failing messages that differ only in what was measured (an accuracy, a
+    parameter count, a number of epochs, a found layer's units) count as one mistake?"""
+    assert masked_figures(first) == masked_figures(second)
+
+
+def test_the_lesson_is_found_from_the_results(results_folder):
+    """Without --lesson, is the lesson the one every result names, with its notebook's
+    title?"""
     classed = read_results(results_folder)
-    assert infer_lesson(classed) == "01"
+    assert {result.lesson for result in classed.results} == {"01"}
+    assert lesson_of(classed) == "01" and lesson_of(classed, "1") == "01"
     assert summarize(classed, "01").heading == "Lesson 01 · Sequential basics"
     assert summarize(classed, None).heading == "Lesson not named (give --lesson NN)"
+
+
+def test_results_without_one_lesson_need_lesson_and_a_wrong_one_is_refused(results_folder, capsys):
+    """Are results that name no lesson (graded before it was recorded), or several, refused
+    with status 2 and the reason until --lesson names it; and is a --lesson other than the
+    one the results name refused?"""
+    _rewrite(
+        results_folder, lambda data: data.update(lesson="00" if data["student"] == "ana" else "01")
+    )
+    assert main([str(results_folder)]) == 2
+    error = capsys.readouterr().err
+    assert "the results are not all of one lesson (1 of lesson 00, 8 of lesson 01): give" in error
+    assert not (results_folder / PAGE).exists()
+
+    _rewrite(results_folder, lambda data: data.pop("lesson"))
+    assert main([str(results_folder)]) == 2
+    error = capsys.readouterr().err
+    assert f"the results do not name their lesson (graded before {RESULT} recorded it)" in error
+    assert "give the lesson graded with --lesson NN" in error
+    assert main([str(results_folder), "--lesson", "1"]) == 0
+    assert "9 result(s) of Lesson 01 · Sequential basics" in capsys.readouterr().out
+
+    _rewrite(results_folder, lambda data: data.update(lesson="02"))
+    with pytest.raises(ValueError, match=r"--lesson 01: these results are of lesson 02, as"):
+        lesson_of(read_results(results_folder), "01")
 
 
 def test_the_gradebook_files_follow_canvas_and_moodle_layouts(results_folder):
     """Are the Canvas and Moodle files exactly the documented layouts: Canvas's student
     columns and Points Possible row, Moodle's Username column; the total as the grade, and
-    no grade for the result the grader crashed on?"""
+    a row without a grade for the result the grader crashed on and the unreadable one?"""
     summary = summarize(read_results(results_folder), "01")
     assert canvas_csv(summary).decode() == (
         "Student,ID,SIS User ID,SIS Login ID,Section,Lesson 01: Sequential basics\n"
@@ -194,17 +307,18 @@ def test_the_gradebook_files_follow_canvas_and_moodle_layouts(results_folder):
         "gus,,,gus,,0\n"
         "hal,,,hal,,0\n"
         "ivy,,,ivy,,6\n"
+        "zed,,,zed,,\n"
     )
     assert moodle_csv(summary).decode() == (
         "Username,Lesson 01: Sequential basics\n"
-        "ana,10\nben,6\nchloe,6\ndan,8\neve,0\nfinn,-\ngus,0\nhal,0\nivy,6\n"
+        "ana,10\nben,6\nchloe,6\ndan,8\neve,0\nfinn,-\ngus,0\nhal,0\nivy,6\nzed,-\n"
     )
 
 
 def test_the_command_writes_the_page_its_figures_and_the_gradebooks(results_folder, capsys):
     """Does ``python -m graders report RESULTS`` write report.html, three PNG figures with
     alt text, the feedback links and both gradebook files, leaving grades.csv as it was?"""
-    grades = (results_folder / "grades.csv").read_bytes()
+    grades = (results_folder / GRADES).read_bytes()
     assert graders_main(["report", str(results_folder)]) == 0
     assert "9 result(s) of Lesson 01 · Sequential basics" in capsys.readouterr().out
     page = (results_folder / PAGE).read_text()
@@ -215,9 +329,9 @@ def test_the_command_writes_the_page_its_figures_and_the_gradebooks(results_fold
     assert '<a href="submissions/dan/feedback.html">dan</a>' in page
     assert "Class report · Lesson 01 · Sequential basics" in page
     assert "Median 5 s a submission, the longest 300 s (gus)" in page
-    assert (results_folder / "grades_canvas.csv").read_text().startswith("Student,ID,")
-    assert (results_folder / "grades_moodle.csv").read_text().startswith("Username,")
-    assert (results_folder / "grades.csv").read_bytes() == grades
+    assert (results_folder / CANVAS).read_text().startswith("Student,ID,")
+    assert (results_folder / MOODLE).read_text().startswith("Username,")
+    assert (results_folder / GRADES).read_bytes() == grades
     assert not list(results_folder.rglob(".*.tmp*"))  # no temporary left behind
 
 
@@ -275,9 +389,10 @@ def test_a_folder_still_being_graded_is_left_alone(results_folder, capsys):
     and write nothing (a grader without isolation would take a new file for tampering)?"""
     with lock_results(results_folder):
         assert main([str(results_folder)]) == 2
-    assert "a grader is still writing to" in capsys.readouterr().err
+    holder = f"another grader (pid {os.getpid()}) is writing to {results_folder}"
+    assert holder in capsys.readouterr().err
     assert not (results_folder / PAGE).exists()
-    assert not (results_folder / "grades_canvas.csv").exists()
+    assert not (results_folder / CANVAS).exists()
 
 
 def test_a_lesson_that_does_not_fit_the_results_is_refused(results_folder, capsys):
@@ -301,8 +416,10 @@ def test_a_result_file_that_is_not_a_result_is_reported_not_skipped(results_fold
     summary = summarize(read_results(results_folder), "01")
     [ana] = [row for row in summary.look_at if row.student == "ana"]
     assert ana.status == UNREADABLE
-    where = "submissions/ana/result.json: exercises.ex1-check.items[0]"
-    assert ana.why[0].startswith(f"its result.json cannot be read: {where}: expected 'points'")
+    where = "submissions/ana/result.json: exercises.ex1-check"
+    assert ana.why[0].startswith(
+        f"its result.json cannot be read: {where}: a result lacks 'points'"
+    )
 
 
 def test_python_m_graders_lists_both_commands(capsys):
@@ -320,11 +437,10 @@ def test_python_m_graders_lists_both_commands(capsys):
 def test_the_page_shows_its_figures_and_tables_in_chromium(results_folder):
     """Opened in Chromium, does every figure load, and are the tables there: the students
     to look at (with a working feedback link), the statuses and the failing messages?"""
-    from graders.batch.sandbox import REPO_ROOT
+    from tests.lessons.test_browser import ARTIFACTS as artifacts
     from tests.lessons.test_browser import chromium_page
 
     assert main([str(results_folder)]) == 0
-    artifacts = REPO_ROOT / "artifacts" / "browser"
     artifacts.mkdir(parents=True, exist_ok=True)
     with chromium_page() as page:
         page.goto((results_folder / PAGE).as_uri())
