@@ -5,7 +5,7 @@
 include scripts/setup.mk
 # What `make setup` installs here (recipes read it when they run): the student edition's
 # Makefile keeps setup.mk's default, the TensorFlow build alone.
-EXTRAS := $(TF_EXTRA),test,check
+EXTRAS := $(TF_EXTRA),instructor,test,check
 PYTEST_ARGS ?=
 # Test files run on this many processes (pytest-xdist, one file per process at a time).
 TEST_WORKERS ?= 2

@@ -26,7 +26,7 @@ def pytest_configure(config):
     os.environ.update(kernel_environment(dict(os.environ)))
 
 
-BATCH_PROCESS = ("graders.batch", "keras-course-attack-daemon")
+BATCH_PROCESS = ("batch_grader", "keras-course-attack-daemon")
 """Words in the command line of a process the batch grader (or an attack on it) starts."""
 
 
@@ -53,6 +53,6 @@ def pytest_sessionfinish(session, exitstatus):
     if left:
         print("\nprocesses of the batch grader outlived the suite:\n" + "\n".join(left))
         session.exitstatus = 1
-    from graders.batch.memory_groups import sweep_stale_groups
+    from batch_grader.trusted.memory_groups import sweep_stale_groups
 
     sweep_stale_groups()  # the empty memory groups of the graders that tests killed

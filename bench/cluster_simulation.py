@@ -81,7 +81,7 @@ def measure(copies: int) -> tuple[float, float]:
     out = Path(tempfile.mkdtemp(prefix="simulation-results-"))
     try:
         make_submissions(folder, copies)
-        command = [sys.executable, "-m", "graders", "grade", "--lesson", "01", str(folder)]
+        command = [sys.executable, "-m", "batch_grader", "grade", "--lesson", "01", str(folder)]
         command += ["--out", str(out), "--cluster", "local:2", "--isolation", "bubblewrap"]
         started = time.time()
         done = subprocess.run(command, stderr=subprocess.PIPE, text=True, cwd=ROOT)

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from batch_grader.request import LESSONS  # noqa: E402
+from batch_grader.trusted.results import RESULT, student_folder  # noqa: E402
 from course_utils.release import solution_paths  # noqa: E402
-from graders.batch.cli import LESSONS  # noqa: E402
-from graders.batch.results import RESULT, student_folder  # noqa: E402
 
 STUDENT = "solution"
 """The name the solution is graded under (its file is ``solution.ipynb``)."""
@@ -64,7 +64,7 @@ def grade_solution(lesson: str, solution: Path, work: Path, secret: Path) -> dic
     submissions.mkdir()
     shutil.copy(solution, submissions / f"{STUDENT}.ipynb")
     results = work / f"results{lesson}"
-    command = [sys.executable, "-m", "graders", "grade", "--lesson", lesson, str(submissions)]
+    command = [sys.executable, "-m", "batch_grader", "grade", "--lesson", lesson, str(submissions)]
     command += ["--out", str(results), "--jobs", "1", "--heldout-secret", str(secret)]
     run = subprocess.run(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     result = student_folder(results, STUDENT) / RESULT

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from course_utils.lesson_files import SAVED_FOLDER, lesson_heading
-from course_utils.release import is_solution_cell, solution_paths
+from course_utils.student_notebooks import is_solution_cell, solution_paths
 
 _EXERCISE = re.compile(r"^## Exercise (\d+) \((\d+) points?\)\s*$", re.MULTILINE)
 _RUN_TIME = re.compile(r"run time[^\n]*\d+\s*(s|seconds?|min|minutes?)\b", re.IGNORECASE)

@@ -27,17 +27,23 @@ from pathlib import Path
 import nbformat
 
 from course_utils.lesson_files import LESSONS, REPO_ROOT
-from course_utils.release import canonical_text, solution_paths, strip_notebook, student_version
+from course_utils.student_notebooks import (
+    canonical_text,
+    solution_paths,
+    strip_notebook,
+    student_version,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "edition"
 PACKAGES = ("course_utils", "data_loaders", "graders")
 REPOSITORY_ONLY = {
-    "course_utils": {"release.py", "lint.py", "student_edition.py", "edition"},
+    "course_utils": {"release.py", "student_notebooks.py", "lint.py", "student_edition.py", "edition"},
     "data_loaders": set(),
-    "graders": {"batch", "__main__.py", "reference_models.py", "reference_values.py"},
+    "graders": {"reference_models.py", "reference_values.py"},
 }
-"""What of each package stays in the repository: the maintainers' tools, the instructor's
-batch grader, and the reference implementations with what computes from them."""
+"""What of each package stays in the repository: the maintainers' tools and the reference
+implementations with what computes from them. The instructor's batch grader
+(``batch_grader``) is not one of :data:`PACKAGES`: it stays whole."""
 SCRIPTS = ("ensure-make.sh", "setup.mk", "install-system-packages.sh")
 README_SECTIONS = ("Feedback", "Lesson map")
 """The repository README's sections that the edition's README repeats, by heading."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
+from data_loaders._render_worker import render_chunks, render_in_workers
+
 
 def vertical_gradient(top: np.ndarray, bottom: np.ndarray, size: int) -> Image.Image:
     """An RGB image of ``size`` x ``size`` fading from colour ``top`` to colour ``bottom``
@@ -148,24 +150,6 @@ def render_workers() -> int:
         return os.cpu_count() or 1
 
 
-def render_chunks(
-    render_one: Callable[[int, np.random.Generator, int], np.ndarray],
-    chunks: list[tuple[np.ndarray, np.random.SeedSequence]],
-    size: int,
-) -> np.ndarray:
-    """Render each ``(labels, stream)`` chunk from a generator seeded with its stream, in
-    order, in this process. Returns uint8 (total labels, size, size, 3)."""
-    total = sum(len(labels) for labels, _ in chunks)
-    images = np.empty((total, size, size, 3), dtype=np.uint8)
-    i = 0
-    for labels, stream in chunks:
-        rng = np.random.default_rng(stream)
-        for label in labels:
-            images[i] = render_one(int(label), rng, size)
-            i += 1
-    return images
-
-
 def render_splits(
     render_one: Callable[[int, np.random.Generator, int], np.ndarray],
     splits: list[tuple[np.ndarray, int | np.random.SeedSequence]],
@@ -192,8 +176,6 @@ def render_splits(
     if workers <= 1:
         images = render_chunks(render_one, pairs, size)
     else:
-        from data_loaders._render_worker import render_in_workers
-
         # Ceiling division: this process, which starts at once, takes the larger share.
         bounds = [-(-w * len(pairs) // workers) for w in range(workers + 1)]
         groups = [pairs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]

@@ -21,11 +21,27 @@ from pathlib import Path
 
 import numpy as np
 
-from data_loaders._render_common import render_chunks
-
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 Chunk = tuple[np.ndarray, np.random.SeedSequence]
+
+
+def render_chunks(
+    render_one: Callable[[int, np.random.Generator, int], np.ndarray],
+    chunks: list[tuple[np.ndarray, np.random.SeedSequence]],
+    size: int,
+) -> np.ndarray:
+    """Render each ``(labels, stream)`` chunk from a generator seeded with its stream, in
+    order, in this process. Returns uint8 (total labels, size, size, 3)."""
+    total = sum(len(labels) for labels, _ in chunks)
+    images = np.empty((total, size, size, 3), dtype=np.uint8)
+    i = 0
+    for labels, stream in chunks:
+        rng = np.random.default_rng(stream)
+        for label in labels:
+            images[i] = render_one(int(label), rng, size)
+            i += 1
+    return images
 
 
 def _request(render_one: Callable, chunks: list[Chunk], size: int) -> bytes:

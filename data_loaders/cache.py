@@ -70,19 +70,3 @@ def remove_stale_temporaries(folder: Path) -> int:
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)
-
-
-def cache_files(dataset: str) -> list[Path]:
-    """The files in the cache that ``load_<dataset>()`` reads when nothing else is there:
-    what another process reading the same cache folder needs. For a rendered dataset
-    (e.g. ``"traffic_signs"``), its default in the current renderer version, every seed
-    and size loaded so far (older versions' files are never read); for a real one
-    (``"mnist"``), the original files installed in its folder,
-    ``cache_dir()/<dataset>/`` (empty when they are not installed)."""
-    import data_loaders
-
-    if dataset in data_loaders.RENDERER_VERSIONS:
-        version = data_loaders.RENDERER_VERSIONS[dataset]
-        return sorted(cache_dir().glob(f"{dataset}-v{version}-*"))
-    folder = installed_folder(dataset)
-    return sorted(path for path in folder.glob("*") if path.is_file()) if folder.is_dir() else []

@@ -3,7 +3,7 @@
 A :class:`FunctionCase` names the function, its signature and the calls it is graded on,
 in order. The check calls the function exactly so (:meth:`FunctionCase.run`); the batch
 grader re-runs the learner's exported function on the same calls in a sandbox
-(:mod:`graders.batch.rerun`) and replays what each call gave, call by call, to the same
+(:mod:`batch_grader.sandboxed.rerun`) and replays what each call gave, call by call, to the same
 check. So a check grades the same thing in the notebook and in the batch.
 """
 

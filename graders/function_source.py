@@ -13,7 +13,7 @@ its own cell; :func:`function_source` writes all of it out:
 
 This module uses only the standard library and has no ``from __future__`` import: the
 batch grader runs its source inside a submission's kernel (see
-:mod:`graders.batch.export`), where nothing of the course's packages is trusted.
+:mod:`batch_grader.sandboxed.export`), where nothing of the course's packages is trusted.
 """
 
 import builtins

@@ -474,7 +474,7 @@ solution is told so by chance once in ten thousand."""
 UNLIKELY_LEAD = f"a lead that chance gives less than once in {1 / TEST_SPLIT_CHANCE:,.0f}"
 """The words of every failure for a model's lead on the public test split (over the
 held-out images or over its own validation images): the class report
-(:mod:`graders.batch.class_report`) finds the students to look at by them."""
+(:mod:`batch_grader.report.summary`) finds the students to look at by them."""
 
 
 def chance_of_a_lead(public: tuple[int, int], heldout: tuple[int, int]) -> float:

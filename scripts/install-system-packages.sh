@@ -14,7 +14,7 @@ PYTHON=${PYTHON:-python3}
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 optional=()  # installed when possible; without them only the batch grader's isolation is off
-if [ "$(uname -s)" = Linux ] && [ -d graders/batch ] && ! command -v bwrap >/dev/null 2>&1; then
+if [ "$(uname -s)" = Linux ] && [ -d batch_grader ] && ! command -v bwrap >/dev/null 2>&1; then
   optional+=(bubblewrap)
 fi
 if [ "${1:-}" = "--tests" ] && [ -z "${KERAS_COURSE_CHROMIUM:-}" ] \

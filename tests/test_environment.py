@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
-EXTRAS_IN_CONDA = ("cpu", "test", "check")
+EXTRAS_IN_CONDA = ("cpu", "instructor", "test", "check")
 
 
 def _pyproject() -> dict:
@@ -56,7 +56,7 @@ def test_python_version_and_graphviz_agree():
 def test_makefile_installs_the_same_extras_as_conda():
     """Does `make` install the extras that environment.yml lists (with the CPU or GPU build)?"""
     makefile = (REPO_ROOT / "Makefile").read_text()
-    assert "EXTRAS := $(TF_EXTRA),test,check\n" in makefile
+    assert "EXTRAS := $(TF_EXTRA),instructor,test,check\n" in makefile
     assert set(_pyproject()["project"]["optional-dependencies"]) == {
         "cpu",
         "gpu",

@@ -15,7 +15,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 from course_utils.lab import lab_environment
-from course_utils.release import LESSONS, solution_paths
+from course_utils.release import LESSONS
+from course_utils.student_notebooks import solution_paths
 from tests.lab_server import running_lab
 from tests.plugins.figures import missing_figure
 

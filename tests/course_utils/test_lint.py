@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from course_utils.lint import OLD_SPELLING_TAG, lint_all, lint_notebook
-from course_utils.release import solution_paths
+from course_utils.student_notebooks import solution_paths
 
 pytestmark = pytest.mark.unit
 

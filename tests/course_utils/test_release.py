@@ -10,11 +10,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils.lesson_files import REPO_ROOT
-from course_utils.release import (
+from course_utils.release import release
+from course_utils.student_notebooks import (
     ReleaseError,
     canonical_text,
     clear_solutions,
-    release,
     solution_paths,
     student_version,
 )

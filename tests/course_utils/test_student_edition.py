@@ -17,8 +17,9 @@ import nbformat
 import pytest
 
 from course_utils.lesson_files import LESSONS, REPO_ROOT, lesson_paths
-from course_utils.release import BEGIN, END, is_solution_cell, main, solution_paths
+from course_utils.release import main
 from course_utils.student_edition import write_student_edition
+from course_utils.student_notebooks import BEGIN, END, is_solution_cell, solution_paths
 from graders import lesson00, lesson07
 from tests.lab_server import running_lab
 
@@ -142,8 +143,7 @@ def test_the_edition_holds_the_student_notebooks_the_packages_and_its_commands(e
     assert os.access(edition / "course", os.X_OK)
     for absent in (
         "lessons/solutions",
-        "graders/batch",
-        "graders/__main__.py",
+        "batch_grader",
         "graders/reference_models.py",
         "graders/reference_values.py",
         "course_utils/release.py",
@@ -153,7 +153,8 @@ def test_the_edition_holds_the_student_notebooks_the_packages_and_its_commands(e
     ):
         assert not (edition / absent).exists(), absent
     pyproject = (edition / "pyproject.toml").read_text()
-    assert "nbgrader" not in pyproject and "distributed" not in pyproject
+    for instructors_only in ("nbgrader", "distributed", "psutil", "batch_grader", "instructor"):
+        assert instructors_only not in pyproject, instructors_only
     assert "tensorflow-cpu" in pyproject and '"reference_outputs.json"' in pyproject
 
 

@@ -6,7 +6,7 @@ import keras
 import pytest
 from keras import layers
 
-from graders.batch.grade import replay
+from batch_grader.sandboxed.grade import replay
 from graders.function_source import FunctionSourceError, function_source, rebuild
 from graders.resnet_blocks import CONVOLUTIONAL_CASE, IDENTITY_CASE, grade_block
 

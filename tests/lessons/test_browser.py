@@ -22,7 +22,7 @@ import pytest
 from course_utils.dataset_browsing import WIDGET_CLASS as BROWSER_CLASS
 from course_utils.lesson_files import LESSONS, REPO_ROOT
 from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
-from course_utils.release import is_solution_cell, solution_paths
+from course_utils.student_notebooks import is_solution_cell, solution_paths
 from data_loaders.small import SMALL_ENV_VAR
 from graders.report import STRICT_ENV_VAR
 from tests.lab_server import running_lab
