@@ -10,19 +10,23 @@ with ``safe_mode=True``, so a file that would run code is never loaded.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from course_utils.lesson_files import SAVED_FOLDER
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
-from graders.common import is_keras_model, still_none
+from graders.common import is_keras_model
+from graders.exercise_items import Item, ItemExercise, Need
 from graders.heldout import LESSON_SCALING, heldout_candidates
 from graders.model_exercise import ModelExercise
-from graders.report import CheckResult, Report
+from graders.report import Report
+from graders.rules import Rule, Rules, first_instance
+from graders.same_predictions import Comparison, predicts_as_the_model
+from graders.saved_file import LOADS_SAFELY, SavedModelFile, saved_file_rules
 from graders.training import history_dict, shaped_for
 
 DATASET = "fashion_mnist"  # what the lesson's models learn from and the grader tests them on
@@ -53,6 +57,7 @@ CHECKPOINT_FILE = f"{SAVED_FOLDER}/fashion_best.keras"  # the names the lesson a
 MODEL_FILE = f"{SAVED_FOLDER}/fashion_model.keras"
 MONITORED = ("val_loss", "val_accuracy")
 """What the early stopping and the checkpoint may watch: a validation quantity."""
+WATCHED = " or ".join(map(repr, MONITORED))
 
 POINTS = {
     "input shape": 1,
@@ -63,7 +68,229 @@ POINTS = {
     "held-out accuracy": 1,
     "reported test accuracy": 0,
 }
-EXERCISE_1_MODEL = ModelExercise(
+CALLBACK_POINTS = {
+    "validation data": 1,
+    "early stopping": 1,
+    "checkpoint": 2,
+    "best weights kept": 1,
+}
+SAVE_POINTS = {"saved file": 3, "same predictions": 4, "loaded back": 3}
+SAMPLE = 500
+"""How many of the test photos the checks predict to compare two models."""
+SAME_TOLERANCE = 1e-5
+"""The largest difference between two models' probabilities that counts as the same
+model: a saved and reloaded model predicts the same numbers, up to float rounding."""
+
+
+def _sample_images(model) -> np.ndarray:
+    """The first :data:`SAMPLE` test photos, scaled as the lesson teaches and shaped for
+    ``model``'s input."""
+    heldout = heldout_candidates(DATASET)[0]
+    x = heldout.scaled(LESSON_SCALING[DATASET])[:SAMPLE]
+    return shaped_for(model, x)
+
+
+def _callback(kind: str, callbacks) -> Any:
+    """The first ``keras.callbacks.<kind>`` in ``callbacks``, or None."""
+    import keras
+
+    return first_instance(getattr(keras.callbacks, kind), callbacks)
+
+
+# --- exercise 1: early stopping and a checkpoint ----------------------------------------
+
+FIT = "train the model with history = model.fit(..., callbacks=callbacks)"
+TRAINED = (
+    Need("model", todo=FIT),
+    Need(
+        "history",
+        todo=FIT,
+        valid=lambda history: history_dict(history) is not None,
+        invalid="not checked: no History from fit",
+    ),
+    Need("model", valid=is_keras_model, invalid="not checked: model is not a keras.Model"),
+)
+WITH_CALLBACKS = (
+    *TRAINED,
+    Need("callbacks", todo="pass your list of callbacks to fit and to this check"),
+)
+
+VALIDATION_DATA = Rules(
+    rules=(
+        Rule(
+            lambda metrics: not any(key.startswith("val_") for key in metrics),
+            "the history has no val_loss: fit was given no validation data, so early stopping "
+            "and the checkpoint had nothing to judge the epochs by",
+            "Pass validation_data=(x_val, y_val) to model.fit: images the model does not train on.",
+        ),
+    ),
+    passed="the history records validation loss and accuracy",
+)
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+PATIENCE_HINT = "Give it patience=2: two epochs without improvement before stopping."
+NOT_THE_BEST_EPOCH = {
+    False: "not checked: the model keeps the best epoch only with an early stopping that "
+    "restores its weights (see 'early stopping')",
+    True: "not checked until the early stopping is set up as asked (see 'early stopping')",
+}
+"""Why the model and its checkpoint are not compared while the early stopping is wrong (the
+model may be the last epoch, the same as the checkpoint by chance), by whether it restores
+the best weights."""
+EARLY_STOPPING = Rules(
+    rules=(
+        Rule(
+            lambda stopper: stopper is None,
+            "expected a keras.callbacks.EarlyStopping in callbacks, found none",
+            "Add keras.callbacks.EarlyStopping(monitor='val_loss', patience=2, "
+            "restore_best_weights=True) to the callbacks you pass to fit.",
+        ),
+        Rule(
+            lambda stopper: not _whole_number(stopper.patience),
+            lambda stopper: (
+                f"the early stopping's patience is {stopper.patience!r}, "
+                "expected a whole number of epochs"
+            ),
+            PATIENCE_HINT,
+        ),
+        Rule(
+            lambda stopper: stopper.monitor not in MONITORED,
+            lambda stopper: (
+                f"the early stopping watches {stopper.monitor!r}, expected a "
+                f"validation quantity ({WATCHED})"
+            ),
+            "The training loss keeps falling while the model overfits: watch the loss on "
+            "the validation images, monitor='val_loss'.",
+        ),
+        Rule(
+            lambda stopper: not stopper.restore_best_weights,
+            "the early stopping has restore_best_weights=False: the model keeps the weights "
+            "of its last epoch, not those of the best one",
+            "Pass restore_best_weights=True, so that the model ends with its best epoch's weights.",
+        ),
+        Rule(
+            lambda stopper: stopper.patience < 1,
+            lambda stopper: (
+                f"the early stopping has patience={stopper.patience}: it stops "
+                "at the first epoch that is not better, however noisy the validation loss"
+            ),
+            PATIENCE_HINT,
+        ),
+    ),
+    passed=lambda stopper: (
+        f"EarlyStopping on {stopper.monitor!r}, patience {stopper.patience}, best weights restored"
+    ),
+    withheld=lambda stopper: NOT_THE_BEST_EPOCH[
+        stopper is not None and bool(stopper.restore_best_weights)
+    ],
+)
+
+
+@dataclass(frozen=True)
+class CheckpointSettings:
+    """The learner's first ModelCheckpoint (None: none) and first EarlyStopping."""
+
+    checkpoint: Any
+    stopper: Any
+
+    @property
+    def path(self) -> str:
+        return str(self.checkpoint.filepath)
+
+
+CHECKPOINT_FILE_SAVED = Rules(
+    rules=(
+        Rule(
+            lambda file: not file.exists,
+            lambda file: (
+                f"the checkpoint's file {file.path} does not exist: did fit run with "
+                "these callbacks?"
+            ),
+            "Pass callbacks=callbacks to model.fit, then run this check.",
+            withheld="not checked: no checkpoint file",
+        ),
+        replace(LOADS_SAFELY, withheld="not checked: no loadable file"),
+    ),
+    passed=lambda file: f"{file.path} holds a model that loads with safe_mode=True",
+)
+CHECKPOINT = Rules(
+    rules=(
+        Rule(
+            lambda s: s.checkpoint is None,
+            "expected a keras.callbacks.ModelCheckpoint in callbacks, found none",
+            f"Add keras.callbacks.ModelCheckpoint({CHECKPOINT_FILE!r}, monitor='val_loss', "
+            "save_best_only=True) to the callbacks.",
+        ),
+        Rule(
+            lambda s: s.checkpoint.save_weights_only or not s.path.endswith(".keras"),
+            lambda s: (
+                f"the checkpoint writes {s.path!r}, expected a whole model in Keras's "
+                "format (a file name ending in .keras)"
+            ),
+            f"Use ModelCheckpoint({CHECKPOINT_FILE!r}, ...) without save_weights_only: the "
+            ".keras file holds the architecture, the weights and the optimizer, and loads "
+            "with keras.saving.load_model. (.h5 is the legacy format.)",
+        ),
+        Rule(
+            lambda s: "{" in s.path,
+            lambda s: f"the checkpoint's file name {s.path!r} changes with each epoch",
+            f"Use one fixed name, e.g. {CHECKPOINT_FILE!r}: with save_best_only=True it "
+            "always holds the best epoch.",
+        ),
+        Rule(
+            lambda s: not s.checkpoint.save_best_only,
+            "the checkpoint has save_best_only=False: its file holds the last epoch, not the best",
+            "Pass save_best_only=True.",
+        ),
+        Rule(
+            lambda s: s.checkpoint.monitor not in MONITORED,
+            lambda s: (
+                f"the checkpoint watches {s.checkpoint.monitor!r}, expected a validation "
+                f"quantity ({WATCHED})"
+            ),
+            "Keep the epoch that does best on the validation images: monitor='val_loss'.",
+        ),
+        Rule(
+            lambda s: s.stopper is not None and s.checkpoint.monitor != s.stopper.monitor,
+            lambda s: (
+                f"the checkpoint watches {s.checkpoint.monitor!r} but the early stopping "
+                f"{s.stopper.monitor!r}: they may choose different best epochs"
+            ),
+            lambda s: f"Give both monitor={s.stopper.monitor!r}.",
+        ),
+    ),
+    then=lambda s: CHECKPOINT_FILE_SAVED(SavedModelFile(s.path)),
+    withheld="not checked: the checkpoint is not set up as asked (see 'checkpoint')",
+)
+
+
+def _not_the_same_epoch(comparison: Comparison) -> str:
+    error = comparison.error
+    problem = (
+        f"{type(error).__name__}: {error}"
+        if error is not None
+        else f"their probabilities differ by up to {comparison.difference:.3g}"
+    )
+    return f"the model and the checkpoint {comparison.other} are not the same epoch: {problem}"
+
+
+BEST_WEIGHTS_KEPT = Rules(
+    rules=(
+        Rule(
+            lambda comparison: not comparison.agrees(SAME_TOLERANCE),
+            _not_the_same_epoch,
+            "Train once more with restore_best_weights=True in the early stopping and the "
+            "same monitor in both callbacks, and run this check right after fit.",
+        ),
+    ),
+    passed="the model and its checkpoint predict the same: both are the best epoch",
+)
+
+EXERCISE_1 = ModelExercise(
     title="Exercise 1 · Train with early stopping and a checkpoint",
     input_shape=(PIXELS,),
     other_input_shapes=((28, 28),),
@@ -93,189 +320,47 @@ EXERCISE_1_MODEL = ModelExercise(
     ),
     heldout_threshold=TEST_THRESHOLD,
     points=POINTS,
+    extra_items=(
+        Item(
+            "validation data",
+            CALLBACK_POINTS["validation data"],
+            VALIDATION_DATA,
+            subject=lambda found: history_dict(found["history"]),
+            needs=TRAINED,
+        ),
+        Item(
+            "early stopping",
+            CALLBACK_POINTS["early stopping"],
+            EARLY_STOPPING,
+            subject=lambda found: _callback("EarlyStopping", found["callbacks"]),
+            needs=WITH_CALLBACKS,
+        ),
+        Item(
+            "checkpoint",
+            CALLBACK_POINTS["checkpoint"],
+            CHECKPOINT,
+            subject=lambda found: CheckpointSettings(
+                _callback("ModelCheckpoint", found["callbacks"]),
+                _callback("EarlyStopping", found["callbacks"]),
+            ),
+            needs=WITH_CALLBACKS,
+        ),
+        Item(
+            "best weights kept",
+            CALLBACK_POINTS["best weights kept"],
+            BEST_WEIGHTS_KEPT,
+            subject=lambda found: Comparison(
+                found["model"],
+                found.value("checkpoint").model,
+                str(found.value("checkpoint").path),
+                _sample_images,
+            ),
+            needs=WITH_CALLBACKS,
+            uses=("checkpoint",),
+            trusts=("early stopping",),
+        ),
+    ),
 )
-CALLBACK_POINTS = {
-    "validation data": 1,
-    "early stopping": 1,
-    "checkpoint": 2,
-    "best weights kept": 1,
-}
-SAVE_POINTS = {"saved file": 3, "same predictions": 4, "loaded back": 3}
-SAMPLE = 500
-"""How many of the test photos the checks predict to compare two models."""
-SAME_TOLERANCE = 1e-5
-"""The largest difference between two models' probabilities that counts as the same
-model: a saved and reloaded model predicts the same numbers, up to float rounding."""
-
-
-def _sample_images(model) -> np.ndarray:
-    """The first :data:`SAMPLE` test photos, scaled as the lesson teaches and shaped for
-    ``model``'s input."""
-    heldout = heldout_candidates(DATASET)[0]
-    x = heldout.scaled(LESSON_SCALING[DATASET])[:SAMPLE]
-    return shaped_for(model, x)
-
-
-def _largest_difference(first, second, x: np.ndarray) -> float:
-    a = np.asarray(first.predict(x, verbose=0), dtype=np.float64)
-    b = np.asarray(second.predict(x, verbose=0), dtype=np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.abs(a - b).max())
-
-
-def _load_safely(path: Path):
-    """The model in ``path``, loaded with ``safe_mode=True``; raises what Keras raises."""
-    import keras
-
-    return keras.saving.load_model(path, safe_mode=True)
-
-
-def _load_failure(path: Path, error: Exception) -> tuple[str, str]:
-    """The message and hint for a file that Keras would not load."""
-    text = str(error)
-    if "safe_mode" in text or "Lambda" in text:
-        return (
-            f"{path} was refused by keras.saving.load_model(..., safe_mode=True): it holds "
-            "a Lambda layer, whose Python code would run when the file is loaded",
-            "Replace the Lambda layer with Keras layers (or a registered custom layer): "
-            "a file that runs code cannot be loaded safely by anyone you send it to.",
-        )
-    return (
-        f"{path} could not be loaded: {type(error).__name__}: {text.splitlines()[0][:200]}",
-        "Save the whole model with model.save('name.keras'), not only its weights.",
-    )
-
-
-def _callbacks_of(kind: str, callbacks) -> list:
-    import keras
-
-    wanted = getattr(keras.callbacks, kind)
-    return [c for c in callbacks if isinstance(c, wanted)]
-
-
-def _check_validation(metrics: dict[str, list[float]], points: float) -> CheckResult:
-    if any(key.startswith("val_") for key in metrics):
-        return CheckResult.passed(
-            "validation data", points, "the history records validation loss and accuracy"
-        )
-    return CheckResult.failed(
-        "validation data",
-        points,
-        "the history has no val_loss: fit was given no validation data, so early stopping "
-        "and the checkpoint had nothing to judge the epochs by",
-        "Pass validation_data=(x_val, y_val) to model.fit: images the model does not train on.",
-    )
-
-
-def _check_early_stopping(callbacks, points: float) -> CheckResult:
-    stoppers = _callbacks_of("EarlyStopping", callbacks)
-    if not stoppers:
-        return CheckResult.failed(
-            "early stopping",
-            points,
-            "expected a keras.callbacks.EarlyStopping in callbacks, found none",
-            "Add keras.callbacks.EarlyStopping(monitor='val_loss', patience=2, "
-            "restore_best_weights=True) to the callbacks you pass to fit.",
-        )
-    stopper = stoppers[0]
-    if not isinstance(stopper.patience, int) or isinstance(stopper.patience, bool):
-        return CheckResult.failed(
-            "early stopping",
-            points,
-            f"the early stopping's patience is {stopper.patience!r}, expected a whole number "
-            "of epochs",
-            "Give it patience=2: two epochs without improvement before stopping.",
-        )
-    if stopper.monitor not in MONITORED:
-        return CheckResult.failed(
-            "early stopping",
-            points,
-            f"the early stopping watches {stopper.monitor!r}, expected a validation "
-            f"quantity ({' or '.join(map(repr, MONITORED))})",
-            "The training loss keeps falling while the model overfits: watch the loss on "
-            "the validation images, monitor='val_loss'.",
-        )
-    if not stopper.restore_best_weights:
-        return CheckResult.failed(
-            "early stopping",
-            points,
-            "the early stopping has restore_best_weights=False: the model keeps the weights "
-            "of its last epoch, not those of the best one",
-            "Pass restore_best_weights=True, so that the model ends with its best epoch's weights.",
-        )
-    if stopper.patience < 1:
-        return CheckResult.failed(
-            "early stopping",
-            points,
-            f"the early stopping has patience={stopper.patience}: it stops at the first "
-            "epoch that is not better, however noisy the validation loss",
-            "Give it patience=2: two epochs without improvement before stopping.",
-        )
-    return CheckResult.passed(
-        "early stopping",
-        points,
-        f"EarlyStopping on {stopper.monitor!r}, patience {stopper.patience}, best weights restored",
-    )
-
-
-def _checkpoint_path(callbacks, monitor: str | None) -> tuple[CheckResult | None, Path | None]:
-    """The checkpoint's file, or the failed result that says what is wrong with it."""
-    name = "checkpoint"
-    points = CALLBACK_POINTS[name]
-    checkpoints = _callbacks_of("ModelCheckpoint", callbacks)
-    if not checkpoints:
-        return CheckResult.failed(
-            name,
-            points,
-            "expected a keras.callbacks.ModelCheckpoint in callbacks, found none",
-            f"Add keras.callbacks.ModelCheckpoint({CHECKPOINT_FILE!r}, monitor='val_loss', "
-            "save_best_only=True) to the callbacks.",
-        ), None
-    checkpoint = checkpoints[0]
-    path = str(checkpoint.filepath)
-    if checkpoint.save_weights_only or not path.endswith(".keras"):
-        return CheckResult.failed(
-            name,
-            points,
-            f"the checkpoint writes {path!r}, expected a whole model in Keras's format (a "
-            "file name ending in .keras)",
-            f"Use ModelCheckpoint({CHECKPOINT_FILE!r}, ...) without save_weights_only: the "
-            ".keras file holds the architecture, the weights and the optimizer, and loads "
-            "with keras.saving.load_model. (.h5 is the legacy format.)",
-        ), None
-    if "{" in path:
-        return CheckResult.failed(
-            name,
-            points,
-            f"the checkpoint's file name {path!r} changes with each epoch",
-            f"Use one fixed name, e.g. {CHECKPOINT_FILE!r}: with save_best_only=True it "
-            "always holds the best epoch.",
-        ), None
-    if not checkpoint.save_best_only:
-        return CheckResult.failed(
-            name,
-            points,
-            "the checkpoint has save_best_only=False: its file holds the last epoch, not the best",
-            "Pass save_best_only=True.",
-        ), None
-    if checkpoint.monitor not in MONITORED:
-        return CheckResult.failed(
-            name,
-            points,
-            f"the checkpoint watches {checkpoint.monitor!r}, expected a validation quantity "
-            f"({' or '.join(map(repr, MONITORED))})",
-            "Keep the epoch that does best on the validation images: monitor='val_loss'.",
-        ), None
-    if monitor is not None and checkpoint.monitor != monitor:
-        return CheckResult.failed(
-            name,
-            points,
-            f"the checkpoint watches {checkpoint.monitor!r} but the early stopping "
-            f"{monitor!r}: they may choose different best epochs",
-            f"Give both monitor={monitor!r}.",
-        ), None
-    return None, Path(path)
 
 
 def check_exercise_1(model, history, callbacks) -> Report:
@@ -286,105 +371,82 @@ def check_exercise_1(model, history, callbacks) -> Report:
     the best epoch to a ``.keras`` file; the model must reach 0.86 on the test photos, and
     the checkpoint, loaded with ``safe_mode=True``, must predict as the model does (both
     are the best epoch). Worth 10 points."""
-    model_report = EXERCISE_1_MODEL.grade(model, history)
-    results = list(model_report.results)
-    items = list(CALLBACK_POINTS.items())
-    metrics = history_dict(history)
-    todo = "train the model with history = model.fit(..., callbacks=callbacks)"
-    if model is None:
-        results += still_none(items, "model", todo)
-        return Report(model_report.title, results).finish()
-    if not is_keras_model(model) or metrics is None:
-        why = "not checked: " + (
-            "model is not a keras.Model" if metrics is not None else "no History from fit"
-        )
-        if metrics is None and history is None:
-            results += still_none(items, "history", todo)
-        else:
-            results += [CheckResult.failed(n, p, why) for n, p in items]
-        return Report(model_report.title, results).finish()
-    if callbacks is None:
-        results.append(_check_validation(metrics, CALLBACK_POINTS["validation data"]))
-        message = "callbacks is still None: pass your list of callbacks to fit and to this check"
-        results += [CheckResult.not_attempted(n, p, message) for n, p in items[1:]]
-        return Report(model_report.title, results).finish()
-    callbacks = list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]
-    stopping = _check_early_stopping(callbacks, CALLBACK_POINTS["early stopping"])
-    stoppers = _callbacks_of("EarlyStopping", callbacks)
-    failed, path = _checkpoint_path(callbacks, stoppers[0].monitor if stoppers else None)
-    results += [_check_validation(metrics, CALLBACK_POINTS["validation data"]), stopping]
-    best = "best weights kept"
-    if failed is not None:
-        why = "not checked: the checkpoint is not set up as asked (see 'checkpoint')"
-        results += [failed, CheckResult.failed(best, CALLBACK_POINTS[best], why)]
-        return Report(model_report.title, results).finish()
-    restores = bool(stoppers) and bool(stoppers[0].restore_best_weights)
-    unchecked = None if stopping.status == "passed" else _NOT_THE_BEST_EPOCH[restores]
-    results += _check_checkpoint_file(model, path, unchecked)
-    return Report(model_report.title, results).finish()
+    return EXERCISE_1.grade(model, history, callbacks=callbacks)
 
 
-_NOT_THE_BEST_EPOCH = {
-    False: "not checked: the model keeps the best epoch only with an early stopping that "
-    "restores its weights (see 'early stopping')",
-    True: "not checked until the early stopping is set up as asked (see 'early stopping')",
-}
-"""Why the model and its checkpoint are not compared while the early stopping is wrong, by
-whether it restores the best weights."""
+# --- exercise 2: save the model and load it back ----------------------------------------
 
+TRAINED_MODEL = Need(
+    "model",
+    todo="train it in exercise 1",
+    valid=is_keras_model,
+    invalid=lambda model: f"expected model to be a keras.Model, found {type(model).__name__}",
+)
+MODEL_PATH = Need(
+    "model_path", todo="save the model with model.save(model_path) and set model_path to its name"
+)
+RELOADED = Need(
+    "reloaded",
+    todo="load it back with reloaded = keras.saving.load_model(model_path)",
+    valid=is_keras_model,
+    invalid=lambda reloaded: (
+        f"expected reloaded to be a keras.Model, found {type(reloaded).__name__}"
+    ),
+    hint="keras.saving.load_model(model_path) returns the model: keep what it returns.",
+)
 
-def _not_best_unless_stopping(result: CheckResult, unchecked: str | None) -> CheckResult:
-    """While the early stopping is wrong (``unchecked`` says why, None when it is right),
-    the model may be the last epoch: agreeing with the checkpoint then proves nothing (the
-    last epoch may have been the best by chance)."""
-    if unchecked is None or result.status != "passed":
-        return result
-    return CheckResult.failed(result.name, result.max_points, unchecked)
+PREDICTS_AS_THE_MODEL = predicts_as_the_model(
+    SAME_TOLERANCE,
+    f"{SAMPLE} test photos",
+    "Save the model after training it (model.save after fit), then load that same file: a "
+    "file saved earlier holds other weights.",
+)
+LOADED_BACK = replace(
+    PREDICTS_AS_THE_MODEL,
+    rules=(
+        Rule(
+            lambda comparison: comparison.second is comparison.first,
+            "reloaded is the model itself, not a model loaded from the file",
+            "reloaded = keras.saving.load_model(model_path): a new model, read from disk.",
+        ),
+        *PREDICTS_AS_THE_MODEL.rules,
+    ),
+)
 
-
-def _check_checkpoint_file(model, path: Path, unchecked: str | None) -> list[CheckResult]:
-    name, best = "checkpoint", "best weights kept"
-    if not path.is_file():
-        return [
-            CheckResult.failed(
-                name,
-                CALLBACK_POINTS[name],
-                f"the checkpoint's file {path} does not exist: did fit run with these callbacks?",
-                "Pass callbacks=callbacks to model.fit, then run this check.",
+EXERCISE_2 = ItemExercise(
+    title="Exercise 2 · Save the model and load it back",
+    items=(
+        Item(
+            "saved file",
+            SAVE_POINTS["saved file"],
+            saved_file_rules("model_path", MODEL_FILE, "saved file"),
+            subject=lambda found: SavedModelFile(found["model_path"]),
+            needs=(TRAINED_MODEL, MODEL_PATH),
+        ),
+        Item(
+            "same predictions",
+            SAVE_POINTS["same predictions"],
+            PREDICTS_AS_THE_MODEL,
+            subject=lambda found: Comparison(
+                found["model"],
+                found.value("saved file").model,
+                f"the file {found['model_path']}",
+                _sample_images,
             ),
-            CheckResult.failed(best, CALLBACK_POINTS[best], "not checked: no checkpoint file"),
-        ]
-    try:
-        saved = _load_safely(path)
-    except Exception as error:  # noqa: BLE001 - whatever Keras raises, it is the message
-        message, hint = _load_failure(path, error)
-        results = [CheckResult.failed(name, CALLBACK_POINTS[name], message, hint)]
-        return results + [
-            CheckResult.failed(best, CALLBACK_POINTS[best], "not checked: no loadable file")
-        ]
-    results = [
-        CheckResult.passed(
-            name, CALLBACK_POINTS[name], f"{path} holds a model that loads with safe_mode=True"
-        )
-    ]
-    try:
-        difference = _largest_difference(model, saved, _sample_images(model))
-    except Exception as error:  # noqa: BLE001
-        difference, problem = float("inf"), f"{type(error).__name__}: {error}"
-    else:
-        problem = f"their probabilities differ by up to {difference:.3g}"
-    if difference <= SAME_TOLERANCE:
-        message = "the model and its checkpoint predict the same: both are the best epoch"
-        passed = CheckResult.passed(best, CALLBACK_POINTS[best], message)
-        return results + [_not_best_unless_stopping(passed, unchecked)]
-    hint = (
-        "Train once more with restore_best_weights=True in the early stopping and the "
-        "same monitor in both callbacks, and run this check right after fit."
-    )
-    if unchecked is not None:
-        hint = "Fix the early stopping first (see 'early stopping'). " + hint
-    message = f"the model and the checkpoint {path} are not the same epoch: {problem}"
-    return results + [CheckResult.failed(best, CALLBACK_POINTS[best], message, hint)]
+            needs=(TRAINED_MODEL, MODEL_PATH),
+            uses=("saved file",),
+        ),
+        Item(
+            "loaded back",
+            SAVE_POINTS["loaded back"],
+            LOADED_BACK,
+            subject=lambda found: Comparison(
+                found["model"], found["reloaded"], "reloaded", _sample_images
+            ),
+            needs=(TRAINED_MODEL, MODEL_PATH, RELOADED),
+        ),
+    ),
+)
 
 
 def check_exercise_2(model, model_path, reloaded) -> Report:
@@ -393,105 +455,7 @@ def check_exercise_2(model, model_path, reloaded) -> Report:
     itself with ``safe_mode=True`` and compares its predictions with the model's on the
     test photos; ``reloaded`` is the model the learner loaded back with
     ``keras.saving.load_model``, which must predict the same. Worth 10 points."""
-    title = "Exercise 2 · Save the model and load it back"
-    items = list(SAVE_POINTS.items())
-    if model is None or not is_keras_model(model):
-        what = "model"
-        if model is None:
-            return Report(title, still_none(items, what, "train it in exercise 1")).finish()
-        message = f"expected model to be a keras.Model, found {type(model).__name__}"
-        return Report(title, [CheckResult.failed(n, p, message) for n, p in items]).finish()
-    if model_path is None:
-        todo = "save the model with model.save(model_path) and set model_path to its name"
-        return Report(title, still_none(items, "model_path", todo)).finish()
-    name, same, loaded = items
-    saved, results = _check_saved_file(model_path, name)
-    if saved is None:
-        why = "not checked: the grader could not load the saved file (see 'saved file')"
-        results += [CheckResult.failed(same[0], same[1], why)]
-    else:
-        results.append(_same_model(model, saved, same, f"the file {model_path}"))
-    if reloaded is None:
-        todo = "load it back with reloaded = keras.saving.load_model(model_path)"
-        results += still_none([loaded], "reloaded", todo)
-    elif not is_keras_model(reloaded):
-        message = f"expected reloaded to be a keras.Model, found {type(reloaded).__name__}"
-        hint = "keras.saving.load_model(model_path) returns the model: keep what it returns."
-        results.append(CheckResult.failed(loaded[0], loaded[1], message, hint))
-    elif reloaded is model:
-        message = "reloaded is the model itself, not a model loaded from the file"
-        hint = "reloaded = keras.saving.load_model(model_path): a new model, read from disk."
-        results.append(CheckResult.failed(loaded[0], loaded[1], message, hint))
-    else:
-        results.append(_same_model(model, reloaded, loaded, "reloaded"))
-    return Report(title, results).finish()
-
-
-def _check_saved_file(model_path, item: tuple[str, float]):
-    """The model in ``model_path``, loaded safely, and the results so far; None for the
-    model when it could not be loaded."""
-    name, points = item
-    if not isinstance(model_path, str | os.PathLike):
-        message = f"expected model_path to be a file name, found {type(model_path).__name__}"
-        return None, [CheckResult.failed(name, points, message, "model_path = 'name.keras'")]
-    path = Path(model_path)
-    if path.name.endswith(".weights.h5"):
-        return None, [
-            CheckResult.failed(
-                name,
-                points,
-                f"{path} holds weights only (save_weights): no architecture to load it into",
-                f"Save the whole model: model.save({MODEL_FILE!r}). Weights alone load "
-                "only into a model you rebuild first.",
-            )
-        ]
-    if path.suffix != ".keras":
-        return None, [
-            CheckResult.failed(
-                name,
-                points,
-                f"expected a file in Keras's format (a name ending in .keras), found {path.name!r}",
-                f"model.save({MODEL_FILE!r}). The .h5 format is Keras 2's legacy one, "
-                "and Keras 3 saves nothing else under other names.",
-            )
-        ]
-    if not path.is_file():
-        return None, [
-            CheckResult.failed(
-                name,
-                points,
-                f"{path} does not exist",
-                "Run model.save(model_path) before this check.",
-            )
-        ]
-    try:
-        saved = _load_safely(path)
-    except Exception as error:  # noqa: BLE001 - whatever Keras raises, it is the message
-        message, hint = _load_failure(path, error)
-        return None, [CheckResult.failed(name, points, message, hint)]
-    return saved, [
-        CheckResult.passed(name, points, f"{path} loads with keras.saving.load_model, safely")
-    ]
-
-
-def _same_model(model, other, item: tuple[str, float], what: str) -> CheckResult:
-    name, points = item
-    try:
-        difference = _largest_difference(model, other, _sample_images(model))
-    except Exception as error:  # noqa: BLE001 - the model's own error is the message
-        return CheckResult.failed(name, points, f"{what} could not predict: {error}")
-    if difference <= SAME_TOLERANCE:
-        return CheckResult.passed(
-            name, points, f"{what} predicts what the model predicts, on {SAMPLE} test photos"
-        )
-    return CheckResult.failed(
-        name,
-        points,
-        f"{what} does not predict what the model predicts: probabilities differ by up to "
-        f"{difference:.3g} on {SAMPLE} test photos",
-        "Save the model after training it (model.save after fit), then load that same "
-        "file: a file saved earlier holds other weights.",
-    )
+    return EXERCISE_2.grade(model=model, model_path=model_path, reloaded=reloaded)
 
 
 watch_cells(sys.modules[__name__])

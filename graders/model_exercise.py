@@ -1,7 +1,8 @@
-"""The shape of most exercises in lessons 01-05: build a model, train it, (evaluate it).
+"""The shape of most exercises: build a model, train it, (evaluate it), and maybe more.
 
 A :class:`ModelExercise` describes what is expected; :meth:`ModelExercise.grade` composes
-the architecture and training checks into one report, handling the untouched stub
+the architecture and training checks, and the exercise's extra items
+(:class:`graders.exercise_items.Item`), into one report, handling the untouched stub
 ("not attempted") and wrong types without a traceback.
 """
 
@@ -25,8 +26,9 @@ from graders.common import (
     still_none,
     wrong_type,
 )
+from graders.exercise_items import Item, grade_items
 from graders.heldout import TRAINING_SAMPLE
-from graders.report import CheckResult, Report
+from graders.report import CheckResult, Report, finishes
 from graders.training import (
     check_epochs,
     check_final_accuracy,
@@ -34,6 +36,9 @@ from graders.training import (
     history_dict,
     measured_training_accuracy,
 )
+
+TRAINING_KEYS = ("epochs", "training accuracy", "held-out accuracy", "reported test accuracy")
+"""The items of a model exercise that read its training (the History), by key."""
 
 POINTS_WITH_REPORTED_TEST = MappingProxyType(
     {
@@ -66,7 +71,9 @@ class ModelExercise:
     of the dataset's first training images the grader measures the model on, to confirm
     its history (all the exercise trains on, when that is a small subset: a model trained
     on 200 images scores far lower on 10,000). ``names``: the notebook's names of the
-    model, its History and its test metrics, as the messages call them.
+    model, its History and its test metrics, as the messages call them. ``extra_items``:
+    the exercise's further items (callbacks, files, a block inside the model), each placed
+    after the model item its ``after`` names by its key in ``points`` (None: at the end).
     """
 
     title: str
@@ -97,87 +104,116 @@ class ModelExercise:
             "reported test accuracy": 0,
         }
     )
+    extra_items: tuple[Item, ...] = ()
 
-    def _items(self) -> list[tuple[str, float]]:
-        names = [
-            ("input shape", "input shape"),
-            ("layers", "layers"),
-            ("parameter count", "parameter count"),
-            ("epochs", "epochs"),
-            ("training accuracy", f"training accuracy above {self.train_threshold:.2f}"),
-            ("held-out accuracy", "accuracy on the grader's test images"),
-        ]
-        if self.test_threshold is not None:
-            names.append(
-                (
-                    "reported test accuracy",
-                    f"reported test accuracy at least {self.test_threshold:.2f}",
-                )
+    def __post_init__(self) -> None:
+        keys = list(self._items())
+        unknown = [item.name for item in self.extra_items if item.after not in (None, *keys)]
+        if unknown:
+            raise ValueError(
+                f"extra items {unknown} follow no item of the exercise: expected an 'after' "
+                f"among {keys} or None"
             )
-        return [(label, self.points[key]) for key, label in names]
+
+    def _items(self) -> dict[str, tuple[str, float]]:
+        """The model's items, by key of ``points``: (name in the report, points)."""
+        names = {
+            "input shape": "input shape",
+            "layers": "layers",
+            "parameter count": "parameter count",
+            "epochs": "epochs",
+            "training accuracy": f"training accuracy above {self.train_threshold:.2f}",
+            "held-out accuracy": "accuracy on the grader's test images",
+        }
+        if self.test_threshold is not None:
+            names["reported test accuracy"] = (
+                f"reported test accuracy at least {self.test_threshold:.2f}"
+            )
+        return {key: (name, self.points[key]) for key, name in names.items()}
 
     @property
     def max_points(self) -> float:
-        return sum(points for _, points in self._items())
+        model_points = sum(points for _, points in self._items().values())
+        return model_points + sum(item.points for item in self.extra_items)
 
-    def grade(self, model, history, test_metrics=None) -> Report:
+    @finishes
+    def grade(self, model, history, test_metrics=None, **others: object) -> Report:
         """Grade ``model`` (a keras.Model), ``history`` (what fit returned) and, when the
-        exercise asks for it, ``test_metrics`` (what evaluate(..., return_dict=True) gave)."""
+        exercise asks for it, ``test_metrics`` (what evaluate(..., return_dict=True) gave);
+        ``others`` are the learner's further objects that :attr:`extra_items` read, by the
+        notebook's names."""
+        model_results = self._model_results(model, history, test_metrics)
+        model_name, history_name, metrics_name = self.names
+        objects = {model_name: model, history_name: history, metrics_name: test_metrics}
+        extra = grade_items(self.extra_items, {**objects, **others})
+        following: dict[str | None, list[CheckResult]] = {}
+        for item, result in zip(self.extra_items, extra, strict=True):
+            following.setdefault(item.after, []).append(result)
+        keys = {name: key for key, (name, _) in self._items().items()}
+        results = []
+        for result in model_results:
+            results += [result, *following.get(keys[result.name], [])]
+        return Report(self.title, results + following.get(None, []))
+
+    def _model_results(self, model, history, test_metrics) -> list[CheckResult]:
+        """The results of the model's items, in the order of :meth:`_items`."""
         items = self._items()
+        listed = list(items.values())
         model_name, history_name, metrics_name = self.names
         if model is None:
-            return not_attempted(self.title, items, model_name).finish()
+            return not_attempted(self.title, listed, model_name).results
         if not is_keras_model(model):
-            return wrong_type(self.title, items, model_name, model).finish()
+            return wrong_type(self.title, listed, model_name, model).results
         results = [
             check_input_shape(
                 model,
                 self.input_shape,
-                points=items[0][1],
+                points=items["input shape"][1],
                 alternatives=self.other_input_shapes,
                 hint=self.input_hint,
             ),
             check_layers(
                 model,
                 self.layers,
-                points=items[1][1],
+                points=items["layers"][1],
                 hints=self.hints,
                 equivalents=self.equivalents,
             ),
-            check_param_count(model, self.params, points=items[2][1], hint=self.params_hint),
+            check_param_count(
+                model, self.params, points=items["parameter count"][1], hint=self.params_hint
+            ),
         ]
-        training_items = items[3:]
+        training_items = [items[key] for key in TRAINING_KEYS if key in items]
         metrics = history_dict(history)
         if history is None or metrics is None:
             fit = f"{history_name} = {model_name}.fit(...)"
             if history is None:
-                results += still_none(training_items, history_name, f"train the model with {fit}")
-            else:
-                why = (
-                    f"expected the History returned by {model_name}.fit, found "
-                    f"{type(history).__name__}"
+                return results + still_none(
+                    training_items, history_name, f"train the model with {fit}"
                 )
-                hint = f"Keep what fit returns: {fit}."
-                results += [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
-            return Report(self.title, results).finish()
+            why = (
+                f"expected the History returned by {model_name}.fit, found {type(history).__name__}"
+            )
+            hint = f"Keep what fit returns: {fit}."
+            return results + [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
         reported = None
         if self.test_threshold is not None:
-            reported = (items[6][0], items[6][1], self.test_threshold)
+            reported = (*items["reported test accuracy"], self.test_threshold)
         measured = check_measured_accuracies(
             model,
             test_metrics,
             self.dataset,
-            heldout=(items[5][0], items[5][1], self.heldout_threshold),
+            heldout=(*items["held-out accuracy"], self.heldout_threshold),
             reported=reported,
             history=metrics,
             metrics_name=metrics_name,
         )
         results += [
-            check_epochs(metrics, self.min_epochs, points=items[3][1]),
+            check_epochs(metrics, self.min_epochs, points=items["epochs"][1]),
             check_final_accuracy(
                 metrics,
                 self.train_threshold,
-                points=items[4][1],
+                points=items["training accuracy"][1],
                 hint=self.preprocessing_hint,
                 measure=lambda floor: measured_training_accuracy(
                     model, self.dataset, floor, self.training_sample
@@ -188,12 +224,12 @@ class ModelExercise:
         missing = self._missing_output_activation(model)
         if missing:
             hint = missing_output_activation_hint(missing)
-            accuracy_items = {name for name, _ in training_items[1:3]}  # training, held-out
+            accuracy_items = {items[key][0] for key in ("training accuracy", "held-out accuracy")}
             results = [
                 replace(r, hint=hint) if r.status == "failed" and r.name in accuracy_items else r
                 for r in results
             ]
-        return Report(self.title, results).finish()
+        return results
 
     def _missing_output_activation(self, model) -> str | None:
         """The softmax or sigmoid the exercise's output layer has and ``model``'s lacks

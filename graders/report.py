@@ -9,11 +9,13 @@ the batch grader's executed notebooks) gets the report itself rather than its te
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, ParamSpec
 
 Status = Literal["passed", "failed", "not attempted"]
 
@@ -175,6 +177,21 @@ class Report:
         if os.environ.get(STRICT_ENV_VAR) == "1" and self.points < self.max_points:
             raise GradingFailed(str(self))
         return self
+
+
+P = ParamSpec("P")
+
+
+def finishes(check: Callable[P, Report]) -> Callable[P, Report]:
+    """``check``, whose report goes through :meth:`Report.finish` once, where it returns:
+    strict mode judges the whole report, never a part of it that the check goes on to
+    complete."""
+
+    @functools.wraps(check)
+    def finished(*args: P.args, **kwargs: P.kwargs) -> Report:
+        return check(*args, **kwargs).finish()
+
+    return finished
 
 
 def _fmt(value: float) -> str:

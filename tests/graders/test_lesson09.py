@@ -11,7 +11,9 @@ import pytest
 from keras import layers
 
 from data_loaders import load_fashion_mnist
+from graders.cell_errors import CellFailure, reported_failures
 from graders.lesson09 import check_exercise_1, check_exercise_2
+from graders.report import STRICT_ENV_VAR, GradingFailed
 
 pytestmark = pytest.mark.model
 
@@ -255,3 +257,33 @@ def test_a_reloaded_object_that_is_not_a_model_is_named(trained, tmp_path):
     assert check_exercise_2(None, None, None).status == "not attempted"
     report = check_exercise_2(model, None, None)
     assert "model_path is still None" in _result(report, "saved file").message
+
+
+def test_strict_mode_raises_once_with_the_callbacks_in_the_report(trained, monkeypatch):
+    """In strict mode (nbgrader scores a cell by whether it raises), does exercise 1 raise
+    once, with its whole report, the callbacks' items included, even when the model's own
+    items already fail?"""
+    _, history, _, folder = trained
+    monkeypatch.setenv(STRICT_ENV_VAR, "1")
+    with pytest.raises(GradingFailed) as raised:
+        check_exercise_1(_dense(head="sigmoid"), history, _callbacks(folder, restore=False))
+    assert "the early stopping has restore_best_weights=False" in str(raised.value)
+
+
+def test_a_callbacks_cell_that_raised_is_named(trained):
+    """When the learner's cell that sets callbacks raised (and fit ran without them), do
+    the callbacks' items say so, rather than "callbacks is still None"?"""
+    model, history, _, _ = trained
+    source = "callbacks = [keras.callbacks.EarlyStopping(patience=2, monitor=val_loss)]"
+    failure = CellFailure(NameError("name 'val_loss' is not defined"), source)
+    with reported_failures({"callbacks": failure}):
+        report = check_exercise_1(model, history, None)
+    assert _result(report, "validation data").status == "passed"
+    stopping = _result(report, "early stopping")
+    assert (stopping.status, stopping.message) == (
+        "failed",
+        "your cell that sets callbacks raised NameError: name 'val_loss' is not defined",
+    )
+    assert _result(report, "best weights kept").message == (
+        "not checked: your cell that sets callbacks did not finish (see 'early stopping')"
+    )
