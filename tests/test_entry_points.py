@@ -39,7 +39,11 @@ def test_the_documents_name_the_course_s_commands():
     """Does the scan find what the documents are known to name (a broken pattern would
     leave the test below with nothing to check)?"""
     found = {" ".join(command[1:]) for command in named_commands()}
-    named = {"-m batch_grader grade", "-m data_loaders install", "tests/fixtures/make_submissions.py"}
+    named = {
+        "-m batch_grader grade",
+        "-m data_loaders install",
+        "tests/fixtures/make_submissions.py",
+    }
     assert named | {"bench/solutions_in_batch.py", "bench/onednn_speed.py"} <= found, found
 
 

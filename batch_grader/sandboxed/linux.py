@@ -42,5 +42,7 @@ def die_with_parent() -> None:
 
 def set_dumpable(dumpable: bool) -> None:
     """Make this process dumpable or not: an undumpable one cannot be traced, nor its
-    descriptors opened through ``/proc``, by another process of the same user."""
-    libc().prctl(PR_SET_DUMPABLE, int(dumpable), 0, 0, 0)
+    descriptors opened through ``/proc``, by another process of the same user (Linux
+    only; elsewhere nothing)."""
+    if sys.platform.startswith("linux"):
+        libc().prctl(PR_SET_DUMPABLE, int(dumpable), 0, 0, 0)

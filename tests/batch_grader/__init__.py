@@ -77,18 +77,30 @@ def student_notebook_with(name: str, sources: dict[str, str]) -> nbformat.Notebo
 
 
 def grade_notebooks(
-    lesson: str, notebooks: dict[str, nbformat.NotebookNode], folder: Path, jobs: int = 2
+    lesson: str,
+    notebooks: dict[str, nbformat.NotebookNode],
+    folder: Path,
+    jobs: int = 2,
+    cold_kernels: bool = False,
+    **options: object,
 ) -> tuple[Path, dict[str, dict[str, str]]]:
     """Write ``notebooks`` (student -> notebook) to ``folder/submissions`` and grade them
     with ``python -m batch_grader grade --lesson LESSON --jobs JOBS``, which must succeed: the
-    results folder, and grades.csv's row of each student."""
+    results folder, and grades.csv's row of each student. ``cold_kernels``: start every
+    kernel and job cold (``--cold-kernels``); ``options`` as :func:`grade_command`'s."""
     submissions = folder / "submissions"
     submissions.mkdir()
     for student, notebook in notebooks.items():
         nbformat.write(notebook, submissions / f"{student}.ipynb")
     out = folder / "out"
     done = subprocess.run(
-        [*grade_command(lesson, jobs=jobs), str(submissions), "--out", str(out)],
+        [
+            *grade_command(lesson, jobs=jobs, **options),
+            *(["--cold-kernels"] if cold_kernels else []),
+            str(submissions),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=900,

@@ -39,6 +39,7 @@ from tests.batch_grader import (
     check_items,
     full_marks,
     grade_command,
+    grade_notebooks,
     graded_results,
     isolation_here,
 )
@@ -325,3 +326,20 @@ def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
         beside["status"],
         beside["exercises"],
     )
+
+
+def test_a_kernel_cannot_trace_a_runner_started_cold(tmp_path):
+    """With cold kernels (as where warm jobs cannot be forked in), can the spy's kernel
+    attach to its runner, the process that drives it, and stall the job until the
+    submission's timeout? It must find nothing to trace, and the notebook keep full marks."""
+    spy = nbformat.read(LESSONS["00"] / "attack_spy.ipynb", as_version=4)
+    good = nbformat.read(LESSONS["00"] / "good_1.ipynb", as_version=4)
+    # A stalled runner shows as a timed-out submission, not as a test that waits 30 min.
+    students = {"attack_spy": spy, "good_1": good}
+    out, _ = grade_notebooks("00", students, tmp_path, cold_kernels=True, timeout=300)
+    found = attack_report(out, "attack_spy")
+    runners = [c for c in found["processes"].values() if "batch_grader.sandboxed.execute" in c]
+    assert runners, found["processes"]  # it saw its cold runner
+    assert found["traced"] == [], found["traced"]
+    results = graded_results(out)
+    assert full_marks(results["attack_spy"]) and full_marks(results["good_1"]), results

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from batch_grader.__main__ import main as batch_grader_main
 
+from batch_grader.__main__ import main as batch_grader_main
 from batch_grader.report.class_report import main
 from batch_grader.report.gradebooks import CANVAS, MOODLE, canvas_csv, moodle_csv
 from batch_grader.report.page import FIGURES, PAGE
