@@ -37,7 +37,13 @@ from course_utils.student_notebooks import (
 TEMPLATES = Path(__file__).resolve().parent / "edition"
 PACKAGES = ("course_utils", "data_loaders", "graders")
 REPOSITORY_ONLY = {
-    "course_utils": {"release.py", "student_notebooks.py", "lint.py", "student_edition.py", "edition"},
+    "course_utils": {
+        "release.py",
+        "student_notebooks.py",
+        "lint.py",
+        "student_edition.py",
+        "edition",
+    },
     "data_loaders": set(),
     "graders": {"reference_models.py", "reference_values.py"},
 }
