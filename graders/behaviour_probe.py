@@ -10,6 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from graders.cell_errors import error_line
+
+PROBE_ERROR_CHARS = 200  # of the error a call of the block raised, in the message
+
 
 @dataclass(frozen=True)
 class Behaviour:
@@ -29,8 +33,7 @@ class Behaviour:
     @property
     def raised(self) -> str:
         """The error as ``Type: first line of its message`` (200 characters at most)."""
-        first_line = (str(self.error).splitlines() or [""])[0][:200]
-        return f"{type(self.error).__name__}: {first_line}"
+        return error_line(self.error, PROBE_ERROR_CHARS)
 
     @property
     def shape(self) -> tuple[int, ...]:

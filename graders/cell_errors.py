@@ -56,10 +56,15 @@ FIX_AND_RERUN_HINT = (
 )
 
 
-def message_first_line(message: object) -> str:
-    """The first line of an error's message, shortened to MESSAGE_CHARS."""
+def message_first_line(message: object, chars: int = MESSAGE_CHARS) -> str:
+    """The first line of an error's message, shortened to ``chars``."""
     lines = str(message).strip().splitlines()
-    return lines[0][:MESSAGE_CHARS] if lines else ""
+    return lines[0][:chars] if lines else ""
+
+
+def error_line(error: BaseException, chars: int = MESSAGE_CHARS) -> str:
+    """``"ValueError: <the first line of its message>"``, the line shortened to ``chars``."""
+    return f"{type(error).__name__}: {message_first_line(error, chars)}"
 
 
 def stopped_after(seconds: float) -> str:

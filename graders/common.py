@@ -45,9 +45,14 @@ def not_attempted(title: str, items: list[tuple[str, float]], what: str) -> Repo
     )
 
 
+def not_a_model(what: str, found: object) -> str:
+    """The message for a notebook name ``what`` that holds ``found``, not a Keras model."""
+    return f"expected {what} to be a keras.Model, found {type(found).__name__}"
+
+
 def wrong_type(title: str, items: list[tuple[str, float]], what: str, found: object) -> Report:
     """A report that fails every result because ``what`` is not a Keras model."""
-    message = f"expected {what} to be a keras.Model, found {type(found).__name__}"
+    message = not_a_model(what, found)
     hint = "Assign the model you built, e.g. model = keras.Sequential([...])."
     return Report(title, [CheckResult.failed(name, pts, message, hint) for name, pts in items])
 

@@ -128,8 +128,8 @@ def _judge(item: Item, found: Findings) -> Outcome:
             return Outcome.failed(_withheld(name, used))
     outcome = item.check(item.subject(found))
     for name in item.trusts:
-        trusted = found.outcomes.get(name)
-        if trusted is None or trusted.passed:
+        trusted = found.outcomes.get(name)  # None: it failed on what it needs
+        if trusted is not None and trusted.passed:
             continue
         if outcome.passed:
             outcome = Outcome.failed(_withheld(name, trusted))
@@ -146,6 +146,20 @@ def _result(item: Item, outcome: Outcome) -> CheckResult:
 
 def _first_unmet(item: Item, found: Findings) -> Need | None:
     return next((need for need in item.needs if need.unmet_by(found[need.name])), None)
+
+
+def check_dependencies(items: tuple[Item, ...]) -> None:
+    """Raise ValueError when an item's ``uses`` or ``trusts`` names no item before it in
+    ``items`` (a misspelt name would otherwise fail it, or be ignored, silently)."""
+    earlier: set[str] = set()
+    for item in items:
+        unknown = [name for name in (*item.uses, *item.trusts) if name not in earlier]
+        if unknown:
+            raise ValueError(
+                f"item {item.name!r} builds on {unknown}, which no item before it is: "
+                f"expected names among {sorted(earlier)}"
+            )
+        earlier.add(item.name)
 
 
 def grade_items(items: tuple[Item, ...], objects: Mapping[str, object]) -> list[CheckResult]:
@@ -185,6 +199,9 @@ class ItemExercise:
 
     title: str
     items: tuple[Item, ...]
+
+    def __post_init__(self) -> None:
+        check_dependencies(self.items)
 
     @property
     def max_points(self) -> float:

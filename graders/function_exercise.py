@@ -89,9 +89,3 @@ def run_calls(case: FunctionCase, function: Callable) -> list[tuple[tuple, objec
             raise CallFailed(arguments, error) from error
         outcomes.append((arguments, value))
     return outcomes
-
-
-def first_line(error: Exception) -> str:
-    """The error's type and the first line of its message, at most 300 characters."""
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {(lines[0] if lines else '')[:300]}"

@@ -68,9 +68,10 @@ class HeldOut:
     labels: np.ndarray
     source: str
 
-    def scaled(self, scaling: str) -> np.ndarray:
-        """The images as float32, scaled by ``SCALINGS[scaling]``."""
-        return SCALINGS[scaling](self.images)
+    def scaled(self, scaling: str, first: int | None = None) -> np.ndarray:
+        """The images as float32, scaled by ``SCALINGS[scaling]``: all of them, or the
+        ``first`` ones only (scaled alone, not cut from all the scaled images)."""
+        return SCALINGS[scaling](self.images[:first])
 
 
 _GRADER_HELDOUT: dict[str, HeldOut] = {}

@@ -14,11 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from graders.cell_errors import watch_cells
+from graders.cell_errors import error_line, watch_cells
 from graders.function_exercise import (
     CallFailed,
     FunctionCase,
-    first_line,
     gradable_function,
     run_calls,
 )
@@ -89,7 +88,7 @@ def _raised(title: str, items, case: FunctionCase, failure: CallFailed, hint: st
         f"a batch of shape {a.shape}" if isinstance(a, np.ndarray) else repr(a)
         for a in failure.arguments
     )
-    message = f"calling {case.name}({shown}) raised {first_line(failure.error)}"
+    message = f"calling {case.name}({shown}) raised {error_line(failure.error)}"
     results = [CheckResult.failed(items[0][0], items[0][1], message, hint)]
     results += [CheckResult.failed(n, p, "not checked: the function raised") for n, p in items[1:]]
     return Report(title, results).finish()

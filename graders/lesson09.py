@@ -11,6 +11,7 @@ with ``safe_mode=True``, so a file that would run code is never loaded.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,8 +20,8 @@ import numpy as np
 from course_utils.lesson_files import SAVED_FOLDER
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
-from graders.common import is_keras_model
-from graders.exercise_items import Item, ItemExercise, Need
+from graders.common import is_keras_model, not_a_model
+from graders.exercise_items import Findings, Item, ItemExercise, Need
 from graders.heldout import LESSON_SCALING, heldout_candidates
 from graders.model_exercise import ModelExercise
 from graders.report import Report
@@ -86,8 +87,16 @@ def _sample_images(model) -> np.ndarray:
     """The first :data:`SAMPLE` test photos, scaled as the lesson teaches and shaped for
     ``model``'s input."""
     heldout = heldout_candidates(DATASET)[0]
-    x = heldout.scaled(LESSON_SCALING[DATASET])[:SAMPLE]
+    x = heldout.scaled(LESSON_SCALING[DATASET], first=SAMPLE)
     return shaped_for(model, x)
+
+
+def _compared_with(
+    other: Callable[[Findings], Any], called: Callable[[Findings], str]
+) -> Callable[[Findings], Comparison]:
+    """An item's subject: the learner's model against ``other(found)``, which messages
+    call ``called(found)``, on :func:`_sample_images`."""
+    return lambda found: Comparison(found["model"], other(found), called(found), _sample_images)
 
 
 def _callback(kind: str, callbacks) -> Any:
@@ -349,11 +358,9 @@ EXERCISE_1 = ModelExercise(
             "best weights kept",
             CALLBACK_POINTS["best weights kept"],
             BEST_WEIGHTS_KEPT,
-            subject=lambda found: Comparison(
-                found["model"],
-                found.value("checkpoint").model,
-                str(found.value("checkpoint").path),
-                _sample_images,
+            subject=_compared_with(
+                lambda found: found.value("checkpoint").model,
+                lambda found: str(found.value("checkpoint").path),
             ),
             needs=WITH_CALLBACKS,
             uses=("checkpoint",),
@@ -380,7 +387,7 @@ TRAINED_MODEL = Need(
     "model",
     todo="train it in exercise 1",
     valid=is_keras_model,
-    invalid=lambda model: f"expected model to be a keras.Model, found {type(model).__name__}",
+    invalid=lambda model: not_a_model("model", model),
 )
 MODEL_PATH = Need(
     "model_path", todo="save the model with model.save(model_path) and set model_path to its name"
@@ -389,9 +396,7 @@ RELOADED = Need(
     "reloaded",
     todo="load it back with reloaded = keras.saving.load_model(model_path)",
     valid=is_keras_model,
-    invalid=lambda reloaded: (
-        f"expected reloaded to be a keras.Model, found {type(reloaded).__name__}"
-    ),
+    invalid=lambda reloaded: not_a_model("reloaded", reloaded),
     hint="keras.saving.load_model(model_path) returns the model: keep what it returns.",
 )
 
@@ -427,11 +432,9 @@ EXERCISE_2 = ItemExercise(
             "same predictions",
             SAVE_POINTS["same predictions"],
             PREDICTS_AS_THE_MODEL,
-            subject=lambda found: Comparison(
-                found["model"],
-                found.value("saved file").model,
-                f"the file {found['model_path']}",
-                _sample_images,
+            subject=_compared_with(
+                lambda found: found.value("saved file").model,
+                lambda found: f"the file {found['model_path']}",
             ),
             needs=(TRAINED_MODEL, MODEL_PATH),
             uses=("saved file",),
@@ -440,9 +443,7 @@ EXERCISE_2 = ItemExercise(
             "loaded back",
             SAVE_POINTS["loaded back"],
             LOADED_BACK,
-            subject=lambda found: Comparison(
-                found["model"], found["reloaded"], "reloaded", _sample_images
-            ),
+            subject=_compared_with(lambda found: found["reloaded"], lambda found: "reloaded"),
             needs=(TRAINED_MODEL, MODEL_PATH, RELOADED),
         ),
     ),

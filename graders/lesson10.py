@@ -141,7 +141,7 @@ PREPROCESSING_HINT = (
 def sample_digits() -> np.ndarray:
     """The first :data:`SAMPLE` test digits, float32 in [0, 1], shape (32, 28, 28, 1)."""
     heldout = heldout_candidates(DATASET)[0]
-    return heldout.scaled(LESSON_SCALING[DATASET])[:SAMPLE, ..., None]
+    return heldout.scaled(LESSON_SCALING[DATASET], first=SAMPLE)[..., None]
 
 
 # --- exercise 1: the block ---------------------------------------------------------------

@@ -26,7 +26,7 @@ from graders.common import (
     still_none,
     wrong_type,
 )
-from graders.exercise_items import Item, grade_items
+from graders.exercise_items import Item, check_dependencies, grade_items
 from graders.heldout import TRAINING_SAMPLE
 from graders.report import CheckResult, Report, finishes
 from graders.training import (
@@ -107,6 +107,7 @@ class ModelExercise:
     extra_items: tuple[Item, ...] = ()
 
     def __post_init__(self) -> None:
+        check_dependencies(self.extra_items)
         keys = list(self._items())
         unknown = [item.name for item in self.extra_items if item.after not in (None, *keys)]
         if unknown:

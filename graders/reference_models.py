@@ -1,7 +1,8 @@
 """Reference implementations of the models that lessons 06, 07 and 08 build.
 
-The graders compare a learner's function or model with these: blocks by running both on
-the same fixed inputs with constant initializers, models by their normalized layer lists.
+What they give on the checks' fixed inputs is what the checks compare a learner's function
+or model with (:mod:`graders.reference_values` computes it, :mod:`graders.reference_outputs`
+hands it to the checks); the tests and benchmarks build them too.
 Layer names follow the original style (``res2a_branch2a``, ``bn2a_branch2a``, ...).
 
 ResNet50's batch normalizations use ``momentum=0.9`` (Keras's default is 0.99). Trained

@@ -106,6 +106,7 @@ def _resnet50() -> keras.Model:
     return resnet50(resnet_model.INPUT_SHAPE, resnet_model.CLASSES)
 
 
+@functools.cache
 def _computations() -> dict[str, Callable[[], object]]:
     computations: dict[str, Callable[[], object]] = {
         f"lesson00/{name}": functools.partial(_function_answers, name)

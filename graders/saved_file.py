@@ -11,7 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from graders.cell_errors import error_line
 from graders.rules import Rule, Rules
+
+LOAD_ERROR_CHARS = 200  # of the error a file that does not load raised, in the message
 
 
 def load_failure(path: Path, error: Exception) -> tuple[str, str]:
@@ -25,9 +28,8 @@ def load_failure(path: Path, error: Exception) -> tuple[str, str]:
             "Replace the Lambda layer with Keras layers (or a registered custom layer): "
             "a file that runs code cannot be loaded safely by anyone you send it to.",
         )
-    first_line = (text.splitlines() or [""])[0][:200]
     return (
-        f"{path} could not be loaded: {type(error).__name__}: {first_line}",
+        f"{path} could not be loaded: {error_line(error, LOAD_ERROR_CHARS)}",
         "Save the whole model with model.save('name.keras'), not only its weights.",
     )
 
