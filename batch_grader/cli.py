@@ -10,6 +10,7 @@ a result (whatever its grade), 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from batch_grader.request import (
@@ -161,6 +162,11 @@ def parse_request(argv: list[str] | None) -> GradeRequest:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and grade (see :func:`batch_grader.grading.grade`)."""
+    request = parse_request(argv)  # before the grader's modules load: --help stays quick
     from batch_grader.grading import grade
 
-    return grade(parse_request(argv))
+    return grade(request)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -170,6 +170,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each with --compare")
     args = parser.parse_args()
     only = set(args.only.split(","))
+    known = {key for key, _, _ in OURS} | {"nbgrader"}
+    if only - known:
+        parser.error(f"--only: unknown rows {sorted(only - known)}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, found {args.rounds}")
     if args.compare is not None:
         return compare(args, only)
     folder = Path(tempfile.mkdtemp(prefix="bench-submissions-"))
@@ -180,9 +185,6 @@ def main() -> int:
         *((key, name, functools.partial(ours, folder, *how)) for key, name, how in OURS),
         ("nbgrader", "nbgrader autograde", lambda: nbgrader(notebooks)),
     ]
-    unknown = only - {key for key, _, _ in rows}
-    if unknown:
-        parser.error(f"--only: unknown rows {sorted(unknown)}")
     for key, name, run in rows:
         if key not in only:
             continue

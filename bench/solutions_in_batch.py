@@ -35,7 +35,11 @@ if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
 from batch_grader.request import LESSONS  # noqa: E402
-from batch_grader.trusted.results import RESULT, student_folder  # noqa: E402
+from batch_grader.trusted.results import (  # noqa: E402
+    GRADED,  # noqa: E402
+    RESULT,
+    student_folder,
+)
 from course_utils.release import solution_paths  # noqa: E402
 
 STUDENT = "solution"
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = result.get("execution_time") or 0.0
         status = result.get("status")
         print(f"{lesson:<8}{score:>7.1f}{most:>7.1f}{seconds:>9.1f}  {status}", flush=True)
-        if score != most or status != "graded":
+        if score != most or status != GRADED:
             failures[lesson] = not_passed(result)
     for lesson, lines in failures.items():
         print(f"\nlesson {lesson}'s solution lost points:")

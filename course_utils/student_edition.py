@@ -26,11 +26,10 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.lesson_files import LESSONS, REPO_ROOT
+from course_utils.lesson_files import LESSONS, REPO_ROOT, SAVED_FOLDER
 from course_utils.student_notebooks import (
     canonical_text,
     solution_paths,
-    strip_notebook,
     student_version,
 )
 
@@ -53,7 +52,7 @@ implementations with what computes from them. The instructor's batch grader
 SCRIPTS = ("ensure-make.sh", "setup.mk", "install-system-packages.sh")
 README_SECTIONS = ("Feedback", "Lesson map")
 """The repository README's sections that the edition's README repeats, by heading."""
-GITIGNORE = ".venv/\n*.egg-info/\n__pycache__/\nlessons/saved/\n"
+GITIGNORE = f".venv/\n*.egg-info/\n__pycache__/\nlessons/{SAVED_FOLDER}/\n"
 
 
 class EditionError(ValueError):
@@ -94,12 +93,10 @@ def _write(root: Path) -> None:
     (root / "README.md").write_text(_readme(), encoding="utf-8")
     (root / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
     (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-    from graders.reference_outputs import encode
+    from graders.reference_outputs import STORE, encode
     from graders.reference_values import compute_all
 
-    (root / "graders" / "reference_outputs.json").write_text(
-        encode(compute_all()), encoding="utf-8"
-    )
+    (root / "graders" / STORE.name).write_text(encode(compute_all()), encoding="utf-8")
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -121,8 +118,7 @@ def _write_lessons(lessons: Path) -> None:
     """The student notebooks, written from the solution notebooks, and their images."""
     lessons.mkdir(parents=True)
     for path in solution_paths(LESSONS):
-        solution = strip_notebook(nbformat.read(path, as_version=4))
-        text = canonical_text(student_version(solution, path.name))
+        text = canonical_text(student_version(nbformat.read(path, as_version=4), path.name))
         (lessons / path.name).write_text(text, encoding="utf-8")
     for image in sorted((LESSONS / "images").iterdir()):
         _copy(image, lessons / "images" / image.name)
@@ -143,6 +139,8 @@ def _readme() -> str:
 def _pyproject() -> str:
     """The edition's pyproject.toml: the repository's package, with only what learners
     install (the dependencies and the TensorFlow builds)."""
+    from graders.reference_outputs import STORE
+
     data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     project = data["project"]
     extras = project["optional-dependencies"]
@@ -175,7 +173,7 @@ def _pyproject() -> str:
         "",
         "[tool.setuptools.package-data]",
         f"course_utils = {strings(data['tool']['setuptools']['package-data']['course_utils'])}",
-        'graders = ["reference_outputs.json"]',
+        f"graders = {strings([STORE.name])}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -66,7 +66,7 @@ def is_solution_cell(cell: nbformat.NotebookNode) -> bool:
 def student_version(
     solution: nbformat.NotebookNode, name: str = "notebook"
 ) -> nbformat.NotebookNode:
-    """The student notebook for a (stripped) solution notebook."""
+    """The student notebook for a solution notebook (stripped here)."""
     student = strip_notebook(solution)
     for index, cell in enumerate(student.cells):
         has_region = BEGIN in cell.source or END in cell.source

@@ -11,9 +11,11 @@ colour images (N, 32, 32, 3), is read from its original archive, which no packag
 ships: a path or URL the learner gives, or Keras's copy.
 """
 
+from pathlib import Path
+
 from data_loaders import hand_signs, happy_faces, traffic_signs
 from data_loaders._files import DataFileError
-from data_loaders.cache import cache_dir
+from data_loaders.cache import cache_dir, installed_folder
 from data_loaders.cifar10 import CIFAR10_CLASS_NAMES, CIFAR10_URL, load_cifar10
 from data_loaders.fashion_mnist import FASHION_MNIST_CLASS_NAMES, load_fashion_mnist
 from data_loaders.hand_signs import HAND_SIGNS_CLASS_NAMES, load_hand_signs
@@ -35,11 +37,25 @@ RENDERED = ("traffic_signs", "happy_faces", "hand_signs")
 """The datasets the course renders (with ``seed``, ``n_train`` and ``n_test`` options);
 the others are real data read from their original files."""
 
-RENDERER_VERSIONS = {
-    module._EMBEDDED.name: module._EMBEDDED.version
-    for module in (traffic_signs, happy_faces, hand_signs)
+_RENDERED = {
+    module._EMBEDDED.name: module._EMBEDDED for module in (traffic_signs, happy_faces, hand_signs)
 }
+RENDERER_VERSIONS = {name: embedded.version for name, embedded in _RENDERED.items()}
 """Every dataset by name: the version of its renderer, part of its cache files' names."""
+
+
+def cache_files(dataset: str) -> list[Path]:
+    """The files in the cache that ``load_<dataset>()`` reads when nothing else is there:
+    what another process reading the same cache folder needs. For a rendered dataset
+    (e.g. ``"traffic_signs"``), its default in the current renderer version, every seed
+    and size loaded so far (older versions' files are never read); for a real one
+    (``"mnist"``), the original files installed in its folder,
+    ``cache_dir()/<dataset>/`` (empty when they are not installed)."""
+    if dataset in _RENDERED:
+        return _RENDERED[dataset].cache_files()
+    folder = installed_folder(dataset)
+    return sorted(path for path in folder.glob("*") if path.is_file()) if folder.is_dir() else []
+
 
 __all__ = [
     "CIFAR10_CLASS_NAMES",
@@ -54,6 +70,7 @@ __all__ = [
     "RENDERER_VERSIONS",
     "TRAFFIC_SIGN_CLASS_NAMES",
     "cache_dir",
+    "cache_files",
     "load_cifar10",
     "load_fashion_mnist",
     "load_hand_signs",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from data_loaders._files import cached_arrays
 from data_loaders._render_common import render_splits
+from data_loaders.cache import cache_dir
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -34,9 +36,17 @@ class EmbeddedDataset:
         (N, size, size, 3)."""
         return render_splits(self.render_one, [(labels, seed)], self.size)[0]
 
+    @property
+    def _cache_prefix(self) -> str:
+        return f"{self.name}-v{self.version}-"  # older renderers' files are never read
+
+    def cache_files(self) -> list[Path]:
+        """Every file of the cache this renderer's version wrote (any seed and size)."""
+        return sorted(cache_dir().glob(f"{self._cache_prefix}*"))
+
     def load(self, n_train: int, n_test: int, seed: int) -> tuple[Split, Split]:
         """Balanced, shuffled splits rendered from independent streams, cached."""
-        cache_name = f"{self.name}-v{self.version}-seed{seed}-{n_train}-{n_test}"
+        cache_name = f"{self._cache_prefix}seed{seed}-{n_train}-{n_test}"
         arrays = cached_arrays(cache_name, lambda: self._render_splits(n_train, n_test, seed))
         return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 

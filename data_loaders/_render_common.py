@@ -12,8 +12,6 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from data_loaders._render_worker import render_chunks, render_in_workers
-
 
 def vertical_gradient(top: np.ndarray, bottom: np.ndarray, size: int) -> Image.Image:
     """An RGB image of ``size`` x ``size`` fading from colour ``top`` to colour ``bottom``
@@ -165,6 +163,10 @@ def render_splits(
     whatever the number of processes. ``render_one`` must be a module-level function of
     this package (workers import it by name).
     """
+    # Imported here: at the top it would load the worker's module with the package, and
+    # `python -m data_loaders._render_worker` would then run a second copy of it.
+    from data_loaders._render_worker import render_chunks, render_in_workers
+
     pairs: list[tuple[np.ndarray, np.random.SeedSequence]] = []
     for labels, seed in splits:
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)

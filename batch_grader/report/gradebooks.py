@@ -1,7 +1,7 @@
 """The grades of a results folder in the CSV layouts that learning platforms import.
 
 Both files hold one row per student, named as the batch grader names a student (from the
-submission's path, see :func:`batch_grader.cli.student_name`: only letters, digits, ``.``,
+submission's path, see :func:`batch_grader.request.student_name`: only letters, digits, ``.``,
 ``_`` and ``-`` are kept, so an email address's ``@`` becomes ``_``), and one grade column,
 the lesson's total, headed by :func:`assignment_name`. A student whose score is no grade
 has a row without one: a ``crashed`` result (the grader's failure, not the student's work)

@@ -24,7 +24,6 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from batch_grader.sandboxed import channel
-from batch_grader.sandboxed.linux import set_dumpable
 from graders.cell_errors import stopped_after
 
 MAX_OUTPUT_BYTES = 200_000  # per cell
@@ -193,7 +192,6 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """``SECONDS``: run the input notebook. In a job forked warm into its sandbox, the
     kernel is forked from this process too, before anything else starts."""
-    set_dumpable(False)  # the kernel or code it runs cannot trace it (and stall it)
     args = argv if argv is not None else sys.argv[1:]
     folder = Path.cwd()
     manager = None

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from batch_grader.sandboxed import channel
+from batch_grader.sandboxed.job import command as job_command
 
 JOB_LOG = "job.log"  # a warm job's standard output and error, in the working folder
 
@@ -58,8 +59,7 @@ def main() -> int:
     if "cold" in instruction:
         channel.end_the_rest()  # a warm job that started after all must not run twice
         module, *arguments = instruction["cold"]
-        command = [sys.executable, "-P", "-m", module, *arguments]
-        job = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        job = subprocess.Popen(job_command(module, arguments), stdin=subprocess.DEVNULL)
         _wait_for(job.pid)
     else:
         _wait_for(int(instruction["warm"]))

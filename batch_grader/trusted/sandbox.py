@@ -25,6 +25,7 @@ import psutil
 
 from batch_grader.sandboxed import channel
 from batch_grader.sandboxed.holder import JOB_LOG as HOLDER_JOB_LOG
+from batch_grader.sandboxed.job import command as job_command
 from batch_grader.sandboxed.linux import die_with_parent
 from batch_grader.trusted import isolation
 from batch_grader.trusted.memory_groups import MemoryGroupError, MemoryGroups, move_into
@@ -475,7 +476,7 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
         **(env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", module, *arguments],
+        job_command(module, arguments),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

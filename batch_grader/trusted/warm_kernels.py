@@ -10,7 +10,8 @@ environment) and answers the new kernel's process id on stdout. The forked kerne
 session of its own, swaps in the submission's folder and environment (its own HOME, TMPDIR
 and sandbox token) and becomes an ordinary ipykernel, inheriting the zygote's limits.
 
-:class:`ForkedProvisioner` plugs this into jupyter_client, so nbclient drives a forked
+:func:`batch_grader.sandboxed.forked_kernels.forked_kernel_manager` plugs this into
+jupyter_client, so nbclient drives a forked
 kernel like any other: interrupts, timeouts and deaths behave the same.
 """
 
@@ -27,8 +28,9 @@ import threading
 from pathlib import Path
 
 from batch_grader.sandboxed.forked_kernels import become_kernel
+from batch_grader.sandboxed.job import run as run_job
 from batch_grader.sandboxed.layout import SANDBOX_UID
-from batch_grader.sandboxed.linux import libc, raise_on_failure, set_dumpable
+from batch_grader.sandboxed.linux import libc, raise_on_failure
 from batch_grader.trusted import memory_groups
 
 PRELOAD = (
@@ -101,7 +103,7 @@ def _drop_capabilities() -> None:
 
 def _become_job(request: dict, answer: int) -> None:
     """In the forked child: join the sandbox, become its user (uid and gid
-    :data:`~batch_grader.trusted.isolation.SANDBOX_UID`: outside, the sandbox's throwaway
+    :data:`~batch_grader.sandboxed.layout.SANDBOX_UID`: outside, the sandbox's throwaway
     identity and its process limit, where it has them) and fork into its PID namespace;
     there, give
     up every capability and fork the job, write its process id in the sandbox on
@@ -148,7 +150,6 @@ def _become_job(request: dict, answer: int) -> None:
     code = 1
     try:
         os.close(answer)
-        set_dumpable(False)  # the kernel it starts cannot trace it
         os.chdir(request["cwd"])
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(log, 1)
@@ -158,11 +159,8 @@ def _become_job(request: dict, answer: int) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None
-        sys.argv = [request["module"], *request["argv"]]
-        import runpy
-
         try:
-            runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+            run_job(request["module"], request["argv"])  # undumpable: nothing it runs traces it
             code = 0
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)

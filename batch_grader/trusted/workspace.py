@@ -14,23 +14,9 @@ from pathlib import Path
 import psutil
 
 from batch_grader.trusted.runner import lesson_dataset, lesson_datasets
-from data_loaders import RENDERER_VERSIONS
-from data_loaders.cache import CACHE_ENV_VAR, cache_dir, installed_folder
+from data_loaders import cache_files
+from data_loaders.cache import CACHE_ENV_VAR, installed_folder
 from graders.heldout import render_grader_heldout
-
-
-def cache_files(dataset: str) -> list[Path]:
-    """The files in the cache that ``load_<dataset>()`` reads when nothing else is there:
-    what another process reading the same cache folder needs. For a rendered dataset
-    (e.g. ``"traffic_signs"``), its default in the current renderer version, every seed
-    and size loaded so far (older versions' files are never read); for a real one
-    (``"mnist"``), the original files installed in its folder,
-    ``cache_dir()/<dataset>/`` (empty when they are not installed)."""
-    if dataset in RENDERER_VERSIONS:
-        version = RENDERER_VERSIONS[dataset]
-        return sorted(cache_dir().glob(f"{dataset}-v{version}-*"))
-    folder = installed_folder(dataset)
-    return sorted(path for path in folder.glob("*") if path.is_file()) if folder.is_dir() else []
 
 
 def public_data_folder(lesson: str, folder: Path) -> Path:

@@ -16,6 +16,7 @@ from batch_grader.report.gradebooks import CANVAS, MOODLE, canvas_csv, moodle_cs
 from batch_grader.report.page import FIGURES, PAGE
 from batch_grader.report.summary import (
     LEAD,
+    LOOK_AT,
     UNKNOWN,
     UNREADABLE,
     lesson_of,
@@ -25,8 +26,10 @@ from batch_grader.report.summary import (
 )
 from batch_grader.trusted.guard import lock_results, mark_tampered
 from batch_grader.trusted.results import (
+    GRADED,
     GRADES,
     RESULT,
+    STATUSES,
     feedback_html,
     result_paths,
     result_record,
@@ -474,3 +477,9 @@ def test_the_page_shows_its_figures_and_tables_in_chromium(results_folder):
         except Exception:
             page.screenshot(path=str(artifacts / "class_report_failure.png"), full_page=True)
             raise
+
+
+def test_every_status_but_graded_has_its_advice_in_the_report():
+    """Does the report say what to make of every status the grader writes (a status added
+    to results.STATUSES without its advice would be called one the report does not know)?"""
+    assert set(LOOK_AT) == set(STATUSES) - {GRADED}
