@@ -21,10 +21,10 @@ from batch_grader.trusted.runner import Settings, lesson_dataset
 from batch_grader.trusted.sandbox import (
     Limits,
     kill_sandbox,
+    limited_start,
     new_batch_tag,
     new_token,
     readable_by_all,
-    sandbox_popen_args,
 )
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
 from batch_grader.trusted.workspace import grader_data_folder, public_data_folder
@@ -113,10 +113,10 @@ def start_session(
             zygote_folder = work / "zygote"
             zygote_folder.mkdir()
             try:
-                popen_args = sandbox_popen_args(
+                start = limited_start(
                     zygote_folder, data_folder, limits, zygote_token, gpu=bool(devices)
                 )
-                zygote = Zygote(popen_args, preload=(f"graders.lesson{lesson}",))
+                zygote = Zygote(start.popen, preload=(f"graders.lesson{lesson}",))
                 cleanups.append(zygote.close)
             except ZygoteUnavailable as error:
                 print(f"warm kernels unavailable, starting each cold: {error}", file=sys.stderr)
@@ -128,10 +128,13 @@ def start_session(
             try:
                 groups = MemoryGroups.start(tag=tag)
                 cleanups.append(groups.close)  # after the sandboxes have ended
-                detail = f"{isolation.detail}; {machine.memory_mb} MiB of memory a whole sandbox"
+                held = groups.describe(machine.memory_mb, limits.processes)
+                isolation = replace(
+                    isolation, detail=f"{isolation.detail}; {held}", limits=groups.version.name
+                )
             except MemoryGroupError as error:
-                detail = f"{isolation.detail}; memory limited per process only ({error})"
-            isolation = replace(isolation, detail=detail)
+                held = f"memory limited per process only ({error})"
+                isolation = replace(isolation, detail=f"{isolation.detail}; {held}")
     except BaseException:  # what started is stopped
         run_cleanups([*cleanups, lambda: stop_reaper(reaper)])
         raise

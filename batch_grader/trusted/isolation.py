@@ -39,17 +39,21 @@ its namespaces, :func:`probe` says why and the batch runs with ``isolation: none
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from batch_grader.sandboxed.layout import SANDBOX_DATA, SANDBOX_HOME, SANDBOX_INPUT, SANDBOX_UID
-from batch_grader.sandboxed.linux import libc, raise_on_failure
+from batch_grader.trusted import syscall_filter
+from batch_grader.trusted.launcher import STAGING, Launch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SOURCES = (
@@ -85,11 +89,15 @@ THROWAWAY_IDS = range(1_000_000_000, 2_000_000_000)
 class Isolation:
     """How submissions are isolated: ``kind`` is "bubblewrap" or "none"; ``detail`` says
     what that means (or why there is none). Recorded in every result. ``throwaway``:
-    whether each sandbox runs as a throwaway user outside (:func:`throwaway_identity`)."""
+    whether each sandbox runs as a throwaway user outside (:func:`throwaway_identity`).
+    ``limits``: what holds a whole sandbox's memory, "cgroup v2" or "cgroup v1"
+    (:mod:`batch_grader.trusted.memory_groups`), or "per process" where no control group
+    does."""
 
     kind: str
     detail: str
     throwaway: bool = False
+    limits: str = "per process"
 
     @property
     def isolated(self) -> bool:
@@ -97,8 +105,13 @@ class Isolation:
         return self.kind == "bubblewrap"
 
     def record(self) -> dict[str, str]:
-        """The fields every result carries: ``isolation`` and ``isolation_detail``."""
-        return {"isolation": self.kind, "isolation_detail": self.detail}
+        """The fields every result carries: ``isolation``, ``isolation_detail`` and
+        ``sandbox_limits``."""
+        return {
+            "isolation": self.kind,
+            "isolation_detail": self.detail,
+            "sandbox_limits": self.limits,
+        }
 
 
 NONE_REQUESTED = Isolation("none", "turned off with --isolation none")
@@ -132,14 +145,24 @@ def bwrap_arguments(
     disk_mb: int,
     env: dict[str, str],
     devices: Iterable[Path] = (),
+    info_fd: int | None = None,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The ``bwrap`` options (up to, not including, the command) for one sandbox.
 
     ``inputs`` appears read-only at :data:`SANDBOX_INPUT` and ``data_folder`` (a dataset
     cache) at :data:`SANDBOX_DATA`; ``env`` is the whole environment; ``devices`` are
-    device nodes passed through (a GPU's, see :func:`gpu_devices`).
+    device nodes passed through (a GPU's, see :func:`gpu_devices`). Bubblewrap writes the
+    sandbox's first process id on descriptor ``info_fd`` (see :func:`read_first_process`)
+    and reads the system-call filter it applies from ``seccomp_fd``
+    (:mod:`batch_grader.trusted.syscall_filter`, see :func:`filter_descriptor`).
     """
-    args = [
+    args = []
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    args += [
         "--unshare-all",
         "--unshare-user",
         "--disable-userns",
@@ -197,21 +220,16 @@ def throwaway_identity() -> int:
     return THROWAWAY_IDS.start + secrets.randbelow(len(THROWAWAY_IDS))
 
 
-STAGING = "/tmp"
-"""Where a throwaway launcher mounts the folders it binds, in a mount namespace of its
-own (the machine's ``/tmp`` is hidden from it, not changed)."""
-
-
 class SandboxCommand:
     """A ``bwrap`` command line, :attr:`argv`: :func:`bwrap_arguments` ``**options``, then
     ``command``.
 
     With an ``identity`` (see :func:`throwaway_identity`), bubblewrap runs as that user,
     who could not reach most of what it binds by path (a Python under ``/root``, the
-    batch's private folder). So the launching child (:meth:`become_launcher`, run before
-    exec, as root) takes a mount namespace of its own, mounts a tmpfs on :data:`STAGING`,
-    binds each read-only source there, and only then becomes ``identity``; bubblewrap
-    binds from :data:`STAGING`. The machine's mounts are not changed.
+    batch's private folder). So its launcher (:mod:`batch_grader.trusted.launcher`, as
+    root) takes a mount namespace of its own, binds each read-only source under
+    :data:`~batch_grader.trusted.launcher.STAGING` (:attr:`staged`), and only then becomes
+    ``identity``; bubblewrap binds from there. The machine's mounts are not changed.
     """
 
     def __init__(self, command: list[str], *, identity: int | None = None, **options) -> None:
@@ -228,31 +246,19 @@ class SandboxCommand:
                 self.argv.append(argument)
         self.argv += ["--", *command]
 
-    def become_launcher(self) -> None:
-        """In the child about to exec bubblewrap, as root (a no-op without an identity):
-        stage the sources (see the class), then drop every group and become the
-        identity for good."""
-        if self.identity is None:
-            return
-        c = libc()
-        ms_rec, ms_private, ms_bind = 0x4000, 0x40000, 0x1000
-        clone_newns = 0x00020000
-        raise_on_failure(c.unshare(clone_newns), "a mount namespace for the launcher")
-        raise_on_failure(c.mount(b"none", b"/", None, ms_rec | ms_private, None), "private mounts")
-        # opened before the tmpfs hides what lies under STAGING (a checkout in /tmp)
-        sources = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _ in self.staged]
-        raise_on_failure(c.mount(b"tmpfs", STAGING.encode(), b"tmpfs", 0, b"mode=0755"), STAGING)
-        for fd, (source, staged) in zip(sources, self.staged, strict=True):
-            if os.path.isdir(f"/proc/self/fd/{fd}"):
-                os.mkdir(staged)
-            else:
-                os.close(os.open(staged, os.O_CREAT | os.O_WRONLY, 0o644))
-            origin = f"/proc/self/fd/{fd}".encode()
-            raise_on_failure(c.mount(origin, staged.encode(), None, ms_bind | ms_rec, None), source)
-            os.close(fd)
-        os.setgroups([])
-        os.setresgid(self.identity, self.identity, self.identity)
-        os.setresuid(self.identity, self.identity, self.identity)
+    def launch(self, *, memory_bytes: int, **options) -> Launch:
+        """How its launcher starts it: with bubblewrap's own environment
+        (:func:`bwrap_launcher_environment`), as :attr:`identity` after staging,
+        ``memory_bytes`` and the other :class:`~batch_grader.trusted.launcher.Launch`
+        ``options``."""
+        return Launch(
+            memory_bytes=memory_bytes,
+            env=bwrap_launcher_environment(),
+            parent=os.getpid(),
+            identity=self.identity,
+            staged=tuple(self.staged),
+            **options,
+        )
 
 
 def bwrap_launcher_environment() -> dict[str, str]:
@@ -265,13 +271,52 @@ def _bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+def filter_descriptor() -> int:
+    """A descriptor holding the sandbox's system-call filter
+    (:func:`batch_grader.trusted.syscall_filter.program`), for ``bwrap --seccomp``: the read
+    end of a pipe, the whole program written and the write end closed. The caller closes
+    it once bubblewrap has started."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, syscall_filter.program())  # a few hundred bytes: the pipe holds it
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+INFO_SECONDS = 10.0  # for bubblewrap's word on descriptor --info-fd, once the sandbox is up
+
+
+def read_first_process(info: int, seconds: float = INFO_SECONDS) -> int:
+    """The process id, here, of the sandbox's first process, read from ``info``, the read
+    end of bubblewrap's ``--info-fd``. Bubblewrap writes it (a JSON object, ``child-pid``)
+    before it lets that process run, so the first object on ``info`` is bubblewrap's and
+    nothing the sandbox could write. Raises OSError when none came within ``seconds``."""
+    received = b""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found, _ = json.JSONDecoder().raw_decode(received.decode().lstrip())
+            return int(found["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            pass
+        left = deadline - time.monotonic()
+        readable, _, _ = select.select([info], [], [], max(left, 0))
+        chunk = os.read(info, 4096) if readable else b""
+        if not chunk:
+            what = "ended" if readable else f"said nothing within {seconds:g} s"
+            raise OSError(f"bubblewrap's --info-fd {what} (read {received[:200]!r})")
+        received += chunk
+
+
 def _run_probe(identity: int | None) -> str | None:
     """Start Python in a sandbox (as ``identity`` outside, when given) that must see itself
     as uid 1000 and PID 1, with no network but loopback, and import the grader's jobs;
     None when it did, else why not."""
     script = (
-        "import os, socket\n"
+        "import ctypes, os, socket\n"
         f"assert os.getuid() == {SANDBOX_UID}, os.getuid()\n"
+        "assert ctypes.CDLL(None).unshare(0) == -1, 'no system-call filter'\n"
         "assert os.getpid() == 1, os.getpid()\n"
         "assert {n for _, n in socket.if_nameindex()} == {'lo'}, socket.if_nameindex()\n"
         # the environment works too
@@ -280,6 +325,10 @@ def _run_probe(identity: int | None) -> str | None:
     )
     inputs = Path(os.devnull).parent  # any folder does: nothing is read from it
     try:
+        program = filter_descriptor()
+    except (OSError, syscall_filter.UnknownArchitecture) as error:
+        return f"no system-call filter for bubblewrap: {error}"
+    try:
         sandbox = SandboxCommand(
             [sys.executable, "-P", "-c", script],
             identity=identity,
@@ -287,17 +336,21 @@ def _run_probe(identity: int | None) -> str | None:
             data_folder=None,
             disk_mb=16,
             env={"PATH": "/usr/bin:/bin", "HOME": SANDBOX_HOME, "PYTHONPATH": str(REPO_ROOT)},
+            seccomp_fd=program,
         )
+        launch = sandbox.launch(memory_bytes=None)
         done = subprocess.run(
-            sandbox.argv,
+            launch.command(sandbox.argv),
             capture_output=True,
             text=True,
             timeout=60,
-            env=bwrap_launcher_environment(),
-            preexec_fn=sandbox.become_launcher,
+            env=launch.launcher_environment(),
+            pass_fds=(program,),
         )
-    except (OSError, subprocess.SubprocessError) as error:  # its launcher's failure too
+    except (OSError, subprocess.SubprocessError) as error:
         return f"bubblewrap could not start: {error}"
+    finally:
+        os.close(program)
     if done.returncode != 0 or "isolated" not in done.stdout:
         why = (done.stderr.strip() or done.stdout.strip())[-300:]
         return f"bubblewrap could not make its namespaces here: {why}"

@@ -1,17 +1,25 @@
-"""A memory limit on a whole sandbox, every process in it together, with the memory
-controller of Linux control groups (cgroup v1).
+"""A memory limit (and, with cgroup v2, a process limit) on a whole sandbox, every
+process in it together, with Linux control groups: the unified hierarchy (cgroup v2)
+where its memory and pids controllers are delegated to the grader, else the memory
+hierarchy of cgroup v1.
 
 The address-space limit that each process takes (:class:`batch_grader.trusted.sandbox.Limits`)
 does not bound a sandbox that starts many processes: twenty of them, each under the limit,
 could take the machine's memory, and Linux's out-of-memory killer would then pick the
 largest process on the machine, perhaps another student's kernel or the grader. In a
 memory control group of its own, a sandbox that goes over its limit loses one of its own
-processes instead. Its tmpfs (the disk quota) counts too: files are memory there.
+processes instead. Its tmpfs (the disk quota) counts too: files are memory there. Under
+cgroup v2 its group also bounds its processes and threads (``pids.max``), as root too, and
+is ended at once with ``cgroup.kill``.
 
-The groups live under the grader's own memory group (read from ``/proc/self/cgroup``): one
-for the batch, ``keras-course-batch-<grader pid>-<batch tag>``, and one per sandbox in it.
-Making them needs root and a writable cgroup v1 memory hierarchy; elsewhere (cgroup v2, or no root)
-:meth:`MemoryGroups.start` says why not, and each process keeps its own limit only.
+The groups live beside the grader (read from ``/proc/self/cgroup``): one for the batch,
+``keras-course-batch-<grader pid>-<batch tag>``, and one per sandbox in it. Under cgroup
+v2 a group with processes cannot hand controllers to groups below it, so the grader first
+moves itself into a leaf of its own group (``keras-course-grader-<pid>``) and enables the
+controllers there; a grader started in a group it shares with other processes is told to
+start in a delegated group of its own (``systemd-run --scope -p Delegate=yes``). Making
+groups needs root or a delegated subtree; elsewhere :meth:`MemoryGroups.start` says why
+not, and each process keeps its own limits only.
 """
 
 from __future__ import annotations
@@ -22,57 +30,122 @@ import re
 import signal
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-HIERARCHY = Path("/sys/fs/cgroup/memory")
+V1_HIERARCHY = Path("/sys/fs/cgroup/memory")
 BATCH_GROUP_PREFIX = "keras-course-batch-"
-LIMIT_FILE = "memory.limit_in_bytes"
-SWAP_LIMIT_FILE = "memory.memsw.limit_in_bytes"  # memory and swap together, where swap counts
+GRADER_LEAF_PREFIX = "keras-course-grader-"
 PROCESSES_FILE = "cgroup.procs"
-PEAK_FILE = "memory.max_usage_in_bytes"  # the most the group's processes held at once
 REMOVE_SECONDS = 10  # for the processes of a killed sandbox to finish leaving its group
+MOUNTS = Path("/proc/self/mountinfo")
+OWN_GROUPS = Path("/proc/self/cgroup")
 
 
 class MemoryGroupError(OSError):
     """A memory group could not be made, joined or removed."""
 
 
-def own_group(hierarchy: Path = HIERARCHY, cgroup_file: Path = Path("/proc/self/cgroup")) -> Path:
-    """The memory group this process is in, as a folder of ``hierarchy``. Raises
-    MemoryGroupError when this machine has no cgroup v1 memory hierarchy."""
+@dataclass(frozen=True)
+class Version:
+    """What one version of control groups calls its files. ``swap_is_total``: the swap
+    file limits memory and swap together (v1), else swap alone (v2, set to 0)."""
+
+    name: str
+    memory_limit: str
+    swap_limit: str
+    swap_is_total: bool
+    peak: str  # the most the group's processes held at once
+    process_limit: str | None  # None: processes are limited per user instead
+    kill: str | None  # a file that kills every process of the group at once
+
+
+V2 = Version(
+    "cgroup v2", "memory.max", "memory.swap.max", False, "memory.peak", "pids.max", "cgroup.kill"
+)
+V1 = Version(
+    "cgroup v1",
+    "memory.limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    True,
+    "memory.max_usage_in_bytes",
+    None,
+    None,
+)
+V2_CONTROLLERS = ("memory", "pids")
+
+
+def _own_path(version: Version, cgroup_file: Path) -> str | None:
+    """This process's group path in ``version``'s hierarchy, from ``cgroup_file``."""
     for line in cgroup_file.read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            folder = hierarchy / path.lstrip("/")
-            if (folder / LIMIT_FILE).exists():
-                return folder
-    raise MemoryGroupError(f"no cgroup v1 memory hierarchy at {hierarchy}")
+        number, controllers, path = line.split(":", 2)
+        if version is V2 and number == "0" and controllers == "":
+            return path
+        if version is V1 and "memory" in controllers.split(","):
+            return path
+    return None
+
+
+def unified_hierarchy(mounts: Path = MOUNTS) -> Path | None:
+    """Where the unified hierarchy (cgroup v2) is mounted (``/sys/fs/cgroup``, or
+    ``/sys/fs/cgroup/unified`` beside cgroup v1); None where it is not."""
+    for line in mounts.read_text().splitlines():
+        fields = line.split()
+        separator = fields.index("-")
+        if fields[separator + 1] == "cgroup2":
+            return Path(fields[4])
+    return None
+
+
+def own_group(
+    hierarchy: Path = V1_HIERARCHY, cgroup_file: Path = OWN_GROUPS, version: Version = V1
+) -> Path:
+    """The group this process is in, as a folder of ``hierarchy`` (``version``'s). Raises
+    MemoryGroupError when the machine has no such group with a memory controller."""
+    path = _own_path(version, cgroup_file)
+    if path is not None:
+        folder = hierarchy / path.lstrip("/")
+        limit = V1.memory_limit if version is V1 else "cgroup.controllers"
+        if (folder / limit).exists():
+            return folder
+    raise MemoryGroupError(f"no {version.name} memory hierarchy at {hierarchy}")
 
 
 def move_into(group: Path, pid: int) -> None:
-    """Move process ``pid`` (its threads too) into memory group ``group``; the processes
-    it starts afterwards are born there."""
+    """Move process ``pid`` (its threads too) into group ``group``; the processes it
+    starts afterwards are born there."""
     try:
         (group / PROCESSES_FILE).write_text(str(pid))
     except OSError as error:
         raise MemoryGroupError(f"cannot move process {pid} into {group}: {error}") from error
 
 
-def _remove(group: Path, seconds: float) -> bool:
-    """Remove the group ``group``, killing any process still in it (and waiting up to
-    ``seconds`` for them to go); whether it is gone."""
-    try:
-        for pid in (group / PROCESSES_FILE).read_text().split():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGKILL)
-    except (FileNotFoundError, ValueError):
-        pass
+def _remove_folder(group: Path) -> None:
+    group.rmdir()  # a group's files go with it
+
+
+def _remove(group: Path, seconds: float, kill_file: str | None = None) -> bool:
+    """Remove the group ``group``, killing any process still in it (with ``kill_file``
+    where the group has one, else one by one) and waiting up to ``seconds`` for them to
+    go; whether it is gone."""
+    killed = False
+    if kill_file is not None and (group / kill_file).exists():
+        with contextlib.suppress(OSError):
+            (group / kill_file).write_text("1")
+            killed = True
+    if not killed:
+        try:
+            for pid in (group / PROCESSES_FILE).read_text().split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
+        except (FileNotFoundError, ValueError):
+            pass
     deadline = time.monotonic() + seconds
     while True:
         try:
-            group.rmdir()
+            _remove_folder(group)
             return True
         except FileNotFoundError:
             return True
@@ -82,44 +155,123 @@ def _remove(group: Path, seconds: float) -> bool:
             time.sleep(0.05)
 
 
-class MemoryGroups:
-    """The batch's memory groups: :meth:`new` makes one for a sandbox, :meth:`remove`
-    takes it away when the sandbox has ended, :meth:`close` removes the batch's own."""
+def _enable_controllers(group: Path) -> None:
+    """Hand cgroup v2's memory and pids controllers to the groups below ``group``."""
+    wanted = " ".join(f"+{controller}" for controller in V2_CONTROLLERS)
+    (group / "cgroup.subtree_control").write_text(wanted)
 
-    def __init__(self, batch_group: Path) -> None:
+
+def _v2_base(hierarchy: Path, cgroup_file: Path) -> Path:
+    """The cgroup v2 group the batch's groups go in: the grader's own, once the grader has
+    moved into a leaf of it (see the module). Raises MemoryGroupError saying why not."""
+    own = own_group(hierarchy, cgroup_file, V2)
+    if own.name.startswith(GRADER_LEAF_PREFIX):  # moved already (an earlier batch, a parent)
+        return own.parent
+    offered = (own / "cgroup.controllers").read_text().split()
+    missing = [c for c in V2_CONTROLLERS if c not in offered]
+    if missing:
+        raise MemoryGroupError(
+            f"cgroup v2 at {hierarchy} does not delegate the {' and '.join(missing)} "
+            f"controller to {own} (it offers: {' '.join(offered) or 'none'})"
+        )
+    enabled = (own / "cgroup.subtree_control").read_text().split()
+    if all(controller in enabled for controller in V2_CONTROLLERS):
+        return own
+    leaf = own / f"{GRADER_LEAF_PREFIX}{os.getpid()}"
+    try:
+        leaf.mkdir(exist_ok=True)
+        move_into(leaf, os.getpid())
+        _enable_controllers(own)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            move_into(own, os.getpid())
+            _remove_folder(leaf)  # never killing what is in it: the grader, if not moved
+        raise MemoryGroupError(
+            f"cannot hand cgroup v2's memory and pids controllers down from {own} ({error}): "
+            "start the grader in a delegated group of its own "
+            "(systemd-run --scope -p Delegate=yes ...)"
+        ) from error
+    return own
+
+
+class MemoryGroups:
+    """The batch's control groups, of ``version``: :meth:`new` makes one for a sandbox,
+    :meth:`remove` takes it away when the sandbox has ended, :meth:`close` removes the
+    batch's own."""
+
+    def __init__(self, batch_group: Path, version: Version = V1) -> None:
         self.batch_group = batch_group
+        self.version = version
 
     @classmethod
-    def start(cls, hierarchy: Path = HIERARCHY, tag: str = "") -> MemoryGroups:
-        """The batch's group, made under the grader's own (named by the grader's process
-        id and the batch's ``tag``, so that two batches of one process keep apart).
-        Raises MemoryGroupError saying why it cannot be made here."""
-        name = f"{BATCH_GROUP_PREFIX}{psutil.Process().pid}" + (f"-{tag}" if tag else "")
-        batch_group = own_group(hierarchy) / name
+    def start(
+        cls,
+        tag: str = "",
+        *,
+        v1_hierarchy: Path = V1_HIERARCHY,
+        mounts: Path = MOUNTS,
+        cgroup_file: Path = OWN_GROUPS,
+    ) -> MemoryGroups:
+        """The batch's group (named by the grader's process id and the batch's ``tag``, so
+        that two batches of one process keep apart), under cgroup v2 where its controllers
+        are delegated, else cgroup v1. Raises MemoryGroupError saying why neither works."""
+        name = f"{BATCH_GROUP_PREFIX}{os.getpid()}" + (f"-{tag}" if tag else "")
+        reasons = []
+        unified = unified_hierarchy(mounts)
+        if unified is None:
+            reasons.append("no cgroup v2 hierarchy is mounted")
+        else:
+            try:
+                return cls._started(_v2_base(unified, cgroup_file) / name, V2)
+            except (MemoryGroupError, OSError) as error:
+                reasons.append(str(error))
+        try:
+            return cls._started(own_group(v1_hierarchy, cgroup_file, V1) / name, V1)
+        except (MemoryGroupError, OSError) as error:
+            reasons.append(str(error))
+        raise MemoryGroupError("; ".join(reasons))
+
+    @classmethod
+    def _started(cls, batch_group: Path, version: Version) -> MemoryGroups:
         try:
             batch_group.mkdir(exist_ok=True)
+            if version is V2:
+                _enable_controllers(batch_group)
         except OSError as error:
+            _remove(batch_group, 0)
             raise MemoryGroupError(f"cannot make a memory group here: {error}") from error
-        groups = cls(batch_group)
-        try:  # a sandbox's group takes its limit: check that one can be set here
-            groups.remove(groups.new(64))
+        groups = cls(batch_group, version)
+        try:  # a sandbox's group takes its limits: check that they can be set here
+            groups.remove(groups.new(64, 64))
         except MemoryGroupError:
             groups.close()
             raise
         return groups
 
-    def new(self, memory_mb: int) -> Path:
-        """A new group for one sandbox whose processes may use ``memory_mb`` MiB in all."""
+    def describe(self, memory_mb: int, processes: int) -> str:
+        """What holds a whole sandbox, for the results: "cgroup v2: 4096 MiB of memory and
+        1024 processes a whole sandbox"."""
+        limits = f"{memory_mb} MiB of memory"
+        if self.version.process_limit is not None:
+            limits += f" and {processes} processes"
+        return f"{self.version.name}: {limits} a whole sandbox"
+
+    def new(self, memory_mb: int, processes: int) -> Path:
+        """A new group for one sandbox whose processes may use ``memory_mb`` MiB in all
+        and, under cgroup v2, be ``processes`` at most (threads count)."""
         group = self.batch_group / uuid.uuid4().hex
+        version = self.version
         try:
             group.mkdir()
             limit = str(memory_mb * 1024 * 1024)
-            (group / LIMIT_FILE).write_text(limit)
-            if (group / SWAP_LIMIT_FILE).exists():
-                (group / SWAP_LIMIT_FILE).write_text(limit)
+            (group / version.memory_limit).write_text(limit)
+            if (group / version.swap_limit).exists():  # where swap is on and counted
+                (group / version.swap_limit).write_text(limit if version.swap_is_total else "0")
+            if version.process_limit is not None:
+                (group / version.process_limit).write_text(str(processes))
         except OSError as error:
             _remove(group, 0)
-            raise MemoryGroupError(f"cannot limit the memory of {group}: {error}") from error
+            raise MemoryGroupError(f"cannot limit {group}: {error}") from error
         return group
 
     def remove(self, group: Path) -> int | None:
@@ -128,34 +280,51 @@ class MemoryGroups:
         memory its processes held at once, in bytes (its tmpfs files included), or None
         when the machine does not say."""
         try:
-            peak = int((group / PEAK_FILE).read_text())
+            peak = int((group / self.version.peak).read_text())
         except (OSError, ValueError):
             peak = None
-        _remove(group, REMOVE_SECONDS)
+        _remove(group, REMOVE_SECONDS, self.version.kill)
         return peak
 
     def close(self) -> None:
         """Remove the batch's group and any sandbox group still in it."""
         for group in self.batch_group.iterdir():
             if group.is_dir():
-                _remove(group, REMOVE_SECONDS)
+                _remove(group, REMOVE_SECONDS, self.version.kill)
         _remove(self.batch_group, REMOVE_SECONDS)
 
 
-def sweep_stale_groups(hierarchy: Path = HIERARCHY) -> list[Path]:
-    """Remove the memory groups of batches whose grader is gone (killed before it could
-    clean up); returns them. Nothing happens where there are no memory groups."""
-    try:
-        parent = own_group(hierarchy)
-    except (MemoryGroupError, OSError):
-        return []
+def _parents(v1_hierarchy: Path, mounts: Path, cgroup_file: Path) -> list[Path]:
+    """The groups batches may have been made in, under either version."""
+    parents = []
+    with contextlib.suppress(MemoryGroupError, OSError):
+        parents.append(own_group(v1_hierarchy, cgroup_file, V1))
+    with contextlib.suppress(MemoryGroupError, OSError, TypeError):
+        own = own_group(unified_hierarchy(mounts), cgroup_file, V2)
+        parents.append(own.parent if own.name.startswith(GRADER_LEAF_PREFIX) else own)
+    return parents
+
+
+def sweep_stale_groups(
+    v1_hierarchy: Path = V1_HIERARCHY, mounts: Path = MOUNTS, cgroup_file: Path = OWN_GROUPS
+) -> list[Path]:
+    """Remove the groups of batches whose grader is gone (killed before it could clean
+    up), and such a grader's empty cgroup v2 leaf; returns them. Nothing happens where
+    there are no groups."""
     removed = []
-    for batch_group in parent.glob(f"{BATCH_GROUP_PREFIX}*"):
-        match = re.fullmatch(rf"{BATCH_GROUP_PREFIX}(\d+)(-[0-9a-f]+)?", batch_group.name)
-        if match and not psutil.pid_exists(int(match[1])) and batch_group.is_dir():
-            for group in batch_group.iterdir():
-                if group.is_dir():
-                    _remove(group, 0)
-            if _remove(batch_group, 0):
-                removed.append(batch_group)
+    for parent in _parents(v1_hierarchy, mounts, cgroup_file):
+        for folder in parent.glob(f"{GRADER_LEAF_PREFIX}*"):
+            match = re.fullmatch(rf"{GRADER_LEAF_PREFIX}(\d+)", folder.name)
+            if match and not psutil.pid_exists(int(match[1])):
+                with contextlib.suppress(OSError):  # kept while what it started runs on
+                    _remove_folder(folder)
+                    removed.append(folder)
+        for batch_group in parent.glob(f"{BATCH_GROUP_PREFIX}*"):
+            match = re.fullmatch(rf"{BATCH_GROUP_PREFIX}(\d+)(-[0-9a-f]+)?", batch_group.name)
+            if match and not psutil.pid_exists(int(match[1])) and batch_group.is_dir():
+                for group in batch_group.iterdir():
+                    if group.is_dir():
+                        _remove(group, 0, V2.kill)
+                if _remove(batch_group, 0):
+                    removed.append(batch_group)
     return removed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import re
 import shutil
 import socket
 import tempfile
@@ -79,6 +80,23 @@ class Graded:
     result: dict
     reports: list[Report]
     executed: bytes | None
+
+
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)(: .*)?")
+"""The last line of a Python traceback: the exception's type and message."""
+
+
+def stopped_because(stderr: str, memory_mb: int, fallback: str = "") -> str:
+    """Why a sandboxed process stopped before writing what it owed, from its standard
+    error's tail: the exception it raised, when that ends with a Python traceback
+    ("it raised FileNotFoundError: ..."), else its memory limit of ``memory_mb`` MiB or a
+    crash, with the tail (or ``fallback`` where there is none)."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if "Traceback (most recent call last):" in stderr and EXCEPTION_LINE.fullmatch(lines[-1]):
+        return f"it raised {lines[-1][:300]}"
+    detail = stderr.strip()[-300:] or fallback
+    limit = f"memory limit of {memory_mb} MiB or a crash"
+    return f"{limit}: {detail}" if detail else limit
 
 
 def lesson_dataset(lesson: str) -> str | None:
@@ -339,11 +357,8 @@ def _check(
                 f"{settings.check_limits.seconds:g} s and was stopped"
             )
         else:
-            detail = outcome.stderr.strip()[-300:] or str(error)
-            problem = (
-                "the checks could not run on the exported objects (memory limit of "
-                f"{settings.check_limits.memory_mb} MiB or a crash): {detail}"
-            )
+            why = stopped_because(outcome.stderr, settings.check_limits.memory_mb, str(error))
+            problem = f"the checks could not run on the exported objects ({why})"
         reports = [
             Report(c.grade_id, [CheckResult.failed("graded cell", c.points, problem)])
             for c in graded_cells
@@ -430,10 +445,8 @@ def _grade(path: Path, settings: Settings, source, graded_cells, record) -> Grad
             why = f"the notebook ran longer than {settings.limits.seconds:g} s and was stopped"
         elif run is None:
             status = CRASHED
-            why = (
-                "the runner stopped before finishing (memory limit of "
-                f"{settings.limits.memory_mb} MiB or a crash): {outcome.stderr.strip()[-300:]}"
-            )
+            because = stopped_because(outcome.stderr, settings.limits.memory_mb)
+            why = f"the runner stopped before finishing ({because})"
         elif run["kernel_died"]:
             status = KERNEL_DIED
             why = (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -26,15 +25,14 @@ import psutil
 from batch_grader.sandboxed import channel
 from batch_grader.sandboxed.holder import JOB_LOG as HOLDER_JOB_LOG
 from batch_grader.sandboxed.job import command as job_command
-from batch_grader.sandboxed.linux import die_with_parent
 from batch_grader.trusted import isolation
-from batch_grader.trusted.memory_groups import MemoryGroupError, MemoryGroups, move_into
+from batch_grader.trusted.launcher import Launch
+from batch_grader.trusted.memory_groups import MemoryGroupError, MemoryGroups
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
 from course_utils.tensorflow_settings import TENSORFLOW_ENVIRONMENT
 from data_loaders.cache import CACHE_ENV_VAR
 
 REPO_ROOT = isolation.REPO_ROOT
-MAX_FILE_BYTES = 1 << 30
 TOKEN_ENV_VAR = "KERAS_COURSE_SANDBOX"
 
 
@@ -57,10 +55,12 @@ threads per core); a fork bomb stops there instead of taking the machine's proce
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock seconds for the whole run, memory in MiB (see :func:`_limit`), and, in a
-    bubblewrap sandbox, the size of its writable folder in MiB (its disk quota) and the
-    processes and threads it may have at once (applied where it runs as a throwaway user;
-    Linux exempts root)."""
+    """Wall-clock seconds for the whole run; memory in MiB, for each process its address
+    space, or its data segment in a GPU's sandbox (CUDA cannot start under an
+    address-space limit), and for the whole sandbox where it has a control group
+    (:mod:`batch_grader.trusted.memory_groups`); in a bubblewrap sandbox, the size of its
+    writable folder in MiB (its disk quota); and the processes and threads it may have at
+    once (in its control group, or as a throwaway user: Linux exempts root)."""
 
     seconds: float
     memory_mb: int
@@ -103,50 +103,44 @@ def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str
     return env
 
 
-def _limit(limits: Limits, launcher: Callable[[], None] | None = None, gpu: bool = False):
-    """What a child does before it becomes the sandboxed command: take the limits, become
-    the launcher of a throwaway sandbox
-    (:meth:`batch_grader.trusted.isolation.SandboxCommand.become_launcher`), and die with its
-    parent.
+@dataclass(frozen=True)
+class LimitedStart:
+    """How the batch starts a process under a sandbox's :class:`Limits` outside any
+    bubblewrap sandbox (the zygote, a job without isolation): in ``cwd``, with exactly
+    ``env`` (which carries the sandbox's token), in a session of its own, through the
+    launcher (:mod:`batch_grader.trusted.launcher`), which takes the memory limit (of a
+    GPU's kind with ``gpu``: see :attr:`Limits.memory_mb`), the file-size and core-dump
+    limits and, as root, the process limit, and dies with the thread that started it."""
 
-    The memory limit is on the address space (``RLIMIT_AS``), except with ``gpu``: CUDA
-    cannot start under one (it reserves far more address space than it uses), so a GPU's
-    sandbox limits its data segment instead (``RLIMIT_DATA``: the memory it writes). The
-    process limit is taken only as root, whom it does not bind, or as a throwaway user:
-    as a plain user it would count all of that user's processes. A child whose parent
-    died before it could ask to die with it ends at once."""
-    parent = os.getpid()
+    cwd: Path
+    env: dict[str, str]
+    limits: Limits
+    gpu: bool = False
 
-    def apply() -> None:
-        memory = limits.memory_mb * 1024 * 1024
-        kind = resource.RLIMIT_DATA if gpu else resource.RLIMIT_AS
-        resource.setrlimit(kind, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() == 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        if launcher is not None:
-            launcher()
-        die_with_parent()  # last: a change of identity clears it
-        if os.getppid() != parent:  # the grader died before the line above took effect
-            os._exit(1)
-
-    return apply
+    def popen(self, command: list[str], **streams) -> subprocess.Popen:
+        """Start ``command``; ``streams`` are Popen's (stdin, stdout, stderr, text)."""
+        launch = Launch(
+            memory_bytes=self.limits.memory_mb * 1024 * 1024,
+            env=self.env,
+            parent=os.getpid(),
+            data_only=self.gpu,
+            processes=self.limits.processes,
+        )
+        return subprocess.Popen(
+            launch.command(command),
+            cwd=self.cwd,
+            env=launch.launcher_environment(**{TOKEN_ENV_VAR: self.env[TOKEN_ENV_VAR]}),
+            start_new_session=True,
+            **streams,
+        )
 
 
-def sandbox_popen_args(
+def limited_start(
     folder: Path, data_folder: Path, limits: Limits, token: str, gpu: bool = False
-) -> dict:
-    """subprocess.Popen arguments that start a process in the sandbox: working folder and
-    environment (:func:`sandbox_environment` plus ``token``), its own session, and the
-    memory (a GPU's kind with ``gpu``, see :func:`_limit`), file-size and core-dump
-    limits."""
-    return {
-        "cwd": folder,
-        "env": sandbox_environment(folder, data_folder, token),
-        "start_new_session": True,
-        "preexec_fn": _limit(limits, gpu=gpu),
-    }
+) -> LimitedStart:
+    """A :class:`LimitedStart` in ``folder`` with the sandbox environment
+    (:func:`sandbox_environment` with ``token``)."""
+    return LimitedStart(folder, sandbox_environment(folder, data_folder, token), limits, gpu)
 
 
 class Stopped(Exception):
@@ -276,7 +270,7 @@ def run_sandboxed(
     its own, limited to ``limits.memory_mb``. Every process of the sandbox carries a token
     of the batch tagged ``tag`` (:func:`new_token`). A sandbox given ``devices`` (a GPU's) has
     a data-segment limit instead of an address-space limit, under which CUDA cannot
-    start (see :func:`_limit`; the zygote of a batch with such sandboxes starts so, and
+    start (see :class:`Limits`; the zygote of a batch with such sandboxes starts so, and
     each other job it forks takes an address-space limit of its own). Without
     bubblewrap, the inputs are copied into ``outputs``, where the job runs. ``env`` adds
     to the job's environment; ``devices`` are passed through."""
@@ -290,27 +284,22 @@ def run_sandboxed(
     identity = isolation.throwaway_identity() if isolation_used.throwaway else None
     if identity is not None:
         readable_by_all(inputs)  # the data folders are made so once, by the batch
-    sandbox = isolation.SandboxCommand(
-        [sys.executable, "-P", "-m", "batch_grader.sandboxed.holder"],
-        identity=identity,
-        inputs=inputs,
-        data_folder=data_folder,
-        disk_mb=limits.disk_mb,
-        env=job_env,
-        devices=devices,
-    )
-    process = subprocess.Popen(
-        sandbox.argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd="/",
-        env=isolation.bwrap_launcher_environment(),
-        start_new_session=True,
-        preexec_fn=_limit(limits, sandbox.become_launcher, gpu=bool(devices)),
-    )
-    RUNNING.add(process, token)
-    group = None
+    group = _new_group(memory_groups, limits)  # the sandbox is born in it
+    process = None
+    info = -1
+    try:
+        process, info = _start_bubblewrap(
+            job_env, limits, identity, inputs, data_folder, devices, group, token
+        )
+        RUNNING.add(process, token)
+    except BaseException:  # Stopped, or no sandbox could start: nothing is left behind
+        if info >= 0:
+            os.close(info)
+        if process is not None:
+            process.wait()
+        if group is not None:
+            memory_groups.remove(group)
+        raise
     expired = threading.Event()  # set by the wall-clock limit only
 
     def kill() -> None:
@@ -325,7 +314,13 @@ def run_sandboxed(
 
     timer = threading.Timer(limits.seconds, expire)
     timer.start()
-    not_ready = threading.Timer(READY_SECONDS, kill)  # a sandbox that never starts
+    slow = threading.Event()  # set when the sandbox did not start in time
+
+    def too_slow() -> None:
+        slow.set()
+        kill()
+
+    not_ready = threading.Timer(READY_SECONDS, too_slow)  # a sandbox that never starts
     not_ready.start()
     tail: list[bytes] = []
     reader = _drain(process.stderr, STDERR_TAIL, tail)
@@ -334,21 +329,22 @@ def run_sandboxed(
         ready = process.stdout.readline() == b"ready\n"
         not_ready.cancel()
         if ready:
-            if memory_groups is not None:  # before the job starts: it is born in there
-                group = _memory_group(memory_groups, limits.memory_mb, process.pid)
             memory = None if devices else limits.memory_mb * 1024 * 1024
-            instruction = _instruction(process, module, arguments, job_env, zygote, group, memory)
+            instruction = _instruction(info, module, arguments, job_env, zygote, group, memory)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
             process.stdin.write(b"\n")
             process.stdin.close()
             channel.receive(process.stdout, outputs, expected)
-        elif not expired.is_set():
+        elif slow.is_set():
             problem = f"the sandbox did not start within {READY_SECONDS} s"
-    except (channel.ChannelError, OSError, psutil.Error) as error:
+        elif not expired.is_set():  # its launcher or bubblewrap said why, on stderr
+            problem = "the sandbox did not start"
+    except (channel.ChannelError, OSError) as error:
         problem = str(error)
         kill()
     finally:
         not_ready.cancel()
+        os.close(info)
         process.stdout.close()
         process.wait()
         timer.cancel()
@@ -366,6 +362,60 @@ def run_sandboxed(
     return Outcome(
         process.returncode if finished else None, expired.is_set(), stderr[-STDERR_TAIL:]
     )
+
+
+def _start_bubblewrap(
+    job_env: dict[str, str],
+    limits: Limits,
+    identity: int | None,
+    inputs: Path,
+    data_folder: Path | None,
+    devices: tuple[Path, ...],
+    group: Path | None,
+    token: str,
+) -> tuple[subprocess.Popen, int]:
+    """Start a sandbox's bubblewrap through its launcher (as ``identity`` outside, when
+    given; born in control group ``group``, when given), its holder's channel on its
+    standard streams, under the system-call filter. Returns the process and the read end
+    of bubblewrap's ``--info-fd`` (:func:`batch_grader.trusted.isolation.read_first_process`),
+    which the caller closes."""
+    info, bubblewrap_info = os.pipe()
+    program = isolation.filter_descriptor()
+    try:
+        sandbox = isolation.SandboxCommand(
+            [sys.executable, "-P", "-m", "batch_grader.sandboxed.holder"],
+            identity=identity,
+            inputs=inputs,
+            data_folder=data_folder,
+            disk_mb=limits.disk_mb,
+            env=job_env,
+            devices=devices,
+            info_fd=bubblewrap_info,
+            seccomp_fd=program,
+        )
+        launch = sandbox.launch(
+            memory_bytes=limits.memory_mb * 1024 * 1024,
+            data_only=bool(devices),
+            processes=limits.processes,
+            groups=() if group is None else (str(group),),
+        )
+        process = subprocess.Popen(
+            launch.command(sandbox.argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd="/",
+            env=launch.launcher_environment(**{TOKEN_ENV_VAR: token}),
+            start_new_session=True,
+            pass_fds=(bubblewrap_info, program),
+        )
+    except BaseException:
+        os.close(info)
+        raise
+    finally:
+        os.close(bubblewrap_info)
+        os.close(program)
+    return process, info
 
 
 _PEAK = threading.local()
@@ -401,39 +451,21 @@ def readable_by_all(folder: Path) -> None:
             path.chmod(stat.S_IMODE(mode) | 0o444)
 
 
-def _memory_group(groups: MemoryGroups, memory_mb: int, launcher: int) -> Path | None:
-    """A new memory group of ``memory_mb`` MiB holding the sandbox started as process
-    ``launcher`` (bubblewrap) and everything in it so far; None, said on stderr, when the
-    machine refuses (the sandbox then runs with its per-process limit only: a fault of
-    the grader's machine is not the student's)."""
-    group = None
+def _new_group(groups: MemoryGroups | None, limits: Limits) -> Path | None:
+    """A new control group of ``limits`` for one sandbox, from ``groups``; None without
+    groups, or, said on stderr, when the machine refuses (the sandbox then runs with its
+    per-process limits only: a fault of the grader's machine is not the student's)."""
+    if groups is None:
+        return None
     try:
-        group = groups.new(memory_mb)
-        for member in [psutil.Process(launcher), *psutil.Process(launcher).children(True)]:
-            move_into(group, member.pid)
-        return group
-    except (MemoryGroupError, psutil.Error) as error:
+        return groups.new(limits.memory_mb, limits.processes)
+    except MemoryGroupError as error:
         print(f"a sandbox runs without its memory group: {error}", file=sys.stderr)
-        if group is not None:
-            groups.remove(group)
         return None
 
 
-def _sandbox_first_process(launcher: int) -> int:
-    """The process id (here) of the sandbox's PID 1, the holder, among the descendants of
-    bubblewrap's process ``launcher``. Raises IndexError when there is none."""
-    for child in psutil.Process(launcher).children(recursive=True):
-        status = Path(f"/proc/{child.pid}/status").read_text()
-        ids = next(
-            (line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), []
-        )
-        if len(ids) > 1 and ids[-1] == "1":
-            return child.pid
-    raise IndexError(f"no sandbox PID 1 under process {launcher}")
-
-
 def _instruction(
-    process: subprocess.Popen,
+    info: int,
     module: str,
     arguments: list[str],
     env: dict,
@@ -441,12 +473,13 @@ def _instruction(
     memory_group: Path | None,
     memory_bytes: int | None,
 ) -> dict:
-    """What the holder of the sandbox started as ``process`` is to do: wait for the job
-    that ``zygote`` forks in (warm, born in ``memory_group``, its address space limited
-    to ``memory_bytes`` when given), or start it itself (cold)."""
+    """What the holder of a sandbox is to do: wait for the job that ``zygote`` forks in
+    (warm, into the holder's namespaces, its process id read from bubblewrap's
+    descriptor ``info``; born in ``memory_group``, its address space limited to
+    ``memory_bytes`` when given), or start it itself (cold)."""
     if zygote is not None and zygote.jobs_possible:
         try:
-            holder = _sandbox_first_process(process.pid)
+            holder = isolation.read_first_process(info)
             warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
             pid = zygote.spawn_job(
@@ -460,7 +493,7 @@ def _instruction(
                 memory_bytes=memory_bytes,
             )
             return {"warm": pid}
-        except (ZygoteUnavailable, IndexError, OSError, psutil.Error) as error:
+        except (ZygoteUnavailable, OSError) as error:
             # The holder ends anything that started before it starts the job cold.
             zygote.jobs_possible = False
             print(f"warm jobs unavailable, starting each cold: {error}", file=sys.stderr)
@@ -475,15 +508,11 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
         channel.INPUT_ENV_VAR: str(outputs),
         **(env or {}),
     }
-    process = subprocess.Popen(
+    process = LimitedStart(outputs, job_env, limits, gpu).popen(
         job_command(module, arguments),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        cwd=outputs,
-        env=job_env,
-        start_new_session=True,
-        preexec_fn=_limit(limits, gpu=gpu),
     )
     RUNNING.add(process, token)
     tail: list[bytes] = []

@@ -25,13 +25,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from batch_grader.sandboxed.forked_kernels import become_kernel
 from batch_grader.sandboxed.job import run as run_job
 from batch_grader.sandboxed.layout import SANDBOX_UID
 from batch_grader.sandboxed.linux import libc, raise_on_failure
-from batch_grader.trusted import memory_groups
+from batch_grader.trusted import memory_groups, syscall_filter
 
 PRELOAD = (
     "numpy",
@@ -101,14 +102,28 @@ def _drop_capabilities() -> None:
     raise_on_failure(c.prctl(pr_set_no_new_privs, 1, 0, 0, 0), "cannot set no_new_privs")
 
 
+def _clear_environment_block() -> None:
+    """Zero the environment this process was started with, as the kernel keeps it (what
+    ``/proc/self/environ`` shows): a job forked from the zygote would otherwise show the
+    zygote's own, the grader's start-up environment, to anything in its sandbox. Call it
+    once ``os.environ`` has been replaced (the C library's copy then points elsewhere)."""
+    import ctypes
+
+    stat = Path("/proc/self/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # from field 3 on: the name may hold spaces
+    env_start, env_end = int(fields[50 - 3]), int(fields[51 - 3])
+    ctypes.memset(env_start, 0, env_end - env_start)
+
+
 def _become_job(request: dict, answer: int) -> None:
     """In the forked child: join the sandbox, become its user (uid and gid
     :data:`~batch_grader.sandboxed.layout.SANDBOX_UID`: outside, the sandbox's throwaway
     identity and its process limit, where it has them) and fork into its PID namespace;
-    there, give
-    up every capability and fork the job, write its process id in the sandbox on
-    ``answer`` (or the error), and exit, so that the job is orphaned inside the sandbox and
-    its holder reaps it. The job takes the sandbox's folder and environment and runs
+    there, give up every capability, take the system-call filter
+    (:mod:`batch_grader.trusted.syscall_filter`) and fork the job, write its process id in
+    the sandbox on ``answer`` (or the error), and exit, so that the job is orphaned inside
+    the sandbox and its holder reaps it. The job takes the sandbox's folder and
+    environment (nothing of the zygote's is left in its ``/proc/self/environ``) and runs
     ``python -m module argv`` as if started so; it never returns."""
     try:
         os.setsid()
@@ -140,6 +155,7 @@ def _become_job(request: dict, answer: int) -> None:
             os._exit(0)
     try:
         _drop_capabilities()
+        syscall_filter.install(syscall_filter.program())  # as bubblewrap did for the holder
         job = os.fork()  # orphaned inside the sandbox: the holder (its PID 1) reaps it
     except Exception as error:  # noqa: BLE001
         os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
@@ -158,6 +174,7 @@ def _become_job(request: dict, answer: int) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.environ.clear()
         os.environ.update(request["env"])
+        _clear_environment_block()
         tempfile.tempdir = None
         try:
             run_job(request["module"], request["argv"])  # undumpable: nothing it runs traces it
@@ -228,24 +245,27 @@ def serve(extra_modules: list[str] | None = None) -> int:
 class Zygote:
     """A running zygote, shared by the batch's worker threads (requests are serialized).
 
-    ``command`` runs the zygote (tests may point it elsewhere); ``popen_args`` are the
-    sandbox's Popen arguments (environment, working folder, limits).
+    ``command`` runs the zygote (tests may point it elsewhere); ``popen(command,
+    **streams)`` starts it under the sandbox's limits, in its folder, with its environment
+    (:meth:`batch_grader.trusted.sandbox.LimitedStart.popen`).
     """
 
     answer_timeout = 30.0  # seconds for a fork's answer
 
     def __init__(
-        self, popen_args: dict, command: list[str] | None = None, preload: tuple[str, ...] = ()
+        self,
+        popen: Callable[..., subprocess.Popen],
+        command: list[str] | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self._lock = threading.Lock()
         self.jobs_possible = True  # False once a job could not be forked into a sandbox
-        self.process = subprocess.Popen(
+        self.process = popen(
             command or [sys.executable, "-m", "batch_grader.trusted.warm_kernels", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            **popen_args,
         )
         answer = self._read_line(START_TIMEOUT)
         if answer != READY:

@@ -7,10 +7,11 @@ lesson-01 pair. It spies on the machine, leaves a daemon
 that rewrites results, poisons the dataset, stops every process it can reach, signals the
 sandbox's first process, fills the disk, exports a model that asks for 40 GB, forks without
 end, starts processes that together take more memory than the sandbox has, writes into
-the results folder, or knocks on every local port for a Dask scheduler that would run its
-code. The sandbox must stop each one: the correct submissions keep full marks, no process
-of the batch outlives it, no file outside the results changes, and a clean batch afterwards
-grades the same.
+the results folder, knocks on every local port for a Dask scheduler that would run its
+code, makes each system call the sandbox's filter refuses, or plants a link where its
+runner writes. The sandbox must stop each one: the correct submissions keep full marks, no
+process of the batch outlives it, no file outside the results changes, and a clean batch
+afterwards grades the same.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import pytest
 
 from batch_grader.trusted.isolation import SANDBOX_HOME
 from batch_grader.trusted.memory_groups import MemoryGroupError, MemoryGroups
+from batch_grader.trusted.results import CRASHED
 from batch_grader.trusted.sandbox import PROCESS_LIMIT
-from batch_grader.trusted.workspace import public_data_folder
+from batch_grader.trusted.syscall_filter import REFUSED, architecture
+from batch_grader.trusted.workspace import BATCH_PREFIX, public_data_folder
 from course_utils.lesson_files import REPO_ROOT
 from data_loaders.cache import CACHE_ENV_VAR
 from tests.batch_grader import (
@@ -87,11 +90,14 @@ def _left_behind() -> list[psutil.Process]:
     one's process tree (its topmost ancestor below PID 1) is a batch process itself, not a
     grader or a test. Another test's batch, running beside this one, is not counted."""
     left = []
+    ancestors = {os.getpid()} | {parent.pid for parent in psutil.Process().parents()}
     for process in psutil.process_iter(["cmdline"]):
         if not _of_a_batch(process.info["cmdline"]):
             continue
         try:
             chain = [process, *process.parents()]
+            if process.pid in ancestors or any(m.pid == os.getpid() for m in chain):
+                continue  # this test, what it runs, what runs it (it may name batch_grader)
             root = chain[-2] if len(chain) > 1 and chain[-1].pid == 1 else chain[-1]
             if _of_a_batch(root.cmdline()):
                 left.append(process)
@@ -182,7 +188,33 @@ def test_a_spy_sees_nothing_of_the_grader_or_the_others(hostile):
         assert found["environments"] == [] and found["traced"] == []
         assert found["files"] == [] and found["network"] == [], (lesson, found)
         assert found["writable"] == [SANDBOX_HOME]
+        # started with nothing of the grader's: no batch folder, no home but the sandbox's
+        started = found["start_environment"]
+        assert not [entry for entry in started if BATCH_PREFIX in entry], (lesson, started)
+        assert {e for e in started if e.startswith("HOME=")} <= {f"HOME={SANDBOX_HOME}"}
         assert full_marks(hostile.result(lesson, "attack_spy"))
+
+
+def test_a_runner_stopped_by_a_planted_link_says_what_it_raised(hostile):
+    """A kernel that plants a link where its runner writes the executed notebook stops
+    the runner: is the reason the exception it raised, not "memory limit or a crash"?"""
+    result = hostile.result("00", "attack_plant_a_link")
+    assert result["status"] == CRASHED
+    assert result["reasons"] == [
+        "the runner stopped before finishing (it raised FileNotFoundError: [Errno 2] No such "
+        f"file or directory: '{SANDBOX_HOME}/executed.ipynb')"
+    ]
+
+
+def test_every_forbidden_system_call_is_refused(hostile):
+    """Does each call the sandbox's system-call filter names fail with EPERM in a kernel,
+    those too that succeed without it (tracing itself, the session keyring, an empty
+    unshare, a user-mode userfaultfd, an io_uring), while the submission keeps full
+    marks?"""
+    found = attack_report(hostile.out["00"], "attack_forbidden_calls")
+    named = [name for name in REFUSED if name in architecture().numbers]
+    assert found == dict.fromkeys(named, "EPERM")
+    assert full_marks(hostile.result("00", "attack_forbidden_calls"))
 
 
 def test_a_daemon_dies_with_its_sandbox_and_rewrites_nothing(hostile):
@@ -252,15 +284,17 @@ def test_a_fork_bomb_stops_at_the_sandboxs_process_limit(hostile):
     assert full_marks(hostile.result("00", "attack_fork_bomb"))
 
 
-def _memory_groups_here() -> bool:
+def _memory_groups_here() -> str | None:
+    """The version of control groups the grader's sandboxes get here, or None."""
     try:
-        MemoryGroups.start().close()
+        groups = MemoryGroups.start()
     except MemoryGroupError:
-        return False
-    return True
+        return None
+    groups.close()
+    return groups.version.name
 
 
-@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory groups here")
+@pytest.mark.skipif(not _memory_groups_here(), reason="no memory groups here")
 def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_own(hostile):
     """Do six processes of 1 GiB each, each under the per-process limit, lose some of
     their own to the out-of-memory killer once the sandbox as a whole reaches its
@@ -269,7 +303,8 @@ def test_processes_that_together_want_more_memory_than_the_sandbox_lose_their_ow
     found = attack_report(hostile.out["00"], "attack_memory_hog")
     assert found["alive"] < found["hogs"] and found["alive"] * 1024 < MEMORY_MB, found
     result = hostile.result("00", "attack_memory_hog")
-    assert f"{MEMORY_MB} MiB of memory a whole sandbox" in result["isolation_detail"]
+    assert f"{MEMORY_MB} MiB of memory" in result["isolation_detail"]
+    assert result["sandbox_limits"] == _memory_groups_here()
     assert full_marks(result)
 
 
@@ -299,7 +334,9 @@ def test_the_results_folder_is_out_of_reach(hostile):
         for o in c.get("outputs", [])
     )
     for results in hostile.out.values():
-        assert {r["status"] for r in graded_results(results).values()} == {"graded"}
+        statuses = {s: r["status"] for s, r in graded_results(results).items()}
+        statuses.pop("attack_plant_a_link", None)  # stops its own runner, on purpose
+        assert set(statuses.values()) == {"graded"}, statuses
 
 
 def test_a_clean_batch_after_the_hostile_one_grades_the_same(hostile, tmp_path):
@@ -337,9 +374,11 @@ def test_a_kernel_cannot_trace_a_runner_started_cold(tmp_path):
     # A stalled runner shows as a timed-out submission, not as a test that waits 30 min.
     students = {"attack_spy": spy, "good_1": good}
     out, _ = grade_notebooks("00", students, tmp_path, cold_kernels=True, timeout=300)
+    results = graded_results(out)
+    executed = out / "submissions" / "attack_spy" / "executed.ipynb"
+    assert executed.is_file(), {k: results["attack_spy"].get(k) for k in ("status", "reasons")}
     found = attack_report(out, "attack_spy")
     runners = [c for c in found["processes"].values() if "batch_grader.sandboxed.execute" in c]
     assert runners, found["processes"]  # it saw its cold runner
     assert found["traced"] == [], found["traced"]
-    results = graded_results(out)
     assert full_marks(results["attack_spy"]) and full_marks(results["good_1"]), results

@@ -444,13 +444,18 @@ def test_a_client_killed_mid_batch_resumes_without_duplicates(cluster, tmp_path)
 
 
 def _sandboxes(cluster: Cluster) -> list[psutil.Process]:
-    """The bubblewrap sandboxes (and their holders) running under the cluster's workers."""
-    return [
-        child
-        for worker in cluster.workers.values()
-        for child in _children(worker)
-        if re.search(r"bwrap|batch_grader\.sandboxed\.holder", " ".join(child.cmdline()))
-    ]
+    """The bubblewrap sandboxes (and their holders) running under the cluster's workers
+    (not one that has just ended, a zombie until its parent reaps it)."""
+    found = []
+    for worker in cluster.workers.values():
+        for child in _children(worker):
+            try:
+                command = " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+            if re.search(r"bwrap|batch_grader\.sandboxed\.holder", command):
+                found.append(child)
+    return found
 
 
 def test_ctrl_c_on_the_client_stops_the_submissions_grading_on_the_workers(cluster, tmp_path):

@@ -161,13 +161,13 @@ def test_a_sandbox_runs_as_a_throwaway_user_outside_reaching_its_inputs_by_descr
         disk_mb=16,
         env={},
     )
+    launch = sandbox.launch(memory_bytes=None)
     process = subprocess.Popen(
-        sandbox.argv,
+        launch.command(sandbox.argv),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=bwrap_launcher_environment(),
-        preexec_fn=sandbox.become_launcher,
+        env=launch.launcher_environment(),
     )
     try:
         assert process.stdout.readline() == "1000 input\n"

@@ -26,11 +26,12 @@ from batch_grader.trusted.memory_groups import (
     sweep_stale_groups,
 )
 from batch_grader.trusted.sandbox import (
+    PROCESS_LIMIT,
     Limits,
     kill_sandbox,
+    limited_start,
     new_batch_tag,
     run_sandboxed,
-    sandbox_popen_args,
 )
 from batch_grader.trusted.warm_kernels import Zygote
 from tests.batch_grader import isolation_here
@@ -68,7 +69,7 @@ def test_a_group_limits_all_its_processes_together_and_is_removed_after():
     (SIGKILL, by the out-of-memory killer), and are the groups gone once closed?"""
     groups = _groups()
     try:
-        group = groups.new(256)
+        group = groups.new(256, PROCESS_LIMIT)
         process = subprocess.Popen(
             [sys.executable, "-c", HOG], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -148,7 +149,7 @@ def test_a_gpu_sandbox_limits_its_data_not_its_address_space_and_others_keep_the
     if start == "warm":
         token = uuid.uuid4().hex
         limits = Limits(seconds=300, memory_mb=MEMORY_MB)
-        zygote = Zygote(sandbox_popen_args(tmp_path, tmp_path, limits, token, gpu=True))
+        zygote = Zygote(limited_start(tmp_path, tmp_path, limits, token, gpu=True).popen)
     try:
         gpu = _address_space_limit(tmp_path / "gpu", (Path("/dev/null"),), zygote, groups)
         cpu = _address_space_limit(tmp_path / "cpu", (), zygote, groups)

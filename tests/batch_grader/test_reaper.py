@@ -16,7 +16,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from batch_grader.sandboxed.linux import die_with_parent
 from batch_grader.trusted import isolation
 from batch_grader.trusted.reaper import start, stop
 from batch_grader.trusted.sandbox import TOKEN_ENV_VAR
@@ -58,16 +57,11 @@ def _stuck_bubblewrap(token: str, folder: Path) -> psutil.Process:
     block_read, block_write = os.pipe()
     options = ["--info-fd", str(info_write), "--userns-block-fd", str(block_read)]
     argv = [sandbox.argv[0], *options, *(a for a in sandbox.argv[1:] if a != "--disable-userns")]
-
-    def launch() -> None:
-        sandbox.become_launcher()
-        die_with_parent()
-
+    launch = sandbox.launch(memory_bytes=None)
     launcher = subprocess.Popen(
-        argv,
-        env=isolation.bwrap_launcher_environment(),
+        launch.command(argv),
+        env=launch.launcher_environment(),
         start_new_session=True,
-        preexec_fn=launch,
         pass_fds=(info_write, block_read),
         stderr=subprocess.PIPE,
     )

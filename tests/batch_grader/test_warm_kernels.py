@@ -23,8 +23,8 @@ from batch_grader.sandboxed.forked_kernels import (
 from batch_grader.trusted.sandbox import (
     Limits,
     kill_sandbox,
+    limited_start,
     sandbox_environment,
-    sandbox_popen_args,
 )
 from batch_grader.trusted.warm_kernels import (
     Zygote,
@@ -64,7 +64,7 @@ def zygote(tmp_path_factory):
     folder = tmp_path_factory.mktemp("zygote")
     token = uuid.uuid4().hex
     limits = Limits(seconds=300, memory_mb=MEMORY_MB)
-    started = Zygote(sandbox_popen_args(folder, folder, limits, token), preload=PRELOADED)
+    started = Zygote(limited_start(folder, folder, limits, token).popen, preload=PRELOADED)
     yield started
     started.close()
     kill_sandbox(token)
@@ -184,7 +184,7 @@ def _stub_zygote(tmp_path: Path, answer: str) -> Zygote:
         f"    if {answer!r}: print({answer!r}, flush=True)\n"
     )
     return Zygote(
-        sandbox_popen_args(tmp_path, tmp_path, limits, token), [sys.executable, "-c", script]
+        limited_start(tmp_path, tmp_path, limits, token).popen, [sys.executable, "-c", script]
     )
 
 
