@@ -12,8 +12,8 @@ single-threaded, does what a sandbox's first process needs before it becomes
 3. with a throwaway identity, stages the read-only sources bubblewrap binds in a mount
    namespace of its own (see :class:`batch_grader.trusted.isolation.SandboxCommand`) and
    becomes that identity for good;
-4. asks to die with the grader's thread that started it, and exits at once when that
-   thread has already ended;
+4. asks to die with the grader's thread that started it (Linux then kills it when that
+   thread ends), and exits at once when the grader or that thread has already ended;
 5. executes ``COMMAND`` with exactly the environment ``SPEC`` names, so that nothing of
    its own environment, its arguments or the grader's is left in ``/proc``.
 
@@ -28,6 +28,7 @@ import json
 import os
 import resource
 import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,16 +53,25 @@ class Launch:
     plain user's limit would count all of that user's processes. ``groups`` are control
     group folders it joins; ``identity`` a throwaway user and group id it becomes after
     binding each ``staged`` (source, place under :data:`STAGING`) pair; ``env`` the whole
-    environment of the command; ``parent`` the grader's process id."""
+    environment of the command; ``parent`` the grader's process id and ``parent_thread``
+    the native id of its thread that starts the launcher (see :meth:`here`), whose end
+    kills it."""
 
     memory_bytes: int | None
     env: dict[str, str]
     parent: int
+    parent_thread: int | None = None
     data_only: bool = False
     processes: int | None = None
     groups: tuple[str, ...] = ()
     identity: int | None = None
     staged: tuple[tuple[str, str], ...] = field(default=())
+
+    @classmethod
+    def here(cls, **fields) -> Launch:
+        """A launch started by this thread of this process (``parent`` and
+        ``parent_thread``), with ``fields``."""
+        return cls(parent=os.getpid(), parent_thread=threading.get_native_id(), **fields)
 
     def command(self, command: list[str]) -> list[str]:
         """The command line that runs ``command`` under this launch."""
@@ -114,6 +124,13 @@ def _stage_and_become(identity: int, staged: tuple[tuple[str, str], ...]) -> Non
     os.setresuid(identity, identity, identity)
 
 
+def _thread_lives(launch: Launch) -> bool:
+    """Whether the grader's thread that started this launcher still runs."""
+    if launch.parent_thread is None:
+        return True
+    return os.path.exists(f"/proc/{launch.parent}/task/{launch.parent_thread}")
+
+
 def become(launch: Launch, command: list[str]) -> None:
     """Set up this process as ``launch`` says (see the module) and execute ``command``;
     never returns. Raises OSError when a step fails."""
@@ -122,8 +139,8 @@ def become(launch: Launch, command: list[str]) -> None:
     if launch.identity is not None:
         _stage_and_become(launch.identity, launch.staged)
     die_with_parent()  # last: a change of identity clears it
-    if os.getppid() != launch.parent:  # the grader died before the line above took effect
-        os._exit(1)
+    if os.getppid() != launch.parent or not _thread_lives(launch):
+        os._exit(1)  # it ended before the line above took effect: no signal will come
     os.execvpe(command[0], command, launch.env)
 
 
@@ -137,7 +154,7 @@ def main(argv: list[str]) -> int:
     fields["staged"] = tuple(tuple(pair) for pair in fields["staged"])
     try:
         become(Launch(**fields), argv[2:])
-    except OSError as error:
+    except (OSError, ValueError) as error:  # setrlimit says ValueError when refused
         print(f"the sandbox's launcher failed: {error}", file=sys.stderr)
     return FAILED
 

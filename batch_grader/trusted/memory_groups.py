@@ -15,9 +15,10 @@ is ended at once with ``cgroup.kill``.
 The groups live beside the grader (read from ``/proc/self/cgroup``): one for the batch,
 ``keras-course-batch-<grader pid>-<batch tag>``, and one per sandbox in it. Under cgroup
 v2 a group with processes cannot hand controllers to groups below it, so the grader first
-moves itself into a leaf of its own group (``keras-course-grader-<pid>``) and enables the
-controllers there; a grader started in a group it shares with other processes is told to
-start in a delegated group of its own (``systemd-run --scope -p Delegate=yes``). Making
+moves every process of its group (itself, and what shares it) into a leaf
+(``keras-course-grader-<pid>``) and enables the controllers there. It does so only in a
+group that is its own: one systemd delegated (``systemd-run --scope -p Delegate=yes``), or
+the root of its cgroup namespace (a container's); elsewhere it says how to start it. Making
 groups needs root or a delegated subtree; elsewhere :meth:`MemoryGroups.start` says why
 not, and each process keeps its own limits only.
 """
@@ -161,8 +162,31 @@ def _enable_controllers(group: Path) -> None:
     (group / "cgroup.subtree_control").write_text(wanted)
 
 
+DELEGATION_MARKS = ("trusted.delegate", "user.delegate")
+"""The extended attributes systemd sets on a group it delegates (``Delegate=yes``)."""
+
+
+def _delegated(own: Path, hierarchy: Path) -> bool:
+    """Whether the grader may rearrange ``own``: the root of what it sees (a machine's, or
+    a container's own cgroup namespace), or a group systemd delegated."""
+    if own == hierarchy:
+        return True
+    for mark in DELEGATION_MARKS:
+        with contextlib.suppress(OSError):
+            os.getxattr(own, mark)
+            return True
+    return False
+
+
+def _members(group: Path) -> list[int]:
+    """The processes in ``group``, this one first."""
+    listed = [int(pid) for pid in (group / PROCESSES_FILE).read_text().split()]
+    return [os.getpid(), *(pid for pid in listed if pid != os.getpid())]
+
+
 def _v2_base(hierarchy: Path, cgroup_file: Path) -> Path:
-    """The cgroup v2 group the batch's groups go in: the grader's own, once the grader has
+    """The cgroup v2 group the batch's groups go in: the grader's own, once every process
+    in it (the grader, and what shares its delegated group: its reaper, a Dask nanny) has
     moved into a leaf of it (see the module). Raises MemoryGroupError saying why not."""
     own = own_group(hierarchy, cgroup_file, V2)
     if own.name.startswith(GRADER_LEAF_PREFIX):  # moved already (an earlier batch, a parent)
@@ -177,14 +201,28 @@ def _v2_base(hierarchy: Path, cgroup_file: Path) -> Path:
     enabled = (own / "cgroup.subtree_control").read_text().split()
     if all(controller in enabled for controller in V2_CONTROLLERS):
         return own
+    if not _delegated(own, hierarchy):
+        raise MemoryGroupError(
+            f"the grader's cgroup v2 group {own} is not delegated to it: start the grader "
+            "in a delegated group of its own (systemd-run --scope -p Delegate=yes ...)"
+        )
     leaf = own / f"{GRADER_LEAF_PREFIX}{os.getpid()}"
+    moved: list[int] = []
     try:
         leaf.mkdir(exist_ok=True)
-        move_into(leaf, os.getpid())
+        for pid in _members(own):
+            try:
+                move_into(leaf, pid)
+                moved.append(pid)
+            except MemoryGroupError as error:
+                if not isinstance(error.__cause__, ProcessLookupError):  # not gone meanwhile
+                    raise
         _enable_controllers(own)
     except OSError as error:
+        for pid in moved:
+            with contextlib.suppress(OSError):
+                move_into(own, pid)
         with contextlib.suppress(OSError):
-            move_into(own, os.getpid())
             _remove_folder(leaf)  # never killing what is in it: the grader, if not moved
         raise MemoryGroupError(
             f"cannot hand cgroup v2's memory and pids controllers down from {own} ({error}): "

@@ -8,8 +8,9 @@ so only just before it runs the sandbox's command, and until then it waits for a
 from the first; if the first dies meanwhile, it waits forever. (Killing launchers at
 random within 30 ms of their start left such a process behind 6 times out of 60.)
 
-Every process of a sandbox carries the sandbox's token, in its environment or, while
-bubblewrap is still starting, on its command line; every token of one batch starts with
+Every process of a sandbox carries the sandbox's token, in its environment or, for
+bubblewrap (and its launcher), on its command line (a job forked warm into a sandbox shows
+no environment, and ends with bubblewrap's PID namespace); every token of one batch starts with
 the batch's tag (:func:`batch_grader.trusted.sandbox.new_batch_tag`). The grader starts the
 batch's reaper with :func:`start`, hands it the tag on its standard input and keeps that
 pipe open. When the pipe closes without ``done`` (:func:`stop` says it), the grader died:

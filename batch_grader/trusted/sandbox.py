@@ -119,10 +119,9 @@ class LimitedStart:
 
     def popen(self, command: list[str], **streams) -> subprocess.Popen:
         """Start ``command``; ``streams`` are Popen's (stdin, stdout, stderr, text)."""
-        launch = Launch(
+        launch = Launch.here(
             memory_bytes=self.limits.memory_mb * 1024 * 1024,
             env=self.env,
-            parent=os.getpid(),
             data_only=self.gpu,
             processes=self.limits.processes,
         )
@@ -297,6 +296,8 @@ def run_sandboxed(
             os.close(info)
         if process is not None:
             process.wait()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                stream.close()
         if group is not None:
             memory_groups.remove(group)
         raise
@@ -330,13 +331,16 @@ def run_sandboxed(
         not_ready.cancel()
         if ready:
             memory = None if devices else limits.memory_mb * 1024 * 1024
-            instruction = _instruction(info, module, arguments, job_env, zygote, group, memory)
+            sandbox = (process.pid, info)
+            instruction = _instruction(sandbox, module, arguments, job_env, zygote, group, memory)
             process.stdin.write(json.dumps({**instruction, "returned": returned}).encode())
             process.stdin.write(b"\n")
             process.stdin.close()
             channel.receive(process.stdout, outputs, expected)
         elif slow.is_set():
             problem = f"the sandbox did not start within {READY_SECONDS} s"
+        elif RUNNING.stopping:
+            problem = "the batch is stopping"
         elif not expired.is_set():  # its launcher or bubblewrap said why, on stderr
             problem = "the sandbox did not start"
     except (channel.ChannelError, OSError) as error:
@@ -376,12 +380,14 @@ def _start_bubblewrap(
 ) -> tuple[subprocess.Popen, int]:
     """Start a sandbox's bubblewrap through its launcher (as ``identity`` outside, when
     given; born in control group ``group``, when given), its holder's channel on its
-    standard streams, under the system-call filter. Returns the process and the read end
+    standard streams, under the system-call filter (where it has a table for this
+    machine). Returns the process and the read end
     of bubblewrap's ``--info-fd`` (:func:`batch_grader.trusted.isolation.read_first_process`),
     which the caller closes."""
     info, bubblewrap_info = os.pipe()
-    program = isolation.filter_descriptor()
+    program = None
     try:
+        program = isolation.filter_descriptor()
         sandbox = isolation.SandboxCommand(
             [sys.executable, "-P", "-m", "batch_grader.sandboxed.holder"],
             identity=identity,
@@ -407,14 +413,15 @@ def _start_bubblewrap(
             cwd="/",
             env=launch.launcher_environment(**{TOKEN_ENV_VAR: token}),
             start_new_session=True,
-            pass_fds=(bubblewrap_info, program),
+            pass_fds=(bubblewrap_info,) if program is None else (bubblewrap_info, program),
         )
     except BaseException:
         os.close(info)
         raise
     finally:
         os.close(bubblewrap_info)
-        os.close(program)
+        if program is not None:
+            os.close(program)
     return process, info
 
 
@@ -465,7 +472,7 @@ def _new_group(groups: MemoryGroups | None, limits: Limits) -> Path | None:
 
 
 def _instruction(
-    info: int,
+    sandbox: tuple[int, int],
     module: str,
     arguments: list[str],
     env: dict,
@@ -473,17 +480,20 @@ def _instruction(
     memory_group: Path | None,
     memory_bytes: int | None,
 ) -> dict:
-    """What the holder of a sandbox is to do: wait for the job that ``zygote`` forks in
-    (warm, into the holder's namespaces, its process id read from bubblewrap's
-    descriptor ``info``; born in ``memory_group``, its address space limited to
-    ``memory_bytes`` when given), or start it itself (cold)."""
+    """What the holder of a ``sandbox`` (bubblewrap's process id, and the read end of its
+    ``--info-fd``) is to do: wait for the job that ``zygote`` forks in (warm, into the
+    holder's namespaces, its process id read from that descriptor; born in
+    ``memory_group``, its address space limited to ``memory_bytes`` when given), or start
+    it itself (cold)."""
     if zygote is not None and zygote.jobs_possible:
+        bubblewrap, info = sandbox
         try:
             holder = isolation.read_first_process(info)
             warm_env = {**env, channel.WARM_ENV_VAR: "1"}
             log = f"{isolation.SANDBOX_HOME}/{HOLDER_JOB_LOG}"
             pid = zygote.spawn_job(
                 holder,
+                bubblewrap,
                 module,
                 arguments,
                 warm_env,
@@ -533,7 +543,10 @@ def _run_unisolated(module, arguments, inputs, outputs, data_folder, limits, env
 
 def kill_sandbox(token: str) -> int:
     """Kill every process that carries the sandbox's token in its environment (the runner,
-    its kernel, anything they started, even if orphaned). Returns how many were killed."""
+    its kernel, anything they started, even if orphaned). Returns how many were killed. A
+    job forked warm into a bubblewrap sandbox shows no environment in ``/proc`` (see
+    :mod:`batch_grader.trusted.warm_kernels`): it ends with its sandbox's PID namespace,
+    when bubblewrap, which carries the token on its command line, is killed."""
     return _kill_where(lambda process: process.environ().get(TOKEN_ENV_VAR) == token)
 
 

@@ -1,9 +1,12 @@
 """The system calls a sandbox may not make: a seccomp filter, as a classic BPF program.
 
-No notebook needs to trace or read another process's memory, mount file systems, make
-namespaces, use the kernel's keyrings, load BPF programs, open performance counters or
-userfaultfd, use io_uring, load kernel modules, load a new kernel, reboot, or set the
-clock; each is a door to the kernel that a sandboxed user could try to force. The filter
+No notebook needs to trace another process, read its memory or take its descriptors,
+mount file systems, unshare or join namespaces, use the kernel's keyrings, load BPF
+programs, open performance counters or userfaultfd, use io_uring, load kernel modules,
+load a new kernel, reboot, or set the clock; each is a door to the kernel that a
+sandboxed user could try to force. (The filter does not look at ``clone``'s flags: a new
+user namespace is refused by bubblewrap's ``--disable-userns``, and the others need
+capabilities that no process in a sandbox has.) The filter
 refuses those calls with ``EPERM`` (Python raises PermissionError, as it would for a
 process without the right) and allows every other. A call made through another
 architecture's numbers (32-bit calls on x86-64, or its x32 calls) is refused too, so that
@@ -24,10 +27,13 @@ import struct
 from batch_grader.sandboxed.linux import libc, raise_on_failure
 
 REFUSED = (
-    # tracing another process, or reading and writing its memory
+    # tracing another process, reading or writing its memory, taking its descriptors
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
+    "process_madvise",
+    "pidfd_getfd",
+    "kcmp",
     # mounts and namespaces
     "mount",
     "umount2",
@@ -64,10 +70,13 @@ REFUSED = (
     "swapoff",
     "acct",
     "quotactl",
+    "quotactl_fd",
     "syslog",
     "open_by_handle_at",
     "settimeofday",
     "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
     # x86 only: the I/O ports
     "iopl",
     "ioperm",
@@ -84,7 +93,8 @@ _X86_64 = {
     "finit_module": 313, "delete_module": 176, "kexec_load": 246, "kexec_file_load": 320,
     "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163, "quotactl": 179,
     "syslog": 103, "open_by_handle_at": 304, "settimeofday": 164, "clock_settime": 227,
-    "iopl": 172, "ioperm": 173,
+    "iopl": 172, "ioperm": 173, "process_madvise": 440, "pidfd_getfd": 438, "kcmp": 312,
+    "quotactl_fd": 443, "clock_adjtime": 305, "adjtimex": 159,
 }  # fmt: skip
 _AARCH64 = {
     "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "mount": 40,
@@ -96,6 +106,8 @@ _AARCH64 = {
     "finit_module": 273, "delete_module": 106, "kexec_load": 104, "kexec_file_load": 294,
     "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89, "quotactl": 60,
     "syslog": 116, "open_by_handle_at": 265, "settimeofday": 170, "clock_settime": 112,
+    "process_madvise": 440, "pidfd_getfd": 438, "kcmp": 272, "quotactl_fd": 443,
+    "clock_adjtime": 266, "adjtimex": 171,
 }  # fmt: skip
 
 
@@ -157,8 +169,20 @@ def program(machine: str | None = None) -> bytes:
     for index, (code, value) in enumerate(checks):
         to_refusal = len(checks) - index  # past the remaining checks and the allow
         instructions.append((code, to_refusal, 0, value))
+    if len(checks) > 255:  # a jump's offset is one byte
+        raise ValueError(f"{len(checks)} checks: more than one jump can pass")
     instructions += [(_RETURN, 0, 0, _ALLOW), (_RETURN, 0, 0, _REFUSE)]
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in instructions)
+
+
+def program_here() -> bytes | None:
+    """This machine's filter (:func:`program`), or None where the filter has no table for
+    it: the sandbox then runs without one, and says so (see
+    :func:`batch_grader.trusted.isolation.probe`)."""
+    try:
+        return program()
+    except UnknownArchitecture:
+        return None
 
 
 def install(filter_program: bytes) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -66,17 +67,32 @@ class ZygoteUnavailable(RuntimeError):
 
 
 # --- the zygote process ---------------------------------------------------------------------
-def _enter_sandbox(holder: int) -> None:
-    """Join the namespaces of the sandbox whose first process is ``holder`` (a process id
-    in this, the grader's, PID namespace). Raises OSError saying which one failed."""
+def _enter_sandbox(holder: int, bubblewrap: int) -> None:
+    """Join the namespaces of the sandbox whose first process is ``holder``, the child of
+    ``bubblewrap`` (process ids in this, the grader's, PID namespace). The holder is held
+    by a pidfd while its namespaces are opened, and must still run once they are: a holder
+    that ended meanwhile, its process id taken by another process, cannot send the job
+    elsewhere. Raises OSError saying what failed."""
     c = libc()  # the C library
-    handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
+    pidfd = os.pidfd_open(holder)
     try:
-        for ns, handle in handles:
-            raise_on_failure(c.setns(handle, 0), f"cannot join the sandbox's {ns} namespace")
+        stat = Path(f"/proc/{holder}/stat").read_text()
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent != bubblewrap:
+            raise OSError(f"process {holder} is not the sandbox's first process")
+        handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
+        try:
+            ended = select.poll()
+            ended.register(pidfd, select.POLLIN)  # readable once the process has ended
+            if ended.poll(0):
+                raise OSError(f"the sandbox's first process {holder} has ended")
+            for ns, handle in handles:
+                raise_on_failure(c.setns(handle, 0), f"cannot join the sandbox's {ns} namespace")
+        finally:
+            for _, handle in handles:
+                os.close(handle)
     finally:
-        for _, handle in handles:
-            os.close(handle)
+        os.close(pidfd)
 
 
 def _drop_capabilities() -> None:
@@ -105,7 +121,8 @@ def _drop_capabilities() -> None:
 def _clear_environment_block() -> None:
     """Zero the environment this process was started with, as the kernel keeps it (what
     ``/proc/self/environ`` shows): a job forked from the zygote would otherwise show the
-    zygote's own, the grader's start-up environment, to anything in its sandbox. Call it
+    zygote's own (the grader's PATH, the batch folder's host path, which names the grader's
+    process id, and the zygote's token) to anything in its sandbox. Call it
     once ``os.environ`` has been replaced (the C library's copy then points elsewhere)."""
     import ctypes
 
@@ -138,7 +155,7 @@ def _become_job(request: dict, answer: int) -> None:
             limit = int(request["memory_bytes"])
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         os.setgroups([])  # the zygote's (root's) groups are not the job's
-        _enter_sandbox(int(request["holder"]))
+        _enter_sandbox(int(request["holder"]), int(request["bubblewrap"]))
         ids = (SANDBOX_UID,) * 3  # the sandbox's user, whatever it is outside
         os.setresgid(*ids)
         os.setresuid(*ids)
@@ -155,7 +172,9 @@ def _become_job(request: dict, answer: int) -> None:
             os._exit(0)
     try:
         _drop_capabilities()
-        syscall_filter.install(syscall_filter.program())  # as bubblewrap did for the holder
+        program = syscall_filter.program_here()
+        if program is not None:  # as bubblewrap did for the holder
+            syscall_filter.install(program)
         job = os.fork()  # orphaned inside the sandbox: the holder (its PID 1) reaps it
     except Exception as error:  # noqa: BLE001
         os.write(answer, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode())
@@ -269,8 +288,10 @@ class Zygote:
         )
         answer = self._read_line(START_TIMEOUT)
         if answer != READY:
+            ended = self.process.poll()
             self.close()
-            raise ZygoteUnavailable(f"the warm-kernel process did not start ({answer!r})")
+            how = f"it ended with status {ended}" if ended is not None else f"it said {answer!r}"
+            raise ZygoteUnavailable(f"the warm-kernel process did not start ({how})")
 
     def _read_line(self, timeout: float) -> str:
         result: list[str] = []
@@ -313,6 +334,7 @@ class Zygote:
     def spawn_job(
         self,
         holder: int,
+        bubblewrap: int,
         module: str,
         argv: list[str],
         env: dict[str, str],
@@ -322,13 +344,15 @@ class Zygote:
         memory_bytes: int | None = None,
     ) -> int:
         """Fork ``python -m module argv`` (already imported: warm) into the sandbox whose
-        first process is ``holder`` (and into its ``memory_group``, when it has one), with
+        first process is ``holder``, a child of the process ``bubblewrap`` (and into its
+        ``memory_group``, when it has one), with
         exactly ``env``, in ``cwd``, its output in ``log``, its address space limited to
         ``memory_bytes`` when given (else it keeps the zygote's); returns its process id
         in the sandbox's PID namespace. Once the request is sent, a failure may leave the job
         started: the caller must not start another in the same sandbox without ending it
         first."""
-        job = {"holder": holder, "module": module, "argv": argv, "env": env, "cwd": cwd}
+        job = {"holder": holder, "bubblewrap": bubblewrap, "module": module, "argv": argv}
+        job.update(env=env, cwd=cwd)
         job["memory_group"] = None if memory_group is None else str(memory_group)
         job["memory_bytes"] = memory_bytes
         return self._ask({"job": {**job, "log": log}}, "no warm job in the sandbox")

@@ -36,7 +36,9 @@ class Tree:
     """A cgroup v2 hierarchy (``unified``) and a cgroup v1 memory one (``memory``), with
     the mount table and the /proc/self/cgroup that name them."""
 
-    def __init__(self, root: Path, offered: str = "memory pids", v1: bool = False) -> None:
+    def __init__(
+        self, root: Path, offered: str = "memory pids", v1: bool = False, delegated: bool = True
+    ) -> None:
         self.unified = root / "unified"
         self.memory = root / "memory"
         self.own = self.unified / OWN
@@ -45,6 +47,8 @@ class Tree:
         (self.own / "cgroup.controllers").write_text(f"{offered}\n")
         (self.own / "cgroup.subtree_control").write_text("\n")
         (self.own / "cgroup.procs").write_text(f"{os.getpid()}\n")
+        if delegated:  # as systemd marks a group it delegates
+            os.setxattr(self.own, "user.delegate", b"1")
         self.mounts = root / "mountinfo"
         self.mounts.write_text(
             f"35 24 0:30 / {self.unified} rw,nosuid,nodev,noexec,relatime shared:9 - "
@@ -105,6 +109,39 @@ def test_under_cgroup_v2_the_grader_moves_into_a_leaf_and_hands_the_controllers_
     monkeypatch.setattr(memory_groups, "_remove_folder", shutil.rmtree)
     groups.close()
     assert not groups.batch_group.exists()
+
+
+def test_what_shares_the_graders_group_moves_into_the_leaf_with_it(tmp_path, monkeypatch):
+    """The grader's reaper, or a Dask nanny, shares its group: the kernel would refuse to
+    hand the controllers down while they stay. Are they moved too, the grader first, and
+    one that ended meanwhile passed over?"""
+    tree = Tree(tmp_path)
+    (tree.own / "cgroup.procs").write_text(f"{os.getpid()}\n4242\n4343\n")
+    moves = []
+    real_move = memory_groups.move_into
+
+    def move(group: Path, pid: int) -> None:
+        if pid == 4343:  # ended meanwhile: the kernel says ESRCH
+            raise MemoryGroupError("gone") from ProcessLookupError(errno.ESRCH, "gone")
+        moves.append((group.name, pid))
+        real_move(group, pid)
+
+    monkeypatch.setattr(memory_groups, "move_into", move)
+    tree.start().close()
+    leaf = f"{GRADER_LEAF_PREFIX}{os.getpid()}"
+    assert moves == [(leaf, os.getpid()), (leaf, 4242)]
+    assert (tree.own / "cgroup.subtree_control").read_text() == "+memory +pids"
+
+
+def test_a_group_not_delegated_to_the_grader_is_left_as_it_is(tmp_path):
+    """A group systemd did not delegate (an ssh session's scope): are its processes left
+    where they are, its controllers untouched, and the instructor told how to start?"""
+    tree = Tree(tmp_path, delegated=False)
+    with pytest.raises(MemoryGroupError, match="is not delegated to it") as refused:
+        tree.start()
+    assert "systemd-run --scope -p Delegate=yes" in str(refused.value)
+    assert (tree.own / "cgroup.subtree_control").read_text() == "\n"
+    assert [p.name for p in tree.own.iterdir() if p.is_dir()] == []
 
 
 def test_a_second_batch_of_the_same_grader_stays_beside_the_leaf(tmp_path):

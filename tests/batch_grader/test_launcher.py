@@ -12,6 +12,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_it_takes_the_limits_and_runs_the_command_with_exactly_its_environment()
     """Does the command run under the memory (address-space) limit, the 1 GiB file-size
     limit and no core dumps, with only the environment the launch names (not the
     launcher's own EXTRA), as the launcher's own process (its parent is the grader)?"""
-    launch = Launch(memory_bytes=3 << 30, env={"ONLY": "this"}, parent=os.getpid())
+    launch = Launch.here(memory_bytes=3 << 30, env={"ONLY": "this"})
     done = _run(launch, [sys.executable, "-c", REPORT])
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
@@ -58,7 +59,7 @@ def test_it_takes_the_limits_and_runs_the_command_with_exactly_its_environment()
 
 
 def test_a_gpus_launch_limits_the_data_segment_instead():
-    launch = Launch(memory_bytes=3 << 30, env={}, parent=os.getpid(), data_only=True)
+    launch = Launch.here(memory_bytes=3 << 30, env={}, data_only=True)
     done = _run(launch, [sys.executable, "-c", REPORT])
     found = json.loads(done.stdout)
     assert found["limits"]["RLIMIT_DATA"] == 3 << 30
@@ -73,15 +74,28 @@ def test_a_launch_whose_grader_is_gone_runs_nothing():
     assert done.returncode == 1 and done.stdout == ""
 
 
+def test_a_launch_whose_thread_has_ended_runs_nothing():
+    """Linux kills a launcher when the grader's thread that started it ends, but only once
+    it has asked: a thread that ended before (the launcher's Python was still starting)
+    must be noticed, or the sandbox would outlive it."""
+    ended = []
+    thread = threading.Thread(target=lambda: ended.append(threading.get_native_id()))
+    thread.start()
+    thread.join()
+    launch = Launch(memory_bytes=None, env={}, parent=os.getpid(), parent_thread=ended[0])
+    done = _run(launch, [sys.executable, "-c", "print('ran')"])
+    assert done.returncode == 1 and done.stdout == ""
+
+
 def test_a_step_that_fails_is_named_and_nothing_runs(tmp_path):
-    launch = Launch(memory_bytes=None, env={}, parent=os.getpid(), groups=(str(tmp_path / "no"),))
+    launch = Launch.here(memory_bytes=None, env={}, groups=(str(tmp_path / "no"),))
     done = _run(launch, [sys.executable, "-c", "print('ran')"])
     assert done.returncode == FAILED and done.stdout == ""
     assert done.stderr.startswith("the sandbox's launcher failed: [Errno 2] No such file")
 
 
 def test_a_missing_command_is_said_to_be_missing():
-    launch = Launch(memory_bytes=None, env={"PATH": "/nowhere"}, parent=os.getpid())
+    launch = Launch.here(memory_bytes=None, env={"PATH": "/nowhere"})
     done = _run(launch, ["no-such-program"])
     assert done.returncode == FAILED
     assert "the sandbox's launcher failed: [Errno 2]" in done.stderr
