@@ -54,9 +54,8 @@ from pathlib import Path
 
 from batch_grader.sandboxed.layout import SANDBOX_DATA, SANDBOX_HOME, SANDBOX_INPUT, SANDBOX_UID
 from batch_grader.trusted import syscall_filter
-from batch_grader.trusted.launcher import STAGING, Launch
+from batch_grader.trusted.launcher import REPO_ROOT, STAGING, Launch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_SOURCES = (
     "graders",
     "course_utils",

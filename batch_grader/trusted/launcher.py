@@ -34,6 +34,8 @@ from pathlib import Path
 
 from batch_grader.sandboxed.linux import die_with_parent, libc, raise_on_failure
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The folder the course's packages and the batch grader are imported from."""
 MAX_FILE_BYTES = 1 << 30
 STAGING = "/tmp"
 """Where a throwaway launcher mounts the folders it binds, in a mount namespace of its
@@ -81,7 +83,7 @@ class Launch:
     def launcher_environment(self, **extra: str) -> dict[str, str]:
         """The launcher's own environment, until it executes the command: its package
         importable, and ``extra`` (a sandbox's token, so that the reaper finds it)."""
-        return {"PYTHONPATH": str(Path(__file__).resolve().parents[2]), **extra}
+        return {"PYTHONPATH": str(REPO_ROOT), **extra}
 
 
 def _take_limits(launch: Launch) -> None:

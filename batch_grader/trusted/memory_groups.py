@@ -51,10 +51,18 @@ class MemoryGroupError(OSError):
 
 @dataclass(frozen=True)
 class Version:
-    """What one version of control groups calls its files. ``swap_is_total``: the swap
-    file limits memory and swap together (v1), else swap alone (v2, set to 0)."""
+    """What one version of control groups calls its files.
+
+    ``controller`` names the memory hierarchy's line in ``/proc/self/cgroup`` (v1), or is
+    empty for the unified hierarchy's ``0::`` line (v2); ``marker`` is a file every group
+    of the version has; ``hands_down`` the controllers a group enables for the groups
+    below it (v2; v1 hierarchies have theirs everywhere). ``swap_is_total``: the swap file
+    limits memory and swap together (v1), else swap alone (v2, set to 0)."""
 
     name: str
+    controller: str
+    marker: str
+    hands_down: tuple[str, ...]
     memory_limit: str
     swap_limit: str
     swap_is_total: bool
@@ -64,27 +72,36 @@ class Version:
 
 
 V2 = Version(
-    "cgroup v2", "memory.max", "memory.swap.max", False, "memory.peak", "pids.max", "cgroup.kill"
+    name="cgroup v2",
+    controller="",
+    marker="cgroup.controllers",
+    hands_down=("memory", "pids"),
+    memory_limit="memory.max",
+    swap_limit="memory.swap.max",
+    swap_is_total=False,
+    peak="memory.peak",
+    process_limit="pids.max",
+    kill="cgroup.kill",
 )
 V1 = Version(
-    "cgroup v1",
-    "memory.limit_in_bytes",
-    "memory.memsw.limit_in_bytes",
-    True,
-    "memory.max_usage_in_bytes",
-    None,
-    None,
+    name="cgroup v1",
+    controller="memory",
+    marker="memory.limit_in_bytes",
+    hands_down=(),
+    memory_limit="memory.limit_in_bytes",
+    swap_limit="memory.memsw.limit_in_bytes",
+    swap_is_total=True,
+    peak="memory.max_usage_in_bytes",
+    process_limit=None,
+    kill=None,
 )
-V2_CONTROLLERS = ("memory", "pids")
 
 
 def _own_path(version: Version, cgroup_file: Path) -> str | None:
     """This process's group path in ``version``'s hierarchy, from ``cgroup_file``."""
     for line in cgroup_file.read_text().splitlines():
-        number, controllers, path = line.split(":", 2)
-        if version is V2 and number == "0" and controllers == "":
-            return path
-        if version is V1 and "memory" in controllers.split(","):
+        _, controllers, path = line.split(":", 2)
+        if version.controller in controllers.split(","):  # "" for the "0::" line
             return path
     return None
 
@@ -108,8 +125,7 @@ def own_group(
     path = _own_path(version, cgroup_file)
     if path is not None:
         folder = hierarchy / path.lstrip("/")
-        limit = V1.memory_limit if version is V1 else "cgroup.controllers"
-        if (folder / limit).exists():
+        if (folder / version.marker).exists():
             return folder
     raise MemoryGroupError(f"no {version.name} memory hierarchy at {hierarchy}")
 
@@ -156,9 +172,9 @@ def _remove(group: Path, seconds: float, kill_file: str | None = None) -> bool:
             time.sleep(0.05)
 
 
-def _enable_controllers(group: Path) -> None:
-    """Hand cgroup v2's memory and pids controllers to the groups below ``group``."""
-    wanted = " ".join(f"+{controller}" for controller in V2_CONTROLLERS)
+def _enable_controllers(group: Path, controllers: tuple[str, ...] = V2.hands_down) -> None:
+    """Hand ``controllers`` (cgroup v2's) to the groups below ``group``."""
+    wanted = " ".join(f"+{controller}" for controller in controllers)
     (group / "cgroup.subtree_control").write_text(wanted)
 
 
@@ -192,14 +208,14 @@ def _v2_base(hierarchy: Path, cgroup_file: Path) -> Path:
     if own.name.startswith(GRADER_LEAF_PREFIX):  # moved already (an earlier batch, a parent)
         return own.parent
     offered = (own / "cgroup.controllers").read_text().split()
-    missing = [c for c in V2_CONTROLLERS if c not in offered]
+    missing = [c for c in V2.hands_down if c not in offered]
     if missing:
         raise MemoryGroupError(
             f"cgroup v2 at {hierarchy} does not delegate the {' and '.join(missing)} "
             f"controller to {own} (it offers: {' '.join(offered) or 'none'})"
         )
     enabled = (own / "cgroup.subtree_control").read_text().split()
-    if all(controller in enabled for controller in V2_CONTROLLERS):
+    if all(controller in enabled for controller in V2.hands_down):
         return own
     if not _delegated(own, hierarchy):
         raise MemoryGroupError(
@@ -273,8 +289,8 @@ class MemoryGroups:
     def _started(cls, batch_group: Path, version: Version) -> MemoryGroups:
         try:
             batch_group.mkdir(exist_ok=True)
-            if version is V2:
-                _enable_controllers(batch_group)
+            if version.hands_down:
+                _enable_controllers(batch_group, version.hands_down)
         except OSError as error:
             _remove(batch_group, 0)
             raise MemoryGroupError(f"cannot make a memory group here: {error}") from error

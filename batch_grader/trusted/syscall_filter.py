@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import platform
 import struct
 
@@ -175,6 +176,7 @@ def program(machine: str | None = None) -> bytes:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in instructions)
 
 
+@functools.cache
 def program_here() -> bytes | None:
     """This machine's filter (:func:`program`), or None where the filter has no table for
     it: the sandbox then runs without one, and says so (see

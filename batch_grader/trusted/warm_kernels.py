@@ -67,6 +67,13 @@ class ZygoteUnavailable(RuntimeError):
 
 
 # --- the zygote process ---------------------------------------------------------------------
+def _stat_field(process: int | str, number: int) -> str:
+    """Field ``number`` (counted from 1, as proc(5) does) of ``/proc/PROCESS/stat``."""
+    stat = Path(f"/proc/{process}/stat").read_text()
+    after_name = stat[stat.rindex(")") + 2 :].split()  # field 3 on: the name may hold spaces
+    return after_name[number - 3]
+
+
 def _enter_sandbox(holder: int, bubblewrap: int) -> None:
     """Join the namespaces of the sandbox whose first process is ``holder``, the child of
     ``bubblewrap`` (process ids in this, the grader's, PID namespace). The holder is held
@@ -76,8 +83,7 @@ def _enter_sandbox(holder: int, bubblewrap: int) -> None:
     c = libc()  # the C library
     pidfd = os.pidfd_open(holder)
     try:
-        stat = Path(f"/proc/{holder}/stat").read_text()
-        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        parent = int(_stat_field(holder, 4))
         if parent != bubblewrap:
             raise OSError(f"process {holder} is not the sandbox's first process")
         handles = [(ns, os.open(f"/proc/{holder}/ns/{ns}", os.O_RDONLY)) for ns in JOIN_ORDER]
@@ -126,9 +132,7 @@ def _clear_environment_block() -> None:
     once ``os.environ`` has been replaced (the C library's copy then points elsewhere)."""
     import ctypes
 
-    stat = Path("/proc/self/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # from field 3 on: the name may hold spaces
-    env_start, env_end = int(fields[50 - 3]), int(fields[51 - 3])
+    env_start, env_end = int(_stat_field("self", 50)), int(_stat_field("self", 51))
     ctypes.memset(env_start, 0, env_end - env_start)
 
 
