@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 PYTEST = $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: test test-quick test-durations check release bench
+.PHONY: test test-quick test-durations check release translations bench
 
 ## Run every test: unit tests, notebook lint and release sync, every notebook executed.
 test: data
@@ -52,6 +52,12 @@ $(VENV)/.check-tools: pyproject.toml
 RELEASE_ARGS ?=
 release: setup
 	$(PY) -m course_utils.release $(RELEASE_ARGS)
+
+## Bring the translations' catalogs (translations/<lang>/) up to date after the English
+## changed: new pieces get empty entries, changed ones are marked fuzzy. Translate those,
+## then `make release`.
+translations: $(VENV)/.check-tools
+	$(PY) -m course_utils.translation
 
 ## Benchmarks: dataset baselines and per-lesson execution times and accuracies.
 bench: setup

@@ -14,8 +14,13 @@ This is a small function rather than nbgrader's ``generate_assignment``: it need
 nbgrader database or course directory, runs in milliseconds in ``make check``, and produces
 the same cell metadata, so the solutions remain valid nbgrader source notebooks.
 
+3. writes each translation (:mod:`course_utils.translation`): ``lessons/<lang>/NN_topic.ipynb``
+   from the student notebook and ``README.<lang>.md`` from the README, through the catalogs
+   in ``translations/<lang>/``.
+
 Usage: ``python -m course_utils.release`` (write) or ``python -m course_utils.release
---check`` (exit 1 and list the notebooks that are not canonical or out of sync).
+--check`` (exit 1 and list the notebooks that are not canonical or out of sync, and the
+catalog entries that are missing, stale or break a rule).
 ``--student OUT`` writes the student edition, what a class gets, into the new folder OUT
 instead (:mod:`course_utils.student_edition`).
 """
@@ -35,21 +40,33 @@ from course_utils.student_notebooks import (
     strip_notebook,
     student_version,
 )
+from course_utils.translation import LANGUAGES, README, release_translations
 
 
-def release(lessons: Path = LESSONS, *, check: bool = False) -> list[str]:
-    """Canonicalize every solution notebook and regenerate its student notebook.
+def release(
+    lessons: Path = LESSONS,
+    *,
+    check: bool = False,
+    languages: tuple[str, ...] = tuple(LANGUAGES),
+    readme: Path | None = README,
+) -> list[str]:
+    """Canonicalize every solution notebook, regenerate its student notebook, and write
+    the translations into ``languages`` of the student notebooks and of ``readme``.
 
     With ``check=True`` nothing is written; returns one line per notebook that is not
-    canonical or whose student version is out of sync (empty when all is well).
+    canonical or whose student version or translation is out of sync, and per catalog
+    entry that keeps a translation from release (empty when all is well). Without, it
+    returns the catalog entries that kept a piece in English.
     """
     problems = []
+    students = {}
     for path in solution_paths(lessons):
         original = path.read_text(encoding="utf-8")
         solution = strip_notebook(nbformat.reads(original, as_version=4))
         solution_text = canonical_text(solution)
         student_path = lessons / path.name
-        student_text = canonical_text(student_version(solution, path.name))
+        students[student_path] = student_version(solution, path.name)
+        student_text = canonical_text(students[student_path])
         current_student = student_path.read_text("utf-8") if student_path.exists() else None
         if check:
             if original != solution_text:
@@ -61,6 +78,8 @@ def release(lessons: Path = LESSONS, *, check: bool = False) -> list[str]:
             path.write_text(solution_text, encoding="utf-8")
         if current_student != student_text:
             student_path.write_text(student_text, encoding="utf-8")
+    for language in languages:
+        problems += release_translations(language, students, lessons, readme, check=check)
     return problems
 
 
@@ -87,9 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     problems = release(args.lessons, check=args.check)
     for line in problems:
         print(line, file=sys.stderr)
-    if not args.check:
-        print(f"released {len(solution_paths(args.lessons))} notebook(s) in {args.lessons}")
-    return 1 if problems else 0
+    if args.check:
+        return 1 if problems else 0
+    print(f"released {len(solution_paths(args.lessons))} notebook(s) in {args.lessons}")
+    if problems:
+        print("the translations keep the English of the entries above", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from course_utils.student_notebooks import (
     solution_paths,
     student_version,
 )
+from course_utils.translation import LANGUAGES, release_translations
 
 TEMPLATES = Path(__file__).resolve().parent / "edition"
 PACKAGES = ("course_utils", "data_loaders", "graders")
@@ -42,6 +43,7 @@ REPOSITORY_ONLY = {
         "lint.py",
         "student_edition.py",
         "edition",
+        "translation",
     },
     "data_loaders": set(),
     "graders": {"reference_models.py", "reference_values.py"},
@@ -115,13 +117,19 @@ def _copy_package(package: str, root: Path, left_out: set[str]) -> None:
 
 
 def _write_lessons(lessons: Path) -> None:
-    """The student notebooks, written from the solution notebooks, and their images."""
+    """The student notebooks, written from the solution notebooks, their translations
+    (``lessons/<lang>/``, as the release writes them) and their images."""
     lessons.mkdir(parents=True)
+    students = {}
     for path in solution_paths(LESSONS):
-        text = canonical_text(student_version(nbformat.read(path, as_version=4), path.name))
-        (lessons / path.name).write_text(text, encoding="utf-8")
+        students[lessons / path.name] = student_version(
+            nbformat.read(path, as_version=4), path.name
+        )
+        (lessons / path.name).write_text(canonical_text(students[lessons / path.name]), "utf-8")
     for image in sorted((LESSONS / "images").iterdir()):
         _copy(image, lessons / "images" / image.name)
+    for language in LANGUAGES:
+        release_translations(language, students, lessons, readme=None)
 
 
 def _readme() -> str:

@@ -8,6 +8,7 @@
 #                     elsewhere `python -m data_loaders install` downloads them instead
 # and with --tests (what `make test` passes) also:
 #   chromium          the browser the JupyterLab end-to-end test drives (tests/lessons/test_browser.py)
+#   fonts-wqy-microhei  a font for Chinese, for that test's screenshots of a translated lesson
 # Uses apt-get as root, or through sudo when available; otherwise says what to install.
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
@@ -20,6 +21,9 @@ fi
 if [ "${1:-}" = "--tests" ] && [ -z "${KERAS_COURSE_CHROMIUM:-}" ] \
   && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+if [ "${1:-}" = "--tests" ] && [ -z "$(fc-list :lang=zh 2>/dev/null || true)" ]; then
+  missing+=(fonts-wqy-microhei)
 fi
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
   missing+=("python$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")

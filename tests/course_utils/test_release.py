@@ -18,6 +18,7 @@ from course_utils.student_notebooks import (
     solution_paths,
     student_version,
 )
+from course_utils.translation import LANGUAGES
 
 pytestmark = pytest.mark.unit
 
@@ -86,16 +87,17 @@ def test_release_strips_outputs_keeps_nbgrader_metadata_and_detects_drift(tmp_pa
     (tmp_path / "solutions").mkdir()
     source = tmp_path / "solutions" / "99_demo.ipynb"
     nbformat.write(notebook, source)
-    assert release(tmp_path, check=True)  # not canonical, no student notebook yet
-    release(tmp_path)
-    assert release(tmp_path, check=True) == []
+    untranslated = {"languages": ()}  # the demo has no catalogs
+    assert release(tmp_path, check=True, **untranslated)  # not canonical, no student notebook
+    release(tmp_path, **untranslated)
+    assert release(tmp_path, check=True, **untranslated) == []
     solution = nbformat.read(source, as_version=4)
     assert solution.cells[1].outputs == [] and solution.cells[1].execution_count is None
     assert set(solution.cells[1].metadata) == {"nbgrader", "tags"}
     student = tmp_path / "99_demo.ipynb"
     assert nbformat.read(student, as_version=4).cells[1].source == "y = None\n# YOUR CODE HERE"
     student.write_text(student.read_text().replace("YOUR CODE HERE", "y = 2"))
-    assert release(tmp_path, check=True) == [
+    assert release(tmp_path, check=True, **untranslated) == [
         f"{student}: out of sync with {source}; run `make release`"
     ]
 
@@ -108,11 +110,17 @@ def test_canonical_text_is_stable():
 
 
 def test_lessons_folder_can_be_copied_and_released(tmp_path):
-    """Does releasing a copy of the real lessons reproduce the committed student notebooks?"""
+    """Does releasing a copy of the real lessons reproduce the committed student notebooks
+    and their translations?"""
     copy = tmp_path / "lessons"
-    shutil.copytree(REPO_ROOT / "lessons", copy)
-    for student in copy.glob("*.ipynb"):
-        student.unlink()
-    release(copy)
+    shutil.copytree(REPO_ROOT / "lessons", copy, symlinks=True)
+    for student in [*copy.glob("*.ipynb"), *copy.glob("*/[0-9]*.ipynb")]:
+        if student.parent.name != "solutions":
+            student.unlink()
+    release(copy, readme=None)
     for path in solution_paths():
-        assert (copy / path.name).read_text() == (REPO_ROOT / "lessons" / path.name).read_text()
+        for language in ("", *LANGUAGES):
+            released = copy / language / path.name
+            assert (
+                released.read_text() == (REPO_ROOT / "lessons" / language / path.name).read_text()
+            )

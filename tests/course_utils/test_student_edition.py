@@ -20,6 +20,7 @@ from course_utils.lesson_files import LESSONS, REPO_ROOT, lesson_paths
 from course_utils.release import main
 from course_utils.student_edition import write_student_edition
 from course_utils.student_notebooks import BEGIN, END, is_solution_cell, solution_paths
+from course_utils.translation import LANGUAGES
 from graders import lesson00, lesson07
 from tests.lab_server import running_lab
 
@@ -127,7 +128,14 @@ def test_the_edition_holds_the_student_notebooks_the_packages_and_its_commands(e
     ]
     for path in lesson_paths(LESSONS):
         assert (edition / "lessons" / path.name).read_bytes() == path.read_bytes(), path.name
-    assert sorted(p.name for p in (edition / "lessons").iterdir() if p.is_dir()) == ["images"]
+        for language in LANGUAGES:  # the translations, as the repository releases them
+            translated = LESSONS / language / path.name
+            assert (
+                edition / "lessons" / language / path.name
+            ).read_bytes() == translated.read_bytes()
+    assert sorted(p.name for p in (edition / "lessons").iterdir() if p.is_dir()) == sorted(
+        ["images", *LANGUAGES]
+    )
     for present in (
         "course",
         "Makefile",
@@ -148,6 +156,7 @@ def test_the_edition_holds_the_student_notebooks_the_packages_and_its_commands(e
         "graders/reference_values.py",
         "course_utils/release.py",
         "course_utils/lint.py",
+        "course_utils/translation",
         "tests",
         "bench",
     ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -233,6 +234,8 @@ OVERLAPPING_OPTIONS = """() => {
   return overlaps;
 }"""
 STUDENT_NOTEBOOKS = [path.name for path in solution_paths()]
+TRANSLATED_NOTEBOOK = "zh/03_pooling.ipynb"
+"""One translated lesson (course_utils.translation), run like the others."""
 EXERCISE_TO_COMPLETE = r"keras-course: .*\bcomplete (it in )?exercise \d+"
 """What a cell that stops for want of an exercise says (graders.cell_errors)."""
 
@@ -255,7 +258,19 @@ def small_lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
         yield lab[0], lab[1]
 
 
-@pytest.mark.parametrize("name", STUDENT_NOTEBOOKS)
+def _chinese_font() -> None:
+    """Fail, saying how to install one, when no font here covers Chinese (the screenshots
+    of a translated lesson would show empty boxes)."""
+    fonts = shutil.which("fc-list")
+    if fonts and subprocess.run([fonts, ":lang=zh"], capture_output=True, text=True).stdout:
+        return
+    pytest.fail(
+        "No font covering Chinese for the translated lesson's screenshots: `./course test` "
+        "installs fonts-wqy-microhei with apt-get (scripts/install-system-packages.sh)."
+    )
+
+
+@pytest.mark.parametrize("name", [*STUDENT_NOTEBOOKS, TRANSLATED_NOTEBOOK])
 def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyterlab(
     small_lab, name
 ):
@@ -266,7 +281,10 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
     calls a figure helper, lay out every quiz's options without overlap, write nothing to
     stderr, and render each graded check as "not attempted"?"""
     base, token = small_lab
-    lesson = name[:2]
+    language, _, file_name = name.rpartition("/")
+    lesson = file_name[:2] + (f"_{language}" if language else "")
+    if language:
+        _chinese_font()
     cells = nbformat.read(LESSONS / name, as_version=4).cells
     first_exercise = next(i for i, cell in enumerate(cells) if is_solution_cell(cell))
     graded = [i for i, cell in enumerate(cells) if cell.metadata.get("nbgrader", {}).get("grade")]
@@ -278,6 +296,8 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
             page.wait_for_function(KERNEL_IDLE, timeout=120_000)
             page.wait_for_function(KERNEL_METADATA_WRITTEN, timeout=60_000)
             assert page.evaluate(MODIFIED) is False, f"{name} shows as modified on opening"
+            heading = page.locator(".jp-RenderedMarkdown h1").first.inner_text()
+            assert heading.rstrip("¶").strip() == cells[0].source.splitlines()[0].lstrip("# ")
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_first_screen.png"))
             page.evaluate(RUN_ALL)
             page.wait_for_function(

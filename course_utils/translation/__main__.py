@@ -1,0 +1,38 @@
+"""``python -m course_utils.translation [--lang LANG]``: update the catalogs of every
+language (or of LANG) after the English changed: new pieces get empty entries, changed ones
+are marked fuzzy beside the English they translated. Translate those, then run the release
+(``make release``), whose ``--check`` lists what is still missing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import nbformat
+
+from course_utils.lesson_files import LESSONS
+from course_utils.student_notebooks import solution_paths, strip_notebook, student_version
+from course_utils.translation import LANGUAGES, update_catalogs
+from course_utils.translation.catalogs import relative
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split(":")[0])
+    parser.add_argument("--lang", choices=sorted(LANGUAGES), help="only this language")
+    args = parser.parse_args(argv)
+    students = {
+        LESSONS / path.name: student_version(
+            strip_notebook(nbformat.read(path, as_version=4)), path.name
+        )
+        for path in solution_paths()
+    }
+    for language in [args.lang] if args.lang else list(LANGUAGES):
+        changed = update_catalogs(language, students)
+        for path in changed:
+            print(f"updated {relative(path)}")
+        print(f"{language}: {len(changed)} catalog(s) changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
