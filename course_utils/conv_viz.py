@@ -9,6 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.arguments import require_model
+from course_utils.figure_fonts import add_fallback_fonts
+
+add_fallback_fonts()  # a translated lesson's titles and legends
 
 
 def _conv_layer(model, layer_name: str | None):

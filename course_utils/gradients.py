@@ -7,6 +7,10 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.figure_fonts import add_fallback_fonts
+
+add_fallback_fonts()  # a translated lesson's titles and legends
+
 
 def kernel_gradient_norms(model, x: np.ndarray, y: np.ndarray, loss: str) -> list[float]:
     """The norm of the loss gradient with respect to each layer's kernel, for one batch.

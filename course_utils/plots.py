@@ -9,6 +9,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from course_utils.figure_fonts import add_fallback_fonts
+
+add_fallback_fonts()  # a translated lesson's titles and legends
+
 
 def show_images(
     images: np.ndarray,
