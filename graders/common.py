@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from course_utils.language import translate
 from graders.cell_errors import failure_for
 from graders.report import CheckResult, Report
 
-OUTPUT_PROBABILITIES = (
+OUTPUT_PROBABILITIES = translate(
     "The model itself must output probabilities, also when you compile it with "
     "from_logits=True (which trains the same classifier on raw scores): predict, the "
     "lesson's explorers and the grader's accuracy read its outputs as probabilities."
@@ -16,11 +17,12 @@ OUTPUT_PROBABILITIES = (
 def missing_output_activation_hint(activation: str) -> str:
     """The hint of an accuracy check that failed for a model whose output layer lacks its
     ``activation`` (softmax or sigmoid), which the layers check names."""
-    return (
-        f"Add the missing {activation} first (see 'layers'): without it the outputs are not "
+    return translate(
+        "Add the missing {activation} first (see 'layers'): without it the outputs are not "
         "probabilities, yet the loss (unless from_logits=True) and the grader's accuracy "
-        f"read them as such, so this figure says little. Then train again: "
-        f"Dense(..., activation='{activation}') as the output layer."
+        "read them as such, so this figure says little. Then train again: "
+        "Dense(..., activation='{activation}') as the output layer.",
+        activation=activation,
     )
 
 
@@ -32,28 +34,35 @@ def still_none(items: list[tuple[str, float]], what: str, todo: str) -> list[Che
     if failure is not None:
         (first, points), rest = items[0], items[1:]
         results = [CheckResult.failed(first, points, failure.describe(what), failure.hint())]
-        later = f"not checked: your cell that sets {what} did not finish (see {first!r})"
+        later = translate(
+            "not checked: your cell that sets {what} did not finish (see {first!r})",
+            what=what,
+            first=first,
+        )
         return results + [CheckResult.failed(name, pts, later) for name, pts in rest]
-    message = f"{what} is still None: {todo}"
+    message = translate("{what} is still None: {todo}", what=what, todo=todo)
     return [CheckResult.not_attempted(name, pts, message) for name, pts in items]
 
 
 def not_attempted(title: str, items: list[tuple[str, float]], what: str) -> Report:
     """The report of an exercise whose ``what`` is still None (see :func:`still_none`)."""
     return Report(
-        title, still_none(items, what, "complete the exercise, run its cells, then this check")
+        title,
+        still_none(items, what, translate("complete the exercise, run its cells, then this check")),
     )
 
 
 def not_a_model(what: str, found: object) -> str:
     """The message for a notebook name ``what`` that holds ``found``, not a Keras model."""
-    return f"expected {what} to be a keras.Model, found {type(found).__name__}"
+    return translate(
+        "expected {what} to be a keras.Model, found {found}", what=what, found=type(found).__name__
+    )
 
 
 def wrong_type(title: str, items: list[tuple[str, float]], what: str, found: object) -> Report:
     """A report that fails every result because ``what`` is not a Keras model."""
     message = not_a_model(what, found)
-    hint = "Assign the model you built, e.g. model = keras.Sequential([...])."
+    hint = translate("Assign the model you built, e.g. model = keras.Sequential([...]).")
     return Report(title, [CheckResult.failed(name, pts, message, hint) for name, pts in items])
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal, ParamSpec
 
+from course_utils.language import translate
+
 Status = Literal["passed", "failed", "not attempted"]
 
 _SYMBOLS = {"passed": "✔", "failed": "✘", "not attempted": "○"}
@@ -127,11 +129,14 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def __str__(self) -> str:
-        lines = [f"{self.title}: {self.status} ({_fmt(self.points)}/{_fmt(self.max_points)})"]
+        lines = [
+            f"{self.title}: {status_label(self.status)} "
+            f"({_fmt(self.points)}/{_fmt(self.max_points)})"
+        ]
         for r in self.results:
             lines.append(f"  {_SYMBOLS[r.status]} {r.name} [{_score(r)}]: {r.message}")
             if r.hint:
-                lines.append(f"      hint: {r.hint}")
+                lines.append("      " + translate("hint: {hint}", hint=r.hint))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -140,23 +145,31 @@ class Report:
     def _repr_html_(self) -> str:
         rows = []
         for r in self.results:
-            hint = f"<br><i>Hint: {html.escape(r.hint)}</i>" if r.hint else ""
+            hint = translate("Hint: {hint}", hint=html.escape(r.hint)) if r.hint else ""
+            hint = f"<br><i>{hint}</i>" if hint else ""
             rows.append(
                 "<tr>"
                 f'<td style="color:{_COLOURS[r.status]};font-weight:bold">'
-                f"{_SYMBOLS[r.status]} {html.escape(r.status)}</td>"
+                f"{_SYMBOLS[r.status]} {html.escape(status_label(r.status))}</td>"
                 f"<td>{html.escape(r.name)}</td>"
                 f"<td>{html.escape(_score(r))}</td>"
                 f'<td style="text-align:left">{html.escape(r.message)}{hint}</td>'
                 "</tr>"
             )
         colour = _COLOURS[self.status]
+        score = translate(
+            "{points}/{max_points} points",
+            points=_fmt(self.points),
+            max_points=_fmt(self.max_points),
+        )
+        headers = (translate("Status"), translate("Check"), translate("Points"))
         return (
             f'<div class="keras-course-report" data-status="{html.escape(self.status)}">'
             f'<p style="color:{colour};font-weight:bold">{html.escape(self.title)}: '
-            f"{html.escape(self.status)} ({_fmt(self.points)}/{_fmt(self.max_points)} points)</p>"
-            "<table><thead><tr><th>Status</th><th>Check</th><th>Points</th>"
-            '<th style="text-align:left">Details</th></tr></thead>'
+            f"{html.escape(status_label(self.status))} ({html.escape(score)})</p>"
+            "<table><thead><tr>"
+            + "".join(f"<th>{html.escape(header)}</th>" for header in headers)
+            + f'<th style="text-align:left">{html.escape(translate("Details"))}</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
 
@@ -198,13 +211,19 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-NO_POINTS = "no points, for information"
-"""What a report shows for the score of a result worth no points (an exercise that reports
-something without grading it), instead of a puzzling 0/0."""
+def status_label(status: Status) -> str:
+    """How a report shows ``status`` (the data, and ``data-status``, stay English)."""
+    labels = {
+        "passed": translate("passed"),
+        "failed": translate("failed"),
+        "not attempted": translate("not attempted"),
+    }
+    return labels[status]
 
 
 def _score(result: CheckResult) -> str:
-    """``points/max_points`` of ``result``, or :data:`NO_POINTS`."""
+    """``points/max_points`` of ``result``; for a result worth no points (an exercise that
+    reports something without grading it), a phrase instead of a puzzling 0/0."""
     if not result.max_points:
-        return NO_POINTS
+        return translate("no points, for information")
     return f"{_fmt(result.points)}/{_fmt(result.max_points)}"

@@ -7,19 +7,31 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import nbformat
 
 from course_utils.lesson_files import LESSONS
 from course_utils.student_notebooks import solution_paths, strip_notebook, student_version
-from course_utils.translation import LANGUAGES, update_catalogs
+from course_utils.translation import LANGUAGES, update_catalogs, update_module_catalog
 from course_utils.translation.catalogs import relative
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split(":")[0])
     parser.add_argument("--lang", choices=sorted(LANGUAGES), help="only this language")
+    parser.add_argument(
+        "--module",
+        type=Path,
+        metavar="PATH",
+        help="only the messages of this module (e.g. graders/lesson03.py)",
+    )
     args = parser.parse_args(argv)
+    if args.module is not None:
+        for language in [args.lang] if args.lang else list(LANGUAGES):
+            changed = update_module_catalog(language, args.module.resolve())
+            print(f"{language}: {'updated ' + relative(changed) if changed else 'unchanged'}")
+        return 0
     students = {
         LESSONS / path.name: student_version(
             strip_notebook(nbformat.read(path, as_version=4)), path.name

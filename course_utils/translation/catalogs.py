@@ -5,7 +5,9 @@ Each English source has one catalog per language, under ``translations/<lang>/``
 - a student notebook ``lessons/NN_topic.ipynb`` (released from its solution notebook):
   ``translations/<lang>/lessons/NN_topic.po``, one entry per piece of each cell
   (:mod:`course_utils.translation.pieces`), its context the cell's id;
-- ``README.md``: ``translations/<lang>/README.po``, one entry per block.
+- ``README.md``: ``translations/<lang>/README.po``, one entry per block;
+- a module of the learners' packages: ``course_utils/locale/<lang>/<module>.po``, one entry
+  per message (:mod:`course_utils.translation.messages`).
 
 :func:`update` brings a catalog up to date with its source the way ``msgmerge`` does: a
 new piece gets an empty entry, a piece whose English changed keeps its old translation
@@ -26,10 +28,12 @@ import nbformat
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from course_utils.language import TRANSLATED
 from course_utils.lesson_files import REPO_ROOT
 from course_utils.translation.pieces import (
     COMMENT,
     MARKDOWN,
+    MESSAGE,
     STRING,
     Piece,
     code_pieces,
@@ -39,13 +43,15 @@ from course_utils.translation.pieces import (
 TRANSLATIONS = REPO_ROOT / "translations"
 """The catalogs: ``translations/<lang>/...po`` and each language's glossary."""
 
-LANGUAGES = {"zh": ("zh_Hans", "Simplified Chinese")}
-"""Each language a release writes: its code in file names and ``--lang``, its locale in the
-catalogs' headers, its name in English."""
+LANGUAGE_NAMES = {"zh": "Simplified Chinese"}
+LANGUAGES = {code: (locale, LANGUAGE_NAMES[code]) for code, locale in TRANSLATED.items()}
+"""Each language a release writes (:data:`course_utils.language.TRANSLATED`): its code in
+file names and ``--lang``, its locale in the catalogs' headers, its name in English."""
 
 _KIND_NOTES = {
     MARKDOWN: "markdown",
     COMMENT: "a comment in code",
+    MESSAGE: "a message of the course's code: keep its {fields}",
     STRING: "a string in code, between {opening} and {closing}: keep its {{fields}} and "
     "escapes such as \\n",
 }

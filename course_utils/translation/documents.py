@@ -35,6 +35,7 @@ from course_utils.translation.catalogs import (
     template,
     updated,
 )
+from course_utils.translation.messages import catalog_path, message_entries, message_modules
 from course_utils.translation.pieces import Piece, join, markdown_pieces
 from course_utils.translation.rules import Term, broken_rules, read_glossary
 
@@ -46,21 +47,28 @@ PICTURES = "images"
 @dataclass(frozen=True)
 class Document:
     """An English ``source`` (its text, or for a notebook the student notebook the
-    release makes), translated into ``output`` through ``catalog``."""
+    release makes), translated into ``output`` through ``catalog``; a module's messages
+    have no output (the code reads its catalog)."""
 
     source: Path
     catalog: Path
-    output: Path
+    output: Path | None
     language: str
 
     @property
     def is_notebook(self) -> bool:
         return self.source.suffix == ".ipynb"
 
+    @property
+    def is_module(self) -> bool:
+        return self.source.suffix == ".py"
+
     def entries(self, english: str | nbformat.NotebookNode) -> Iterator[Entry]:
         name = relative(self.source)
         if self.is_notebook:
             return notebook_entries(english, name)
+        if self.is_module:
+            return message_entries(english, name)
         return markdown_entries(english, name)
 
 
@@ -68,7 +76,7 @@ def documents(
     language: str, student_notebooks: list[Path], lessons: Path = LESSONS
 ) -> list[Document]:
     """The documents of ``language``: one per student notebook (``lessons/NN_topic.ipynb``,
-    given, since the release makes them), then the README."""
+    given, since the release makes them), the README, then each module with messages."""
     folder = TRANSLATIONS / language
     found = [
         Document(
@@ -79,6 +87,10 @@ def documents(
     found.append(
         Document(README, folder / "README.po", README.with_suffix(f".{language}.md"), language)
     )
+    found += [
+        Document(module, catalog_path(module, language), None, language)
+        for module in message_modules()
+    ]
     return found
 
 
@@ -93,13 +105,13 @@ def lookup(catalog: Catalog) -> Callable[[str | None], Callable[[Piece], str | N
     its entry is missing, empty or fuzzy."""
 
     def in_context(context: str | None) -> Callable[[Piece], str | None]:
-        def translate(piece: Piece) -> str | None:
+        def translation(piece: Piece) -> str | None:
             message = catalog.get(piece.text, context)
             if message is None or not message.string or message.fuzzy:
                 return None
             return message.string
 
-        return translate
+        return translation
 
     return in_context
 

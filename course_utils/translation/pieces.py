@@ -29,6 +29,7 @@ from dataclasses import dataclass
 MARKDOWN = "markdown"
 COMMENT = "comment"
 STRING = "string"
+MESSAGE = "message"  # a message of the code (course_utils.translation.messages)
 
 PROSE = re.compile(r"[A-Za-z]{2,}\s+\(?[A-Za-z]|\b[A-Za-z]\s+[A-Za-z]{2,}")
 """Two words with a space between (one of them longer than a letter, the second maybe in
@@ -52,12 +53,12 @@ class Piece:
     opening: str = ""  # a string's prefix and opening quote, e.g. 'f"'
 
 
-def join(pieces: list[Piece], translate: Callable[[Piece], str | None] | None = None) -> str:
-    """The source again; with ``translate``, each translatable piece for which it returns
+def join(pieces: list[Piece], replacement: Callable[[Piece], str | None] | None = None) -> str:
+    """The source again; with ``replacement``, each translatable piece for which it returns
     a string is replaced by that string."""
     parts = []
     for piece in pieces:
-        translated = translate(piece) if translate is not None and piece.kind else None
+        translated = replacement(piece) if replacement is not None and piece.kind else None
         parts.append(piece.text if translated is None else translated)
     return "".join(parts)
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 import ast
 import csv
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.translation.pieces import STRING, string_literal
+from course_utils.translation.pieces import MESSAGE, STRING, string_literal
 
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 FIELD = re.compile(r"\{[^{}]*\}")  # an f-string's {field}
+CODE_LIKE = re.compile(r"\w+(?=\s*=)|[\w.]+(?=\()|\w*\.\w+|'[^'\s]*'")
+"""Code in a message or a string, which has no backticks: ``activation='relu'``,
+``Dense(``, ``model.fit``, ``'layers'``."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,11 @@ def broken_rules(
             broken.append(f"it lacks the link to {target}")
     if kind == STRING:
         broken += _literal_problems(english, translation, opening)
+    if kind == MESSAGE:
+        broken += _format_problems(english, translation)
     english_prose = prose(english)
-    if kind == STRING:
-        english_prose = FIELD.sub(" ", english_prose)
+    if kind in (STRING, MESSAGE):
+        english_prose = CODE_LIKE.sub(" ", FIELD.sub(" ", english_prose))
     for term in glossary:
         if term.applies(english_prose) and not term.kept(translation):
             broken.append(
@@ -92,6 +98,36 @@ def _literal_problems(english: str, translation: str, opening: str) -> list[str]
     if _fields(before) != _fields(after):
         return [f"its {{fields}} are not the English's: {', '.join(_fields(before))}"]
     return []
+
+
+def _format_problems(english: str, translation: str) -> list[str]:
+    """A message's ``{fields}`` (``str.format``'s: name, conversion and format) must be the
+    English's; an English that is no format string (a static message) is not checked."""
+    try:
+        before = _format_fields(english)
+    except ValueError:
+        return []
+    try:
+        after = _format_fields(translation)
+    except ValueError as error:
+        return [f"it is no format string ({error})"]
+    if before != after:
+        return [f"its {{fields}} are not the English's: {', '.join(before) or 'none'}"]
+    return []
+
+
+def _format_fields(text: str) -> list[str]:
+    fields = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None:
+            fields.append(
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+    return sorted(fields)
 
 
 def _fields(node: ast.AST) -> list[str]:

@@ -1,0 +1,73 @@
+"""The learner's language, and the course's messages in it.
+
+Every message a learner reads from the course's code (a check's report and hints, the
+explanation of an error, a widget's label, a quiz's feedback) is written in English where
+it is made, through :func:`translate`::
+
+    translate("expected {expected} epochs, found {found}", expected=3, found=epochs)
+
+which gives it in the learner's language (:func:`learner_language`) from the message
+catalogs ``course_utils/locale/<lang>/<module>.po``, with its fields filled in. A message
+without a translation stays English. The maintainers' side (which messages there are,
+which catalog entries are missing or stale) is :mod:`course_utils.translation`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path, PurePosixPath
+
+LANGUAGE_ENV_VAR = "KERAS_COURSE_LANG"
+"""The learner's language: ``en`` or one of :data:`TRANSLATED`, set by ``./course lab --lang``
+and by the batch grader's ``--lang``."""
+SESSION_ENV_VAR = "JPY_SESSION_NAME"
+"""Where Jupyter Server tells a kernel which notebook it runs (its path under the lab's
+root): a kernel of ``zh/03_pooling.ipynb`` speaks Chinese unless told otherwise."""
+
+SOURCE = "en"
+TRANSLATED = {"zh": "zh_Hans"}
+"""Each language the course is translated into (besides English): its code, as in
+``--lang`` and ``lessons/<code>/``, and its locale, as in the catalogs' headers."""
+
+CATALOGS = Path(__file__).resolve().parent / "locale"
+
+
+def learner_language() -> str:
+    """``KERAS_COURSE_LANG`` when it names a language of the course; else the language
+    folder of the notebook this kernel runs (``zh/...``), when it has one; else English."""
+    chosen = os.environ.get(LANGUAGE_ENV_VAR, "").strip()
+    if chosen:
+        return chosen if chosen in TRANSLATED else SOURCE
+    folder = PurePosixPath(os.environ.get(SESSION_ENV_VAR, "")).parent.name
+    return folder if folder in TRANSLATED else SOURCE
+
+
+def translate(english: str, /, **fields: object) -> str:
+    """``english`` in the learner's language, then, when ``fields`` are given, formatted
+    with them (``str.format``: a literal brace in such a message is written twice). The
+    English is returned as it is when it has no translation."""
+    language = learner_language()
+    text = english if language == SOURCE else translations(language).get(english, english)
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except (KeyError, IndexError, ValueError):  # a translation that lost a field
+        return english.format(**fields)
+
+
+@functools.cache
+def translations(language: str) -> dict[str, str]:
+    """Every translated message of ``language``: English to translation, from all its
+    catalogs (entries that are empty or marked fuzzy left out)."""
+    from babel.messages.pofile import read_po
+
+    found: dict[str, str] = {}
+    for path in sorted((CATALOGS / language).glob("*.po")):
+        with path.open("rb") as file:
+            catalog = read_po(file, locale=TRANSLATED[language])
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                found.setdefault(message.id, message.string)
+    return found

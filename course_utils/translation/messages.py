@@ -1,0 +1,70 @@
+"""The messages of the learners' packages, one catalog per module.
+
+A message is the English of a call ``translate("...", ...)`` (:mod:`course_utils.language`)
+in a module of :data:`PACKAGES`. Each module with messages has one catalog per language,
+``course_utils/locale/<lang>/<package.module>.po``, which the learners' install carries and
+:func:`course_utils.language.translate` reads.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from course_utils.language import CATALOGS
+from course_utils.lesson_files import REPO_ROOT
+from course_utils.translation.catalogs import Entry
+from course_utils.translation.pieces import MESSAGE
+
+PACKAGES = ("course_utils", "data_loaders", "graders")
+"""The packages a learner installs, whose messages a learner reads."""
+FUNCTION = "translate"
+
+
+def module_name(path: Path) -> str:
+    """``graders/report.py`` -> ``graders.report``."""
+    return ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+
+
+def message_modules() -> list[Path]:
+    """The modules of :data:`PACKAGES` that call :data:`FUNCTION`, sorted."""
+    found = []
+    for package in PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            if f"{FUNCTION}(" in path.read_text(encoding="utf-8"):
+                found.append(path)
+    return found
+
+
+def catalog_path(module: Path, language: str) -> Path:
+    return CATALOGS / language / f"{module_name(module)}.po"
+
+
+def message_entries(source: str, name: str) -> Iterator[Entry]:
+    """The messages of a module's ``source`` (named ``name`` in locations), in order."""
+    calls = [node for node in ast.walk(ast.parse(source)) if _is_translate(node)]
+    for node in sorted(calls, key=lambda call: (call.lineno, call.col_offset)):
+        if node.args and _is_text(node.args[0]):
+            yield Entry(node.args[0].value, MESSAGE, None, f"{name}:{node.lineno}")
+
+
+def misplaced_calls(source: str, name: str) -> list[str]:
+    """The calls of :data:`FUNCTION` in ``source`` whose English is no string literal,
+    which no catalog can list, one line each."""
+    return [
+        f"{name}:{node.lineno}: {FUNCTION}() needs its English as a string literal, found "
+        f"{ast.unparse(node.args[0]) if node.args else 'no argument'}"
+        for node in ast.walk(ast.parse(source))
+        if _is_translate(node) and not (node.args and _is_text(node.args[0]))
+    ]
+
+
+def _is_translate(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == FUNCTION
+    )
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
