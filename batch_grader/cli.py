@@ -17,6 +17,7 @@ from batch_grader.request import (
     GPU_LESSONS,
     GPU_WAIT_SECONDS,
     ISOLATIONS,
+    LANGUAGES,
     TLS_FILES,
     Batch,
     ClusterOptions,
@@ -26,6 +27,7 @@ from batch_grader.request import (
     check_gpu_wait,
     check_tls_options,
 )
+from course_utils.language import SOURCE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         "~/.config/keras-course/heldout-secret, made on the first batch)",
     )
     parser.add_argument("--regrade", action="store_true", help="grade again what is graded")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=SOURCE,
+        help=f"the language of the feedback the checks write (default {SOURCE})",
+    )
     parser.add_argument(
         "--cold-kernels",
         action="store_true",
@@ -153,6 +161,7 @@ def parse_request(argv: list[str] | None) -> GradeRequest:
             isolation=args.isolation,
             heldout_secret=args.heldout_secret,
             regrade=args.regrade,
+            language=args.lang,
             machine=machine,
             cluster=_cluster(args),
         )

@@ -66,6 +66,7 @@ class BatchSpec:
     machine: MachineOptions
     isolation: str  # "bubblewrap" or "none" (see batch_spec)
     heldout_seed: int | None
+    language: str  # of the checks' feedback
 
 
 # --- on a worker --------------------------------------------------------------------------
@@ -101,6 +102,7 @@ def _worker_batch(spec: BatchSpec):
                 isolation=isolation,
                 work=work,
                 seed=spec.heldout_seed,
+                language=spec.language,
             )
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -292,6 +294,7 @@ def batch_spec(request: GradeRequest, seed: int | None) -> BatchSpec:
         machine=request.machine,
         isolation="bubblewrap" if request.isolation == "auto" else request.isolation,
         heldout_seed=seed,
+        language=request.language,
     )
 
 

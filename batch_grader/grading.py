@@ -190,6 +190,7 @@ def grade(request: GradeRequest) -> int:
                     isolation=isolation,
                     work=work,
                     seed=seed,
+                    language=request.language,
                 )
                 cleanups.insert(0, session.close)
                 grade_all(todo, session.settings, request.jobs, out, guard, batch.columns)

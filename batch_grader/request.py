@@ -18,6 +18,10 @@ import nbformat
 
 from batch_grader.trusted.isolation import REPO_ROOT
 from batch_grader.trusted.prepare import graded_cells
+from course_utils.language import SOURCE, TRANSLATED
+
+LANGUAGES = (SOURCE, *TRANSLATED)
+"""The languages the checks' feedback can be written in (``--lang``)."""
 
 LESSONS = sorted(
     match[1]
@@ -263,7 +267,8 @@ class GradeRequest:
     ``jobs`` threads here or on ``cluster``, with the ``isolation`` asked for (one of
     :data:`ISOLATIONS`), the held-out split rendered from the secret in
     ``heldout_secret`` (None: the instructor's default file), grading again what is
-    graded when ``regrade``."""
+    graded when ``regrade``, the checks' feedback in ``language`` (English or one of
+    :data:`course_utils.language.TRANSLATED`)."""
 
     batch: Batch
     out: Path
@@ -271,11 +276,16 @@ class GradeRequest:
     isolation: str = "auto"
     heldout_secret: Path | None = None
     regrade: bool = False
+    language: str = SOURCE
     machine: MachineOptions = field(default_factory=MachineOptions)
     cluster: ClusterOptions | None = None
 
     def __post_init__(self) -> None:
         _at_least_one(jobs=self.jobs)
+        if self.language not in LANGUAGES:
+            raise ValueError(
+                f"--lang: expected one of {', '.join(LANGUAGES)}, found {self.language!r}"
+            )
         if self.isolation not in ISOLATIONS:
             raise ValueError(
                 f"--isolation: expected one of {', '.join(ISOLATIONS)}, found {self.isolation!r}"

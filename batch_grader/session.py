@@ -28,6 +28,7 @@ from batch_grader.trusted.sandbox import (
 )
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
 from batch_grader.trusted.workspace import grader_data_folder, public_data_folder
+from course_utils.language import SOURCE
 from data_loaders import RENDERED
 from graders.heldout import secret_seed
 
@@ -91,10 +92,12 @@ def start_session(
     isolation: Isolation,
     work: Path,
     seed: int | None,
+    language: str = SOURCE,
 ) -> BatchSession:
     """Set up ``lesson``'s batch here, in the private folder ``work``: its trusted
     ``source`` notebook, timeouts in seconds, ``machine``'s options, ``isolation``, and
-    the held-out ``seed`` (see :func:`heldout_seed`). Starts the reaper
+    the held-out ``seed`` (see :func:`heldout_seed`), the ``language`` of the checks'
+    feedback. Starts the reaper
     (:mod:`batch_grader.trusted.reaper`) first, which cleans up should this process be
     killed; a failure stops what had started before it is raised."""
     limits = Limits(seconds=timeout, memory_mb=machine.memory_mb, disk_mb=machine.disk_mb)
@@ -114,7 +117,12 @@ def start_session(
             zygote_folder.mkdir()
             try:
                 start = limited_start(
-                    zygote_folder, data_folder, limits, zygote_token, gpu=bool(devices)
+                    zygote_folder,
+                    data_folder,
+                    limits,
+                    zygote_token,
+                    gpu=bool(devices),
+                    language=language,  # the checks it preloads translate as they load
                 )
                 zygote = Zygote(start.popen, preload=(f"graders.lesson{lesson}",))
                 cleanups.append(zygote.close)
@@ -155,5 +163,6 @@ def start_session(
         zygote=zygote,
         memory_groups=groups,
         tag=tag,
+        language=language,
     )
     return BatchSession(settings, cleanups)

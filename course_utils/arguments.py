@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from course_utils.language import translate
+
 
 def require_model(model: object, helper: str) -> None:
     """Raise ``TypeError`` naming ``helper`` and what it got when ``model`` is not a Keras
@@ -9,4 +11,10 @@ def require_model(model: object, helper: str) -> None:
     import keras
 
     if not isinstance(model, keras.Model):
-        raise TypeError(f"{helper} needs a Keras model, found {type(model).__name__}.")
+        raise TypeError(
+            translate(
+                "{helper} needs a Keras model, found {found}.",
+                helper=helper,
+                found=type(model).__name__,
+            )
+        )

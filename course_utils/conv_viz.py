@@ -10,17 +10,18 @@ import numpy as np
 
 from course_utils.arguments import require_model
 from course_utils.figure_fonts import add_fallback_fonts
+from course_utils.language import translate
 
 add_fallback_fonts()  # a translated lesson's titles and legends
 
 
 def _conv_layer(model, layer_name: str | None):
-    require_model(model, "the convolution viewer")
+    require_model(model, translate("the convolution viewer"))
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     if layer_name is not None:
         return model.get_layer(layer_name)
     if not convs:
-        raise ValueError("the model has no Conv2D layer to look at.")
+        raise ValueError(translate("the model has no Conv2D layer to look at."))
     return convs[0]
 
 
@@ -42,7 +43,15 @@ def show_filters(model, layer_name: str | None = None, *, columns: int = 8) -> N
             weights if channels == 3 else weights.mean(axis=-1),
             cmap=None if channels == 3 else "gray",
         )
-    figure.suptitle(f"{layer.name}: {filters} filters of {k}x{k}x{channels}")
+    figure.suptitle(
+        translate(
+            "{layer}: {filters} filters of {k}x{k}x{channels}",
+            layer=layer.name,
+            filters=filters,
+            k=k,
+            channels=channels,
+        )
+    )
     figure.tight_layout()
     plt.show()
 
@@ -69,7 +78,7 @@ def show_feature_maps(
         axis.axis("off")
     shown = image + 0.5 if image.min() < 0 else image
     axes[0, 0].imshow(np.clip(shown, 0, 1))
-    axes[0, 0].set_title("input", fontsize=8)
+    axes[0, 0].set_title(translate("input"), fontsize=8)
     for index in range(count):
         axis = axes[1 + index // columns, index % columns]
         axis.imshow(maps[..., index], cmap="viridis")
@@ -92,8 +101,8 @@ def feature_map_explorer(
     import ipywidgets as widgets
 
     def draw(index: int) -> None:
-        print(f"image {index}: {class_names[int(labels[index])]}")
+        print(translate("image {index}: {name}", index=index, name=class_names[int(labels[index])]))
         show_feature_maps(model, images[index], layer_name)
 
-    slider = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="image")
+    slider = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description=translate("image"))
     return widgets.interact(draw, index=slider)

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
+from course_utils.language import translate
 from course_utils.plots import _displayable
 
 WIDGET_CLASS = "course-dataset-browser"  # CSS class of the widget box (the browser test finds it)
@@ -82,8 +83,12 @@ class DatasetBrowser:
             predictions = np.asarray(predictions)
             if predictions.shape != labels.shape:
                 raise ValueError(
-                    f"dataset_browser: expected one prediction per image, shape "
-                    f"{labels.shape}, found {predictions.shape}."
+                    translate(
+                        "dataset_browser: expected one prediction per image, shape "
+                        "{expected}, found {found}.",
+                        expected=labels.shape,
+                        found=predictions.shape,
+                    )
                 )
         if per_page < 1 or columns < 1:
             raise ValueError("dataset_browser: per_page and columns must be at least 1.")
@@ -91,18 +96,21 @@ class DatasetBrowser:
         self.class_names = list(class_names)
         self.per_page = per_page
 
-        options = [(f"{ALL} ({len(labels)})", ALL)]
+        options = [(translate("all classes ({count})", count=len(labels)), ALL)]
         options += [
             (f"{name} ({int(np.sum(labels == i))})", name) for i, name in enumerate(class_names)
         ]
         if predictions is not None:
-            options.append((f"{MISTAKES} ({int(np.sum(predictions != labels))})", MISTAKES))
+            mistakes = int(np.sum(predictions != labels))
+            options.append((translate("mistakes only ({count})", count=mistakes), MISTAKES))
         choices = [value for _, value in options]
         if show not in choices:
             raise ValueError(f"dataset_browser: show must be one of {choices}, found {show!r}.")
-        self.class_menu = widgets.Dropdown(options=options, value=show, description="show")
+        self.class_menu = widgets.Dropdown(
+            options=options, value=show, description=translate("show")
+        )
         self.page_slider = widgets.IntSlider(
-            value=1, min=1, max=1, description="page", continuous_update=False
+            value=1, min=1, max=1, description=translate("page"), continuous_update=False
         )
         self.caption = widgets.HTML()
         self.grid = widgets.GridBox(
@@ -138,11 +146,13 @@ class DatasetBrowser:
         page = self.page_slider.value
         self.shown = [int(i) for i in selected[(page - 1) * self.per_page : page * self.per_page]]
         if not self.shown:
-            self.caption.value = "<i>no image here</i>"
+            self.caption.value = "<i>" + html.escape(translate("no image here")) + "</i>"
         else:
-            self.caption.value = (
-                f"images {(page - 1) * self.per_page + 1}-"
-                f"{(page - 1) * self.per_page + len(self.shown)} of {len(selected)}"
+            self.caption.value = translate(
+                "images {first}-{last} of {total}",
+                first=(page - 1) * self.per_page + 1,
+                last=(page - 1) * self.per_page + len(self.shown),
+                total=len(selected),
             )
         self.grid.children = [self._tile(i) for i in self.shown]
 
@@ -165,7 +175,11 @@ class DatasetBrowser:
         display(self.widget)
 
     def __repr__(self) -> str:
-        return f"DatasetBrowser: {len(self.shown)} of {len(self.labels)} images shown"
+        return translate(
+            "DatasetBrowser: {shown} of {total} images shown",
+            shown=len(self.shown),
+            total=len(self.labels),
+        )
 
 
 def dataset_browser(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from course_utils.language import translate
+
 
 def device_banner() -> str:
     """One line naming the device TensorFlow will use and the library versions, e.g.
@@ -18,11 +20,18 @@ def device_banner() -> str:
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         name = details.get("device_name", gpus[0].name)
-        more = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
-        device = f"GPU {name}{more}"
+        if len(gpus) > 1:
+            device = translate("GPU {name} (+{more} more)", name=name, more=len(gpus) - 1)
+        else:
+            device = f"GPU {name}"
     else:
-        device = f"CPU ({os.cpu_count()} cores{_avx512_note(vector_units())})"
-    return f"Device: {device} · TensorFlow {tf.__version__} · Keras {keras.__version__}"
+        device = _cpu_text(os.cpu_count(), vector_units())
+    return translate(
+        "Device: {device} · TensorFlow {tensorflow} · Keras {keras}",
+        device=device,
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
 
 
 def print_device_banner() -> None:
@@ -45,9 +54,11 @@ def vector_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return " ".join(sorted({f for f in flags if f.startswith(("avx", "amx"))})) or "no AVX"
 
 
-def _avx512_note(units: str) -> str:
-    """``", with AVX-512"`` or ``", without AVX-512"`` for the :func:`vector_units`
-    ``units``; empty when they are unknown."""
+def _cpu_text(cores: int | None, units: str) -> str:
+    """``CPU (2 cores, with AVX-512)`` or ``CPU (2 cores, without AVX-512)`` for the
+    :func:`vector_units` ``units``; ``CPU (2 cores)`` when they are unknown."""
     if units == "unknown":
-        return ""
-    return ", with AVX-512" if "avx512f" in units.split() else ", without AVX-512"
+        return translate("CPU ({cores} cores)", cores=cores)
+    if "avx512f" in units.split():
+        return translate("CPU ({cores} cores, with AVX-512)", cores=cores)
+    return translate("CPU ({cores} cores, without AVX-512)", cores=cores)

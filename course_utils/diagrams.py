@@ -8,8 +8,9 @@ import tempfile
 from pathlib import Path
 
 from course_utils.arguments import require_model
+from course_utils.language import translate
 
-GRAPHVIZ_MISSING = (
+GRAPHVIZ_MISSING = translate(
     "The model diagram needs the graphviz program `dot`, which is not on this machine's "
     "PATH. `./course lab` installs it on Debian or Ubuntu; elsewhere install it with "
     "`sudo apt-get install graphviz`, `brew install graphviz` or `conda install graphviz`, "

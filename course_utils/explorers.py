@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.arguments import require_model
+from course_utils.language import translate
 from course_utils.pictures import load_picture, predict_picture
 from course_utils.plots import _displayable
 
@@ -30,10 +31,10 @@ def show_prediction(picture: np.ndarray, title: str, probabilities: Mapping[str,
     right.barh(names, values, color=colours)
     right.set_xlim(0, 1)
     right.invert_yaxis()
-    right.set_xlabel("probability")
+    right.set_xlabel(translate("probability"))
     for row, value in enumerate(values):
         right.text(min(value + 0.02, 0.85), row, f"{value:.2f}", va="center", fontsize=8)
-    right.set_title(f"prediction: {names[int(values.argmax())]}", fontsize=9)
+    right.set_title(translate("prediction: {name}", name=names[int(values.argmax())]), fontsize=9)
     figure.tight_layout()
     plt.show()
 
@@ -62,12 +63,21 @@ def prediction_explorer(
     require_model(model, "prediction_explorer")
     height, width = images.shape[1:3]
     choices = [
-        (f"test image {i} (true: {class_names[int(labels[i])]})", ("test", i))
+        (
+            translate(
+                "test image {index} (true: {name})", index=i, name=class_names[int(labels[i])]
+            ),
+            ("test", i),
+        )
         for i in range(min(len(images), MAX_CHOICES))
     ]
-    choices += [(f"sample picture: {name}", ("sample", name)) for name in samples or {}]
-    chooser = widgets.Dropdown(options=choices, description="picture", layout={"width": "28em"})
-    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload")
+    choices += [
+        (translate("sample picture: {name}", name=name), ("sample", name)) for name in samples or {}
+    ]
+    chooser = widgets.Dropdown(
+        options=choices, description=translate("picture"), layout={"width": "28em"}
+    )
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description=translate("Upload"))
     message = widgets.HTML()
     output = widgets.Output()
     box = widgets.VBox([widgets.HBox([chooser, upload] if allow_upload else [chooser]), message])
@@ -85,9 +95,10 @@ def prediction_explorer(
         kind, key = change["new"]
         message.value = ""
         if kind == "test":
-            show(images[key], f"test image {key}, true: {class_names[int(labels[key])]}")
+            name = class_names[int(labels[key])]
+            show(images[key], translate("test image {index}, true: {name}", index=key, name=name))
         else:
-            show(samples[key], f"sample picture: {key}")
+            show(samples[key], translate("sample picture: {name}", name=key))
 
     def on_upload(change) -> None:
         if not change["new"]:
@@ -99,7 +110,7 @@ def prediction_explorer(
             message.value = f"<span style='color:#b00'>{error}</span>"
             return
         message.value = ""
-        show(picture, f"your picture: {item['name']}")
+        show(picture, translate("your picture: {name}", name=item["name"]))
 
     chooser.observe(on_choice, names="value")
     upload.observe(on_upload, names="value")

@@ -1,7 +1,11 @@
 """Start JupyterLab on the lessons, opening the first lesson (what `make lab` runs).
 
-Usage: ``python -m course_utils.lab [JUPYTERLAB OPTIONS ...]``, e.g. ``--no-browser
---port 8899``. The server's root is ``lessons/``; the browser opens the first lesson, 00.
+Usage: ``python -m course_utils.lab [--lang LANG] [JUPYTERLAB OPTIONS ...]``, e.g.
+``--no-browser --port 8899``. The server's root is ``lessons/``; the browser opens the first
+lesson, 00. With ``--lang zh`` it opens the Chinese lesson (``lessons/zh/``) and every
+kernel speaks Chinese (:data:`course_utils.language.LANGUAGE_ENV_VAR`): the checks'
+reports, the explanations of errors, the widgets. Without, a kernel speaks the language of
+its notebook's folder (:func:`course_utils.language.learner_language`).
 
 The course's Jupyter configuration (``course_utils/jupyter_config/``) hides nbgrader's
 instructor tools (its menu, the "Create Assignment" sidebar, the formgrader), which the
@@ -15,10 +19,12 @@ a lesson opens unmodified.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
+from course_utils.language import LANGUAGE_ENV_VAR, SOURCE, TRANSLATED
 from course_utils.lesson_files import LESSONS, lesson_paths
 
 JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter_config"
@@ -47,13 +53,15 @@ def lab_environment(environ: dict[str, str]) -> dict[str, str]:
     }
 
 
-def lab_arguments(extra: list[str]) -> list[str]:
-    """JupyterLab's command-line arguments: root at lessons/, open the first lesson, then
-    ``extra``; a root folder or default page given in ``extra`` replaces the course's."""
-    first = lesson_paths()[0].name if lesson_paths() else ""
+def lab_arguments(extra: list[str], language: str = SOURCE) -> list[str]:
+    """JupyterLab's command-line arguments: root at lessons/, open the first lesson (of
+    ``language``'s folder, for a translation), then ``extra``; a root folder or default
+    page given in ``extra`` replaces the course's."""
+    folder = "" if language == SOURCE else f"{language}/"
+    first = lesson_paths(LESSONS / folder)
     defaults = {
         "--ServerApp.root_dir": str(LESSONS),
-        "--LabApp.default_url": f"/lab/tree/{first}",
+        "--LabApp.default_url": f"/lab/tree/{folder}{first[0].name if first else ''}",
         # Settings defaults for learners: no prompt about news or update checks.
         "--LabApp.app_settings_dir": str(JUPYTER_CONFIG / "lab_settings"),
     }
@@ -65,10 +73,30 @@ def lab_arguments(extra: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.lab",
+        description="JupyterLab on the lessons; other options go to JupyterLab.",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=[SOURCE, *TRANSLATED],
+        default=None,
+        help="the learner's language: its lessons, and the kernels' messages "
+        f"(default: ${LANGUAGE_ENV_VAR}, else {SOURCE})",
+    )
+    args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    language = args.lang or os.environ.get(LANGUAGE_ENV_VAR) or SOURCE
+    if language not in (SOURCE, *TRANSLATED):
+        parser.error(
+            f"${LANGUAGE_ENV_VAR} is {language!r}: expected one of {SOURCE}, "
+            f"{', '.join(TRANSLATED)}"
+        )
     os.environ.update(lab_environment(dict(os.environ)))
+    if args.lang:  # the kernels the lab starts inherit it; else each speaks its folder's
+        os.environ[LANGUAGE_ENV_VAR] = args.lang
     from jupyterlab.labapp import LabApp
 
-    LabApp.launch_instance(argv=lab_arguments(sys.argv[1:] if argv is None else argv))
+    LabApp.launch_instance(argv=lab_arguments(extra, language))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from pathlib import Path, PurePosixPath
 
 LANGUAGE_ENV_VAR = "KERAS_COURSE_LANG"
@@ -46,9 +47,15 @@ def learner_language() -> str:
 def translate(english: str, /, **fields: object) -> str:
     """``english`` in the learner's language, then, when ``fields`` are given, formatted
     with them (``str.format``: a literal brace in such a message is written twice). The
-    English is returned as it is when it has no translation."""
+    translation is the calling module's catalog's, else any catalog's (the same English in
+    two modules may read differently: a report's "Check" column, a quiz's "Check" button);
+    the English is returned as it is when none has it."""
     language = learner_language()
-    text = english if language == SOURCE else translations(language).get(english, english)
+    text = english
+    if language != SOURCE:
+        module = sys._getframe(1).f_globals.get("__name__", "")
+        text = module_translations(language).get(module, {}).get(english)
+        text = text or translations(language).get(english, english)
     if not fields:
         return text
     try:
@@ -60,14 +67,28 @@ def translate(english: str, /, **fields: object) -> str:
 @functools.cache
 def translations(language: str) -> dict[str, str]:
     """Every translated message of ``language``: English to translation, from all its
-    catalogs (entries that are empty or marked fuzzy left out)."""
+    catalogs (the first, by module name, where two translate the same English)."""
+    found: dict[str, str] = {}
+    for messages in module_translations(language).values():
+        for english, translation in messages.items():
+            found.setdefault(english, translation)
+    return found
+
+
+@functools.cache
+def module_translations(language: str) -> dict[str, dict[str, str]]:
+    """The translated messages of ``language`` by module (``graders.report``): English to
+    translation, from ``locale/<language>/<module>.po`` (entries that are empty or marked
+    fuzzy left out)."""
     from babel.messages.pofile import read_po
 
-    found: dict[str, str] = {}
+    found: dict[str, dict[str, str]] = {}
     for path in sorted((CATALOGS / language).glob("*.po")):
         with path.open("rb") as file:
             catalog = read_po(file, locale=TRANSLATED[language])
-        for message in catalog:
-            if message.id and message.string and not message.fuzzy:
-                found.setdefault(message.id, message.string)
+        found[path.stem] = {
+            message.id: message.string
+            for message in catalog
+            if message.id and message.string and not message.fuzzy
+        }
     return found

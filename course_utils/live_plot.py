@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from course_utils.language import translate
 from course_utils.plots import draw_history, history_panels
 
 WIDGET_CLASS = "course-live-plot"  # CSS class of the widget box (the browser test finds it)
@@ -113,16 +114,20 @@ class LiveTrainingPlot(keras.callbacks.Callback):
         import ipywidgets as widgets
         from IPython.display import display
 
-        self._status = widgets.HTML(value="<i>training: waiting for the first epoch…</i>")
+        waiting = html.escape(translate("training: waiting for the first epoch…"))
+        self._status = widgets.HTML(value=f"<i>{waiting}</i>")
         self._image = widgets.Image(format="png", layout={"max_width": "100%"})
         self.widget = widgets.VBox([self._status, self._image])
         self.widget.add_class(WIDGET_CLASS)
         display(self.widget)
 
     def _status_html(self, epoch: int, logs: Mapping[str, float]) -> str:
-        of = f" of {self._epochs}" if self._epochs else ""
+        if self._epochs:
+            heading = translate("epoch {epoch} of {epochs}", epoch=epoch, epochs=self._epochs)
+        else:
+            heading = translate("epoch {epoch}", epoch=epoch)
         seconds = f" · {self.epoch_seconds[-1]:.1f} s" if self.epoch_seconds else ""
-        return f"<b>epoch {epoch}{of}</b>{seconds} · {html.escape(_format_logs(logs))}"
+        return f"<b>{html.escape(heading)}</b>{seconds} · {html.escape(_format_logs(logs))}"
 
     def _draw(self) -> None:
         self._image.value = self.render_png()

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from course_utils.language import translate
+
 
 def load_picture(source: str | os.PathLike | bytes, size: tuple[int, int] = (64, 64)) -> np.ndarray:
     """Read a picture (a path, or a file's bytes, in any format Pillow reads) the way the
@@ -19,7 +21,7 @@ def load_picture(source: str | os.PathLike | bytes, size: tuple[int, int] = (64,
     Returns uint8 (height, width, 3) in 0..255. Raises ValueError naming the picture when
     it cannot be read as an image.
     """
-    name = "the uploaded bytes" if isinstance(source, bytes) else str(source)
+    name = translate("the uploaded bytes") if isinstance(source, bytes) else str(source)
     try:
         stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
         with stream, Image.open(stream) as picture:
@@ -30,11 +32,15 @@ def load_picture(source: str | os.PathLike | bytes, size: tuple[int, int] = (64,
             picture = picture.resize((size[1], size[0]), Image.LANCZOS)
             return np.asarray(picture, dtype=np.uint8)
     except FileNotFoundError as error:
-        raise ValueError(f"load_picture: no file at {name}.") from error
+        raise ValueError(translate("load_picture: no file at {name}.", name=name)) from error
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(
-            f"load_picture: could not read {name} as an image (expected a PNG, JPEG or other "
-            f"picture file): {error}"
+            translate(
+                "load_picture: could not read {name} as an image (expected a PNG, JPEG or other "
+                "picture file): {error}",
+                name=name,
+                error=error,
+            )
         ) from error
 
 
@@ -63,7 +69,11 @@ def predict_picture(
     probabilities = class_probabilities(model, picture[None], preprocess)[0]
     if len(probabilities) != len(class_names):
         raise ValueError(
-            f"predict_picture: the model gives {len(probabilities)} probabilities but "
-            f"{len(class_names)} class names were passed."
+            translate(
+                "predict_picture: the model gives {probabilities} probabilities but "
+                "{names} class names were passed.",
+                probabilities=len(probabilities),
+                names=len(class_names),
+            )
         )
     return {name: float(p) for name, p in zip(class_names, probabilities, strict=True)}

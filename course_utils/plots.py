@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from course_utils.figure_fonts import add_fallback_fonts
+from course_utils.language import translate
 
 add_fallback_fonts()  # a translated lesson's titles and legends
 
@@ -99,8 +100,11 @@ def plot_history(history) -> None:
     data = getattr(history, "history", history)
     if not isinstance(data, Mapping) or "loss" not in data:
         raise ValueError(
-            "plot_history: expected the History returned by model.fit (with a 'loss' entry), "
-            f"found {type(history).__name__}."
+            translate(
+                "plot_history: expected the History returned by model.fit (with a 'loss' "
+                "entry), found {found}.",
+                found=type(history).__name__,
+            )
         )
     figure = plt.figure(figsize=(5 * len(history_panels(data)), 3.2))
     draw_history(figure, data)

@@ -23,8 +23,9 @@ from typing import get_args
 import nbformat
 
 from course_utils.lab import kernel_environment
+from course_utils.language import translate
 from course_utils.lesson_files import LESSONS, lesson_heading, lesson_paths
-from graders.report import REPORT_MIME, Report, Status
+from graders.report import REPORT_MIME, Report, Status, status_label
 
 CELL_TIMEOUT = 2400
 """Seconds a cell may run: lesson 07 trains ResNet50 for 4-10 minutes on 2 cores."""
@@ -68,9 +69,11 @@ def run_lesson(path: Path, cell_timeout: int = CELL_TIMEOUT) -> LessonRun:
     try:
         client.execute()
     except CellTimeoutError:
-        run.stopped = f"a cell ran longer than {cell_timeout} s and was stopped"
+        run.stopped = translate(
+            "a cell ran longer than {seconds} s and was stopped", seconds=cell_timeout
+        )
     except DeadKernelError as error:
-        run.stopped = f"the kernel died ({error})"
+        run.stopped = translate("the kernel died ({error})", error=error)
     run.seconds = time.monotonic() - started
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -79,7 +82,12 @@ def run_lesson(path: Path, cell_timeout: int = CELL_TIMEOUT) -> LessonRun:
             elif output.get("output_type") == "error":
                 text = str(output.get("evalue", "")).strip().splitlines()
                 run.raised.append(
-                    f"cell {index} raised {output.get('ename')}: {(text or [''])[0][:200]}"
+                    translate(
+                        "cell {index} raised {error}: {message}",
+                        index=index,
+                        error=output.get("ename"),
+                        message=(text or [""])[0][:200],
+                    )
                 )
     return run
 
@@ -92,17 +100,25 @@ def summary_lines(run: LessonRun) -> list[str]:
     """What the command prints for one lesson."""
     points = sum(report.points for report in run.reports)
     most = sum(report.max_points for report in run.reports)
-    lines = [f"{run.title}: {_points(points)}/{_points(most)} points ({run.seconds:.0f} s)"]
+    lines = [
+        translate(
+            "{title}: {points}/{most} points ({seconds:.0f} s)",
+            title=run.title,
+            points=_points(points),
+            most=_points(most),
+            seconds=run.seconds,
+        )
+    ]
     width = max((len(report.title) for report in run.reports), default=0)
     for report in run.reports:
         score = f"{_points(report.points)}/{_points(report.max_points)}"
-        lines.append(f"  {report.title:<{width}}  {report.status:<13}  {score}")
+        lines.append(f"  {report.title:<{width}}  {status_label(report.status):<13}  {score}")
         for result in report.results:
             if result.status == "failed":
                 lines.append(f"      ✘ {result.name}: {result.message}")
     lines += [f"  {line}" for line in run.raised]
     if run.stopped:
-        lines.append(f"  not run to the end: {run.stopped}")
+        lines.append("  " + translate("not run to the end: {why}", why=run.stopped))
     return lines
 
 
@@ -110,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="./course test", description=__doc__.split("\n\n")[0].replace("\n", " ")
     )
-    parser.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers, e.g. 00 03")
+    parser.add_argument(
+        "lessons", nargs="*", metavar="NN", help=translate("lesson numbers, e.g. 00 03")
+    )
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, metavar="S")
     args = parser.parse_args(argv)
     os.environ.update(kernel_environment(dict(os.environ)))  # python3: the learner's kernel
@@ -119,11 +137,17 @@ def main(argv: list[str] | None = None) -> int:
         wanted, known = {n.zfill(2) for n in args.lessons}, {path.name[:2] for path in paths}
         if unknown := sorted(wanted - known):
             choices = ", ".join(sorted(known))
-            parser.error(f"no lesson {', '.join(unknown)}: expected one of {choices}")
+            parser.error(
+                translate(
+                    "no lesson {unknown}: expected one of {choices}",
+                    unknown=", ".join(unknown),
+                    choices=choices,
+                )
+            )
         paths = [path for path in paths if path.name[:2] in wanted]
     runs = []
     for path in paths:
-        print(f"running {path.name} ...", file=sys.stderr, flush=True)
+        print(translate("running {name} ...", name=path.name), file=sys.stderr, flush=True)
         run = run_lesson(path, args.cell_timeout)
         runs.append(run)
         print("\n".join(summary_lines(run)), flush=True)
@@ -131,10 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     counts = {status: sum(r.status == status for r in reports) for status in get_args(Status)}
     total = sum(r.points for r in reports)
     most = sum(r.max_points for r in reports)
-    print(
-        f"\n{_points(total)}/{_points(most)} points in {len(runs)} lesson(s): "
-        + ", ".join(f"{count} {status}" for status, count in counts.items())
+    summary = translate(
+        "{points}/{most} points in {lessons} lesson(s): {counts}",
+        points=_points(total),
+        most=_points(most),
+        lessons=len(runs),
+        counts=", ".join(f"{count} {status_label(status)}" for status, count in counts.items()),
     )
+    print(f"\n{summary}")
     return 1 if any(run.stopped for run in runs) else 0
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
+from course_utils.language import translate
+
 _RIGHT = "#1a7f37"
 _WRONG = "#cf222e"
 
@@ -25,7 +27,7 @@ class _Quiz:
         self.explanation = explanation
         self.answer_widget = answer_widget
         self.feedback = widgets.HTML(value="")
-        self.button = widgets.Button(description="Check", button_style="primary")
+        self.button = widgets.Button(description=translate("Check"), button_style="primary")
         self.button.on_click(lambda _: self._show(self.check(self.answer_widget.value)))
         self.widget = widgets.VBox(
             [
@@ -40,14 +42,16 @@ class _Quiz:
         raise NotImplementedError
 
     def _show(self, correct: bool) -> None:
-        colour, verdict = (_RIGHT, "Correct.") if correct else (_WRONG, "Not quite.")
+        colour, verdict = (
+            (_RIGHT, translate("Correct.")) if correct else (_WRONG, translate("Not quite."))
+        )
         hint = self.explanation if correct else self._hint()
         self.feedback.value = (
             f'<span style="color:{colour};font-weight:bold">{verdict}</span> {html.escape(hint)}'
         )
 
     def _hint(self) -> str:
-        return "Try again."
+        return translate("Try again.")
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -55,7 +59,7 @@ class _Quiz:
         display(self.widget)
 
     def __repr__(self) -> str:
-        return f"Quiz: {self.question}"
+        return translate("Quiz: {question}", question=self.question)
 
 
 class ChoiceQuiz(_Quiz):
@@ -79,7 +83,9 @@ class ChoiceQuiz(_Quiz):
         return value == self.answer
 
     def _hint(self) -> str:
-        return "Pick an option first." if self.answer_widget.value is None else "Try again."
+        if self.answer_widget.value is None:
+            return translate("Pick an option first.")
+        return translate("Try again.")
 
 
 class NumberQuiz(_Quiz):
@@ -100,8 +106,9 @@ class NumberQuiz(_Quiz):
 
     def _hint(self) -> str:
         value = float(self.answer_widget.value)
-        direction = "too high" if value > self.answer else "too low"
-        return f"{value:g} is {direction}. Try again."
+        if value > self.answer:
+            return translate("{value:g} is too high. Try again.", value=value)
+        return translate("{value:g} is too low. Try again.", value=value)
 
 
 def quiz(question: str, options: Sequence[str], answer: str, explanation: str) -> ChoiceQuiz:

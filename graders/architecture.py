@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from difflib import SequenceMatcher
 
+from course_utils.language import translate
 from graders.report import CheckResult
 
 _FOLDS_ACTIVATION = {"Dense", "Conv2D"}
@@ -76,33 +77,43 @@ class LayerSpec:
         """A short phrase such as ``Dense with 128 units and relu activation``."""
         parts = []
         if self.units is not None:
-            parts.append(f"{self.units} units")
+            parts.append(translate("{units} units", units=self.units))
         if self.filters is not None:
-            parts.append(f"{self.filters} filters")
+            parts.append(translate("{filters} filters", filters=self.filters))
         if self.kernel_size is not None:
-            parts.append(f"a {_size(self.kernel_size)} kernel")
+            parts.append(translate("a {size} kernel", size=_size(self.kernel_size)))
         if self.strides is not None:
-            parts.append(f"strides {_size(self.strides)}")
+            parts.append(translate("strides {size}", size=_size(self.strides)))
         if self.dilation_rate is not None:
-            parts.append(f"dilation rate {_size(self.dilation_rate)}")
+            parts.append(translate("dilation rate {size}", size=_size(self.dilation_rate)))
         if self.pool_size is not None:
-            parts.append(f"pool size {_size(self.pool_size)}")
+            parts.append(translate("pool size {size}", size=_size(self.pool_size)))
         if isinstance(self.padding, str):
-            parts.append(f"{self.padding} padding")
+            parts.append(translate("{padding} padding", padding=self.padding))
         elif self.padding is not None:  # ZeroPadding2D: ((top, bottom), (left, right))
-            parts.append(f"padding {self.padding}")
+            parts.append(translate("padding {padding}", padding=self.padding))
         if self.rate is not None:
-            parts.append(f"rate {self.rate:g}")
+            parts.append(translate("rate {rate:g}", rate=self.rate))
         if self.axis is not None:
             parts.append(f"axis={self.axis}")
         folded = self.separate_activation and self.activation not in (None, "linear")
         if self.activation is not None and self.kind not in _ACTIVATION_LAYERS and not folded:
-            parts.append(f"{_activation_phrase(self.activation)}")
+            parts.append(_activation_phrase(self.activation))
         head = self.kind if self.kind != "Activation" else f"Activation({self.activation!r})"
         if self.name is not None:
-            head += f" named {self.name!r}"
-        text = head + (" with " + _join(parts) if parts else "")
-        return text + (f" followed by Activation({self.activation!r})" if folded else "")
+            head = translate("{layer} named {name!r}", layer=head, name=self.name)
+        text = (
+            translate("{layer} with {settings}", layer=head, settings=_join(parts))
+            if parts
+            else head
+        )
+        if folded:
+            text = translate(
+                "{layer} followed by Activation({activation!r})",
+                layer=text,
+                activation=self.activation,
+            )
+        return text
 
 
 def _size(value: tuple[int, ...]) -> str:
@@ -110,11 +121,25 @@ def _size(value: tuple[int, ...]) -> str:
 
 
 def _activation_phrase(name: str) -> str:
-    return "no activation" if name == "linear" else f"{name} activation"
+    if name == "linear":
+        return translate("no activation")
+    return translate("{activation} activation", activation=name)
 
 
 def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    """``a, b and c``, in the learner's language."""
+    text = parts[0]
+    for part in parts[1:-1]:
+        text = translate("{list}, {item}", list=text, item=part)
+    return text if len(parts) == 1 else translate("{list} and {last}", list=text, last=parts[-1])
+
+
+def _semicolons(parts: list[str]) -> str:
+    """``a; b; c``, in the learner's language."""
+    text = parts[0]
+    for part in parts[1:]:
+        text = translate("{list}; {item}", list=text, item=part)
+    return text
 
 
 def _activation_name(layer) -> str:
@@ -199,10 +224,13 @@ def _normalize(model, *, fold: bool = True) -> tuple[list[LayerSpec], list[str]]
         spec = _raw_spec(layer)
         previous = specs[-1] if specs else None
         if spec.kind == "Activation" and spec.activation == "relu" and non_negative:
-            after = _unnamed(previous).short() if previous is not None else "the input"
+            after = _unnamed(previous).short() if previous is not None else translate("the input")
             notes.append(
-                f"the Activation('relu') after {after} does nothing: its input is already "
-                "non-negative after a ReLU, and relu(relu(x)) = relu(x), so you can remove it"
+                translate(
+                    "the Activation('relu') after {layer} does nothing: its input is already "
+                    "non-negative after a ReLU, and relu(relu(x)) = relu(x), so you can remove it",
+                    layer=after,
+                )
             )
             continue
         if spec.activation == "relu":
@@ -256,10 +284,14 @@ def expected_value(expected: LayerSpec, found: LayerSpec, field: str):
     return None
 
 
-def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str | None:
+def _layer_mismatch(
+    position: int, expected: LayerSpec, found: LayerSpec
+) -> tuple[str, bool] | None:
+    """The problem of ``found`` at ``position``, and whether it is only its output shape
+    (None: as expected)."""
     if expected.kind != found.kind:
         shown = found if expected.name is not None else _unnamed(found)
-        return f"layer {position}: expected {expected.describe()}, found {shown.describe()}"
+        return _mismatch(position, expected.describe(), shown.describe()), False
     wanted = {name: expected_value(expected, found, name) for name in _COMPARED}
     wrong = [
         name
@@ -272,20 +304,30 @@ def _layer_mismatch(position: int, expected: LayerSpec, found: LayerSpec) -> str
             LayerSpec(kind=found.kind, separate_activation=found.separate_activation),
             **{n: getattr(found, n) for n in wrong},
         )
-        return (
-            f"layer {position}: expected {shown_expected.describe()}, "
-            f"found {shown_found.describe()}"
-        )
+        return _mismatch(position, shown_expected.describe(), shown_found.describe()), False
     if (
         expected.output_shape is not None
         and found.output_shape is not None
         and expected.output_shape != found.output_shape
     ):
-        return (
-            f"layer {position} ({found.kind}): expected output shape "
-            f"{_shape(expected.output_shape)}, found {_shape(found.output_shape)}"
+        problem = translate(
+            "layer {position} ({kind}): expected output shape {expected}, found {found}",
+            position=position,
+            kind=found.kind,
+            expected=_shape(expected.output_shape),
+            found=_shape(found.output_shape),
         )
+        return problem, True
     return None
+
+
+def _mismatch(position: int, expected: str, found: str) -> str:
+    return translate(
+        "layer {position}: expected {expected}, found {found}",
+        position=position,
+        expected=expected,
+        found=found,
+    )
 
 
 def _shape(shape: tuple) -> str:
@@ -316,9 +358,29 @@ def _compare(
         shapeless = [replace(_unnamed(spec), output_shape=None) for spec in found]
         moved = shapeless[origin]
         rest = shapeless[:origin] + shapeless[origin + 1 :]
-        after = "at the start" if origin == 0 else f"after {shapeless[origin - 1].short()}"
-        belongs = "first" if target == 0 else f"right after {rest[target - 1].short()}"
-        problems = [f"layer {origin + 1}, {moved.short()}, is {after}; it belongs {belongs}"]
+        if origin == 0:  # then target > 0
+            problem = translate(
+                "layer {number}, {layer}, is at the start; it belongs right after {target}",
+                number=origin + 1,
+                layer=moved.short(),
+                target=rest[target - 1].short(),
+            )
+        elif target == 0:
+            problem = translate(
+                "layer {number}, {layer}, is after {previous}; it belongs first",
+                number=origin + 1,
+                layer=moved.short(),
+                previous=shapeless[origin - 1].short(),
+            )
+        else:
+            problem = translate(
+                "layer {number}, {layer}, is after {previous}; it belongs right after {target}",
+                number=origin + 1,
+                layer=moved.short(),
+                previous=shapeless[origin - 1].short(),
+                target=rest[target - 1].short(),
+            )
+        problems = [problem]
         reordered = rest[:target] + [moved] + rest[target:]
         order = [index for index in range(len(found)) if index != origin]
         order.insert(target, origin)  # the learner's layer numbers, in the reordered list
@@ -347,27 +409,37 @@ def _compare(
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for offset in range(i2 - i1):
-                problem = _layer_mismatch(
+                mismatch = _layer_mismatch(
                     number(j1 + offset), expected[i1 + offset], found[j1 + offset]
                 )
                 # A wrong output shape after an earlier wrong layer is a consequence, not news.
-                if problem and not (problems and "output shape" in problem):
-                    problems.append(problem)
+                if mismatch and not (problems and mismatch[1]):
+                    problems.append(mismatch[0])
                     positions.add(i1 + offset + 1)
             continue
         for i in range(i1, i2):
-            missing.append(f"layer {i + 1}: {expected[i].describe()}")
+            missing.append(_numbered(i + 1, expected[i].describe()))
             positions.add(i + 1)
         for j in range(j1, j2):
-            extra.append(f"layer {number(j)}: {_unnamed(found[j]).describe()}")
+            extra.append(_numbered(number(j), _unnamed(found[j]).describe()))
     if missing or extra:
-        summary = f"expected {len(expected)} layers, found {len(found)}"
+        summary = translate(
+            "expected {expected} layers, found {found}", expected=len(expected), found=len(found)
+        )
         if missing:
-            summary += "; missing: " + "; ".join(missing)
+            summary = translate(
+                "{summary}; missing: {layers}", summary=summary, layers=_semicolons(missing)
+            )
         if extra:
-            summary += "; extra: " + "; ".join(extra)
+            summary = translate(
+                "{summary}; extra: {layers}", summary=summary, layers=_semicolons(extra)
+            )
         problems.append(summary)
     return problems, positions
+
+
+def _numbered(position: int, layer: str) -> str:
+    return translate("layer {position}: {layer}", position=position, layer=layer)
 
 
 def _single_move(expected: list[LayerSpec], found: list[LayerSpec]) -> tuple[int, int] | None:
@@ -417,21 +489,28 @@ def check_layers(
         if best is None or len(problems) < len(best[0]):
             best = problems, positions, found, notes
     problems, positions, found, notes = best
-    note = "".join(f" Note: {text}." for text in notes)
+    note = "".join(" " + translate("Note: {note}.", note=text) for text in notes)
     if not problems:
         listing = " -> ".join(_unnamed(spec).describe() for spec in found)
-        return CheckResult.passed(
-            name, points, f"all {len(found)} layers as expected: {listing}.{note}"
+        message = translate(
+            "all {count} layers as expected: {layers}.", count=len(found), layers=listing
         )
+        return CheckResult.passed(name, points, message + note)
     hint_texts = []  # each once: several positions may share one hint
     for position, hint in sorted((hints or {}).items()):
         if position in positions and hint not in hint_texts:
             hint_texts.append(hint)
     if not hint_texts:
         hint_texts.append(
-            "Compare your layers with the list in the exercise, one by one, using model.summary()."
+            translate(
+                "Compare your layers with the list in the exercise, one by one, using "
+                "model.summary()."
+            )
         )
-    return CheckResult.failed(name, points, "; ".join(problems) + note, " ".join(hint_texts))
+    hint = hint_texts[0]
+    for more in hint_texts[1:]:
+        hint = translate("{hints} {hint}", hints=hint, hint=more)
+    return CheckResult.failed(name, points, _semicolons(problems) + note, hint)
 
 
 def check_input_shape(
@@ -453,18 +532,27 @@ def check_input_shape(
         return CheckResult.failed(
             "input shape",
             points,
-            f"expected input shape {want}, found a model whose input shape is not known yet",
-            f"Start the model with keras.Input(shape={expected}).",
+            translate(
+                "expected input shape {expected}, found a model whose input shape is not known yet",
+                expected=want,
+            ),
+            translate("Start the model with keras.Input(shape={shape}).", shape=expected),
         )
     if found != want and found not in {(None, *shape) for shape in alternatives}:
         return CheckResult.failed(
             "input shape",
             points,
-            f"expected input shape {want}, found {found}",
+            translate("expected input shape {expected}, found {found}", expected=want, found=found),
             hint
-            or f"The images are {'x'.join(map(str, expected))}: use keras.Input(shape={expected}).",
+            or translate(
+                "The images are {size}: use keras.Input(shape={shape}).",
+                size="x".join(map(str, expected)),
+                shape=expected,
+            ),
         )
-    return CheckResult.passed("input shape", points, f"input shape {found} as expected")
+    return CheckResult.passed(
+        "input shape", points, translate("input shape {found} as expected", found=found)
+    )
 
 
 def check_param_count(model, expected: int, *, points: float, hint: str) -> CheckResult:
@@ -475,11 +563,15 @@ def check_param_count(model, expected: int, *, points: float, hint: str) -> Chec
     except ValueError:
         found = None
     if found != expected:
-        shown = "an unbuilt model" if found is None else f"{found:,}"
+        shown = translate("an unbuilt model") if found is None else f"{found:,}"
         return CheckResult.failed(
             "parameter count",
             points,
-            f"expected {expected:,} parameters, found {shown}",
+            translate(
+                "expected {expected:,} parameters, found {found}", expected=expected, found=shown
+            ),
             hint,
         )
-    return CheckResult.passed("parameter count", points, f"{found:,} parameters as expected")
+    return CheckResult.passed(
+        "parameter count", points, translate("{count:,} parameters as expected", count=found)
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.language import translate
 from graders.rules import Rule, broken_messages
 
 RANGE_TOLERANCE = 1e-6
@@ -75,11 +76,11 @@ def kind_problems(kinds: list[str], wanted: list[str]) -> list[str]:
     twice = sorted({kind for kind in kinds if kinds.count(kind) > 1 and kind in wanted})
     problems = []
     if missing:
-        problems.append("missing: " + ", ".join(missing))
+        problems.append(translate("missing: {kinds}", kinds=", ".join(missing)))
     if extra:
-        problems.append("not asked for: " + ", ".join(extra))
+        problems.append(translate("not asked for: {kinds}", kinds=", ".join(extra)))
     if twice:
-        problems.append("more than once: " + ", ".join(twice))
+        problems.append(translate("more than once: {kinds}", kinds=", ".join(twice)))
     return problems
 
 
@@ -99,9 +100,32 @@ def _phrase(kind: str, argument: str, bounds: tuple[float, float] | None) -> str
         return "None"
     low, high = bounds
     if kind == "RandomRotation":
-        return f"({low:g}, {high:g}), a turn of {low * 360:+g}° to {high * 360:+g}°"
-    what = "of the size" if kind == "RandomZoom" else f"of the {argument.split('_')[0]}"
-    return f"({low:g}, {high:g}), {low * 100:+g}% to {high * 100:+g}% {what}"
+        return translate(
+            "({low:g}, {high:g}), a turn of {low_degrees:+g}° to {high_degrees:+g}°",
+            low=low,
+            high=high,
+            low_degrees=low * 360,
+            high_degrees=high * 360,
+        )
+    share = {"low": low, "high": high, "low_percent": low * 100, "high_percent": high * 100}
+    dimension = "size" if kind == "RandomZoom" else argument.split("_")[0]
+    if dimension == "size":
+        return translate(
+            "({low:g}, {high:g}), {low_percent:+g}% to {high_percent:+g}% of the size", **share
+        )
+    if dimension == "height":
+        return translate(
+            "({low:g}, {high:g}), {low_percent:+g}% to {high_percent:+g}% of the height", **share
+        )
+    if dimension == "width":
+        return translate(
+            "({low:g}, {high:g}), {low_percent:+g}% to {high_percent:+g}% of the width", **share
+        )
+    return translate(
+        "({low:g}, {high:g}), {low_percent:+g}% to {high_percent:+g}% of the {dimension}",
+        dimension=dimension,
+        **share,
+    )
 
 
 def _found_range(layer: Any, argument: str) -> tuple[float, float] | None:
@@ -138,13 +162,19 @@ class RandomLayer:
 
         def message(layer: Any) -> str:
             found = _found_range(layer, argument)
-            text = (
-                f"{self.kind}'s {argument} is {_phrase(self.kind, argument, found)}, "
-                f"expected {_phrase(self.kind, argument, wanted)}"
-            )
+            fields = {
+                "kind": self.kind,
+                "argument": argument,
+                "found": _phrase(self.kind, argument, found),
+                "expected": _phrase(self.kind, argument, wanted),
+            }
             if self.too_far is not None and found and max(map(abs, found)) >= self.too_far[0]:
-                text += ": " + self.too_far[1]
-            return text
+                return translate(
+                    "{kind}'s {argument} is {found}, expected {expected}: {why}",
+                    why=self.too_far[1],
+                    **fields,
+                )
+            return translate("{kind}'s {argument} is {found}, expected {expected}", **fields)
 
         return Rule(broken, message)
 

@@ -29,14 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from course_utils.language import translate
+
 MESSAGE_CHARS = 300  # of an error's first line, in a check's message
-RESIDUAL_SHAPES = (
+RESIDUAL_SHAPES = translate(
     "The fxf convolution needs padding='same' (valid shrinks the maps), the last "
     "convolution needs F3 filters, and in the convolutional block the shortcut's 1x1 Conv2D "
     "takes the same stride s as the main path's first one."
 )
 """How a residual block's two paths come to have the same shape (lesson 07)."""
-RESIDUAL_CHANNELS = (
+RESIDUAL_CHANNELS = translate(
     "They differ in channels only, so one of them was taken at the wrong point: the identity "
     "block's shortcut is the block's input as it came in (save X_shortcut = X as the block's "
     "first line; saved after the first Conv2D has reassigned X, it has F1 channels, not F3), "
@@ -47,11 +49,11 @@ RESIDUAL_CHANNELS = (
 
 
 HINT_CHARS = 2000  # of an explanation, in a failure the batch grader is handed
-INTERRUPTED_HINT = (
+INTERRUPTED_HINT = translate(
     "The cell was stopped before it finished (the stop button, or Kernel > Interrupt): run "
     "it again and let it finish, then run this check."
 )
-FIX_AND_RERUN_HINT = (
+FIX_AND_RERUN_HINT = translate(
     "Read the error under that cell, fix the code, run the cell again, then run this check."
 )
 
@@ -77,8 +79,13 @@ def failure_description(name: str, error_type: str, message: str) -> str:
     """``your cell that sets model raised ValueError: ...``: how the cell that sets
     ``name`` ended, from its error's type name and the first line of its message."""
     if error_type == "KeyboardInterrupt":
-        return f"your cell that sets {name} was interrupted before it finished"
-    return f"your cell that sets {name} raised {error_type}: {message}"
+        return translate("your cell that sets {name} was interrupted before it finished", name=name)
+    return translate(
+        "your cell that sets {name} raised {error_type}: {message}",
+        name=name,
+        error_type=error_type,
+        message=message,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,11 @@ class ReportedFailure:
 
     def describe(self, name: str) -> str:
         if self.stopped_after is not None:
-            return f"your cell that sets {name} {stopped_after(self.stopped_after)}"
+            return translate(
+                "your cell that sets {name} ran longer than {seconds:g} s and was stopped",
+                name=name,
+                seconds=self.stopped_after,
+            )
         return failure_description(name, self.error_type, self.message)
 
     def hint(self) -> str:
@@ -204,40 +215,51 @@ def explain(error: BaseException) -> str | None:
     if shapes and "same rank" in text:
         target, output = _dims(shapes[1]), _dims(shapes[2])
         if len(output) > len(target) >= 2:
-            return (
-                f"The model's output has shape ({', '.join(output)}): a prediction for every "
+            return translate(
+                "The model's output has shape ({output}): a prediction for every "
                 "position of a feature map, not one row of class scores per image like the "
-                f"labels ({', '.join(target)}). The labels are right: put Flatten (it turns "
+                "labels ({target}). The labels are right: put Flatten (it turns "
                 "each image's feature maps into one row) between the last Conv2D or pooling "
-                "layer and the Dense layers."
+                "layer and the Dense layers.",
+                output=", ".join(output),
+                target=", ".join(target),
             )
-        return (
-            f"The labels are integers, one class number per image (shape ({target[0]},)), "
+        return translate(
+            "The labels are integers, one class number per image (shape ({images},)), "
             "but categorical_crossentropy expects one-hot rows like the model's output "
-            f"({', '.join(output)}): one-hot the labels with keras.utils.to_categorical(y, "
-            f"{output[-1]}), or compile with loss='sparse_categorical_crossentropy'."
+            "({output}): one-hot the labels with keras.utils.to_categorical(y, "
+            "{classes}), or compile with loss='sparse_categorical_crossentropy'.",
+            images=target[0],
+            output=", ".join(output),
+            classes=output[-1],
         )
     if shapes and "same shape" in text:
         target, output = _dims(shapes[1]), _dims(shapes[2])
         if output[-1] == "1":
-            return (
-                f"The model ends in one sigmoid unit, but the labels have {target[-1]} "
+            return translate(
+                "The model ends in one sigmoid unit, but the labels have {columns} "
                 "columns: keep the labels as 0 and 1 (do not one-hot them) with "
-                "loss='binary_crossentropy'."
+                "loss='binary_crossentropy'.",
+                columns=target[-1],
             )
-        return (
-            f"The labels have {target[-1]} classes (one-hot rows of {target[-1]}) but the "
-            f"output layer has {output[-1]} units: give the last Dense layer one unit per "
-            f"class, Dense({target[-1]}, activation='softmax')."
+        return translate(
+            "The labels have {classes} classes (one-hot rows of {classes}) but the "
+            "output layer has {units} units: give the last Dense layer one unit per "
+            "class, Dense({classes}, activation='softmax').",
+            classes=target[-1],
+            units=output[-1],
         )
     label = _LABEL_RANGE.search(text)
     if label:
-        return (
-            f"A label is {label[1]} but the output layer has only {label[2]} units (classes "
-            f"0 to {int(label[2]) - 1}): give the last Dense layer one unit per class."
+        return translate(
+            "A label is {label} but the output layer has only {units} units (classes "
+            "0 to {last}): give the last Dense layer one unit per class.",
+            label=label[1],
+            units=label[2],
+            last=int(label[2]) - 1,
         )
     if "dtype='string' is not a valid dtype" in text:
-        return (
+        return translate(
             "In Keras 3 the third positional argument of compile is loss_weights, not "
             "metrics, so compile('adam', 'categorical_crossentropy', ['accuracy']) passes "
             "the string 'accuracy' as a weight. Pass keywords: compile(optimizer='adam', "
@@ -245,43 +267,52 @@ def explain(error: BaseException) -> str | None:
         )
     factor = _FACTOR.search(text)
     if factor:
-        return (
-            f"A preprocessing layer's factor must lie between -1 and 1, and {factor[1]} does "
+        return translate(
+            "A preprocessing layer's factor must lie between -1 and 1, and {factor} does "
             "not: it is a fraction, not a number of degrees or pixels. RandomRotation's "
             "factor is a fraction of a full turn, so 18° is RandomRotation(18 / 360), that "
-            "is RandomRotation(0.05)."
+            "is RandomRotation(0.05).",
+            factor=factor[1],
         )
     ndim = _NDIM.search(text)
     if ndim and ndim[2] == "4" and ndim[3] == "2":
-        return (
-            f"Layer '{ndim[1]}' works on images (batch, height, width, channels) but "
-            f"received flat rows of shape {ndim[4]}: a Conv2D or pooling layer must come "
-            "before Flatten, which turns the feature maps into one row per image."
+        return translate(
+            "Layer '{layer}' works on images (batch, height, width, channels) but "
+            "received flat rows of shape {shape}: a Conv2D or pooling layer must come "
+            "before Flatten, which turns the feature maps into one row per image.",
+            layer=ndim[1],
+            shape=ndim[4],
         )
     if ndim and ndim[2] == "4" and ndim[3] == "3":
-        return (
-            f"Layer '{ndim[1]}' works on images (batch, height, width, channels) but "
-            f"received {ndim[4]}, with no channels axis: grey images need one too. Give "
+        return translate(
+            "Layer '{layer}' works on images (batch, height, width, channels) but "
+            "received {shape}, with no channels axis: grey images need one too. Give "
             "the model x[..., None], of shape (N, height, width, 1), and start it with "
-            "keras.Input(shape=(height, width, 1))."
+            "keras.Input(shape=(height, width, 1)).",
+            layer=ndim[1],
+            shape=ndim[4],
         )
     given = _INPUT.search(text)
     if given:
         return _data_shape_explanation(_dims(given[1]), _dims(given[2]))
     folder = _missing_folder(error)
     if folder:
-        return (
-            f"The folder {folder!r} does not exist, and Keras's writers (CSVLogger, model.save, "
+        return translate(
+            "The folder {folder!r} does not exist, and Keras's writers (CSVLogger, model.save, "
             "save_weights) do not create folders: make it first, "
-            f"Path({folder!r}).mkdir(parents=True, exist_ok=True), as the lesson's setup cell "
-            "does, then run this cell again."
+            "Path({folder!r}).mkdir(parents=True, exist_ok=True), as the lesson's setup cell "
+            "does, then run this cell again.",
+            folder=folder,
         )
     add = _ADD.search(text)
     if add:
         channels_only = _dims(add[1][1:-1])[:-1] == _dims(add[2][1:-1])[:-1]
-        return (
-            f"An Add got a main path of shape {add[1]} and a shortcut of shape {add[2]}: "
-            f"they must be equal. {RESIDUAL_CHANNELS if channels_only else RESIDUAL_SHAPES}"
+        return translate(
+            "An Add got a main path of shape {main} and a shortcut of shape {shortcut}: "
+            "they must be equal. {why}",
+            main=add[1],
+            shortcut=add[2],
+            why=RESIDUAL_CHANNELS if channels_only else RESIDUAL_SHAPES,
         )
     return None
 
@@ -317,19 +348,26 @@ def _data_shape_explanation(expected: list[str], found: list[str]) -> str:
     """Why data of one image shape (``found``) does not fit a model's input (``expected``),
     and the reshape that fixes it when both hold the same numbers per image."""
     want, have = _shape_text(expected), _shape_text(found)
-    text = (
-        f"The model's input takes images of shape {want} but it was given images of shape "
-        f"{have} (the batch axis left out)"
-    )
     sizes = [int(d) for d in expected + found if d.isdigit()]
     if len(sizes) == len(expected + found) and math.prod(sizes[: len(expected)]) == math.prod(
         sizes[len(expected) :]
     ):
-        return (
-            f"{text}: the same {math.prod(sizes[len(expected) :])} numbers, arranged "
-            f"differently: reshape the data for this model, x.reshape(-1, {', '.join(expected)})."
+        return translate(
+            "The model's input takes images of shape {want} but it was given images of shape "
+            "{have} (the batch axis left out): the same {numbers} numbers, arranged "
+            "differently: reshape the data for this model, x.reshape(-1, {dims}).",
+            want=want,
+            have=have,
+            numbers=math.prod(sizes[len(expected) :]),
+            dims=", ".join(expected),
         )
-    return f"{text}: give it the data prepared for this model, or change keras.Input(shape=...)."
+    return translate(
+        "The model's input takes images of shape {want} but it was given images of shape "
+        "{have} (the batch axis left out): give it the data prepared for this model, or "
+        "change keras.Input(shape=...).",
+        want=want,
+        have=have,
+    )
 
 
 def _shape_text(dims: list[str]) -> str:
@@ -386,7 +424,11 @@ def _explanation(
                 earlier.error, earlier.source, namespace, follow_names - 1
             )
             if cause:
-                why = f"{error.name} was not set because the cell that sets it failed: {cause}"
+                why = translate(
+                    "{name} was not set because the cell that sets it failed: {cause}",
+                    name=error.name,
+                    cause=cause,
+                )
                 return why, unfinished
     if "None" in text:
         for name in _loaded_names(source):
@@ -395,14 +437,18 @@ def _explanation(
             value = namespace.get(name)
             exercise = _EXERCISES[name]
             if value is None:
-                return (
-                    f"{name} is still None: complete exercise {exercise} and run its cells "
-                    "first, then run this cell again."
+                return translate(
+                    "{name} is still None: complete exercise {exercise} and run its cells "
+                    "first, then run this cell again.",
+                    name=name,
+                    exercise=exercise,
                 ), True
             if callable(value) and "KerasTensor" in text:
-                return (
-                    f"{name} returned None: complete it in exercise {exercise} and run its "
-                    "cell first, then run this cell again."
+                return translate(
+                    "{name} returned None: complete it in exercise {exercise} and run its "
+                    "cell first, then run this cell again.",
+                    name=name,
+                    exercise=exercise,
                 ), True
     if "'list' object has no attribute" in text:
         for name in _loaded_names(source):
@@ -411,10 +457,12 @@ def _explanation(
                 and name.endswith("metrics")
                 and isinstance(namespace.get(name), list)
             ):
-                return (
-                    f"{name} is a list, [loss, accuracy], as evaluate returns by default, "
-                    f"not a dict of named metrics: evaluate with return_dict=True, as "
-                    f"exercise {_EXERCISES[name]} asks, then run this cell again."
+                return translate(
+                    "{name} is a list, [loss, accuracy], as evaluate returns by default, "
+                    "not a dict of named metrics: evaluate with return_dict=True, as "
+                    "exercise {exercise} asks, then run this cell again.",
+                    name=name,
+                    exercise=_EXERCISES[name],
                 ), False
     return explain(error) or _feature_map_output(text, namespace), False
 
@@ -436,11 +484,14 @@ def _feature_map_output(text: str, namespace: dict) -> str | None:
             continue
         spatial = ",".join(str(d) for d in shape[1:-1])
         if len(shape) > 2 and (f",{spatial})" in compact or f",{spatial}," in compact):
-            return (
-                f"{name}'s output has shape {tuple(shape)}: a prediction for every position "
+            return translate(
+                "{name}'s output has shape {shape}: a prediction for every position "
                 "of a feature map, not one row of class scores per image, so what is "
-                f"computed from it here has the wrong shape. Put Flatten before the Dense "
-                f"layers in exercise {exercise}, run its cells again, then this cell."
+                "computed from it here has the wrong shape. Put Flatten before the Dense "
+                "layers in exercise {exercise}, run its cells again, then this cell.",
+                name=name,
+                shape=tuple(shape),
+                exercise=exercise,
             )
     return None
 
@@ -509,7 +560,14 @@ def _exception_in_cell(shell, etype, value, tb, tb_offset=None) -> None:
         shell.showtraceback(running_compiled_code=True)
         return None
     _RUNNING["unfinished"] = value
-    show_explanation(f"{note} (This cell stopped at {etype.__name__}: {message_first_line(value)})")
+    show_explanation(
+        translate(
+            "{note} (This cell stopped at {error}: {message})",
+            note=note,
+            error=etype.__name__,
+            message=message_first_line(value),
+        )
+    )
     return None
 
 

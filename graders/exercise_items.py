@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
 
+from course_utils.language import translate
 from graders.common import still_none
 from graders.report import CheckResult, Report, finishes
 
@@ -118,7 +119,7 @@ def _withheld(name: str, outcome: Outcome | None) -> str:
     """What an item says when item ``name``, which it builds on, failed."""
     if outcome is not None and outcome.withheld:
         return outcome.withheld
-    return f"not checked: see {name!r}"
+    return translate("not checked: see {name!r}", name=name)
 
 
 def _judge(item: Item, found: Findings) -> Outcome:
@@ -134,7 +135,10 @@ def _judge(item: Item, found: Findings) -> Outcome:
         if outcome.passed:
             outcome = Outcome.failed(_withheld(name, trusted))
         else:
-            outcome = replace(outcome, hint=f"Fix the {name} first (see {name!r}). " + outcome.hint)
+            hint = translate(
+                "Fix the {name} first (see {name!r}). {hint}", name=name, hint=outcome.hint
+            )
+            outcome = replace(outcome, hint=hint)
     return outcome
 
 

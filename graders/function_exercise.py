@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from course_utils.language import translate
 from graders.common import not_attempted
 from graders.function_source import FunctionSourceError, rebuild
 from graders.report import CheckResult, Report
@@ -61,14 +62,19 @@ def gradable_function(
     if function is None:
         return None, not_attempted(title, items, case.name).finish()
     if not callable(function):
-        message = f"expected {case.name} to be a function, found {type(function).__name__}"
-        results = [CheckResult.failed(n, p, message, f"Define {case.signature}.") for n, p in items]
+        message = translate(
+            "expected {name} to be a function, found {found}",
+            name=case.name,
+            found=type(function).__name__,
+        )
+        hint = translate("Define {signature}.", signature=case.signature)
+        results = [CheckResult.failed(n, p, message, hint) for n, p in items]
         return None, Report(title, results).finish()
     if getattr(function, "__module__", None) == "__main__":
         try:
             function = rebuild(function, case.name)
         except FunctionSourceError as error:
-            hint = (
+            hint = translate(
                 "The grader runs your function from its source, with the helper functions, "
                 "numbers and imports it uses, and nothing else from the notebook."
             )

@@ -14,6 +14,9 @@ its own cell; :func:`function_source` writes all of it out:
 This module uses only the standard library and has no ``from __future__`` import: the
 batch grader runs its source inside a submission's kernel (see
 :mod:`batch_grader.sandboxed.export`), where nothing of the course's packages is trusted.
+Imported as :mod:`graders.function_source` (in a notebook's checks), its messages are in
+the learner's language (:func:`course_utils.language.translate`); the copy the export runs
+imports nothing and says them in English.
 """
 
 import builtins
@@ -23,6 +26,16 @@ import inspect
 import math
 import textwrap
 import types
+
+if __name__ == "graders.function_source":
+    from course_utils.language import translate
+else:  # the export's copy, run in a submission's kernel: no import of the course's
+
+    def translate(english, /, **fields):
+        """``english`` formatted with ``fields``, as the course's translate gives it in
+        English."""
+        return english.format(**fields) if fields else english
+
 
 _LITERALS = (int, float, complex, str, bytes, bool, type(None))
 _REFUSED_MODULES = ("graders",)  # the course's checks and reference implementations
@@ -66,25 +79,34 @@ def _literal_source(value: object) -> str | None:
     return None
 
 
-def _refuse_course_module(name: str, module: str) -> None:
+def _refuse_course_module(user: str, name: str, module: str) -> None:
+    """Refuse ``name``, which the function ``user`` takes from ``module``, when that is one
+    of the course's own modules."""
     if module.split(".")[0] in _REFUSED_MODULES:
         raise FunctionSourceError(
-            f"uses {name} from the course's own {module}: the exercise is to write it yourself"
+            translate(
+                "{user} uses {name} from the course's own {module}: the exercise is to write "
+                "it yourself",
+                user=user,
+                name=name,
+                module=module,
+            )
         )
 
 
-def _import_line(name: str, value: object) -> str | None:
+def _import_line(user: str, name: str, value: object) -> str | None:
     """An import that binds ``name`` to ``value`` in a fresh process, or None. Refuses
-    what comes from the course's graders (their reference implementations)."""
+    what comes from the course's graders (their reference implementations), naming the
+    function ``user`` that uses it."""
     if isinstance(value, types.ModuleType):
         module = value.__name__
-        _refuse_course_module(name, module)
+        _refuse_course_module(user, name, module)
         return f"import {module}" if module == name else f"import {module} as {name}"
     module = getattr(value, "__module__", None)
     qualname = getattr(value, "__qualname__", None)
     if not module or module == "__main__" or not qualname or "." in qualname:
         return None
-    _refuse_course_module(name, module)
+    _refuse_course_module(user, name, module)
     try:
         if getattr(importlib.import_module(module), qualname, None) is not value:
             return None
@@ -113,8 +135,12 @@ def _as_function(value: object, name: str) -> types.FunctionType:
     function = inspect.unwrap(value) if callable(value) else value
     if not isinstance(function, types.FunctionType):
         raise FunctionSourceError(
-            f"{name} is a {type(value).__name__}, not a function defined with def: the "
-            "grader runs functions from their source"
+            translate(
+                "{name} is a {kind}, not a function defined with def: the grader runs "
+                "functions from their source",
+                name=name,
+                kind=type(value).__name__,
+            )
         )
     return function
 
@@ -124,8 +150,12 @@ def _source_of(function: types.FunctionType) -> str:
         return textwrap.dedent(inspect.getsource(function))
     except (OSError, TypeError) as error:
         raise FunctionSourceError(
-            f"the source of {function.__name__} cannot be read ({error}): define it with "
-            "def in a notebook cell"
+            translate(
+                "the source of {function} cannot be read ({error}): define it with def in a "
+                "notebook cell",
+                function=function.__name__,
+                error=error,
+            )
         ) from error
 
 
@@ -141,7 +171,9 @@ def function_source(function: types.FunctionType, name: str | None = None) -> st
     constants: list[str] = []
     definitions: list[str] = []
     seen: set[str] = set()
-    pending = [_as_function(function, name or getattr(function, "__name__", "the function"))]
+    pending = [
+        _as_function(function, name or getattr(function, "__name__", translate("the function")))
+    ]
     function = pending[0]
     while pending:
         current = pending.pop(0)
@@ -154,8 +186,12 @@ def function_source(function: types.FunctionType, name: str | None = None) -> st
         refused = _imported_course_modules(code)
         if refused:
             raise FunctionSourceError(
-                f"{current.__name__} imports the course's own {refused[0]}: the exercise is "
-                "to write it yourself"
+                translate(
+                    "{function} imports the course's own {module}: the exercise is to write "
+                    "it yourself",
+                    function=current.__name__,
+                    module=refused[0],
+                )
             )
         for name in _global_names(code):
             if name == current.__name__:
@@ -167,14 +203,14 @@ def function_source(function: types.FunctionType, name: str | None = None) -> st
                 if hasattr(builtins, name):
                     continue
                 raise FunctionSourceError(
-                    f"{current.__name__} uses {name}, which is not defined: define it, or "
-                    "fix the name"
+                    translate(
+                        "{function} uses {name}, which is not defined: define it, or fix the name",
+                        function=current.__name__,
+                        name=name,
+                    )
                 )
             value = current.__globals__[name]
-            try:
-                line = _import_line(name, value)
-            except FunctionSourceError as error:
-                raise FunctionSourceError(f"{current.__name__} {error}") from None
+            line = _import_line(current.__name__, name, value)
             literal = _literal_source(value)
             if line is not None:
                 imports.append(line)
@@ -184,12 +220,22 @@ def function_source(function: types.FunctionType, name: str | None = None) -> st
                 constants.append(f"{name} = {literal}")
             else:
                 library = hasattr(value, "__qualname__") and value.__module__ != "__main__"
-                made = "that cannot be imported again" if library else "made in the notebook"
-                raise FunctionSourceError(
-                    f"{current.__name__} uses {name}, a {type(value).__name__} {made}, which "
-                    "the grader cannot receive (only code and plain numbers travel): create "
-                    f"it inside {current.__name__}, or pass it as an argument"
-                )
+                fields = dict(function=current.__name__, name=name, kind=type(value).__name__)
+                if library:
+                    message = translate(
+                        "{function} uses {name}, a {kind} that cannot be imported again, which "
+                        "the grader cannot receive (only code and plain numbers travel): "
+                        "create it inside {function}, or pass it as an argument",
+                        **fields,
+                    )
+                else:
+                    message = translate(
+                        "{function} uses {name}, a {kind} made in the notebook, which the "
+                        "grader cannot receive (only code and plain numbers travel): create it "
+                        "inside {function}, or pass it as an argument",
+                        **fields,
+                    )
+                raise FunctionSourceError(message)
     return "\n\n".join(["\n".join(imports + constants), *reversed(definitions)]).strip() + "\n"
 
 
@@ -203,7 +249,11 @@ def rebuild(function: types.FunctionType, name: str | None = None) -> types.Func
         exec(compile(source, f"<{function.__name__}>", "exec"), namespace)  # noqa: S102
     except Exception as error:  # noqa: BLE001 - the learner's code may fail in any way
         raise FunctionSourceError(
-            f"{function.__name__} could not be defined again from its source: "
-            f"{type(error).__name__}: {error}"
+            translate(
+                "{function} could not be defined again from its source: {error_type}: {error}",
+                function=function.__name__,
+                error_type=type(error).__name__,
+                error=error,
+            )
         ) from error
     return namespace[function.__name__]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders.sources import forget_loads, loads_of
 
 
@@ -46,7 +47,16 @@ SCALINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "[0, 1] (x / 255)": unit_scale,
     "raw pixels 0..255 (unscaled)": raw_pixels,
 }
-"""Every input scaling the grader tries, by the name its messages use."""
+"""Every input scaling the grader tries, by the name its messages use (in English: see
+:func:`scaling_name`)."""
+
+
+def scaling_name(scaling: str) -> str:
+    """How a message names ``scaling`` (a key of :data:`SCALINGS`, which stays English) in
+    the learner's language."""
+    names = {"raw pixels 0..255 (unscaled)": translate("raw pixels 0..255 (unscaled)")}
+    return names.get(scaling, scaling)
+
 
 LESSON_SCALING = {
     "traffic_signs": "[-0.5, 0.5] (x / 255 - 0.5)",
@@ -125,7 +135,7 @@ def use_grader_heldout(dataset: str, seed: int) -> None:
     ``seed`` (see :func:`secret_seed`), instead of any split a learner can load. For the
     checks' process of batch grading; call it before anything else loads ``dataset``."""
     images, labels = render_grader_heldout(dataset, seed)
-    _GRADER_HELDOUT[dataset] = HeldOut(images, labels, "the grader's held-out images")
+    _GRADER_HELDOUT[dataset] = HeldOut(images, labels, translate("the grader's held-out images"))
 
 
 def _loads(dataset: str) -> list:
@@ -178,6 +188,6 @@ def training_candidates(dataset: str, count: int = TRAINING_SAMPLE) -> list[Held
     """The first ``count`` training images of the same sources as
     :func:`public_test_candidates`."""
     return [
-        HeldOut(load.x_train[:count], load.y_train[:count], "the training images")
+        HeldOut(load.x_train[:count], load.y_train[:count], translate("the training images"))
         for load in _loads(dataset)
     ]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils.language import translate
 from graders.cell_errors import error_line, watch_cells
 from graders.function_exercise import (
     CallFailed,
@@ -27,7 +28,7 @@ from graders.report import CheckResult, Report
 DATASET = None  # the lesson's exercises learn from no dataset
 
 AXES = ("batch", "height", "width", "channels")
-TRANSPOSE_HINT = (
+TRANSPOSE_HINT = translate(
     "Move the channels axis (axis 3) to position 1 and keep the others in order: "
     "np.transpose(images, (0, 3, 1, 2)), or keras.ops.transpose with the same axes."
 )
@@ -85,17 +86,27 @@ def _array(value) -> np.ndarray | None:
 
 def _raised(title: str, items, case: FunctionCase, failure: CallFailed, hint: str) -> Report:
     shown = ", ".join(
-        f"a batch of shape {a.shape}" if isinstance(a, np.ndarray) else repr(a)
+        translate("a batch of shape {shape}", shape=a.shape)
+        if isinstance(a, np.ndarray)
+        else repr(a)
         for a in failure.arguments
     )
-    message = f"calling {case.name}({shown}) raised {error_line(failure.error)}"
+    message = translate(
+        "calling {function}({arguments}) raised {error}",
+        function=case.name,
+        arguments=shown,
+        error=error_line(failure.error),
+    )
     results = [CheckResult.failed(items[0][0], items[0][1], message, hint)]
-    results += [CheckResult.failed(n, p, "not checked: the function raised") for n, p in items[1:]]
+    later = translate("not checked: the function raised")
+    results += [CheckResult.failed(n, p, later) for n, p in items[1:]]
     return Report(title, results).finish()
 
 
 def _returned_none(title: str, items, case: FunctionCase) -> Report:
-    message = f"{case.name} returned None: complete its body and return the result"
+    message = translate(
+        "{function} returned None: complete its body and return the result", function=case.name
+    )
     return Report(title, [CheckResult.not_attempted(n, p, message) for n, p in items]).finish()
 
 
@@ -130,57 +141,87 @@ def check_exercise_1(to_channels_first) -> Report:
     """Grade exercise 1: ``to_channels_first(images)`` turns a channels-last batch
     (batch, height, width, channels) into channels-first (batch, channels, height,
     width), moving the values, on two fixed float32 batches. Worth 10 points."""
-    title = "Exercise 1 · From channels-last to channels-first"
+    title = translate("Exercise 1 · From channels-last to channels-first")
     items = list(CHANNELS_POINTS.items())
     outcomes, report = _answers(title, items, CHANNELS_CASE, to_channels_first, TRANSPOSE_HINT)
     if report is not None:
         return report
-    results = [CheckResult.passed("runs", CHANNELS_POINTS["runs"], "ran on both batches")]
+    results = [
+        CheckResult.passed("runs", CHANNELS_POINTS["runs"], translate("ran on both batches"))
+    ]
     shape_points, values_points = CHANNELS_POINTS["output shape"], CHANNELS_POINTS[items[2][0]]
     for ((images,), value), expected in zip(outcomes, expected_answers(CHANNELS_CASE), strict=True):
         found = _array(value)
         if found is None:
-            message = f"expected a NumPy array or a tensor, found {type(value).__name__}"
-            hint = "Return the converted batch itself. " + TRANSPOSE_HINT
+            message = translate(
+                "expected a NumPy array or a tensor, found {found}", found=type(value).__name__
+            )
+            hint = translate("Return the converted batch itself. {hint}", hint=TRANSPOSE_HINT)
             results += [CheckResult.failed(n, p, message, hint) for n, p in items[1:]]
             return Report(title, results).finish()
         if found.shape != expected.shape:
             named = _axis_names(found.shape, images.shape)
-            read = f", that is {named}" if named else ""
-            message = (
-                f"on a batch of shape {images.shape} (batch, height, width, channels) "
-                f"expected shape {expected.shape} (batch, channels, height, width), found "
-                f"{found.shape}{read}"
-            )
+            if named:
+                message = translate(
+                    "on a batch of shape {given} (batch, height, width, channels) expected "
+                    "shape {expected} (batch, channels, height, width), found {found}, that "
+                    "is {named}",
+                    given=images.shape,
+                    expected=expected.shape,
+                    found=found.shape,
+                    named=named,
+                )
+            else:
+                message = translate(
+                    "on a batch of shape {given} (batch, height, width, channels) expected "
+                    "shape {expected} (batch, channels, height, width), found {found}",
+                    given=images.shape,
+                    expected=expected.shape,
+                    found=found.shape,
+                )
+            explanation = ""
             if named == "(channels, batch, height, width)":
-                message += ": the channels went in front of the batch axis, which stays first"
+                explanation = translate(
+                    "the channels went in front of the batch axis, which stays first"
+                )
             elif named == "(batch, channels, width, height)":
-                message += ": height and width are swapped"
+                explanation = translate("height and width are swapped")
             elif named == "(batch, height, width, channels)":
-                message += ": the axes are unchanged"
+                explanation = translate("the axes are unchanged")
+            if explanation:
+                message = translate(
+                    "{message}: {explanation}", message=message, explanation=explanation
+                )
             results.append(
                 CheckResult.failed("output shape", shape_points, message, TRANSPOSE_HINT)
             )
             results.append(
-                CheckResult.failed(items[2][0], values_points, "not compared: wrong shape")
+                CheckResult.failed(
+                    items[2][0], values_points, translate("not compared: wrong shape")
+                )
             )
             return Report(title, results).finish()
         if not np.array_equal(found, expected):
             if np.array_equal(found, images.reshape(expected.shape)):
-                message = (
-                    f"the shape {found.shape} is right but the pixels are scrambled: reshape "
-                    "re-cuts the numbers in memory order, it does not move an axis"
+                message = translate(
+                    "the shape {shape} is right but the pixels are scrambled: reshape "
+                    "re-cuts the numbers in memory order, it does not move an axis",
+                    shape=found.shape,
                 )
             else:
-                message = f"the shape {found.shape} is right but the values are not in place"
-            results.append(
-                CheckResult.passed("output shape", shape_points, f"shape {expected.shape}")
-            )
+                message = translate(
+                    "the shape {shape} is right but the values are not in place",
+                    shape=found.shape,
+                )
+            shape = translate("shape {shape}", shape=expected.shape)
+            results.append(CheckResult.passed("output shape", shape_points, shape))
             results.append(CheckResult.failed(items[2][0], values_points, message, TRANSPOSE_HINT))
             return Report(title, results).finish()
-    results.append(CheckResult.passed("output shape", shape_points, "the shapes are right"))
     results.append(
-        CheckResult.passed(items[2][0], values_points, "every value is where it belongs")
+        CheckResult.passed("output shape", shape_points, translate("the shapes are right"))
+    )
+    results.append(
+        CheckResult.passed(items[2][0], values_points, translate("every value is where it belongs"))
     )
     return Report(title, results).finish()
 
@@ -210,20 +251,25 @@ def _steps_mistake(
     if found == samples // batch_size:
         partial = samples % batch_size
         if partial and _rounds_to_nearest(outcomes):
-            return (
-                f": that rounds {samples / batch_size:g} to the nearest whole number, which "
-                f"leaves out the last batch of {partial} samples whenever it is less than half "
-                "full; fit runs every batch, the partial one too, so round up"
+            return translate(
+                "that rounds {quotient:g} to the nearest whole number, which leaves out the "
+                "last batch of {partial} samples whenever it is less than half full; fit runs "
+                "every batch, the partial one too, so round up",
+                quotient=samples / batch_size,
+                partial=partial,
             )
-        return (
-            f": that drops the last, partial batch of {partial} samples, which fit runs too"
-            if found
-            else ": with fewer samples than a batch there is still one step"
-        )
+        if found:
+            return translate(
+                "that drops the last, partial batch of {partial} samples, which fit runs too",
+                partial=partial,
+            )
+        return translate("with fewer samples than a batch there is still one step")
     if found == samples * batch_size:
-        return ": that multiplies the two; the steps are the batches it takes to cover the samples"
+        return translate(
+            "that multiplies the two; the steps are the batches it takes to cover the samples"
+        )
     if found in (batch_size // samples, -(-batch_size // samples)) and samples != batch_size:
-        return ": the two arguments are swapped"
+        return translate("the two arguments are swapped")
     return ""
 
 
@@ -234,15 +280,17 @@ def _grade_whole_numbers(
     function,
     *,
     mistake: Callable[[tuple, object, int, list[tuple[tuple, object]]], str],
-    noun: str,
-    reference: str,
+    not_whole: Callable[[str, object], str],
+    wrong: Callable[[str, int, str], str],
+    right: str,
     hint: str,
 ) -> Report:
     """Grade a function that must answer each of the case's calls with a whole number,
-    the reference's (:func:`expected_answers`; ``reference`` says whose, e.g. " as Keras
-    counts"): points for running, for whole numbers (``noun`` names one in the message),
-    and for the values; ``mistake(arguments, found, expected, outcomes)`` names what a
-    wrong value suggests, from every call's answer too."""
+    the reference's (:func:`expected_answers`): points for running, for whole numbers
+    (``not_whole(call, value)`` says that a call's ``value`` is none), and for the values
+    (``wrong(call, expected, found)`` says that one differs, ``right`` that all are
+    right); ``mistake(arguments, found, expected, outcomes)`` names what a wrong value
+    suggests, from every call's answer too, or gives ""."""
     items = list(points.items())
     outcomes, report = _answers(title, items, case, function, hint)
     if report is not None:
@@ -251,29 +299,27 @@ def _grade_whole_numbers(
     def call(arguments: tuple) -> str:
         return f"{case.name}({', '.join(repr(a) for a in arguments)})"
 
-    results = [CheckResult.passed(items[0][0], items[0][1], "ran on every call")]
-    not_whole = [(arguments, value) for arguments, value in outcomes if not _whole(value)]
-    if not_whole:
-        arguments, value = not_whole[0]
-        message = (
-            f"{call(arguments)} returned {value!r} ({type(value).__name__}): {noun} is a "
-            "whole number"
-        )
+    results = [CheckResult.passed(items[0][0], items[0][1], translate("ran on every call"))]
+    not_whole_answers = [(arguments, value) for arguments, value in outcomes if not _whole(value)]
+    if not_whole_answers:
+        arguments, value = not_whole_answers[0]
+        message = not_whole(call(arguments), value)
         results.append(CheckResult.failed(items[1][0], items[1][1], message, hint))
     else:
-        results.append(CheckResult.passed(items[1][0], items[1][1], "whole numbers"))
+        results.append(CheckResult.passed(items[1][0], items[1][1], translate("whole numbers")))
     for (arguments, value), want in zip(outcomes, expected_answers(case), strict=True):
         if not (_whole(value) and int(value) == want):
             found = int(value) if _whole(value) else value
             shown = f"{found:,}" if isinstance(found, int) else repr(value)
-            message = (
-                f"{call(arguments)}: expected {want:,}{reference}, found {shown}"
-                f"{mistake(arguments, found, want, outcomes)}"
-            )
+            message = wrong(call(arguments), want, shown)
+            explanation = mistake(arguments, found, want, outcomes)
+            if explanation:
+                message = translate(
+                    "{message}: {explanation}", message=message, explanation=explanation
+                )
             results.append(CheckResult.failed(items[2][0], items[2][1], message, hint))
             return Report(title, results).finish()
-    message = f"every call gives the expected number{reference}"
-    results.append(CheckResult.passed(items[2][0], items[2][1], message))
+    results.append(CheckResult.passed(items[2][0], items[2][1], right))
     return Report(title, results).finish()
 
 
@@ -282,14 +328,27 @@ def check_exercise_2(steps_per_epoch) -> Report:
     batches in one epoch, ceil(samples / batch_size), as a whole number, on four fixed
     calls. Worth 10 points."""
     return _grade_whole_numbers(
-        "Exercise 2 · Steps per epoch",
+        translate("Exercise 2 · Steps per epoch"),
         STEPS_POINTS,
         STEPS_CASE,
         steps_per_epoch,
         mistake=_steps_mistake,
-        noun="a number of steps",
-        reference="",
-        hint="One step per batch, the last one partial: math.ceil(samples / batch_size).",
+        not_whole=lambda call, value: translate(
+            "{call} returned {value!r} ({type}): a number of steps is a whole number",
+            call=call,
+            value=value,
+            type=type(value).__name__,
+        ),
+        wrong=lambda call, expected, found: translate(
+            "{call}: expected {expected:,}, found {found}",
+            call=call,
+            expected=expected,
+            found=found,
+        ),
+        right=translate("every call gives the expected number"),
+        hint=translate(
+            "One step per batch, the last one partial: math.ceil(samples / batch_size)."
+        ),
     )
 
 
@@ -299,15 +358,15 @@ def _params_mistake(arguments: tuple[list[int]], found: int, expected: int, outc
     (sizes,) = arguments
     pairs = list(zip(sizes, sizes[1:], strict=False))
     if found == sum(a * b for a, b in pairs):
-        return (
-            ": that leaves out the biases; each unit of a Dense layer has one bias besides "
+        return translate(
+            "that leaves out the biases; each unit of a Dense layer has one bias besides "
             "its weights"
         )
     if found == sum(a * b + a for a, b in pairs):
-        return ": that gives each layer one bias per input; a Dense layer has one per unit"
+        return translate("that gives each layer one bias per input; a Dense layer has one per unit")
     if found == expected + sizes[0]:
-        return (
-            ": that gives the input biases too; the input has no parameters, it only says "
+        return translate(
+            "that gives the input biases too; the input has no parameters, it only says "
             "what one example looks like"
         )
     return ""
@@ -318,14 +377,25 @@ def check_exercise_3(dense_parameters) -> Report:
     dense network with those layer sizes (the first is the input), as Keras does, on three
     fixed networks. Worth 10 points."""
     return _grade_whole_numbers(
-        "Exercise 3 · Count a dense network's parameters",
+        translate("Exercise 3 · Count a dense network's parameters"),
         PARAMS_POINTS,
         PARAMS_CASE,
         dense_parameters,
         mistake=_params_mistake,
-        noun="a count",
-        reference=" as Keras counts",
-        hint=(
+        not_whole=lambda call, value: translate(
+            "{call} returned {value!r} ({type}): a count is a whole number",
+            call=call,
+            value=value,
+            type=type(value).__name__,
+        ),
+        wrong=lambda call, expected, found: translate(
+            "{call}: expected {expected:,} as Keras counts, found {found}",
+            call=call,
+            expected=expected,
+            found=found,
+        ),
+        right=translate("every call gives the expected number as Keras counts"),
+        hint=translate(
             "A Dense layer with n inputs and u units has n * u weights and u biases: "
             "(n + 1) * u. Add them up over consecutive sizes."
         ),

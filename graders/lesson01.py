@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders import traffic_sign_models as tsm
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
-from graders.common import OUTPUT_PROBABILITIES
 from graders.model_exercise import ModelExercise
 from graders.report import Report
 
 DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · A dense classifier for traffic signs",
+    title=translate("Exercise 1 · A dense classifier for traffic signs"),
     input_shape=(32, 32, 3),
     layers=[
         LayerSpec("Flatten", output_shape=(3072,)),
@@ -23,19 +23,22 @@ EXERCISE_1 = ModelExercise(
     ],
     params=3072 * 128 + 128 + 128 * 5 + 5,  # 393,989
     hints={
-        1: "Start with keras.layers.Flatten() to turn each 32x32x3 image into 3072 numbers.",
-        2: "The hidden layer is Dense(128) followed by a ReLU activation.",
-        3: "The output layer has one unit per class (5) and a softmax activation. "
-        + OUTPUT_PROBABILITIES,
+        1: translate(
+            "Start with keras.layers.Flatten() to turn each 32x32x3 image into 3072 numbers."
+        ),
+        2: translate("The hidden layer is Dense(128) followed by a ReLU activation."),
+        3: tsm.HEAD_HINTS["output"],
     },
     min_epochs=3,
     train_threshold=0.50,
     dataset=DATASET,
     preprocessing_hint=tsm.PREPROCESSING_HINT,
-    params_hint=(
-        f"Flatten has no parameters; Dense(128) on 3072 inputs has (3072 + 1) x 128 = "
-        f"{3073 * 128:,} and Dense(5) has (128 + 1) x 5 = {129 * 5}: check the sizes of the "
-        "two Dense layers."
+    params_hint=translate(
+        "Flatten has no parameters; Dense(128) on 3072 inputs has (3072 + 1) x 128 = "
+        "{dense:,} and Dense(5) has (128 + 1) x 5 = {output}: check the sizes of the "
+        "two Dense layers.",
+        dense=3073 * 128,
+        output=129 * 5,
     ),
     heldout_threshold=0.50,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders import traffic_sign_models as tsm
 from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
@@ -12,12 +13,12 @@ from graders.report import Report
 DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · Add a convolution",
+    title=translate("Exercise 1 · Add a convolution"),
     input_shape=tsm.INPUT_SHAPE,
     layers=tsm.CONV_LAYERS,
     params=tsm.CONV_PARAMS,
     hints={
-        1: tsm.CONV_HINT + " Follow it with a ReLU activation.",
+        1: translate("{conv} Follow it with a ReLU activation.", conv=tsm.CONV_HINT),
         2: tsm.HEAD_HINTS["flatten"],
         3: tsm.HEAD_HINTS["dense"],
         4: tsm.HEAD_HINTS["output"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders import traffic_sign_models as tsm
 from graders.cell_errors import watch_cells
 from graders.model_exercise import ModelExercise
@@ -12,15 +13,19 @@ from graders.report import Report
 DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · Add max pooling",
+    title=translate("Exercise 1 · Add max pooling"),
     input_shape=tsm.INPUT_SHAPE,
     layers=tsm.POOL_LAYERS,
     equivalents=tsm.POOL_EQUIVALENTS,
     params=tsm.POOL_PARAMS,
     hints={
         1: tsm.CONV_HINT,
-        2: "Put MaxPooling2D((2, 2)) right after the convolution: it halves 30x30 to 15x15.",
-        3: "Apply the ReLU after the pooling (or give the convolution activation='relu').",
+        2: translate(
+            "Put MaxPooling2D((2, 2)) right after the convolution: it halves 30x30 to 15x15."
+        ),
+        3: translate(
+            "Apply the ReLU after the pooling (or give the convolution activation='relu')."
+        ),
         4: tsm.HEAD_HINTS["flatten"],
         5: tsm.HEAD_HINTS["dense"],
         6: tsm.HEAD_HINTS["output"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders import traffic_sign_models as tsm
 from graders.cell_errors import watch_cells
 from graders.lesson04 import EXERCISE_1 as DROPOUT_EXERCISE
@@ -13,7 +14,7 @@ from graders.report import Report
 DATASET = "traffic_signs"  # what the lesson's models learn from and the grader tests them on
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · Train the final model and test it once",
+    title=translate("Exercise 1 · Train the final model and test it once"),
     input_shape=tsm.INPUT_SHAPE,
     layers=tsm.DROPOUT_LAYERS,
     equivalents=tsm.DROPOUT_EQUIVALENTS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders.cell_errors import watch_cells
 from graders.common import is_keras_model, not_attempted, wrong_type
 from graders.recipes import RESNET50_EPOCHS
@@ -29,14 +30,14 @@ def check_exercise_1(identity_block) -> Report:
     """Grade exercise 1: the learner's ``identity_block`` function, run on a fixed input
     with a fixed initializer in inference and training mode, against the reference.
     Worth 10 points."""
-    return grade_block("Exercise 1 · The identity block", IDENTITY_CASE, identity_block)
+    return grade_block(translate("Exercise 1 · The identity block"), IDENTITY_CASE, identity_block)
 
 
 def check_exercise_2(convolutional_block) -> Report:
     """Grade exercise 2: the learner's ``convolutional_block`` function (stride s = 2), run
     like exercise 1. Worth 10 points."""
     return grade_block(
-        "Exercise 2 · The convolutional block", CONVOLUTIONAL_CASE, convolutional_block
+        translate("Exercise 2 · The convolutional block"), CONVOLUTIONAL_CASE, convolutional_block
     )
 
 
@@ -44,7 +45,7 @@ def check_exercise_3(model) -> Report:
     """Grade exercise 3: ``model``, ResNet50 for 64x64x3 input and 6 classes assembled from
     the blocks (named layers, 23,600,006 parameters, the reference's function).
     Worth 10 points."""
-    title = "Exercise 3 · Assemble ResNet50"
+    title = translate("Exercise 3 · Assemble ResNet50")
     items = list(MODEL_POINTS.items())
     if model is None:
         return not_attempted(title, items, "model").finish()
@@ -57,7 +58,7 @@ def check_exercise_4(model, history, test_metrics) -> Report:
     """Grade exercise 4: ResNet50 trained for 6 epochs, with test accuracy of at least
     0.80 reported by ``model.evaluate(..., return_dict=True)`` and measured again by the
     grader. Worth 10 points."""
-    title = "Exercise 4 · Train and test ResNet50"
+    title = translate("Exercise 4 · Train and test ResNet50")
     items = list(TRAINING_POINTS.items())
     if model is None or history is None:
         return not_attempted(title, items, "model" if model is None else "history").finish()
@@ -65,8 +66,11 @@ def check_exercise_4(model, history, test_metrics) -> Report:
         return wrong_type(title, items, "model", model).finish()
     metrics = history_dict(history)
     if metrics is None:
-        why = f"expected the History returned by model.fit, found {type(history).__name__}"
-        hint = "Keep what fit returns: history = model.fit(...)."
+        why = translate(
+            "expected the History returned by model.fit, found {found}",
+            found=type(history).__name__,
+        )
+        hint = translate("Keep what fit returns: history = model.fit(...).")
         return Report(title, [CheckResult.failed(n, p, why, hint) for n, p in items]).finish()
     names = list(TRAINING_POINTS)
     results = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from course_utils.language import translate
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
 from graders.model_exercise import POINTS_WITH_REPORTED_TEST, ModelExercise
@@ -56,18 +57,19 @@ MIN_EPOCHS = 2
 TRAIN_THRESHOLD = 0.95  # a history's last epoch, averaged over it with dropout on: below test
 MLP_TEST_THRESHOLD = 0.96
 CONVNET_TEST_THRESHOLD = 0.98
-PREPROCESSING_HINT = (
+PREPROCESSING_HINT = translate(
     "Scale the pixels to [0, 1] (x.astype('float32') / 255), keep the integer labels with "
     "loss='sparse_categorical_crossentropy' (or one-hot labels with "
-    f"'categorical_crossentropy'), and train for at least {MIN_EPOCHS} epochs."
+    "'categorical_crossentropy'), and train for at least {epochs} epochs.",
+    epochs=MIN_EPOCHS,
 )
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · A dense network (MLP) on MNIST",
+    title=translate("Exercise 1 · A dense network (MLP) on MNIST"),
     names=("mlp", "mlp_history", "mlp_test_metrics"),
     input_shape=(PIXELS,),
     other_input_shapes=((28, 28), (28, 28, 1)),
-    input_hint=(
+    input_hint=translate(
         "A dense network takes each digit as one vector of 784 numbers: "
         "keras.Input(shape=(784,)) on x_train.reshape(-1, 784), or keras.Input(shape=(28, 28)) "
         "followed by layers.Flatten()."
@@ -76,20 +78,25 @@ EXERCISE_1 = ModelExercise(
     equivalents=(MLP_FROM_IMAGES,),
     params=MLP_PARAMS,
     hints={
-        1: "The first hidden layer is Dense(512, activation='relu') on the 784 pixels; a "
-        "(28, 28) input must be flattened first (layers.Flatten()).",
-        2: "Dropout(0.2) follows each hidden layer.",
-        3: "The second hidden layer is Dense(512, activation='relu').",
-        4: "Dropout(0.2) follows each hidden layer.",
-        5: "The output gives one probability per digit: Dense(10, activation='softmax').",
+        1: translate(
+            "The first hidden layer is Dense(512, activation='relu') on the 784 pixels; a "
+            "(28, 28) input must be flattened first (layers.Flatten())."
+        ),
+        2: translate("Dropout(0.2) follows each hidden layer."),
+        3: translate("The second hidden layer is Dense(512, activation='relu')."),
+        4: translate("Dropout(0.2) follows each hidden layer."),
+        5: translate(
+            "The output gives one probability per digit: Dense(10, activation='softmax')."
+        ),
     },
     min_epochs=MIN_EPOCHS,
     train_threshold=TRAIN_THRESHOLD,
     dataset=DATASET,
     preprocessing_hint=PREPROCESSING_HINT,
-    params_hint=(
-        f"(784 + 1) x 512 + (512 + 1) x 512 + (512 + 1) x 10 = {MLP_PARAMS:,}: a different "
-        "count means other layer sizes or a missing hidden layer."
+    params_hint=translate(
+        "(784 + 1) x 512 + (512 + 1) x 512 + (512 + 1) x 10 = {params:,}: a different "
+        "count means other layer sizes or a missing hidden layer.",
+        params=MLP_PARAMS,
     ),
     heldout_threshold=MLP_TEST_THRESHOLD,
     test_threshold=MLP_TEST_THRESHOLD,
@@ -97,11 +104,11 @@ EXERCISE_1 = ModelExercise(
 )
 
 EXERCISE_2 = ModelExercise(
-    title="Exercise 2 · A convnet on MNIST",
+    title=translate("Exercise 2 · A convnet on MNIST"),
     names=("convnet", "convnet_history", "convnet_test_metrics"),
     input_shape=(28, 28, 1),
     other_input_shapes=((28, 28),),
-    input_hint=(
+    input_hint=translate(
         "Conv2D needs a channel axis: give the convnet x_train[..., None], of shape "
         "(60000, 28, 28, 1), and start it with keras.Input(shape=(28, 28, 1))."
     ),
@@ -109,24 +116,35 @@ EXERCISE_2 = ModelExercise(
     equivalents=(CONVNET_FROM_GREY,),
     params=CONVNET_PARAMS,
     hints={
-        1: "Start with Conv2D(32, (3, 3), activation='relu') on the 28x28x1 digits, with the "
-        "default 'valid' padding: 26x26 feature maps come out.",
-        2: "Then Conv2D(64, (3, 3), activation='relu'), with no pooling between the two.",
-        3: "MaxPooling2D((2, 2)) after the two convolutions halves 24x24 to 12x12.",
-        4: "Dropout(0.25) comes right after the pooling.",
-        5: "Flatten the 12x12x64 feature maps into 9,216 numbers before the dense layers.",
-        6: "Dense(128, activation='relu') after Flatten.",
-        7: "Dropout(0.5) before the output layer.",
-        8: "The output gives one probability per digit: Dense(10, activation='softmax').",
+        1: translate(
+            "Start with Conv2D(32, (3, 3), activation='relu') on the 28x28x1 digits, with the "
+            "default 'valid' padding: 26x26 feature maps come out."
+        ),
+        2: translate(
+            "Then Conv2D(64, (3, 3), activation='relu'), with no pooling between the two."
+        ),
+        3: translate("MaxPooling2D((2, 2)) after the two convolutions halves 24x24 to 12x12."),
+        4: translate("Dropout(0.25) comes right after the pooling."),
+        5: translate(
+            "Flatten the 12x12x64 feature maps into 9,216 numbers before the dense layers."
+        ),
+        6: translate("Dense(128, activation='relu') after Flatten."),
+        7: translate("Dropout(0.5) before the output layer."),
+        8: translate(
+            "The output gives one probability per digit: Dense(10, activation='softmax')."
+        ),
     },
     min_epochs=MIN_EPOCHS,
     train_threshold=TRAIN_THRESHOLD,
     dataset=DATASET,
     preprocessing_hint=PREPROCESSING_HINT,
-    params_hint=(
-        f"conv 1 (3 x 3 x 1 + 1) x 32 = {CONV1_PARAMS}, conv 2 (3 x 3 x 32 + 1) x 64 = "
-        f"{CONV2_PARAMS:,}, Dense(128) (12 x 12 x 64 + 1) x 128 = {DENSE_PARAMS:,}, output "
-        f"129 x 10: a different count means 'same' padding, a missing pooling or other sizes."
+    params_hint=translate(
+        "conv 1 (3 x 3 x 1 + 1) x 32 = {conv1}, conv 2 (3 x 3 x 32 + 1) x 64 = "
+        "{conv2:,}, Dense(128) (12 x 12 x 64 + 1) x 128 = {dense:,}, output "
+        "129 x 10: a different count means 'same' padding, a missing pooling or other sizes.",
+        conv1=CONV1_PARAMS,
+        conv2=CONV2_PARAMS,
+        dense=DENSE_PARAMS,
     ),
     heldout_threshold=CONVNET_TEST_THRESHOLD,
     test_threshold=CONVNET_TEST_THRESHOLD,

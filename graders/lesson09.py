@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.language import translate
 from course_utils.lesson_files import SAVED_FOLDER
 from graders.architecture import LayerSpec
 from graders.cell_errors import watch_cells
@@ -49,16 +50,17 @@ DENSE_PARAMS = (PIXELS + 1) * 512 + (512 + 1) * 120 + (120 + 1) * CLASSES  # 464
 MIN_EPOCHS = 3
 TRAIN_THRESHOLD = 0.83  # a history's last epoch, averaged over it with dropout on
 TEST_THRESHOLD = 0.86
-PREPROCESSING_HINT = (
+PREPROCESSING_HINT = translate(
     "Flatten and scale the photos (x.reshape(-1, 784).astype('float32') / 255), keep the "
     "integer labels with loss='sparse_categorical_crossentropy', and let the early stopping "
-    f"run: epochs=20 with patience=2 (at least {MIN_EPOCHS} epochs)."
+    "run: epochs=20 with patience=2 (at least {min_epochs} epochs).",
+    min_epochs=MIN_EPOCHS,
 )
 CHECKPOINT_FILE = f"{SAVED_FOLDER}/fashion_best.keras"  # the names the lesson asks for
 MODEL_FILE = f"{SAVED_FOLDER}/fashion_model.keras"
 MONITORED = ("val_loss", "val_accuracy")
 """What the early stopping and the checkpoint may watch: a validation quantity."""
-WATCHED = " or ".join(map(repr, MONITORED))
+WATCHED = translate("{first!r} or {second!r}", first=MONITORED[0], second=MONITORED[1])
 
 POINTS = {
     "input shape": 1,
@@ -108,32 +110,41 @@ def _callback(kind: str, callbacks) -> Any:
 
 # --- exercise 1: early stopping and a checkpoint ----------------------------------------
 
-FIT = "train the model with history = model.fit(..., callbacks=callbacks)"
+FIT = translate("train the model with history = model.fit(..., callbacks=callbacks)")
 TRAINED = (
     Need("model", todo=FIT),
     Need(
         "history",
         todo=FIT,
         valid=lambda history: history_dict(history) is not None,
-        invalid="not checked: no History from fit",
+        invalid=translate("not checked: no History from fit"),
     ),
-    Need("model", valid=is_keras_model, invalid="not checked: model is not a keras.Model"),
+    Need(
+        "model",
+        valid=is_keras_model,
+        invalid=translate("not checked: model is not a keras.Model"),
+    ),
 )
 WITH_CALLBACKS = (
     *TRAINED,
-    Need("callbacks", todo="pass your list of callbacks to fit and to this check"),
+    Need("callbacks", todo=translate("pass your list of callbacks to fit and to this check")),
 )
 
 VALIDATION_DATA = Rules(
     rules=(
         Rule(
             lambda metrics: not any(key.startswith("val_") for key in metrics),
-            "the history has no val_loss: fit was given no validation data, so early stopping "
-            "and the checkpoint had nothing to judge the epochs by",
-            "Pass validation_data=(x_val, y_val) to model.fit: images the model does not train on.",
+            translate(
+                "the history has no val_loss: fit was given no validation data, so early "
+                "stopping and the checkpoint had nothing to judge the epochs by"
+            ),
+            translate(
+                "Pass validation_data=(x_val, y_val) to model.fit: images the model does not "
+                "train on."
+            ),
         ),
     ),
-    passed="the history records validation loss and accuracy",
+    passed=translate("the history records validation loss and accuracy"),
 )
 
 
@@ -141,11 +152,15 @@ def _whole_number(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-PATIENCE_HINT = "Give it patience=2: two epochs without improvement before stopping."
+PATIENCE_HINT = translate("Give it patience=2: two epochs without improvement before stopping.")
 NOT_THE_BEST_EPOCH = {
-    False: "not checked: the model keeps the best epoch only with an early stopping that "
-    "restores its weights (see 'early stopping')",
-    True: "not checked until the early stopping is set up as asked (see 'early stopping')",
+    False: translate(
+        "not checked: the model keeps the best epoch only with an early stopping that "
+        "restores its weights (see 'early stopping')"
+    ),
+    True: translate(
+        "not checked until the early stopping is set up as asked (see 'early stopping')"
+    ),
 }
 """Why the model and its checkpoint are not compared while the early stopping is wrong (the
 model may be the last epoch, the same as the checkpoint by chance), by whether it restores
@@ -154,44 +169,58 @@ EARLY_STOPPING = Rules(
     rules=(
         Rule(
             lambda stopper: stopper is None,
-            "expected a keras.callbacks.EarlyStopping in callbacks, found none",
-            "Add keras.callbacks.EarlyStopping(monitor='val_loss', patience=2, "
-            "restore_best_weights=True) to the callbacks you pass to fit.",
+            translate("expected a keras.callbacks.EarlyStopping in callbacks, found none"),
+            translate(
+                "Add keras.callbacks.EarlyStopping(monitor='val_loss', patience=2, "
+                "restore_best_weights=True) to the callbacks you pass to fit."
+            ),
         ),
         Rule(
             lambda stopper: not _whole_number(stopper.patience),
-            lambda stopper: (
-                f"the early stopping's patience is {stopper.patience!r}, "
-                "expected a whole number of epochs"
+            lambda stopper: translate(
+                "the early stopping's patience is {patience!r}, expected a whole number of epochs",
+                patience=stopper.patience,
             ),
             PATIENCE_HINT,
         ),
         Rule(
             lambda stopper: stopper.monitor not in MONITORED,
-            lambda stopper: (
-                f"the early stopping watches {stopper.monitor!r}, expected a "
-                f"validation quantity ({WATCHED})"
+            lambda stopper: translate(
+                "the early stopping watches {monitor!r}, expected a validation quantity "
+                "({watched})",
+                monitor=stopper.monitor,
+                watched=WATCHED,
             ),
-            "The training loss keeps falling while the model overfits: watch the loss on "
-            "the validation images, monitor='val_loss'.",
+            translate(
+                "The training loss keeps falling while the model overfits: watch the loss on "
+                "the validation images, monitor='val_loss'."
+            ),
         ),
         Rule(
             lambda stopper: not stopper.restore_best_weights,
-            "the early stopping has restore_best_weights=False: the model keeps the weights "
-            "of its last epoch, not those of the best one",
-            "Pass restore_best_weights=True, so that the model ends with its best epoch's weights.",
+            translate(
+                "the early stopping has restore_best_weights=False: the model keeps the weights "
+                "of its last epoch, not those of the best one"
+            ),
+            translate(
+                "Pass restore_best_weights=True, so that the model ends with its best epoch's "
+                "weights."
+            ),
         ),
         Rule(
             lambda stopper: stopper.patience < 1,
-            lambda stopper: (
-                f"the early stopping has patience={stopper.patience}: it stops "
-                "at the first epoch that is not better, however noisy the validation loss"
+            lambda stopper: translate(
+                "the early stopping has patience={patience}: it stops at the first epoch that "
+                "is not better, however noisy the validation loss",
+                patience=stopper.patience,
             ),
             PATIENCE_HINT,
         ),
     ),
-    passed=lambda stopper: (
-        f"EarlyStopping on {stopper.monitor!r}, patience {stopper.patience}, best weights restored"
+    passed=lambda stopper: translate(
+        "EarlyStopping on {monitor!r}, patience {patience}, best weights restored",
+        monitor=stopper.monitor,
+        patience=stopper.patience,
     ),
     withheld=lambda stopper: NOT_THE_BEST_EPOCH[
         stopper is not None and bool(stopper.restore_best_weights)
@@ -215,65 +244,87 @@ CHECKPOINT_FILE_SAVED = Rules(
     rules=(
         Rule(
             lambda file: not file.exists,
-            lambda file: (
-                f"the checkpoint's file {file.path} does not exist: did fit run with "
-                "these callbacks?"
+            lambda file: translate(
+                "the checkpoint's file {path} does not exist: did fit run with these callbacks?",
+                path=file.path,
             ),
-            "Pass callbacks=callbacks to model.fit, then run this check.",
-            withheld="not checked: no checkpoint file",
+            translate("Pass callbacks=callbacks to model.fit, then run this check."),
+            withheld=translate("not checked: no checkpoint file"),
         ),
-        replace(LOADS_SAFELY, withheld="not checked: no loadable file"),
+        replace(LOADS_SAFELY, withheld=translate("not checked: no loadable file")),
     ),
-    passed=lambda file: f"{file.path} holds a model that loads with safe_mode=True",
+    passed=lambda file: translate(
+        "{path} holds a model that loads with safe_mode=True", path=file.path
+    ),
 )
 CHECKPOINT = Rules(
     rules=(
         Rule(
             lambda s: s.checkpoint is None,
-            "expected a keras.callbacks.ModelCheckpoint in callbacks, found none",
-            f"Add keras.callbacks.ModelCheckpoint({CHECKPOINT_FILE!r}, monitor='val_loss', "
-            "save_best_only=True) to the callbacks.",
+            translate("expected a keras.callbacks.ModelCheckpoint in callbacks, found none"),
+            translate(
+                "Add keras.callbacks.ModelCheckpoint({file!r}, monitor='val_loss', "
+                "save_best_only=True) to the callbacks.",
+                file=CHECKPOINT_FILE,
+            ),
         ),
         Rule(
             lambda s: s.checkpoint.save_weights_only or not s.path.endswith(".keras"),
-            lambda s: (
-                f"the checkpoint writes {s.path!r}, expected a whole model in Keras's "
-                "format (a file name ending in .keras)"
+            lambda s: translate(
+                "the checkpoint writes {path!r}, expected a whole model in Keras's format (a "
+                "file name ending in .keras)",
+                path=s.path,
             ),
-            f"Use ModelCheckpoint({CHECKPOINT_FILE!r}, ...) without save_weights_only: the "
-            ".keras file holds the architecture, the weights and the optimizer, and loads "
-            "with keras.saving.load_model. (.h5 is the legacy format.)",
+            translate(
+                "Use ModelCheckpoint({file!r}, ...) without save_weights_only: the .keras file "
+                "holds the architecture, the weights and the optimizer, and loads with "
+                "keras.saving.load_model. (.h5 is the legacy format.)",
+                file=CHECKPOINT_FILE,
+            ),
         ),
         Rule(
             lambda s: "{" in s.path,
-            lambda s: f"the checkpoint's file name {s.path!r} changes with each epoch",
-            f"Use one fixed name, e.g. {CHECKPOINT_FILE!r}: with save_best_only=True it "
-            "always holds the best epoch.",
+            lambda s: translate(
+                "the checkpoint's file name {path!r} changes with each epoch", path=s.path
+            ),
+            translate(
+                "Use one fixed name, e.g. {file!r}: with save_best_only=True it always holds "
+                "the best epoch.",
+                file=CHECKPOINT_FILE,
+            ),
         ),
         Rule(
             lambda s: not s.checkpoint.save_best_only,
-            "the checkpoint has save_best_only=False: its file holds the last epoch, not the best",
-            "Pass save_best_only=True.",
+            translate(
+                "the checkpoint has save_best_only=False: its file holds the last epoch, not "
+                "the best"
+            ),
+            translate("Pass save_best_only=True."),
         ),
         Rule(
             lambda s: s.checkpoint.monitor not in MONITORED,
-            lambda s: (
-                f"the checkpoint watches {s.checkpoint.monitor!r}, expected a validation "
-                f"quantity ({WATCHED})"
+            lambda s: translate(
+                "the checkpoint watches {monitor!r}, expected a validation quantity ({watched})",
+                monitor=s.checkpoint.monitor,
+                watched=WATCHED,
             ),
-            "Keep the epoch that does best on the validation images: monitor='val_loss'.",
+            translate(
+                "Keep the epoch that does best on the validation images: monitor='val_loss'."
+            ),
         ),
         Rule(
             lambda s: s.stopper is not None and s.checkpoint.monitor != s.stopper.monitor,
-            lambda s: (
-                f"the checkpoint watches {s.checkpoint.monitor!r} but the early stopping "
-                f"{s.stopper.monitor!r}: they may choose different best epochs"
+            lambda s: translate(
+                "the checkpoint watches {monitor!r} but the early stopping {stopper!r}: they "
+                "may choose different best epochs",
+                monitor=s.checkpoint.monitor,
+                stopper=s.stopper.monitor,
             ),
-            lambda s: f"Give both monitor={s.stopper.monitor!r}.",
+            lambda s: translate("Give both monitor={monitor!r}.", monitor=s.stopper.monitor),
         ),
     ),
     then=lambda s: CHECKPOINT_FILE_SAVED(SavedModelFile(s.path)),
-    withheld="not checked: the checkpoint is not set up as asked (see 'checkpoint')",
+    withheld=translate("not checked: the checkpoint is not set up as asked (see 'checkpoint')"),
 )
 
 
@@ -282,9 +333,16 @@ def _not_the_same_epoch(comparison: Comparison) -> str:
     problem = (
         f"{type(error).__name__}: {error}"
         if error is not None
-        else f"their probabilities differ by up to {comparison.difference:.3g}"
+        else translate(
+            "their probabilities differ by up to {difference:.3g}",
+            difference=comparison.difference,
+        )
     )
-    return f"the model and the checkpoint {comparison.other} are not the same epoch: {problem}"
+    return translate(
+        "the model and the checkpoint {other} are not the same epoch: {problem}",
+        other=comparison.other,
+        problem=problem,
+    )
 
 
 BEST_WEIGHTS_KEPT = Rules(
@@ -292,18 +350,20 @@ BEST_WEIGHTS_KEPT = Rules(
         Rule(
             lambda comparison: not comparison.agrees(SAME_TOLERANCE),
             _not_the_same_epoch,
-            "Train once more with restore_best_weights=True in the early stopping and the "
-            "same monitor in both callbacks, and run this check right after fit.",
+            translate(
+                "Train once more with restore_best_weights=True in the early stopping and the "
+                "same monitor in both callbacks, and run this check right after fit."
+            ),
         ),
     ),
-    passed="the model and its checkpoint predict the same: both are the best epoch",
+    passed=translate("the model and its checkpoint predict the same: both are the best epoch"),
 )
 
 EXERCISE_1 = ModelExercise(
-    title="Exercise 1 · Train with early stopping and a checkpoint",
+    title=translate("Exercise 1 · Train with early stopping and a checkpoint"),
     input_shape=(PIXELS,),
     other_input_shapes=((28, 28),),
-    input_hint=(
+    input_hint=translate(
         "The dense network takes each photo as one vector of 784 numbers: "
         "keras.Input(shape=(784,)) on x_train.reshape(-1, 784)."
     ),
@@ -311,21 +371,24 @@ EXERCISE_1 = ModelExercise(
     equivalents=(DENSE_FROM_IMAGES,),
     params=DENSE_PARAMS,
     hints={
-        1: "The first hidden layer is Dense(512, activation='relu') on the 784 pixels.",
-        2: "Dropout(0.2) follows each hidden layer.",
-        3: "The second hidden layer is Dense(120, activation='relu').",
-        4: "Dropout(0.2) follows each hidden layer.",
-        5: "One probability per class, summing to 1: Dense(10, activation='softmax'). A "
-        "sigmoid output scores each class on its own, for problems where an image may "
-        "have several labels.",
+        1: translate("The first hidden layer is Dense(512, activation='relu') on the 784 pixels."),
+        2: translate("Dropout(0.2) follows each hidden layer."),
+        3: translate("The second hidden layer is Dense(120, activation='relu')."),
+        4: translate("Dropout(0.2) follows each hidden layer."),
+        5: translate(
+            "One probability per class, summing to 1: Dense(10, activation='softmax'). A "
+            "sigmoid output scores each class on its own, for problems where an image may "
+            "have several labels."
+        ),
     },
     min_epochs=MIN_EPOCHS,
     train_threshold=TRAIN_THRESHOLD,
     dataset=DATASET,
     preprocessing_hint=PREPROCESSING_HINT,
-    params_hint=(
-        f"(784 + 1) x 512 + (512 + 1) x 120 + (120 + 1) x 10 = {DENSE_PARAMS:,}: a "
-        "different count means other layer sizes or a missing hidden layer."
+    params_hint=translate(
+        "(784 + 1) x 512 + (512 + 1) x 120 + (120 + 1) x 10 = {params:,}: a "
+        "different count means other layer sizes or a missing hidden layer.",
+        params=DENSE_PARAMS,
     ),
     heldout_threshold=TEST_THRESHOLD,
     points=POINTS,
@@ -385,41 +448,46 @@ def check_exercise_1(model, history, callbacks) -> Report:
 
 TRAINED_MODEL = Need(
     "model",
-    todo="train it in exercise 1",
+    todo=translate("train it in exercise 1"),
     valid=is_keras_model,
     invalid=lambda model: not_a_model("model", model),
 )
 MODEL_PATH = Need(
-    "model_path", todo="save the model with model.save(model_path) and set model_path to its name"
+    "model_path",
+    todo=translate("save the model with model.save(model_path) and set model_path to its name"),
 )
 RELOADED = Need(
     "reloaded",
-    todo="load it back with reloaded = keras.saving.load_model(model_path)",
+    todo=translate("load it back with reloaded = keras.saving.load_model(model_path)"),
     valid=is_keras_model,
     invalid=lambda reloaded: not_a_model("reloaded", reloaded),
-    hint="keras.saving.load_model(model_path) returns the model: keep what it returns.",
+    hint=translate("keras.saving.load_model(model_path) returns the model: keep what it returns."),
 )
 
 PREDICTS_AS_THE_MODEL = predicts_as_the_model(
     SAME_TOLERANCE,
-    f"{SAMPLE} test photos",
-    "Save the model after training it (model.save after fit), then load that same file: a "
-    "file saved earlier holds other weights.",
+    translate("{sample} test photos", sample=SAMPLE),
+    translate(
+        "Save the model after training it (model.save after fit), then load that same file: "
+        "a file saved earlier holds other weights."
+    ),
 )
 LOADED_BACK = replace(
     PREDICTS_AS_THE_MODEL,
     rules=(
         Rule(
             lambda comparison: comparison.second is comparison.first,
-            "reloaded is the model itself, not a model loaded from the file",
-            "reloaded = keras.saving.load_model(model_path): a new model, read from disk.",
+            translate("reloaded is the model itself, not a model loaded from the file"),
+            translate(
+                "reloaded = keras.saving.load_model(model_path): a new model, read from disk."
+            ),
         ),
         *PREDICTS_AS_THE_MODEL.rules,
     ),
 )
 
 EXERCISE_2 = ItemExercise(
-    title="Exercise 2 · Save the model and load it back",
+    title=translate("Exercise 2 · Save the model and load it back"),
     items=(
         Item(
             "saved file",
@@ -434,7 +502,7 @@ EXERCISE_2 = ItemExercise(
             PREDICTS_AS_THE_MODEL,
             subject=_compared_with(
                 lambda found: found.value("saved file").model,
-                lambda found: f"the file {found['model_path']}",
+                lambda found: translate("the file {path}", path=found["model_path"]),
             ),
             needs=(TRAINED_MODEL, MODEL_PATH),
             uses=("saved file",),

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.language import translate
 from graders.architecture import LayerSpec
 from graders.augmentation_block import (
     BlockPlacement,
@@ -53,7 +54,7 @@ AUGMENTATION = (
         "RandomRotation",
         "RandomRotation(0.05)",
         {"factor": (-0.05, 0.05)},
-        too_far=(HALF_TURN, "turned that far, a 6 reads as a 9"),
+        too_far=(HALF_TURN, translate("turned that far, a 6 reads as a 9")),
     ),
     RandomLayer(
         "RandomZoom",
@@ -71,8 +72,10 @@ AUGMENTATION = (
 ASKED = ", ".join(layer.spelling for layer in AUGMENTATION)
 WANTED = [layer.kind for layer in AUGMENTATION]
 LABEL_CHANGING = {
-    "RandomFlip": "a flip turns a digit into its mirror image, left-right or upside down, "
-    "which is no digit at all (a mirrored 2, 3 or 7) or another one",
+    "RandomFlip": translate(
+        "a flip turns a digit into its mirror image, left-right or upside down, "
+        "which is no digit at all (a mirrored 2, 3 or 7) or another one"
+    ),
 }
 """Preprocessing layers that change a digit's label, and why."""
 SAME_TOLERANCE = 1e-6
@@ -90,7 +93,7 @@ BLOCK_POINTS = {
     "unchanged at inference": 2,
     "random in training": 1,
 }
-BLOCK_HINT = f"Build it as keras.Sequential([{ASKED}], name='augmentation')."
+BLOCK_HINT = translate("Build it as keras.Sequential([{asked}], name='augmentation').", asked=ASKED)
 
 BLOCK_KINDS = ("Sequential", "Functional", "Pipeline")
 """What an augmentation block may be (see :func:`is_block`), as the model lists it."""
@@ -131,10 +134,12 @@ STEPS_PER_EPOCH = math.ceil(SUBSET / BATCH_SIZE)
 FRESH_START = 0.5
 """A first epoch's training accuracy at least this high means the fit went on from a model
 trained before: from scratch, the augmented convnet's first epoch scores 0.1-0.3."""
-PREPROCESSING_HINT = (
+PREPROCESSING_HINT = translate(
     "Train on x_small, y_small (the first 200 digits, scaled to [0, 1], shape (200, 28, 28, "
-    f"1)) for {EPOCHS} epochs with batch_size={BATCH_SIZE}: with the augmentation each "
-    "epoch shows the model new versions of the digits, so it needs those epochs."
+    "1)) for {epochs} epochs with batch_size={batch_size}: with the augmentation each "
+    "epoch shows the model new versions of the digits, so it needs those epochs.",
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
 )
 
 
@@ -150,10 +155,18 @@ def sample_digits() -> np.ndarray:
 def _label_changing(kind: str, why: str) -> Rule[list[str]]:
     return Rule(
         lambda kinds: kind in kinds,
-        f"the block holds a {kind}: {why}, so the model would learn from digits with the "
-        "wrong label",
-        f"Remove the {kind}. For digits only small turns, zooms and shifts keep the label: "
-        f"{ASKED}.",
+        translate(
+            "the block holds a {kind}: {why}, so the model would learn from digits with the "
+            "wrong label",
+            kind=kind,
+            why=why,
+        ),
+        translate(
+            "Remove the {kind}. For digits only small turns, zooms and shifts keep the label: "
+            "{asked}.",
+            kind=kind,
+            asked=ASKED,
+        ),
     )
 
 
@@ -162,14 +175,16 @@ LAYER_KINDS = Rules(
         *(_label_changing(kind, why) for kind, why in LABEL_CHANGING.items()),
         Rule(
             lambda kinds: bool(kind_problems(kinds, WANTED)),
-            lambda kinds: (
-                f"expected {', '.join(WANTED)} (in any order), found "
-                f"{', '.join(kinds) or 'no layers'}; " + "; ".join(kind_problems(kinds, WANTED))
+            lambda kinds: translate(
+                "expected {wanted} (in any order), found {found}; {problems}",
+                wanted=", ".join(WANTED),
+                found=", ".join(kinds) or translate("no layers"),
+                problems=translate("; ").join(kind_problems(kinds, WANTED)),
             ),
             BLOCK_HINT,
         ),
     ),
-    passed=lambda kinds: f"{', '.join(kinds)}: each keeps a digit's label",
+    passed=lambda kinds: translate("{kinds}: each keeps a digit's label", kinds=", ".join(kinds)),
 )
 """Over the kinds of the block's layers (class names, in order)."""
 
@@ -178,20 +193,23 @@ def _ranges_passed(layers: list) -> str:
     present = asked_present(AUGMENTATION, layers)
     if len(present) < len(AUGMENTATION):
         spellings = ", ".join(expected.spelling for expected, _ in present)
-        return f"those present are right: {spellings} (see 'layers')"
-    return f"{ASKED}: up to 18°, 10% zoom, 10% shift"
+        return translate("those present are right: {spellings} (see 'layers')", spellings=spellings)
+    return translate("{asked}: up to 18°, 10% zoom, 10% shift", asked=ASKED)
 
 
 RANGES = Rules(
     rules=(
         Rule(
             lambda layers: bool(range_problems(AUGMENTATION, layers)),
-            lambda layers: "; ".join(range_problems(AUGMENTATION, layers)),
-            f"The lesson's ranges: {ASKED}. Small enough that every digit stays readable.",
+            lambda layers: translate("; ").join(range_problems(AUGMENTATION, layers)),
+            translate(
+                "The lesson's ranges: {asked}. Small enough that every digit stays readable.",
+                asked=ASKED,
+            ),
         ),
         Rule(
             lambda layers: not asked_present(AUGMENTATION, layers),
-            "not checked: the block holds none of the asked layers (see 'layers')",
+            translate("not checked: the block holds none of the asked layers (see 'layers')"),
         ),
     ),
     passed=_ranges_passed,
@@ -202,70 +220,95 @@ UNCHANGED_AT_INFERENCE = Rules(
     rules=(
         Rule(
             lambda run: run.error is not None,
-            lambda run: (
-                f"augmentation(digits, training=False) on {run.inputs.shape} digits "
-                f"raised {run.raised}"
+            lambda run: translate(
+                "augmentation(digits, training=False) on {shape} digits raised {raised}",
+                shape=run.inputs.shape,
+                raised=run.raised,
             ),
-            "The block takes the digits as the convnet does: float32 in [0, 1], shape "
-            "(N, 28, 28, 1).",
+            translate(
+                "The block takes the digits as the convnet does: float32 in [0, 1], shape "
+                "(N, 28, 28, 1)."
+            ),
         ),
         Rule(
             lambda run: run.reshaped,
-            lambda run: (
-                f"with training=False the block turned {run.inputs.shape} digits into {run.shape}"
+            lambda run: translate(
+                "with training=False the block turned {inputs} digits into {shape}",
+                inputs=run.inputs.shape,
+                shape=run.shape,
             ),
-            "Augmentation changes pixels, never the shape: keep only the asked layers.",
+            translate("Augmentation changes pixels, never the shape: keep only the asked layers."),
         ),
         Rule(
             lambda run: run.largest_change > SAME_TOLERANCE,
-            lambda run: (
+            lambda run: translate(
                 "with training=False the block still changed the digits (pixels moved "
-                f"by up to {run.largest_change:.2f}): at inference, a test digit must reach the "
-                "convnet as it is"
+                "by up to {change:.2f}): at inference, a test digit must reach the "
+                "convnet as it is",
+                change=run.largest_change,
             ),
-            "Keras's Random* layers act only when training=True; a Lambda or another layer "
-            "that always transforms would change the test digits too.",
+            translate(
+                "Keras's Random* layers act only when training=True; a Lambda or another layer "
+                "that always transforms would change the test digits too."
+            ),
         ),
     ),
-    passed=lambda run: f"training=False leaves all {run.count} test digits exactly as they are",
+    passed=lambda run: translate(
+        "training=False leaves all {count} test digits exactly as they are", count=run.count
+    ),
 )
 RANDOM_IN_TRAINING = Rules(
     rules=(
         Rule(
             lambda runs: runs.error is not None,
-            lambda runs: f"augmentation(digits, training=True) raised {runs.raised}",
+            lambda runs: translate(
+                "augmentation(digits, training=True) raised {raised}", raised=runs.raised
+            ),
         ),
         Rule(
             lambda runs: runs.reshaped,
-            lambda runs: f"with training=True the block returned shape {runs.shape}",
+            lambda runs: translate(
+                "with training=True the block returned shape {shape}", shape=runs.shape
+            ),
         ),
         Rule(
             lambda runs: (
                 runs.changed(CHANGED) / runs.count >= MOSTLY
                 and runs.varied(CHANGED) / runs.count < MOSTLY
             ),
-            lambda runs: (
-                f"with training=True the block changed {runs.changed(CHANGED)} of "
-                f"{runs.count} digits but the same way on every call (two calls differed on "
-                f"{runs.varied(CHANGED)}): it transforms, but not at random"
+            lambda runs: translate(
+                "with training=True the block changed {changed} of "
+                "{count} digits but the same way on every call (two calls differed on "
+                "{varied}): it transforms, but not at random",
+                changed=runs.changed(CHANGED),
+                count=runs.count,
+                varied=runs.varied(CHANGED),
             ),
-            "Keep only the Random* layers: a layer that always does the same (Rescaling, a "
-            "Lambda) gives the model no new versions of the digits.",
+            translate(
+                "Keep only the Random* layers: a layer that always does the same (Rescaling, a "
+                "Lambda) gives the model no new versions of the digits."
+            ),
         ),
         Rule(
             lambda runs: runs.changed(CHANGED) / runs.count < MOSTLY,
-            lambda runs: (
-                f"with training=True the block changed only {runs.changed(CHANGED)} "
-                f"of {runs.count} digits, and two calls differed on {runs.varied(CHANGED)}: it "
-                "augments almost nothing"
+            lambda runs: translate(
+                "with training=True the block changed only {changed} "
+                "of {count} digits, and two calls differed on {varied}: it "
+                "augments almost nothing",
+                changed=runs.changed(CHANGED),
+                count=runs.count,
+                varied=runs.varied(CHANGED),
             ),
-            "Give each layer the range the exercise asks for; a factor of 0 never changes "
-            "anything.",
+            translate(
+                "Give each layer the range the exercise asks for; a factor of 0 never changes "
+                "anything."
+            ),
         ),
     ),
-    passed=lambda runs: (
-        f"training=True changes {runs.changed(CHANGED)} of {runs.count} "
-        "digits, differently on each call"
+    passed=lambda runs: translate(
+        "training=True changes {changed} of {count} digits, differently on each call",
+        changed=runs.changed(CHANGED),
+        count=runs.count,
     ),
 )
 
@@ -273,22 +316,26 @@ RANDOM_IN_TRAINING = Rules(
 def _block_problem(block: object) -> str:
     """Why ``block`` cannot be graded as an augmentation block."""
     if isinstance(block, list | tuple):
-        return (
-            f"expected augmentation to be a keras.Sequential, found a {type(block).__name__} "
-            "of layers: a list cannot be called on images or put inside a model"
+        return translate(
+            "expected augmentation to be a keras.Sequential, found a {found} "
+            "of layers: a list cannot be called on images or put inside a model",
+            found=type(block).__name__,
         )
-    return f"expected augmentation to be a keras.Sequential, found {type(block).__name__}"
+    return translate(
+        "expected augmentation to be a keras.Sequential, found {found}",
+        found=type(block).__name__,
+    )
 
 
 BLOCK = Need(
     "augmentation",
-    todo="build it with keras.Sequential([...]) and run its cell",
+    todo=translate("build it with keras.Sequential([...]) and run its cell"),
     valid=is_block,
     invalid=_block_problem,
-    hint=f"Wrap the layers: augmentation = keras.Sequential([{ASKED}]).",
+    hint=translate("Wrap the layers: augmentation = keras.Sequential([{asked}]).", asked=ASKED),
 )
 EXERCISE_1 = ItemExercise(
-    title="Exercise 1 · An augmentation block that keeps the label",
+    title=translate("Exercise 1 · An augmentation block that keeps the label"),
     items=(
         Item(
             "layers",
@@ -349,37 +396,50 @@ AUGMENTATION_INSIDE = Rules(
     rules=(
         Rule(  # build_convnet(None) builds the convnet without a block
             lambda place: place.first_block is None and failure_for("augmentation") is not None,
-            lambda place: (
+            lambda place: translate(
                 "the model holds no augmentation block because exercise 1's block "
-                f"was never built: {failure_for('augmentation').describe('augmentation')}"
+                "was never built: {error}",
+                error=failure_for("augmentation").describe("augmentation"),
             ),
-            "Fix exercise 1 first (see its report), then run this exercise's cells again: "
-            "build_convnet(augmentation) puts your block in the model.",
+            translate(
+                "Fix exercise 1 first (see its report), then run this exercise's cells again: "
+                "build_convnet(augmentation) puts your block in the model."
+            ),
         ),
         Rule(
             lambda place: place.first_block is None,
-            "the model holds no augmentation block: it trains on the same 200 digits every epoch",
-            "Build it with build_convnet(augmentation), your block from exercise 1.",
+            translate(
+                "the model holds no augmentation block: it trains on the same 200 digits every "
+                "epoch"
+            ),
+            translate("Build it with build_convnet(augmentation), your block from exercise 1."),
         ),
         Rule(
             lambda place: place.first_block != 0,
-            lambda place: (
-                f"the augmentation block is layer {place.first_block + 1}, after "
-                f"{place.before}: it must come first, so that it transforms the digits themselves "
-                "before any layer sees them"
+            lambda place: translate(
+                "the augmentation block is layer {position}, after "
+                "{before}: it must come first, so that it transforms the digits themselves "
+                "before any layer sees them",
+                position=place.first_block + 1,
+                before=place.before,
             ),
-            "Build the model with build_convnet(augmentation), which puts the block right "
-            "after the input.",
+            translate(
+                "Build the model with build_convnet(augmentation), which puts the block right "
+                "after the input."
+            ),
         ),
         Rule(
             lambda place: _not_exercise_1s(place) is not None,
-            lambda place: (
-                "the block inside the model is not exercise 1's: " + _not_exercise_1s(place).message
+            lambda place: translate(
+                "the block inside the model is not exercise 1's: {problem}",
+                problem=_not_exercise_1s(place).message,
             ),
             lambda place: _not_exercise_1s(place).hint or BLOCK_HINT,
         ),
     ),
-    passed=lambda place: "the model starts with " + ", ".join(kinds_of(place.block_layers)),
+    passed=lambda place: translate(
+        "the model starts with {kinds}", kinds=", ".join(kinds_of(place.block_layers))
+    ),
 )
 
 
@@ -401,68 +461,89 @@ class Training:
         return (getattr(self.history, "history", {}).get("accuracy") or [0.0])[0]
 
 
-def _fewer(steps: Any) -> str:
-    """Why fewer steps than asked, when they are."""
+def _wrong_steps(steps: Any) -> str:
+    """What the history's steps per epoch say when they are not the asked ones, and why
+    when they are fewer."""
+    fields = {"expected": STEPS_PER_EPOCH, "subset": SUBSET, "batch": BATCH_SIZE, "found": steps}
     if isinstance(steps, int) and steps < STEPS_PER_EPOCH:
-        return (
-            ": fewer digits than x_small's 200 (validation_split keeps some of them back; "
-            "pass validation_data=(x_val, y_val) instead)"
+        return translate(
+            "expected {expected} steps per epoch (the {subset} digits of x_small in batches of "
+            "{batch}), found {found}: fewer digits than x_small's 200 (validation_split keeps "
+            "some of them back; pass validation_data=(x_val, y_val) instead)",
+            **fields,
         )
-    return ""
+    return translate(
+        "expected {expected} steps per epoch (the {subset} digits of x_small in batches of "
+        "{batch}), found {found}",
+        **fields,
+    )
 
 
 TRAINING_DATA = Rules(
     rules=(
         Rule(
             lambda fit: fit.steps != STEPS_PER_EPOCH,
-            lambda fit: (
-                f"expected {STEPS_PER_EPOCH} steps per epoch (the {SUBSET} digits of "
-                f"x_small in batches of {BATCH_SIZE}), found {fit.steps}{_fewer(fit.steps)}"
+            lambda fit: _wrong_steps(fit.steps),
+            translate(
+                "Train on x_small, y_small with batch_size={batch}: the exercise measures "
+                "what augmentation buys when there are only {subset} digits to learn from.",
+                batch=BATCH_SIZE,
+                subset=SUBSET,
             ),
-            f"Train on x_small, y_small with batch_size={BATCH_SIZE}: the exercise measures "
-            f"what augmentation buys when there are only {SUBSET} digits to learn from.",
         ),
         Rule(
             lambda fit: (
                 not isinstance(fit.first_accuracy, int | float) or fit.first_accuracy >= FRESH_START
             ),
-            lambda fit: (
-                f"the first epoch's training accuracy is already {fit.first_accuracy}: "
+            lambda fit: translate(
+                "the first epoch's training accuracy is already {accuracy}: "
                 "this fit went on training a model trained before (a training cell run twice, or "
                 "the baseline's layers reused), so it is not the convnet trained with augmentation "
-                "from the start"
+                "from the start",
+                accuracy=fit.first_accuracy,
             ),
-            "Run the build cell again (seed_everything(0), then build_convnet(augmentation)), "
-            "then train once.",
+            translate(
+                "Run the build cell again (seed_everything(0), then build_convnet(augmentation)), "
+                "then train once."
+            ),
         ),
     ),
-    passed=lambda fit: (
-        f"{fit.steps} steps per epoch from a fresh start: the {SUBSET} digits "
-        f"in batches of {BATCH_SIZE}"
+    passed=lambda fit: translate(
+        "{steps} steps per epoch from a fresh start: the {subset} digits in batches of {batch}",
+        steps=fit.steps,
+        subset=SUBSET,
+        batch=BATCH_SIZE,
     ),
 )
 """Was the model trained on the 200 digits of ``x_small`` in batches of 16, from scratch?"""
 
 EXERCISE_2 = ModelExercise(
-    title="Exercise 2 · Train the convnet with augmentation",
+    title=translate("Exercise 2 · Train the convnet with augmentation"),
     names=("augmented_model", "augmented_history", "augmented_test_metrics"),
     input_shape=(28, 28, 1),
-    input_hint="The convnet takes the digits with their channel axis: keras.Input(shape=(28, "
-    "28, 1)), as build_convnet does.",
+    input_hint=translate(
+        "The convnet takes the digits with their channel axis: keras.Input(shape=(28, "
+        "28, 1)), as build_convnet does."
+    ),
     layers=CONVNET_LAYERS,
     equivalents=tuple([LayerSpec(kind), *CONVNET_LAYERS[1:]] for kind in BLOCK_KINDS[1:]),
     params=CONVNET_PARAMS,
     hints={
-        position: "Put your augmentation block first, right after the input: "
-        "augmented_model = build_convnet(augmentation)."
+        position: translate(
+            "Put your augmentation block first, right after the input: "
+            "augmented_model = build_convnet(augmentation)."
+        )
         for position in (1, 2)
     },
     min_epochs=EPOCHS,
     train_threshold=TRAIN_THRESHOLD,
     dataset=DATASET,
     preprocessing_hint=PREPROCESSING_HINT,
-    params_hint=f"build_convnet's convnet has {CONVNET_PARAMS:,} parameters and the "
-    "augmentation layers none: build the model with build_convnet(augmentation).",
+    params_hint=translate(
+        "build_convnet's convnet has {params:,} parameters and the "
+        "augmentation layers none: build the model with build_convnet(augmentation).",
+        params=CONVNET_PARAMS,
+    ),
     heldout_threshold=TEST_THRESHOLD,
     test_threshold=TEST_THRESHOLD,
     points=MODEL_POINTS,
@@ -476,9 +557,9 @@ EXERCISE_2 = ModelExercise(
             needs=(
                 Need(
                     "augmented_model",
-                    todo="complete the exercise, run its cells, then this check",
+                    todo=translate("complete the exercise, run its cells, then this check"),
                     valid=is_keras_model,
-                    invalid="not checked: not a keras.Model",
+                    invalid=translate("not checked: not a keras.Model"),
                 ),
             ),
             after="layers",
@@ -491,7 +572,9 @@ EXERCISE_2 = ModelExercise(
             needs=(
                 Need(
                     "augmented_history",
-                    todo="train the model with augmented_history = augmented_model.fit(...)",
+                    todo=translate(
+                        "train the model with augmented_history = augmented_model.fit(...)"
+                    ),
                 ),
             ),
         ),

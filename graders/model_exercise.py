@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from course_utils.language import translate
 from graders.architecture import (
     LayerSpec,
     check_input_shape,
@@ -190,12 +191,14 @@ class ModelExercise:
             fit = f"{history_name} = {model_name}.fit(...)"
             if history is None:
                 return results + still_none(
-                    training_items, history_name, f"train the model with {fit}"
+                    training_items, history_name, translate("train the model with {fit}", fit=fit)
                 )
-            why = (
-                f"expected the History returned by {model_name}.fit, found {type(history).__name__}"
+            why = translate(
+                "expected the History returned by {model}.fit, found {found}",
+                model=model_name,
+                found=type(history).__name__,
             )
-            hint = f"Keep what fit returns: {fit}."
+            hint = translate("Keep what fit returns: {fit}.", fit=fit)
             return results + [CheckResult.failed(n, pts, why, hint) for n, pts in training_items]
         reported = None
         if self.test_threshold is not None:

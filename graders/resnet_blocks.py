@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from course_utils.language import translate
 from graders.cell_errors import RESIDUAL_SHAPES, added_shapes, explain
 from graders.function_exercise import gradable_function
 from graders.reference_outputs import reference_output
@@ -123,50 +124,64 @@ class BlockMistake:
 MISTAKES: list[BlockMistake] = [
     BlockMistake(
         "no first main batch norm",
-        "the main path has no BatchNormalization after its first 1x1 convolution",
-        "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
-        "training=training).",
+        translate("the main path has no BatchNormalization after its first 1x1 convolution"),
+        translate(
+            "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
+            "training=training)."
+        ),
     ),
     BlockMistake(
         "no middle main batch norm",
-        "the main path has no BatchNormalization after its fxf convolution",
-        "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
-        "training=training).",
+        translate("the main path has no BatchNormalization after its fxf convolution"),
+        translate(
+            "Follow every Conv2D of the main path with BatchNormalization(axis=3)(X, "
+            "training=training)."
+        ),
     ),
     BlockMistake(
         "no last main batch norm",
-        "the main path has no BatchNormalization after its last 1x1 convolution",
-        "The third Conv2D needs its BatchNormalization too, before the shortcut is added.",
+        translate("the main path has no BatchNormalization after its last 1x1 convolution"),
+        translate(
+            "The third Conv2D needs its BatchNormalization too, before the shortcut is added."
+        ),
     ),
     BlockMistake(
         "add after relu",
-        "the shortcut is added after the final ReLU",
-        "Add the shortcut to the output of the last BatchNormalization, then apply the ReLU "
-        "to the sum: X = Activation('relu')(Add()([X, X_shortcut])).",
+        translate("the shortcut is added after the final ReLU"),
+        translate(
+            "Add the shortcut to the output of the last BatchNormalization, then apply the ReLU "
+            "to the sum: X = Activation('relu')(Add()([X, X_shortcut]))."
+        ),
     ),
     BlockMistake(
         "relu on main before add",
-        "the main path goes through a ReLU before the shortcut is added",
-        "The third BatchNormalization's output goes straight into the Add; the only ReLU "
-        "after it is the one applied to the sum.",
+        translate("the main path goes through a ReLU before the shortcut is added"),
+        translate(
+            "The third BatchNormalization's output goes straight into the Add; the only ReLU "
+            "after it is the one applied to the sum."
+        ),
     ),
     BlockMistake(
         "no final relu",
-        "there is no ReLU after the shortcut is added",
-        "Finish the block with X = Activation('relu')(X) after the Add.",
+        translate("there is no ReLU after the shortcut is added"),
+        translate("Finish the block with X = Activation('relu')(X) after the Add."),
     ),
     BlockMistake(
         "stride on middle",
-        "the stride s is on the fxf convolution instead of the first 1x1 convolution",
-        "Put strides=(s, s) on the first Conv2D of the main path (and on the shortcut's "
-        "Conv2D); the fxf convolution has stride 1.",
+        translate("the stride s is on the fxf convolution instead of the first 1x1 convolution"),
+        translate(
+            "Put strides=(s, s) on the first Conv2D of the main path (and on the shortcut's "
+            "Conv2D); the fxf convolution has stride 1."
+        ),
         convolutional_only=True,
     ),
     BlockMistake(
         "no shortcut batch norm",
-        "the shortcut has no BatchNormalization after its 1x1 convolution",
-        "Follow the shortcut's Conv2D with BatchNormalization(axis=3)(X_shortcut, "
-        "training=training).",
+        translate("the shortcut has no BatchNormalization after its 1x1 convolution"),
+        translate(
+            "Follow the shortcut's Conv2D with BatchNormalization(axis=3)(X_shortcut, "
+            "training=training)."
+        ),
         convolutional_only=True,
     ),
 ]
@@ -174,12 +189,18 @@ REFERENCE_WIRING = "reference"
 WIRINGS = (REFERENCE_WIRING, *(mistake.wiring for mistake in MISTAKES))
 """Every wiring whose outputs the checks compare with, the reference's first."""
 
-SHAPE_HINT = "Check the strides and padding of each Conv2D, and that the last one has F3 filters."
+SHAPE_HINT = translate(
+    "Check the strides and padding of each Conv2D, and that the last one has F3 filters."
+)
 TRAINING_FLAG = (
-    "the BatchNormalization layers ignore the training argument (in training mode they "
-    "give what they give at inference)",
-    "Call every BatchNormalization with training=training, e.g. "
-    "BatchNormalization(axis=3)(X, training=training).",
+    translate(
+        "the BatchNormalization layers ignore the training argument (in training mode they "
+        "give what they give at inference)"
+    ),
+    translate(
+        "Call every BatchNormalization with training=training, e.g. "
+        "BatchNormalization(axis=3)(X, training=training)."
+    ),
 )
 
 # The calls a block is graded on, in order, as (training, initializer phase): inference,
@@ -241,11 +262,12 @@ def _misplaced_shortcut(case: BlockCase, error: Exception) -> str | None:
     f1, _, f3 = case.filters
     if sorted(shapes) != sorted([(height, width, f3), (height, width, f1)]) or f1 == f3:
         return None
-    return (
-        f"One input of the Add has F1 = {f1} channels, those of the first convolution's "
+    return translate(
+        "One input of the Add has F1 = {f1} channels, those of the first convolution's "
         "output: the shortcut was saved after the first Conv2D had reassigned X. The "
         "identity block's shortcut is its input as it came in: write X_shortcut = X as the "
-        "block's first line, before any layer."
+        "block's first line, before any layer.",
+        f1=f1,
     )
 
 
@@ -253,7 +275,7 @@ def _error_hint(case: BlockCase, error: Exception) -> str:
     """What to do about the error the learner's block raised."""
     text = str(error)
     if isinstance(error, TypeError) and "seed" in text:
-        return (
+        return translate(
             "initializer is already an initializer object: pass it as it is, "
             "kernel_initializer=initializer. Calling it, as in initializer(seed=0), asks it "
             "for weights (glorot_uniform(seed=0) in older code made a new initializer; here "
@@ -265,9 +287,13 @@ def _error_hint(case: BlockCase, error: Exception) -> str:
     if added_shapes(error):
         return explain(error)
     if "shape" in text.lower():
-        same = "The main path and the shortcut must have the same shape when they are added."
-        return f"{same} {RESIDUAL_SHAPES}"
-    return f"Keep the signature {case.signature}, and read the error above."
+        return translate(
+            "The main path and the shortcut must have the same shape when they are added. {shapes}",
+            shapes=RESIDUAL_SHAPES,
+        )
+    return translate(
+        "Keep the signature {signature}, and read the error above.", signature=case.signature
+    )
 
 
 def grade_block(title: str, case: BlockCase, function: Callable | None) -> Report:
@@ -286,7 +312,9 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
         for arguments, keywords in case.calls():
             output = function(*arguments, **keywords)
             if output is None:
-                message = f"{case.name} returned None: complete its body and return X"
+                message = translate(
+                    "{name} returned None: complete its body and return X", name=case.name
+                )
                 return Report(
                     title, [CheckResult.not_attempted(n, p, message) for n, p in items]
                 ).finish()
@@ -294,18 +322,23 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
         found = {False: outputs[0], True: outputs[1]}
         repeat, other_weights = outputs[2], outputs[3]
     except Exception as error:  # noqa: BLE001 - any failure of learner code is feedback
-        message = (
-            f"calling {case.name} on an input of shape {case.input_shape} raised "
-            f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
+        message = translate(
+            "calling {name} on an input of shape {shape} raised {error_type}: {error}",
+            name=case.name,
+            shape=case.input_shape,
+            error_type=type(error).__name__,
+            error=str(error).strip().splitlines()[0][:300],
         )
         hint = _error_hint(case, error)
         results = [CheckResult.failed("runs", POINTS["runs"], message, hint)]
         results += [
-            CheckResult.failed(n, p, "not checked: the block did not run") for n, p in items[1:]
+            CheckResult.failed(n, p, translate("not checked: the block did not run"))
+            for n, p in items[1:]
         ]
         return Report(title, results).finish()
 
-    results = [CheckResult.passed("runs", POINTS["runs"], f"{case.name} ran in both modes")]
+    ran = translate("{name} ran in both modes", name=case.name)
+    results = [CheckResult.passed("runs", POINTS["runs"], ran)]
     expected = wiring_outputs(case, REFERENCE_WIRING)
     want_shape = (None, *expected[False].shape[1:])
     got_shape = (None, *found[False].shape[1:])
@@ -313,38 +346,44 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
     if got_shape != want_shape:
         diagnosis = _diagnose(case, found)
         hint = diagnosis[1] if diagnosis else SHAPE_HINT
-        what = f" ({diagnosis[0]})" if diagnosis else ""
-        results.append(
-            CheckResult.failed(
-                "output shape",
-                POINTS["output shape"],
-                f"on input {case.input_shape} expected output shape {want_shape}, found "
-                f"{got_shape}{what}",
-                hint,
+        shapes = dict(shape=case.input_shape, want=want_shape, got=got_shape)
+        if diagnosis:
+            message = translate(
+                "on input {shape} expected output shape {want}, found {got} ({what})",
+                **shapes,
+                what=diagnosis[0],
             )
-        )
+        else:
+            message = translate(
+                "on input {shape} expected output shape {want}, found {got}", **shapes
+            )
+        results.append(CheckResult.failed("output shape", POINTS["output shape"], message, hint))
         results += [
-            CheckResult.failed(n, p, "not compared: the output shape is wrong")
+            CheckResult.failed(n, p, translate("not compared: the output shape is wrong"))
             for n, p in items[2:]
         ]
         return Report(title, results).finish()
     results.append(
-        CheckResult.passed("output shape", POINTS["output shape"], f"output shape {got_shape}")
+        CheckResult.passed(
+            "output shape",
+            POINTS["output shape"],
+            translate("output shape {shape}", shape=got_shape),
+        )
     )
     if not _close(found[False], repeat):
-        why = (
+        why = translate(
             "two calls with the same initializer gave different outputs, so some Conv2D "
             "draws its own random weights"
         )
-        hint = "Pass kernel_initializer=initializer to every Conv2D in the block."
+        hint = translate("Pass kernel_initializer=initializer to every Conv2D in the block.")
         results += [CheckResult.failed(n, p, why, hint) for n, p in items[2:]]
         return Report(title, results).finish()
     if _close(found[False], other_weights):
-        why = (
+        why = translate(
             "two calls with different initializers gave the same output, so the block "
             "ignores its initializer argument (its Conv2D layers make their own weights)"
         )
-        hint = (
+        hint = translate(
             "Pass kernel_initializer=initializer to every Conv2D in the block, instead of "
             "an initializer of your own such as glorot_uniform(seed=0)."
         )
@@ -353,18 +392,27 @@ def grade_block(title: str, case: BlockCase, function: Callable | None) -> Repor
     for training, name in ((False, "output at inference"), (True, "output in training")):
         if _close(found[training], expected[training]):
             results.append(
-                CheckResult.passed(name, POINTS[name], "matches the reference implementation")
+                CheckResult.passed(
+                    name, POINTS[name], translate("matches the reference implementation")
+                )
             )
             continue
         if diagnosis is None:
             diagnosis = _diagnose(case, found) or ("", "")
         difference = float(np.max(np.abs(found[training] - expected[training])))
         what, hint = diagnosis
-        message = (
-            f"{what}: " if what else ""
-        ) + f"differs from the reference by up to {difference:.3g}"
+        if what:
+            message = translate(
+                "{what}: differs from the reference by up to {difference:.3g}",
+                what=what,
+                difference=difference,
+            )
+        else:
+            message = translate(
+                "differs from the reference by up to {difference:.3g}", difference=difference
+            )
         if not hint:
-            hint = (
+            hint = translate(
                 "Compare your block with the recipe step by step: Conv2D -> "
                 "BatchNormalization(training=training) -> ReLU twice, then Conv2D -> "
                 "BatchNormalization, add the shortcut, ReLU."

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from course_utils.language import translate
 from graders.reference_outputs import reference_output
 from graders.report import CheckResult
 
@@ -104,23 +105,35 @@ def layer_problems(model: keras.Model) -> list[LayerProblem]:
     for expected in _named_layers():
         name, kind = expected["name"], expected["kind"]
         if name not in found:
-            text = f"no layer named {name!r} (a {kind})"
+            text = translate("no layer named {name!r} (a {kind})", name=name, kind=kind)
             problems.append(LayerProblem(name, text, frozenset({"missing"})))
             continue
         layer = found[name]
         if _pools_the_whole_map(expected, layer):
             continue
         if type(layer).__name__ != kind:
-            text = f"{name!r} should be a {kind}, found {type(layer).__name__}"
+            text = translate(
+                "{name!r} should be a {kind}, found {found}",
+                name=name,
+                kind=kind,
+                found=type(layer).__name__,
+            )
             problems.append(LayerProblem(name, text, frozenset({"kind"})))
             continue
         want, have = expected["settings"], _settings(layer)
         wrong = [key for key in want if want[key] != have.get(key)]
         if wrong:
             details = ", ".join(
-                f"{key} {want[key]!r} expected, found {have.get(key)!r}" for key in wrong
+                translate(
+                    "{setting} {expected!r} expected, found {found!r}",
+                    setting=key,
+                    expected=want[key],
+                    found=have.get(key),
+                )
+                for key in wrong
             )
-            problems.append(LayerProblem(name, f"{name!r}: {details}", frozenset(wrong)))
+            text = translate("{name!r}: {details}", name=name, details=details)
+            problems.append(LayerProblem(name, text, frozenset(wrong)))
     return problems
 
 
@@ -138,17 +151,17 @@ def _pools_the_whole_map(expected: dict[str, object], layer) -> bool:
 
 _BLOCK_LAYER = re.compile(r"^(?:res|bn)(\d)([a-f])_branch")  # the recipe's block layers
 _ANY_BLOCK_LAYER = re.compile(r"^(?:res|bn)\d")  # also those the recipe does not name
-NAMES_HINT = (
+NAMES_HINT = translate(
     "Pass stage and block to every block call (stage 2: 'a' then 'b', 'c'; stage 3: 'a' to "
     "'d'; stage 4: 'a' to 'f'; stage 5: 'a' to 'c'), and name conv1, bn_conv1, avg_pool and "
     "the output layer as in the recipe."
 )
-MOMENTUM_HINT = (
+MOMENTUM_HINT = translate(
     "Create every BatchNormalization with momentum=0.9, in your blocks (exercises 1 and 2) "
     "and for bn_conv1: Keras's default, 0.99, lets the moving averages lag far behind the "
     "weights in a training this short."
 )
-BLOCKS_FIRST = (
+BLOCKS_FIRST = translate(
     "If exercise 1 or 2 does not pass yet, fix it first: ResNet50 is made of your blocks."
 )
 
@@ -177,20 +190,27 @@ def problems_hint(problems: list[LayerProblem], model: keras.Model) -> str:
     wrong = _blocks(names)
     every = _blocks([entry["name"] for entry in _named_layers()])
     kinds = {
-        1: ("identity", "identity_block", {b for b in every if b[1] != "a"}),
-        2: ("convolutional", "convolutional_block", {b for b in every if b[1] == "a"}),
+        1: {b for b in every if b[1] != "a"},  # exercise 1: the identity blocks
+        2: {b for b in every if b[1] == "a"},  # exercise 2: the convolutional blocks
     }
-    exercises = [number for number, (_, _, blocks) in kinds.items() if blocks <= wrong]
-    covered = set().union(*(kinds[number][2] for number in exercises))
+    exercises = tuple(number for number, blocks in kinds.items() if blocks <= wrong)
+    covered = set().union(*(kinds[number] for number in exercises))
     if not exercises or not wrong <= covered:
         return NAMES_HINT
-    adjective = " and ".join(kinds[number][0] for number in exercises)
-    functions = " and ".join(kinds[number][1] for number in exercises)
-    which = " and ".join(str(number) for number in exercises)
-    plural = "s" if len(exercises) > 1 else ""
-    return (
-        f"Every {adjective} block differs from the recipe: fix exercise{plural} {which} first "
-        f"(its check names the mistake); ResNet50 is assembled from your {functions}."
+    if exercises == (1,):
+        return translate(
+            "Every identity block differs from the recipe: fix exercise 1 first (its check "
+            "names the mistake); ResNet50 is assembled from your identity_block."
+        )
+    if exercises == (2,):
+        return translate(
+            "Every convolutional block differs from the recipe: fix exercise 2 first (its "
+            "check names the mistake); ResNet50 is assembled from your convolutional_block."
+        )
+    return translate(
+        "Every identity and convolutional block differs from the recipe: fix exercises 1 and "
+        "2 first (its check names the mistake); ResNet50 is assembled from your "
+        "identity_block and convolutional_block."
     )
 
 
@@ -261,26 +281,31 @@ def functional_difference(model: keras.Model) -> str | None:
     try:
         layers = [model.get_layer(name) for name in names]
     except ValueError as error:
-        return f"the weights could not be compared layer by layer: {error}"
+        return translate("the weights could not be compared layer by layer: {error}", error=error)
     saved = [layer.get_weights() for layer in layers]
     try:
         have = fixed_weight_features(model)
     except (ValueError, KeyError) as error:
-        return f"the weights could not be compared layer by layer: {error}"
+        return translate("the weights could not be compared layer by layer: {error}", error=error)
     finally:
         for layer, weights in zip(layers, saved, strict=True):
             layer.set_weights(weights)
     want = reference_output(FEATURES_KEY)
     if want.shape != have.shape:
-        return f"the 'avg_pool' output has shape {have.shape[1:]}, expected {want.shape[1:]}"
+        return translate(
+            "the 'avg_pool' output has shape {found}, expected {expected}",
+            found=have.shape[1:],
+            expected=want.shape[1:],
+        )
     scale = float(np.max(np.abs(want))) or 1.0
     difference = float(np.max(np.abs(want - have))) / scale
     if difference > 1e-3:
-        return (
+        return translate(
             "with the same weights in every named layer, your model computes different "
-            f"features than the reference (relative difference {difference:.2g}): some "
+            "features than the reference (relative difference {difference:.2g}): some "
             "connection between the named layers differs (a shortcut, an Add, a ReLU, or a "
-            "block in the wrong place)"
+            "block in the wrong place)",
+            difference=difference,
         )
     return None
 
@@ -299,26 +324,48 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
             CheckResult.failed(
                 "input and output",
                 points["input and output"],
-                f"expected input {want_in} and output {want_out}, found {got_in} and {got_out}",
-                "Start from keras.Input(shape=input_shape) and end with Dense(classes, "
-                "activation='softmax', name='fc' + str(classes)).",
+                translate(
+                    "expected input {want_in} and output {want_out}, found {got_in} and {got_out}",
+                    want_in=want_in,
+                    want_out=want_out,
+                    got_in=got_in,
+                    got_out=got_out,
+                ),
+                translate(
+                    "Start from keras.Input(shape=input_shape) and end with Dense(classes, "
+                    "activation='softmax', name='fc' + str(classes))."
+                ),
             )
         )
     else:
         results.append(
             CheckResult.passed(
-                "input and output", points["input and output"], f"input {got_in}, output {got_out}"
+                "input and output",
+                points["input and output"],
+                translate("input {got_in}, output {got_out}", got_in=got_in, got_out=got_out),
             )
         )
     problems = layer_problems(model)
     if problems:
         shown = "; ".join(problem.text for problem in problems[:_SHOWN])
-        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        if len(problems) > _SHOWN:
+            message = translate(
+                "{count} named layer(s) differ from the recipe: {shown}; and {more} more",
+                count=len(problems),
+                shown=shown,
+                more=len(problems) - _SHOWN,
+            )
+        else:
+            message = translate(
+                "{count} named layer(s) differ from the recipe: {shown}",
+                count=len(problems),
+                shown=shown,
+            )
         results.append(
             CheckResult.failed(
                 "named layers",
                 points["named layers"],
-                f"{len(problems)} named layer(s) differ from the recipe: {shown}{more}",
+                message,
                 problems_hint(problems, model),
             )
         )
@@ -326,7 +373,9 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
         count = len(_named_layers())
         results.append(
             CheckResult.passed(
-                "named layers", points["named layers"], f"all {count} named layers as expected"
+                "named layers",
+                points["named layers"],
+                translate("all {count} named layers as expected", count=count),
             )
         )
     found = model.count_params()
@@ -335,18 +384,24 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
             CheckResult.failed(
                 "parameter count",
                 points["parameter count"],
-                f"expected {PARAMS:,} parameters, found {found:,}",
-                "Compare the filters of each stage with the recipe.",
+                translate(
+                    "expected {expected:,} parameters, found {found:,}",
+                    expected=PARAMS,
+                    found=found,
+                ),
+                translate("Compare the filters of each stage with the recipe."),
             )
         )
     else:
         results.append(
             CheckResult.passed(
-                "parameter count", points["parameter count"], f"{found:,} parameters"
+                "parameter count",
+                points["parameter count"],
+                translate("{found:,} parameters", found=found),
             )
         )
     if problems:
-        why = "not compared: fix the named layers first"
+        why = translate("not compared: fix the named layers first")
         results.append(CheckResult.failed("same function", points["same function"], why))
         return results
     difference = functional_difference(model)
@@ -356,8 +411,11 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
                 "same function",
                 points["same function"],
                 difference,
-                f"{BLOCKS_FIRST} Then check each stage: one convolutional block, then "
-                "identity blocks, each fed the previous block's output.",
+                translate(
+                    "{blocks_first} Then check each stage: one convolutional block, then "
+                    "identity blocks, each fed the previous block's output.",
+                    blocks_first=BLOCKS_FIRST,
+                ),
             )
         )
     else:
@@ -365,7 +423,7 @@ def check_resnet50(model: keras.Model, points: dict[str, float]) -> list[CheckRe
             CheckResult.passed(
                 "same function",
                 points["same function"],
-                "with the same weights, it computes the same features as the reference",
+                translate("with the same weights, it computes the same features as the reference"),
             )
         )
     return results

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.language import translate
 from graders.rules import Rule, Rules
 
 
@@ -61,19 +62,27 @@ def predicts_as_the_model(tolerance: float, inputs: str, hint: str) -> Rules[Com
         rules=(
             Rule(
                 lambda comparison: comparison.error is not None,
-                lambda comparison: f"{comparison.other} could not predict: {comparison.error}",
+                lambda comparison: translate(
+                    "{other} could not predict: {error}",
+                    other=comparison.other,
+                    error=comparison.error,
+                ),
             ),
             Rule(
                 lambda comparison: not comparison.agrees(tolerance),
-                lambda comparison: (
-                    f"{comparison.other} does not predict what the model "
-                    f"predicts: probabilities differ by up to {comparison.difference:.3g} on "
-                    + inputs
+                lambda comparison: translate(
+                    "{other} does not predict what the model predicts: probabilities differ by "
+                    "up to {difference:.3g} on {inputs}",
+                    other=comparison.other,
+                    difference=comparison.difference,
+                    inputs=inputs,
                 ),
                 hint,
             ),
         ),
-        passed=lambda comparison: (
-            f"{comparison.other} predicts what the model predicts, on " + inputs
+        passed=lambda comparison: translate(
+            "{other} predicts what the model predicts, on {inputs}",
+            other=comparison.other,
+            inputs=inputs,
         ),
     )

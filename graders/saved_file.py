@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from course_utils.language import translate
 from graders.cell_errors import error_line
 from graders.rules import Rule, Rules
 
@@ -23,14 +24,23 @@ def load_failure(path: Path, error: Exception) -> tuple[str, str]:
     text = str(error)
     if "safe_mode" in text or "Lambda" in text:
         return (
-            f"{path} was refused by keras.saving.load_model(..., safe_mode=True): it holds "
-            "a Lambda layer, whose Python code would run when the file is loaded",
-            "Replace the Lambda layer with Keras layers (or a registered custom layer): "
-            "a file that runs code cannot be loaded safely by anyone you send it to.",
+            translate(
+                "{path} was refused by keras.saving.load_model(..., safe_mode=True): it holds "
+                "a Lambda layer, whose Python code would run when the file is loaded",
+                path=path,
+            ),
+            translate(
+                "Replace the Lambda layer with Keras layers (or a registered custom layer): "
+                "a file that runs code cannot be loaded safely by anyone you send it to."
+            ),
         )
     return (
-        f"{path} could not be loaded: {error_line(error, LOAD_ERROR_CHARS)}",
-        "Save the whole model with model.save('name.keras'), not only its weights.",
+        translate(
+            "{path} could not be loaded: {error}",
+            path=path,
+            error=error_line(error, LOAD_ERROR_CHARS),
+        ),
+        translate("Save the whole model with model.save('name.keras'), not only its weights."),
     )
 
 
@@ -90,36 +100,48 @@ def saved_file_rules(variable: str, asked: str, item: str) -> Rules[SavedModelFi
         rules=(
             Rule(
                 lambda file: not file.named,
-                lambda file: (
-                    f"expected {variable} to be a file name, found " + type(file.given).__name__
+                lambda file: translate(
+                    "expected {variable} to be a file name, found {found}",
+                    variable=variable,
+                    found=type(file.given).__name__,
                 ),
                 f"{variable} = 'name.keras'",
             ),
             Rule(
                 lambda file: file.path.name.endswith(".weights.h5"),
-                lambda file: (
-                    f"{file.path} holds weights only (save_weights): no architecture to load "
-                    "it into"
+                lambda file: translate(
+                    "{path} holds weights only (save_weights): no architecture to load it into",
+                    path=file.path,
                 ),
-                f"Save the whole model: model.save({asked!r}). Weights alone load only into a "
-                "model you rebuild first.",
+                translate(
+                    "Save the whole model: model.save({asked!r}). Weights alone load only into "
+                    "a model you rebuild first.",
+                    asked=asked,
+                ),
             ),
             Rule(
                 lambda file: file.path.suffix != ".keras",
-                lambda file: (
-                    "expected a file in Keras's format (a name ending in .keras), "
-                    f"found {file.path.name!r}"
+                lambda file: translate(
+                    "expected a file in Keras's format (a name ending in .keras), found {name!r}",
+                    name=file.path.name,
                 ),
-                f"model.save({asked!r}). The .h5 format is Keras 2's legacy one, and Keras 3 "
-                "saves nothing else under other names.",
+                translate(
+                    "model.save({asked!r}). The .h5 format is Keras 2's legacy one, and Keras 3 "
+                    "saves nothing else under other names.",
+                    asked=asked,
+                ),
             ),
             Rule(
                 lambda file: not file.exists,
-                lambda file: f"{file.path} does not exist",
-                f"Run model.save({variable}) before this check.",
+                lambda file: translate("{path} does not exist", path=file.path),
+                translate("Run model.save({variable}) before this check.", variable=variable),
             ),
             LOADS_SAFELY,
         ),
-        passed=lambda file: f"{file.path} loads with keras.saving.load_model, safely",
-        withheld=f"not checked: the grader could not load the saved file (see {item!r})",
+        passed=lambda file: translate(
+            "{path} loads with keras.saving.load_model, safely", path=file.path
+        ),
+        withheld=translate(
+            "not checked: the grader could not load the saved file (see {item!r})", item=item
+        ),
     )

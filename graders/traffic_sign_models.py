@@ -7,6 +7,7 @@ function; those spellings are accepted as equivalents.
 
 from __future__ import annotations
 
+from course_utils.language import translate
 from graders.architecture import LayerSpec
 from graders.common import OUTPUT_PROBABILITIES
 
@@ -63,15 +64,21 @@ DROPOUT_EQUIVALENTS = (
 )
 DROPOUT_PARAMS = POOL_PARAMS
 
-CONV_HINT = "The convolution is Conv2D(32, (3, 3), padding='valid') on the 32x32x3 input."
+CONV_HINT = translate(
+    "The convolution is Conv2D(32, (3, 3), padding='valid') on the 32x32x3 input."
+)
 HEAD_HINTS = {
-    "flatten": "Flatten turns the feature maps into one row of numbers for the Dense layers.",
-    "dense": "The hidden layer is Dense(128) with a ReLU activation.",
-    "output": "The output layer has one unit per class (5) and a softmax activation. "
-    + OUTPUT_PROBABILITIES,
+    "flatten": translate(
+        "Flatten turns the feature maps into one row of numbers for the Dense layers."
+    ),
+    "dense": translate("The hidden layer is Dense(128) with a ReLU activation."),
+    "output": translate(
+        "The output layer has one unit per class (5) and a softmax activation. {why}",
+        why=OUTPUT_PROBABILITIES,
+    ),
 }
 
-PREPROCESSING_HINT = (
+PREPROCESSING_HINT = translate(
     "Scale the images to [-0.5, 0.5] (x_train.astype('float32') / 255 - 0.5), one-hot the "
     "labels with keras.utils.to_categorical(y_train, 5), and train for the epochs the "
     "exercise asks."
@@ -82,15 +89,20 @@ HEAD_OUTPUT_PARAMS = (128 + 1) * 5  # 645
 
 def params_hint(flat: int, where: str) -> str:
     """Where a convnet's parameters come from, with Dense(128) on ``flat`` features that
-    ``where`` describes."""
-    return (
-        f"Conv2D(32, (3, 3)) on 3 channels has (3 x 3 x 3 + 1) x 32 = {CONV_PARAMS_EACH:,} "
-        f"parameters; {where} Dense(128) gets {flat:,} features and has ({flat:,} + 1) x 128 "
-        f"= {(flat + 1) * 128:,}; Dense(5) has {HEAD_OUTPUT_PARAMS:,}. Pooling, Dropout, "
+    ``where`` describes (a clause: why there are that many)."""
+    return translate(
+        "Conv2D(32, (3, 3)) on 3 channels has (3 x 3 x 3 + 1) x 32 = {conv:,} "
+        "parameters; {where}, so Dense(128) gets {flat:,} features and has ({flat:,} + 1) x 128 "
+        "= {dense:,}; Dense(5) has {output:,}. Pooling, Dropout, "
         "Flatten and ReLU have none: a different count means a different padding, kernel, "
-        "stride, dilation, pooling or layer size."
+        "stride, dilation, pooling or layer size.",
+        conv=CONV_PARAMS_EACH,
+        where=where,
+        flat=flat,
+        dense=(flat + 1) * 128,
+        output=HEAD_OUTPUT_PARAMS,
     )
 
 
-CONV_PARAMS_HINT = params_hint(30 * 30 * 32, "with valid padding the maps are 30x30x32, so")
-POOL_PARAMS_HINT = params_hint(15 * 15 * 32, "the pooling halves 30x30x32 to 15x15x32, so")
+CONV_PARAMS_HINT = params_hint(30 * 30 * 32, translate("with valid padding the maps are 30x30x32"))
+POOL_PARAMS_HINT = params_hint(15 * 15 * 32, translate("the pooling halves 30x30x32 to 15x15x32"))

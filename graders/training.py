@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
+from course_utils.language import TRANSLATED, module_translations, translate
 from graders.common import still_none
 from graders.heldout import (
     LESSON_SCALING,
@@ -17,6 +18,7 @@ from graders.heldout import (
     grader_heldout_in_use,
     heldout_candidates,
     public_test_candidates,
+    scaling_name,
     training_candidates,
 )
 from graders.report import CheckResult
@@ -40,10 +42,16 @@ def check_epochs(history: dict[str, list[float]], minimum: int, *, points: float
         return CheckResult.failed(
             "epochs",
             points,
-            f"expected at least {minimum} epochs of training, found {epochs}",
-            f"Pass epochs={minimum} to model.fit.",
+            translate(
+                "expected at least {minimum} epochs of training, found {epochs}",
+                minimum=minimum,
+                epochs=epochs,
+            ),
+            translate("Pass epochs={minimum} to model.fit.", minimum=minimum),
         )
-    return CheckResult.passed("epochs", points, f"trained for {epochs} epochs")
+    return CheckResult.passed(
+        "epochs", points, translate("trained for {epochs} epochs", epochs=epochs)
+    )
 
 
 TRAINING_TOLERANCE = 0.15
@@ -88,23 +96,35 @@ def check_final_accuracy(
     asked only of a history that passes; one that claims more than
     :data:`TRAINING_TOLERANCE` above it fails, since it does not belong to the model."""
     label = "validation accuracy" if key_prefix == "val_" else "training accuracy"
-    name = f"{label} above {threshold:.2f}"
+    name = f"{label} above {threshold:.2f}"  # an item's name: never translated
+    shown = (
+        translate("validation accuracy") if key_prefix == "val_" else translate("training accuracy")
+    )
     losses = history.get(f"{key_prefix}loss", [])
     if any(math.isnan(v) or math.isinf(v) for v in losses):
         return CheckResult.failed(
             name,
             points,
-            f"the {key_prefix}loss became {losses[-1]} during training",
-            "A NaN loss usually means unscaled inputs or a too-large learning rate.",
+            translate(
+                "the {key} became {value} during training",
+                key=f"{key_prefix}loss",
+                value=losses[-1],
+            ),
+            translate("A NaN loss usually means unscaled inputs or a too-large learning rate."),
         )
     key = next((key_prefix + k for k in _ACCURACY_KEYS if key_prefix + k in history), None)
     if key is None:
         return CheckResult.failed(
             name,
             points,
-            f"expected a '{key_prefix}accuracy' entry in the history, found keys {sorted(history)}",
-            'Compile with metrics=["accuracy"]'
-            + (" and train with validation_split." if key_prefix else "."),
+            translate(
+                "expected a '{key}' entry in the history, found keys {keys}",
+                key=f"{key_prefix}accuracy",
+                keys=sorted(history),
+            ),
+            translate('Compile with metrics=["accuracy"] and train with validation_split.')
+            if key_prefix
+            else translate('Compile with metrics=["accuracy"].'),
         )
     final = history[key][-1]
     floor = final - TRAINING_TOLERANCE
@@ -113,20 +133,41 @@ def check_final_accuracy(
         return CheckResult.failed(
             name,
             points,
-            f"the history's final {label} is {final:.3f}, but the model scores only "
-            f"{measured:.3f} on the training images: this history does not come from "
-            "training this model",
-            "Keep what model.fit returns for the model you grade: history = model.fit(...), "
-            "and do not build or load another model after training it.",
+            translate(
+                "the history's final {label} is {final:.3f}, but the model scores only "
+                "{measured:.3f} on the training images: this history does not come from "
+                "training this model",
+                label=shown,
+                final=final,
+                measured=measured,
+            ),
+            translate(
+                "Keep what model.fit returns for the model you grade: history = model.fit(...), "
+                "and do not build or load another model after training it."
+            ),
         )
     if not final > threshold:
         return CheckResult.failed(
             name,
             points,
-            f"expected final {label} above {threshold:.2f}, found {final:.3f}",
+            translate(
+                "expected final {label} above {threshold:.2f}, found {final:.3f}",
+                label=shown,
+                threshold=threshold,
+                final=final,
+            ),
             hint,
         )
-    return CheckResult.passed(name, points, f"final {label} {final:.3f} > {threshold:.2f}")
+    return CheckResult.passed(
+        name,
+        points,
+        translate(
+            "final {label} {final:.3f} > {threshold:.2f}",
+            label=shown,
+            final=final,
+            threshold=threshold,
+        ),
+    )
 
 
 def shaped_for(model, x: np.ndarray) -> np.ndarray:
@@ -260,16 +301,32 @@ def check_accuracy_on(
         return CheckResult.failed(
             name,
             points,
-            f"the model could not predict on {shape} inputs: {type(error).__name__}: {error}",
-            "Check the input shape and that the model was built.",
+            translate(
+                "the model could not predict on {shape} inputs: {error_type}: {error}",
+                shape=shape,
+                error_type=type(error).__name__,
+                error=error,
+            ),
+            translate("Check the input shape and that the model was built."),
         ), None
-    count = f"{len(heldout.labels)} images ({heldout.source})"
+    images, source = len(heldout.labels), heldout.source
     if accuracy >= threshold:
-        message = f"accuracy {accuracy:.3f} >= {threshold:.2f} on {count}"
+        message = translate(
+            "accuracy {accuracy:.3f} >= {threshold:.2f} on {images} images ({source})",
+            accuracy=accuracy,
+            threshold=threshold,
+            images=images,
+            source=source,
+        )
         return CheckResult.passed(name, points, message), measured
-    message = (
-        f"expected accuracy of at least {threshold:.2f} on {count} scaled to {scaling} as "
-        f"the lesson does, found {accuracy:.3f}"
+    message = translate(
+        "expected accuracy of at least {threshold:.2f} on {images} images ({source}) scaled "
+        "to {scaling} as the lesson does, found {accuracy:.3f}",
+        threshold=threshold,
+        images=images,
+        source=source,
+        scaling=scaling_name(scaling),
+        accuracy=accuracy,
     )
     accuracies = measured.by_scaling(measured.best)
     likely = likely_scalings(accuracies, scaling)
@@ -277,15 +334,20 @@ def check_accuracy_on(
         return CheckResult.failed(
             name,
             points,
-            f"{message}; {_trained_on(likely, accuracies)}",
-            f"Scale the training images to {scaling} as the lesson does, train again, then "
-            "run this check.",
+            translate("{message}; {cause}", message=message, cause=_trained_on(likely, accuracies)),
+            translate(
+                "Scale the training images to {scaling} as the lesson does, train again, then "
+                "run this check.",
+                scaling=scaling_name(scaling),
+            ),
         ), measured
     return CheckResult.failed(
         name,
         points,
         message,
-        "Train for the epochs the exercise asks, and check the layers and the preprocessing.",
+        translate(
+            "Train for the epochs the exercise asks, and check the layers and the preprocessing."
+        ),
     ), measured
 
 
@@ -294,21 +356,31 @@ def _trained_on(likely: list[str], accuracies: Mapping[str, float]) -> str:
     probably trained on, with the accuracy each gives."""
     if len(likely) == 1:
         (best,) = likely
-        return (
-            f"scaled to {best} the same images give {accuracies[best]:.3f}: your model was "
-            f"likely trained on inputs scaled to {best}"
+        return translate(
+            "scaled to {scaling} the same images give {accuracy:.3f}: your model was "
+            "likely trained on inputs scaled to {scaling}",
+            scaling=scaling_name(best),
+            accuracy=accuracies[best],
         )
-    scores = _and(f"{accuracies[s]:.3f} scaled to {s}" for s in likely)
-    return (
-        f"the same images give {scores}: your model was likely trained on one of these "
-        "scalings; it scores about the same on each, so the grader cannot tell which"
+    scores = _and(
+        translate(
+            "{accuracy:.3f} scaled to {scaling}", accuracy=accuracies[s], scaling=scaling_name(s)
+        )
+        for s in likely
+    )
+    return translate(
+        "the same images give {scores}: your model was likely trained on one of these "
+        "scalings; it scores about the same on each, so the grader cannot tell which",
+        scores=scores,
     )
 
 
 def _and(items: Iterable[str]) -> str:
     """``["a", "b", "c"]`` -> ``"a, b and c"``."""
     items = list(items)
-    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else items[0]
+    if len(items) == 1:
+        return items[0]
+    return translate("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
 
 
 REPORTED_TOLERANCE = 0.02
@@ -350,7 +422,7 @@ def check_reported_accuracy(
     images, which names the mistake when the figure matches them (made only then).
     ``metrics_name``: the notebook's name of ``test_metrics``."""
     if test_metrics is None:
-        todo = "evaluate the model on the test split"
+        todo = translate("evaluate the model on the test split")
         return still_none([(name, points)], metrics_name, todo)[0]
     if not isinstance(test_metrics, Mapping) or "accuracy" not in test_metrics:
         found = (
@@ -361,9 +433,12 @@ def check_reported_accuracy(
         return CheckResult.failed(
             name,
             points,
-            "expected the dict from model.evaluate(x_test, y_test, return_dict=True) with an "
-            f"'accuracy' entry, found {found}",
-            "Pass return_dict=True to evaluate, and compile with metrics=['accuracy'].",
+            translate(
+                "expected the dict from model.evaluate(x_test, y_test, return_dict=True) with "
+                "an 'accuracy' entry, found {found}",
+                found=found,
+            ),
+            translate("Pass return_dict=True to evaluate, and compile with metrics=['accuracy']."),
         )
     accuracy = float(test_metrics["accuracy"])
     if measured is not None and not measured.agrees_with(accuracy):
@@ -372,10 +447,22 @@ def check_reported_accuracy(
         return CheckResult.failed(
             name,
             points,
-            f"expected test accuracy of at least {threshold:.2f}, found {accuracy:.3f}",
-            "Train for more epochs, or check the layers and preprocessing.",
+            translate(
+                "expected test accuracy of at least {threshold:.2f}, found {accuracy:.3f}",
+                threshold=threshold,
+                accuracy=accuracy,
+            ),
+            translate("Train for more epochs, or check the layers and preprocessing."),
         )
-    return CheckResult.passed(name, points, f"test accuracy {accuracy:.3f} >= {threshold:.2f}")
+    return CheckResult.passed(
+        name,
+        points,
+        translate(
+            "test accuracy {accuracy:.3f} >= {threshold:.2f}",
+            accuracy=accuracy,
+            threshold=threshold,
+        ),
+    )
 
 
 def _mismatch(
@@ -397,22 +484,31 @@ def _mismatch(
     ]
     if others:
         likely = _tested_on(others, accuracies)
-        hint = f"Scale every image to {scaling} as the lesson does, train again and evaluate."
+        hint = translate(
+            "Scale every image to {scaling} as the lesson does, train again and evaluate.",
+            scaling=scaling_name(scaling),
+        )
     else:
         likely = (
             _on_the_training_images(reported, on_training)
             if reported > lesson
-            else "it was measured on other images, or before the model's last training"
+            else translate("it was measured on other images, or before the model's last training")
         )
-        hint = (
+        hint = translate(
             "After training, evaluate once on the test split, preprocessed like the training "
             "data: test_metrics = model.evaluate(x_test_..., y_test_..., return_dict=True)."
         )
     return CheckResult.failed(
         name,
         points,
-        f"the reported test accuracy {reported:.3f} does not match this model's accuracy on "
-        f"the test images scaled to {scaling} as the lesson does, {lesson:.3f}: {likely}",
+        translate(
+            "the reported test accuracy {reported:.3f} does not match this model's accuracy on "
+            "the test images scaled to {scaling} as the lesson does, {lesson:.3f}: {likely}",
+            reported=reported,
+            scaling=scaling_name(scaling),
+            lesson=lesson,
+            likely=likely,
+        ),
         hint,
     )
 
@@ -427,7 +523,7 @@ a thousand."""
 def _on_the_training_images(reported: float, on_training: Callable[[], Measured] | None) -> str:
     """Why a reported test accuracy above the model's is likely its training accuracy,
     with the grader's measurement on the training images when it confirms it."""
-    guess = (
+    guess = translate(
         "a higher figure like this comes from evaluating on the training images, which the "
         "model has learned"
     )
@@ -442,10 +538,12 @@ def _on_the_training_images(reported: float, on_training: Callable[[], Measured]
     if abs(reported - training) > TRAINING_MATCH + ROUNDING_SLACK:
         return guess
     images = len(measured.heldouts[best].labels)
-    return (
-        f"it is this model's accuracy on the training images ({training:.3f} on the first "
-        f"{images:,}), so it was evaluated on the training split, which the model has "
-        "learned"
+    return translate(
+        "it is this model's accuracy on the training images ({training:.3f} on the first "
+        "{images:,}), so it was evaluated on the training split, which the model has "
+        "learned",
+        training=training,
+        images=images,
     )
 
 
@@ -454,14 +552,22 @@ def _tested_on(matching: list[str], accuracies: Mapping[str, float]) -> str:
     test images give the reported figure, each with its accuracy."""
     if len(matching) == 1:
         (other,) = matching
-        return (
-            f"it matches their accuracy scaled to {other}, {accuracies[other]:.3f}, so the "
-            "model was likely trained and tested on inputs scaled that way"
+        return translate(
+            "it matches their accuracy scaled to {scaling}, {accuracy:.3f}, so the "
+            "model was likely trained and tested on inputs scaled that way",
+            scaling=scaling_name(other),
+            accuracy=accuracies[other],
         )
-    matches = _and(f"of {accuracies[o]:.3f} scaled to {o}" for o in matching)
-    return (
-        f"it matches their accuracy {matches}, so the model was likely trained and tested on "
-        "one of these scalings"
+    matches = _and(
+        translate(
+            "of {accuracy:.3f} scaled to {scaling}", accuracy=accuracies[o], scaling=scaling_name(o)
+        )
+        for o in matching
+    )
+    return translate(
+        "it matches their accuracy {matches}, so the model was likely trained and tested on "
+        "one of these scalings",
+        matches=matches,
     )
 
 
@@ -471,10 +577,24 @@ must be, were the two splits samples of the same images, before the grader says 
 was trained on the test split (Fisher's exact test, :func:`chance_of_a_lead`): a correct
 solution is told so by chance once in ten thousand."""
 
-UNLIKELY_LEAD = f"a lead that chance gives less than once in {1 / TEST_SPLIT_CHANCE:,.0f}"
-"""The words of every failure for a model's lead on the public test split (over the
-held-out images or over its own validation images): the class report
-(:mod:`batch_grader.report.summary`) finds the students to look at by them."""
+LEAD_MESSAGE = "{found}, a lead that chance gives less than once in {times:,.0f}: {cause}"
+"""The message of every failure for a model's lead on the public test split (over the
+held-out images or over its own validation images), in English: the class report
+(:mod:`batch_grader.report.summary`) finds the students to look at by its words in any
+language (:func:`lead_words`)."""
+
+
+def lead_words() -> tuple[str, ...]:
+    """The words of :data:`LEAD_MESSAGE` between what was found and its cause, in English
+    and in each translation (e.g. "a lead that chance gives less than once in 10,000")."""
+    found = [LEAD_MESSAGE]
+    for language in TRANSLATED:
+        found.append(module_translations(language).get(__name__, {}).get(LEAD_MESSAGE, ""))
+    words = []
+    for template in filter(None, found):
+        middle = template.split("{found}", 1)[-1].split("{cause}", 1)[0]
+        words.append(middle.format(times=1 / TEST_SPLIT_CHANCE).strip(" ,:，：、"))
+    return tuple(words)
 
 
 def chance_of_a_lead(public: tuple[int, int], heldout: tuple[int, int]) -> float:
@@ -510,11 +630,16 @@ def _lead_on_the_test_split(
         (round(accuracy * len(split.labels)), len(split.labels))
         for accuracy, split in ((public_accuracy, public), (heldout_accuracy, heldout))
     ]
-    found = (
-        f"this model scores {public_accuracy:.3f} on {public.source} but "
-        f"{heldout_accuracy:.3f} on {heldout.source}"
+    found = translate(
+        "this model scores {public_accuracy:.3f} on {public_source} but "
+        "{heldout_accuracy:.3f} on {heldout_source}",
+        public_accuracy=public_accuracy,
+        public_source=public.source,
+        heldout_accuracy=heldout_accuracy,
+        heldout_source=heldout.source,
     )
-    return _unlikely_lead(name, points, counts, found, "it was likely trained on the test images")
+    cause = translate("it was likely trained on the test images")
+    return _unlikely_lead(name, points, counts, found, cause)
 
 
 def _unlikely_lead(
@@ -528,9 +653,16 @@ def _unlikely_lead(
     return CheckResult.failed(
         name,
         points,
-        f"{found}, {UNLIKELY_LEAD}: {cause}",
-        "Train on the training split only (hold out a validation split for your choices) "
-        "and evaluate on the test split once, at the end.",
+        translate(
+            LEAD_MESSAGE,
+            found=found,
+            times=1 / TEST_SPLIT_CHANCE,
+            cause=cause,
+        ),
+        translate(
+            "Train on the training split only (hold out a validation split for your choices) "
+            "and evaluate on the test split once, at the end."
+        ),
     )
 
 
@@ -584,11 +716,17 @@ def _lead_over_validation(
         (round(public_accuracy * len(public.labels)), len(public.labels)),
         (round(best * validation_images), validation_images),
     ]
-    found = (
-        f"this model scores {public_accuracy:.3f} on {public.source} but at best "
-        f"{best:.3f} on its {validation_images:,} validation images during training"
+    found = translate(
+        "this model scores {public_accuracy:.3f} on {source} but at best "
+        "{best:.3f} on its {images:,} validation images during training",
+        public_accuracy=public_accuracy,
+        source=public.source,
+        best=best,
+        images=validation_images,
     )
-    cause = "it was likely trained on the test images (or trained again after this history)"
+    cause = translate(
+        "it was likely trained on the test images (or trained again after this history)"
+    )
     return _unlikely_lead(name, points, counts, found, cause)
 
 
@@ -629,7 +767,10 @@ def check_measured_accuracies(
             test_metrics, threshold, points=points, name=name, metrics_name=metrics_name
         )
         if checked.status == "passed":
-            why = f"not checked: the grader could not run the model (see '{heldout_name}')"
+            why = translate(
+                "not checked: the grader could not run the model (see '{name}')",
+                name=heldout_name,
+            )
             checked = CheckResult.failed(name, points, why)
         return [result, checked]
     on_public = measured
@@ -638,8 +779,12 @@ def check_measured_accuracies(
         try:
             on_public.accuracy(on_public.best, scaling)
         except Exception as error:  # noqa: BLE001 - the student's model may fail in any way
-            why = f"the model could not predict on the public test images: {type(error).__name__}"
-            return [result, CheckResult.failed(name, points, f"{why}: {error}")]
+            why = translate(
+                "the model could not predict on the public test images: {error_type}: {error}",
+                error_type=type(error).__name__,
+                error=error,
+            )
+            return [result, CheckResult.failed(name, points, why)]
     checked = check_reported_accuracy(
         test_metrics,
         threshold,

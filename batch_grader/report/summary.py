@@ -38,7 +38,7 @@ from batch_grader.trusted.results import (
 )
 from course_utils.lesson_files import lesson_heading, lesson_paths
 from graders.report import CheckResult, Report
-from graders.training import UNLIKELY_LEAD
+from graders.training import lead_words
 
 LOOK_AT = {
     TAMPERED: "read its notebook: it wrote into the results folder",
@@ -54,7 +54,8 @@ test split (:data:`LEAD`) comes right after tampering; a status the report does 
 comes last (:data:`UNKNOWN`)."""
 
 LEAD = "a lead on the test split"
-"""Why a student whose check says :data:`graders.training.UNLIKELY_LEAD` is looked at."""
+"""Why a student whose check reports a lead on the test split
+(:data:`graders.training.LEAD_MESSAGE`, in any language) is looked at."""
 
 UNREADABLE = "unreadable result"
 """The status the report gives a ``result.json`` it cannot read."""
@@ -407,8 +408,9 @@ def masked_figures(message: str) -> str:
 
 
 def is_lead(item: CheckResult) -> bool:
-    """Whether ``item`` is a check's failure for a lead on the public test split."""
-    return item.status == "failed" and UNLIKELY_LEAD in item.message
+    """Whether ``item`` is a check's failure for a lead on the public test split, in the
+    language the batch was graded in."""
+    return item.status == "failed" and any(words in item.message for words in lead_words())
 
 
 def _failing_messages(

@@ -48,6 +48,7 @@ from batch_grader.trusted.sandbox import (
     sandbox_environment,
 )
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
+from course_utils.language import LANGUAGE_ENV_VAR, SOURCE
 from graders.cell_errors import stopped_after
 from graders.report import CheckResult, Report
 
@@ -71,6 +72,7 @@ class Settings:
     zygote: Zygote | None = None  # forks warm kernels and jobs; None: all start cold
     memory_groups: MemoryGroups | None = None  # one memory limit per whole sandbox
     tag: str = field(default_factory=new_batch_tag)  # the batch's sandbox tokens start so
+    language: str = SOURCE  # of the checks' feedback (course_utils.language)
 
 
 @dataclass
@@ -192,6 +194,7 @@ def _job(settings: Settings, module, inputs: Path, outputs: Path, **options) -> 
     ``inputs`` in a sandbox of the batch (forked warm into it when the batch has a zygote);
     what it returns lands in ``outputs``. ``options``: :func:`run_sandboxed`'s."""
     defaults = {
+        "env": {LANGUAGE_ENV_VAR: settings.language},
         "data_folder": settings.data_folder,
         "limits": settings.check_limits,
         "expected": lambda name: module.RETURNED.get(str(name), 0),
@@ -231,7 +234,7 @@ def _execute_warm(folder: Path, settings: Settings, zygote: Zygote) -> Outcome:
     thread (without isolation only). The kernel has the sandbox's environment, folder and
     limits; at the wall-clock limit it is killed, which ends the run as a dead kernel."""
     token = new_token(settings.tag)
-    env = sandbox_environment(folder, settings.data_folder, token)
+    env = sandbox_environment(folder, settings.data_folder, token, settings.language)
     manager = forked_kernel_manager(zygote, folder, env)
     timed_out = threading.Event()
 

@@ -29,6 +29,7 @@ from batch_grader.trusted import isolation
 from batch_grader.trusted.launcher import Launch
 from batch_grader.trusted.memory_groups import MemoryGroupError, MemoryGroups
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
+from course_utils.language import LANGUAGE_ENV_VAR, SOURCE
 from course_utils.tensorflow_settings import TENSORFLOW_ENVIRONMENT
 from data_loaders.cache import CACHE_ENV_VAR
 
@@ -90,15 +91,18 @@ TensorFlow with the course's settings (the learner's kernel has them too), and t
 course's packages importable."""
 
 
-def sandbox_environment(folder: Path, data_folder: Path, token: str) -> dict[str, str]:
+def sandbox_environment(
+    folder: Path, data_folder: Path, token: str, language: str = SOURCE
+) -> dict[str, str]:
     """A minimal environment: HOME and temp in ``folder``, the course's packages importable,
-    the public dataset cache ``data_folder``, headless plotting, and the sandbox's
-    ``token`` (inherited by everything started in it, so that all of it can be found and
-    killed, see :func:`kill_sandbox`)."""
+    the public dataset cache ``data_folder``, headless plotting, the learner's ``language``
+    (of the checks' feedback) and the sandbox's ``token`` (inherited by everything started
+    in it, so that all of it can be found and killed, see :func:`kill_sandbox`)."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ")
     env = {key: os.environ[key] for key in keep if key in os.environ}
     env.update(JOB_SETTINGS)
     env.update({"HOME": str(folder), "TMPDIR": str(folder), CACHE_ENV_VAR: str(data_folder)})
+    env[LANGUAGE_ENV_VAR] = language
     env[TOKEN_ENV_VAR] = token
     return env
 
@@ -135,11 +139,17 @@ class LimitedStart:
 
 
 def limited_start(
-    folder: Path, data_folder: Path, limits: Limits, token: str, gpu: bool = False
+    folder: Path,
+    data_folder: Path,
+    limits: Limits,
+    token: str,
+    gpu: bool = False,
+    language: str = SOURCE,
 ) -> LimitedStart:
     """A :class:`LimitedStart` in ``folder`` with the sandbox environment
-    (:func:`sandbox_environment` with ``token``)."""
-    return LimitedStart(folder, sandbox_environment(folder, data_folder, token), limits, gpu)
+    (:func:`sandbox_environment` with ``token`` and ``language``)."""
+    environment = sandbox_environment(folder, data_folder, token, language)
+    return LimitedStart(folder, environment, limits, gpu)
 
 
 class Stopped(Exception):

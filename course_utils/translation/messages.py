@@ -32,7 +32,8 @@ def message_modules() -> list[Path]:
     found = []
     for package in PACKAGES:
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
-            if f"{FUNCTION}(" in path.read_text(encoding="utf-8"):
+            source = path.read_text(encoding="utf-8")
+            if f"{FUNCTION}(" in source and any(map(_is_translate, ast.walk(ast.parse(source)))):
                 found.append(path)
     return found
 
@@ -43,21 +44,50 @@ def catalog_path(module: Path, language: str) -> Path:
 
 def message_entries(source: str, name: str) -> Iterator[Entry]:
     """The messages of a module's ``source`` (named ``name`` in locations), in order."""
-    calls = [node for node in ast.walk(ast.parse(source)) if _is_translate(node)]
+    tree = ast.parse(source)
+    constants = _text_constants(tree)
+    calls = [node for node in ast.walk(tree) if _is_translate(node)]
     for node in sorted(calls, key=lambda call: (call.lineno, call.col_offset)):
-        if node.args and _is_text(node.args[0]):
-            yield Entry(node.args[0].value, MESSAGE, None, f"{name}:{node.lineno}")
+        english = _english(node, constants)
+        if english is not None:
+            yield Entry(english, MESSAGE, None, f"{name}:{node.lineno}")
 
 
 def misplaced_calls(source: str, name: str) -> list[str]:
-    """The calls of :data:`FUNCTION` in ``source`` whose English is no string literal,
-    which no catalog can list, one line each."""
+    """The calls of :data:`FUNCTION` in ``source`` whose English is neither a string
+    literal nor a module constant holding one, which no catalog can list, one line each."""
+    tree = ast.parse(source)
+    constants = _text_constants(tree)
     return [
         f"{name}:{node.lineno}: {FUNCTION}() needs its English as a string literal, found "
         f"{ast.unparse(node.args[0]) if node.args else 'no argument'}"
-        for node in ast.walk(ast.parse(source))
-        if _is_translate(node) and not (node.args and _is_text(node.args[0]))
+        for node in ast.walk(tree)
+        if _is_translate(node) and _english(node, constants) is None
     ]
+
+
+def _text_constants(tree: ast.Module) -> dict[str, str]:
+    """The module's ``NAME = "literal"`` assignments (a message another module matches
+    against, such as the wording of a lead on the test split)."""
+    return {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and _is_text(node.value)
+    }
+
+
+def _english(call: ast.Call, constants: dict[str, str]) -> str | None:
+    if not call.args:
+        return None
+    first = call.args[0]
+    if _is_text(first):
+        return first.value
+    if isinstance(first, ast.Name):
+        return constants.get(first.id)
+    return None
 
 
 def _is_translate(node: ast.AST) -> bool:

@@ -37,7 +37,7 @@ from batch_grader.trusted.results import (
     write_result,
 )
 from graders.report import CheckResult, Report
-from graders.training import UNLIKELY_LEAD
+from graders.training import lead_words
 
 pytestmark = pytest.mark.unit
 
@@ -47,7 +47,7 @@ ITEMS = {"input shape": 2.0, "layers": 4.0, "training accuracy": 2.0, "test accu
 WRONG_UNITS = "layer 2: expected Dense(128, activation='relu'), found Dense({units})"
 LEAD_MESSAGE = (
     "this model scores 0.990 on the test split but 0.640 on the held-out images, "
-    f"{UNLIKELY_LEAD}: it was likely trained on the test images"
+    f"{lead_words()[0]}: it was likely trained on the test images"
 )
 SCRIPT = "<script>alert('pwned')</script>"
 

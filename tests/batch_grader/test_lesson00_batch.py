@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 
 import nbformat
 import pytest
 
+from course_utils.language import LANGUAGE_ENV_VAR
 from course_utils.lesson_files import LESSONS, REPO_ROOT
 from graders import lesson00
 from tests.batch_grader import check_items, grade_command
@@ -123,3 +126,47 @@ def test_a_local_dask_cluster_grades_as_this_machine_does(graded, tmp_path):
         result = json.loads((out / "submissions" / student / "result.json").read_text())
         assert result["worker"].startswith("tls://127.0.0.1:"), result
         assert result["submission"] == str(submissions / f"{student}.ipynb")
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_lang_zh_writes_the_same_grades_with_the_notebooks_chinese_feedback(graded, tmp_path):
+    """Graded with --lang zh, does every submission get the same items, statuses and
+    points as in English, each failed or unattempted item's message in Chinese, and the
+    very words the checks give in a Chinese notebook (a kernel with KERAS_COURSE_LANG=zh)?"""
+    submissions, english = graded
+    chinese = tmp_path / "zh"
+    _grade(submissions, chinese, "--lang", "zh")
+    assert (chinese / "grades.csv").read_text() == (english / "grades.csv").read_text()
+    in_the_notebook = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", NOTEBOOK_ITEMS],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, LANGUAGE_ENV_VAR: "zh"},
+            cwd=REPO_ROOT,
+            check=True,
+        ).stdout
+    )
+    for student in ("wrong", "untouched"):
+        ours = json.loads((english / "submissions" / student / "result.json").read_text())
+        theirs = json.loads((chinese / "submissions" / student / "result.json").read_text())
+        for cell in ("ex1-check", "ex2-check", "ex3-check"):
+            before, after = check_items(ours, cell), check_items(theirs, cell)
+            assert [(i["name"], i["status"], i["points"]) for i in before.values()] == [
+                (i["name"], i["status"], i["points"]) for i in after.values()
+            ]
+            for item in after.values():
+                if item["status"] != "passed":
+                    assert CJK.search(item["message"]), item
+            if student == "wrong":
+                assert theirs["exercises"][cell]["items"] == in_the_notebook[cell], cell
+
+
+NOTEBOOK_ITEMS = """
+import json
+from tests.batch_grader.test_lesson00_batch import _in_the_notebook
+print(json.dumps(_in_the_notebook()))
+"""

@@ -26,6 +26,7 @@ from course_utils.translation.documents import (
 from course_utils.translation.pieces import (
     COMMENT,
     MARKDOWN,
+    MESSAGE,
     STRING,
     Piece,
     code_pieces,
@@ -280,3 +281,30 @@ def test_every_english_source_is_cut_and_joined_back_unchanged():
             assert join(cut(cell.source)) == cell.source, (path.name, cell.id)
     readme = (REPO_ROOT / "README.md").read_text("utf-8")
     assert join(markdown_pieces(readme)) == readme
+
+
+def test_messages_are_found_as_literals_or_module_constants_and_anything_else_is_named():
+    from course_utils.translation.messages import message_entries, misplaced_calls
+
+    source = (
+        'LEAD = "{found}, a lead: {cause}"\n'
+        "def f(x, name):\n"
+        '    a = translate("expected {n} epochs", n=x)\n'
+        "    b = translate(LEAD, found=1, cause=2)\n"
+        '    c = translate(f"made {name}")\n'
+        "    return text.translate(table)\n"
+    )
+    assert [(e.text, e.location) for e in message_entries(source, "m.py")] == [
+        ("expected {n} epochs", "m.py:3"),
+        ("{found}, a lead: {cause}", "m.py:4"),
+    ]
+    assert misplaced_calls(source, "m.py") == [
+        "m.py:5: translate() needs its English as a string literal, found f'made {name}'"
+    ]
+
+
+def test_a_message_keeps_its_fields():
+    assert broken_rules("found {n:,} layers", "找到 {n:,} 层", MESSAGE, []) == []
+    assert broken_rules("found {n:,} layers", "找到 {n} 层", MESSAGE, []) == [
+        "its {fields} are not the English's: {n:,}"
+    ]

@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from course_utils.dataset_browsing import WIDGET_CLASS as BROWSER_CLASS
+from course_utils.language import module_translations
 from course_utils.lesson_files import LESSONS, REPO_ROOT
 from course_utils.live_plot import WIDGET_CLASS as LIVE_PLOT_CLASS
 from course_utils.student_notebooks import is_solution_cell, solution_paths
@@ -236,8 +237,11 @@ OVERLAPPING_OPTIONS = """() => {
 STUDENT_NOTEBOOKS = [path.name for path in solution_paths()]
 TRANSLATED_NOTEBOOK = "zh/03_pooling.ipynb"
 """One translated lesson (course_utils.translation), run like the others."""
-EXERCISE_TO_COMPLETE = r"keras-course: .*\bcomplete (it in )?exercise \d+"
-"""What a cell that stops for want of an exercise says (graders.cell_errors)."""
+EXERCISE_TO_COMPLETE = {
+    "en": r"keras-course: .*\bcomplete (it in )?exercise \d+",
+    "zh": r"keras-course: .*(完成练习 \d+|在练习 \d+ 中完成)",
+}
+"""What a cell that stops for want of an exercise says (graders.cell_errors), by language."""
 
 
 def _text(outputs: list[dict]) -> str:
@@ -313,7 +317,7 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
                 assert cell["execution_count"], f"{where}: Run All stopped before it"
                 errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
                 assert not errors, f"{where}: {errors}"
-                if re.search(EXERCISE_TO_COMPLETE, _text(cell["outputs"])):
+                if re.search(EXERCISE_TO_COMPLETE[language or "en"], _text(cell["outputs"])):
                     assert index > first_exercise, where
                 else:
                     assert missing_figure(cell["source"], cell["outputs"]) is None, where
@@ -322,6 +326,9 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
             for index in graded:
                 text = _text(shown[index]["outputs"])
                 assert 'data-status="not attempted"' in text, f"{name}, cell {index}: {text}"
+                if language:  # the kernel of a lesson under zh/ speaks its language
+                    words = module_translations(language)["graders.report"]["not attempted"]
+                    assert words in text, f"{name}, cell {index}: {text}"
                 assert "Traceback" not in text, f"{name}, cell {index}: {text}"
             assert page.evaluate(OVERLAPPING_OPTIONS) == []
             # In view: the first quiz, else the first figure, else the first graded check.
@@ -331,6 +338,9 @@ def test_every_student_notebook_shows_its_figures_widgets_and_reports_in_jupyter
                 target = page.locator(".jp-Notebook .jp-Cell").nth(graded[0])
             target.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_after_run.png"))
+            if language:  # its check's report, in its language
+                page.locator(".jp-Notebook .jp-Cell").nth(graded[0]).scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_report.png"))
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"lesson{lesson}_failure.png"))
             raise
