@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders._files import cached_arrays
 from data_loaders._render_common import render_splits
 from data_loaders.cache import cache_dir
@@ -70,14 +71,33 @@ def check_options(
     """Refuse sizes that are not positive multiples of the class count, and bad seeds."""
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{loader}: {name} must be a positive int, found {value!r}.")
+            raise ValueError(
+                translate(
+                    "{loader}: {name} must be a positive int, found {value!r}.",
+                    loader=loader,
+                    name=name,
+                    value=value,
+                )
+            )
         if value % n_classes:
             raise ValueError(
-                f"{loader}: {name} must be a multiple of {n_classes} so that every class has "
-                f"the same number of images, found {value}."
+                translate(
+                    "{loader}: {name} must be a multiple of {n_classes} so that every class "
+                    "has the same number of images, found {value}.",
+                    loader=loader,
+                    name=name,
+                    n_classes=n_classes,
+                    value=value,
+                )
             )
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"{loader}: seed must be a non-negative int, found {seed!r}.")
+        raise ValueError(
+            translate(
+                "{loader}: seed must be a non-negative int, found {seed!r}.",
+                loader=loader,
+                seed=seed,
+            )
+        )
 
 
 def wants_files(
@@ -86,7 +106,12 @@ def wants_files(
     """True when both files are given, False when neither; refuses one without the other."""
     if (train_file is None) != (test_file is None):
         raise ValueError(
-            f"{loader}: pass both train_file and test_file, or neither for the embedded "
-            f"dataset (found train_file={train_file!r}, test_file={test_file!r})."
+            translate(
+                "{loader}: pass both train_file and test_file, or neither for the embedded "
+                "dataset (found train_file={train_file!r}, test_file={test_file!r}).",
+                loader=loader,
+                train_file=train_file,
+                test_file=test_file,
+            )
         )
     return train_file is not None

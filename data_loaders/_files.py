@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders.cache import atomic_write_bytes, cache_dir
 
 
@@ -69,7 +70,10 @@ def cached_arrays(name: str, build: Callable[[], dict[str, np.ndarray]]) -> dict
             with np.load(io.BytesIO(data), allow_pickle=False) as archive:
                 return {key: archive[key] for key in archive.files}
         print(
-            f"keras-course: cached file {data_path} does not match its checksum; rebuilding it.",
+            translate(
+                "keras-course: cached file {path} does not match its checksum; rebuilding it.",
+                path=data_path,
+            ),
             file=sys.stderr,
         )
     arrays = build()
@@ -123,13 +127,22 @@ class _PlainDataUnpickler(pickle.Unpickler):
 
             return codecs.encode
         raise DataFileError(
-            f"{self._source}: refused to unpickle '{module}.{name}'. A data pickle may hold "
-            "only dicts, lists, numbers, strings and NumPy arrays; this file carries code or "
-            "objects, so it was not loaded."
+            translate(
+                "{source}: refused to unpickle '{module}.{name}'. A data pickle may hold "
+                "only dicts, lists, numbers, strings and NumPy arrays; this file carries code "
+                "or objects, so it was not loaded.",
+                source=self._source,
+                module=module,
+                name=name,
+            )
         )
 
     def persistent_load(self, pid: object) -> object:
-        raise DataFileError(f"{self._source}: refused a persistent reference in the pickle.")
+        raise DataFileError(
+            translate(
+                "{source}: refused a persistent reference in the pickle.", source=self._source
+            )
+        )
 
 
 def read_data_pickle(path: str | os.PathLike) -> object:
@@ -140,7 +153,9 @@ def read_data_pickle(path: str | os.PathLike) -> object:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataFileError(f"{path}: no such file (expected a pickle of plain data).")
+        raise DataFileError(
+            translate("{path}: no such file (expected a pickle of plain data).", path=path)
+        )
     return unpickle_data(path.read_bytes(), str(path))
 
 
@@ -154,12 +169,23 @@ def unpickle_data(data: bytes, source: str) -> object:
         raise
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError) as error:
         raise DataFileError(
-            f"{source}: not a complete pickle ({len(data)} bytes; {type(error).__name__}: "
-            f"{error}). The file may be truncated or of another format."
+            translate(
+                "{source}: not a complete pickle ({size} bytes; {error_type}: {error}). The "
+                "file may be truncated or of another format.",
+                source=source,
+                size=len(data),
+                error_type=type(error).__name__,
+                error=error,
+            )
         ) from error
     except (AttributeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
         raise DataFileError(
-            f"{source}: not a pickle of plain data ({type(error).__name__}: {error})."
+            translate(
+                "{source}: not a pickle of plain data ({error_type}: {error}).",
+                source=source,
+                error_type=type(error).__name__,
+                error=error,
+            )
         ) from error
 
 
@@ -172,7 +198,13 @@ def is_url(source: str | os.PathLike) -> bool:
 
 
 EMBEDDED_HINT = "without a file argument the loader uses its embedded dataset, which works offline."
-"""What a rendered dataset's loader adds to a failed download's message."""
+"""What a rendered dataset's loader adds to a failed download's message (in English: see
+:func:`embedded_hint`)."""
+
+
+def embedded_hint() -> str:
+    """:data:`EMBEDDED_HINT` in the learner's language."""
+    return translate(EMBEDDED_HINT)
 
 
 def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: str = "") -> Path:
@@ -188,7 +220,7 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: s
     (the message ends with ``hint``), or when the checksum does not match.
     """
     if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise ValueError(f"sha256 must be 64 hex digits, found {sha256!r}")
+        raise ValueError(translate("sha256 must be 64 hex digits, found {sha256!r}", sha256=sha256))
     folder = cache_dir() / "downloads"
     name = Path(urllib.parse.urlparse(url).path).name or "download"
     name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
@@ -200,8 +232,11 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: s
         if expected and sha256_file(path) == expected:
             return path
         print(
-            f"keras-course: cached download {path} does not match its checksum; "
-            "downloading it again.",
+            translate(
+                "keras-course: cached download {path} does not match its checksum; "
+                "downloading it again.",
+                path=path,
+            ),
             file=sys.stderr,
         )
     try:
@@ -209,19 +244,39 @@ def fetch(url: str, *, sha256: str | None = None, timeout: float = 60.0, hint: s
             data = response.read()
     except urllib.error.HTTPError as error:
         raise DataFileError(
-            f"could not download {url}: the server answered {error.code} {error.reason}."
+            translate(
+                "could not download {url}: the server answered {code} {reason}.",
+                url=url,
+                code=error.code,
+                reason=error.reason,
+            )
         ) from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise DataFileError(
-            f"could not download {url}: {reason}. Check the address and your connection"
-            + (f"; {hint}" if hint else ".")
-        ) from error
+        if hint:
+            message = translate(
+                "could not download {url}: {reason}. Check the address and your connection; {hint}",
+                url=url,
+                reason=reason,
+                hint=hint,
+            )
+        else:
+            message = translate(
+                "could not download {url}: {reason}. Check the address and your connection.",
+                url=url,
+                reason=reason,
+            )
+        raise DataFileError(message) from error
     digest = sha256_bytes(data)
     if sha256 is not None and digest != sha256.lower():
         raise DataFileError(
-            f"downloaded {url} but its sha256 is {digest}, expected {sha256.lower()}: the file "
-            "is damaged or not the one expected, so it was discarded."
+            translate(
+                "downloaded {url} but its sha256 is {digest}, expected {expected}: the file "
+                "is damaged or not the one expected, so it was discarded.",
+                url=url,
+                digest=digest,
+                expected=sha256.lower(),
+            )
         )
     atomic_write_bytes(path, data)
     atomic_write_bytes(sum_path, (digest + "\n").encode())
@@ -257,21 +312,38 @@ def read_h5_split(
     import h5py
 
     path = Path(path)
-    wanted = f"datasets '{x_key}', '{y_key}' and 'list_classes'"
+    wanted = translate("datasets '{x_key}', '{y_key}' and 'list_classes'", x_key=x_key, y_key=y_key)
     if not path.is_file():
-        raise DataFileError(f"{path}: no such file (expected an HDF5 file with {wanted}).")
+        raise DataFileError(
+            translate(
+                "{path}: no such file (expected an HDF5 file with {wanted}).",
+                path=path,
+                wanted=wanted,
+            )
+        )
     try:
         handle = h5py.File(path, "r")
     except OSError as error:
         raise DataFileError(
-            f"{path}: not a readable HDF5 file ({error}); it may be truncated or of another "
-            f"format. Expected {wanted}."
+            translate(
+                "{path}: not a readable HDF5 file ({error}); it may be truncated or of another "
+                "format. Expected {wanted}.",
+                path=path,
+                error=error,
+                wanted=wanted,
+            )
         ) from error
     with handle:
         missing = [k for k in (x_key, y_key, "list_classes") if k not in handle]
         if missing:
             raise DataFileError(
-                f"{path}: expected {wanted}, found {sorted(handle.keys())} (missing {missing})."
+                translate(
+                    "{path}: expected {wanted}, found {found} (missing {missing}).",
+                    path=path,
+                    wanted=wanted,
+                    found=sorted(handle.keys()),
+                    missing=missing,
+                )
             )
         try:
             images = handle[x_key][()]
@@ -279,34 +351,66 @@ def read_h5_split(
             classes = handle["list_classes"][()]
         except (OSError, KeyError, TypeError) as error:
             raise DataFileError(
-                f"{path}: could not read its datasets ({error}); the file may be truncated."
+                translate(
+                    "{path}: could not read its datasets ({error}); the file may be truncated.",
+                    path=path,
+                    error=error,
+                )
             ) from error
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         raise DataFileError(
-            f"{path}: '{x_key}' must be uint8 images, found "
-            f"{getattr(images, 'dtype', type(images).__name__)}."
+            translate(
+                "{path}: '{key}' must be uint8 images, found {found}.",
+                path=path,
+                key=x_key,
+                found=getattr(images, "dtype", type(images).__name__),
+            )
         )
     if images.ndim != 1 + len(image_shape) or images.shape[1:] != tuple(image_shape):
         raise DataFileError(
-            f"{path}: '{x_key}' must have shape (N, "
-            f"{', '.join(map(str, image_shape))}), found {images.shape}."
+            translate(
+                "{path}: '{key}' must have shape (N, {dims}), found {shape}.",
+                path=path,
+                key=x_key,
+                dims=", ".join(map(str, image_shape)),
+                shape=images.shape,
+            )
         )
     if labels.ndim == 2 and 1 in labels.shape:
         labels = labels.reshape(-1)
     if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
         raise DataFileError(
-            f"{path}: '{y_key}' must be {len(images)} integer labels, found "
-            f"{labels.dtype} array of shape {labels.shape}."
+            translate(
+                "{path}: '{key}' must be {count} integer labels, found {dtype} array of "
+                "shape {shape}.",
+                path=path,
+                key=y_key,
+                count=len(images),
+                dtype=labels.dtype,
+                shape=labels.shape,
+            )
         )
     if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
         raise DataFileError(
-            f"{path}: '{y_key}' must lie in 0..{n_classes - 1}, found "
-            f"{labels.min()}..{labels.max()}."
+            translate(
+                "{path}: '{key}' must lie in 0..{top}, found {low}..{high}.",
+                path=path,
+                key=y_key,
+                top=n_classes - 1,
+                low=labels.min(),
+                high=labels.max(),
+            )
         )
     names = [c.decode() if isinstance(c, bytes) else str(c) for c in np.ravel(classes)]
     if len(names) != n_classes:
         raise DataFileError(
-            f"{path}: 'list_classes' must name {n_classes} classes for this dataset, found "
-            f"{len(names)} ({', '.join(names)}): is it another dataset's file?"
+            translate(
+                "{path}: 'list_classes' must name {n_classes} classes for this dataset, found "
+                "{count} ({names}): is it another dataset's file?",
+                path=path,
+                n_classes=n_classes,
+                count=len(names),
+                names=", ".join(names),
+            )
         )
     return np.ascontiguousarray(images), labels.astype(np.int64), names

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 
+from course_utils.language import translate
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._files import EMBEDDED_HINT, DataFileError, local_file, read_h5_split
+from data_loaders._files import DataFileError, embedded_hint, local_file, read_h5_split
 from data_loaders.sources import record_files_load, record_rendered_load
 
 
@@ -24,8 +25,8 @@ def load_h5_pair(
 
     Refuses a pair whose ``list_classes`` differ, naming both files.
     """
-    train_path = local_file(train_file, sha256=train_sha256, hint=EMBEDDED_HINT)
-    test_path = local_file(test_file, sha256=test_sha256, hint=EMBEDDED_HINT)
+    train_path = local_file(train_file, sha256=train_sha256, hint=embedded_hint())
+    test_path = local_file(test_file, sha256=test_sha256, hint=embedded_hint())
     x_train, y_train, train_names = read_h5_split(
         train_path,
         x_key="train_set_x",
@@ -42,7 +43,14 @@ def load_h5_pair(
     )
     if train_names != test_names:
         raise DataFileError(
-            f"{train_path} and {test_path} list different classes: {train_names} vs {test_names}."
+            translate(
+                "{train_path} and {test_path} list different classes: {train_names} vs "
+                "{test_names}.",
+                train_path=train_path,
+                test_path=test_path,
+                train_names=train_names,
+                test_names=test_names,
+            )
         )
     return ((x_train, y_train), (x_test, y_test)), train_names
 

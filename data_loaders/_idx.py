@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders._files import DataFileError, sha256_bytes
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -50,15 +51,24 @@ def idx_bytes(path: Path) -> bytes:
             data = handle.read(MAX_IDX_BYTES + 1)
         if len(data) > MAX_IDX_BYTES:
             raise DataFileError(
-                f"{path} inflates to more than {MAX_IDX_BYTES:,} bytes, more than any IDX "
-                "file of these datasets"
+                translate(
+                    "{path} inflates to more than {limit:,} bytes, more than any IDX file of "
+                    "these datasets",
+                    path=path,
+                    limit=MAX_IDX_BYTES,
+                )
             )
         return data
     except FileNotFoundError as error:
-        raise DataFileError(f"{path} does not exist") from error
+        raise DataFileError(translate("{path} does not exist", path=path)) from error
     except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
-        kind = "gzip file" if path.name.endswith(".gz") else "file"
-        raise DataFileError(f"{path} is not a readable {kind}: {error}") from error
+        if path.name.endswith(".gz"):
+            message = translate(
+                "{path} is not a readable gzip file: {error}", path=path, error=error
+            )
+        else:
+            message = translate("{path} is not a readable file: {error}", path=path, error=error)
+        raise DataFileError(message) from error
 
 
 def has_sha256(path: Path, sha256: str) -> bool:
@@ -102,27 +112,62 @@ def read_idx(
     data = idx_bytes(path)
     if expected_sha256 is not None and sha256_bytes(data) != expected_sha256:
         raise DataFileError(
-            f"{path} is not the original {dataset} file {path.name.removesuffix('.gz')}: its "
-            f"sha256 is {sha256_bytes(data)}, expected {expected_sha256} (pass verify=False "
-            "to read a file of your own in the same format)"
+            translate(
+                "{path} is not the original {dataset} file {name}: its sha256 is {found}, "
+                "expected {expected} (pass verify=False to read a file of your own in the "
+                "same format)",
+                path=path,
+                dataset=dataset,
+                name=path.name.removesuffix(".gz"),
+                found=sha256_bytes(data),
+                expected=expected_sha256,
+            )
         )
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise DataFileError(f"{path} is not an IDX file: it does not start with two zero bytes")
+        raise DataFileError(
+            translate("{path} is not an IDX file: it does not start with two zero bytes", path=path)
+        )
     if data[2] != _IDX_MAGIC_UINT8:
-        raise DataFileError(f"{path} holds IDX type 0x{data[2]:02x}, expected 0x08 (uint8)")
+        raise DataFileError(
+            translate(
+                "{path} holds IDX type 0x{type:02x}, expected 0x08 (uint8)", path=path, type=data[2]
+            )
+        )
     ndim = data[3]
     if not 1 <= ndim <= 3:
-        raise DataFileError(f"{path} has {ndim} dimensions, expected 1 (labels) or 3 (images)")
+        raise DataFileError(
+            translate(
+                "{path} has {ndim} dimensions, expected 1 (labels) or 3 (images)",
+                path=path,
+                ndim=ndim,
+            )
+        )
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataFileError(f"{path} is truncated: its header is incomplete")
+        raise DataFileError(translate("{path} is truncated: its header is incomplete", path=path))
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = math.prod(shape)
-    if len(data) - header != expected:
-        state = "truncated" if len(data) - header < expected else "too long"
+    if len(data) - header < expected:
         raise DataFileError(
-            f"{path} is {state}: its header says {shape} = {expected:,} values, found "
-            f"{len(data) - header:,}"
+            translate(
+                "{path} is truncated: its header says {shape} = {expected:,} values, found "
+                "{found:,}",
+                path=path,
+                shape=shape,
+                expected=expected,
+                found=len(data) - header,
+            )
+        )
+    if len(data) - header > expected:
+        raise DataFileError(
+            translate(
+                "{path} is too long: its header says {shape} = {expected:,} values, found "
+                "{found:,}",
+                path=path,
+                shape=shape,
+                expected=expected,
+                found=len(data) - header,
+            )
         )
     array = np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)  # read-only
     if name is not None:
@@ -135,7 +180,9 @@ def idx_file(folder: Path, name: str) -> Path:
     for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.is_file():
             return candidate
-    raise DataFileError(f"{folder} has neither {name} nor {name}.gz")
+    raise DataFileError(
+        translate("{folder} has neither {name} nor {name}.gz", folder=folder, name=name)
+    )
 
 
 def has_idx_files(folder: Path) -> bool:
@@ -172,21 +219,39 @@ def checked_splits(
         shape = arrays[key].shape
         if arrays[key].ndim != 3 or shape[1:] != (28, 28) or arrays[key].dtype != np.uint8:
             raise DataFileError(
-                f"{source}: {key} should be uint8 images of shape (N, 28, 28), found "
-                f"{arrays[key].dtype} {shape}"
+                translate(
+                    "{source}: {key} should be uint8 images of shape (N, 28, 28), found "
+                    "{dtype} {shape}",
+                    source=source,
+                    key=key,
+                    dtype=arrays[key].dtype,
+                    shape=shape,
+                )
             )
     for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
         labels = arrays[y_key]
         if labels.shape != (len(arrays[x_key]),) or (labels.size and labels.max() >= n_classes):
             raise DataFileError(
-                f"{source}: {y_key} should be {len(arrays[x_key])} labels "
-                f"0..{n_classes - 1}, found shape {labels.shape}"
+                translate(
+                    "{source}: {key} should be {count} labels 0..{top}, found shape {shape}",
+                    source=source,
+                    key=y_key,
+                    count=len(arrays[x_key]),
+                    top=n_classes - 1,
+                    shape=labels.shape,
+                )
             )
     if full_size:
         for key, shape in SIZES.items():
             if arrays[key].shape != shape:
                 raise DataFileError(
-                    f"{source}: {key} has shape {arrays[key].shape}, expected {shape}"
+                    translate(
+                        "{source}: {key} has shape {found}, expected {shape}",
+                        source=source,
+                        key=key,
+                        found=arrays[key].shape,
+                        shape=shape,
+                    )
                 )
     return (
         (arrays["x_train"], arrays["y_train"].astype(np.int64)),

@@ -110,9 +110,18 @@ def render_in_workers(
         total = sum(len(labels) for labels, _ in group)
         expected = total * size * size * 3
         if process.returncode != 0 or len(output) != expected:
+            # Imported here: a worker process needs nothing of it.
+            from course_utils.language import translate
+
             raise RuntimeError(
-                f"a dataset render worker failed (exit status {process.returncode}, "
-                f"{len(output)} of {expected} bytes):\n{error.decode(errors='replace')}"
+                translate(
+                    "a dataset render worker failed (exit status {status}, {received} of "
+                    "{expected} bytes):\n{error}",
+                    status=process.returncode,
+                    received=len(output),
+                    expected=expected,
+                    error=error.decode(errors="replace"),
+                )
             )
         results.append(np.frombuffer(output, dtype=np.uint8).reshape(total, size, size, 3))
     return results

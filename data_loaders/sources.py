@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders._idx import Split
 from data_loaders.small import SMALL_ENV_VAR, small_data_requested, small_splits
 
@@ -63,7 +64,11 @@ def _as_given(
     what its ``record_*`` call returns, so that what a notebook holds is what was recorded."""
     if small_data_requested():
         splits = small_splits(splits)
-        description = f"{description}, a small subset ({SMALL_ENV_VAR}=1)"
+        description = translate(
+            "{description}, a small subset ({variable}=1)",
+            description=description,
+            variable=SMALL_ENV_VAR,
+        )
     _record(LoadedSource(dataset, from_files, description, class_names, *splits[0], *splits[1]))
     return splits
 
@@ -77,8 +82,11 @@ def record_rendered_load(
 ) -> Splits:
     """Record a load of the rendered default (called by the loaders); returns the splits
     the loader gives (:func:`_as_given`)."""
-    details = f" (seed {seed})" if seed else ""
-    return _as_given(dataset, False, f"the course's test images{details}", class_names, splits)
+    if seed:
+        description = translate("the course's test images (seed {seed})", seed=seed)
+    else:
+        description = translate("the course's test images")
+    return _as_given(dataset, False, description, class_names, splits)
 
 
 def record_files_load(
@@ -92,7 +100,7 @@ def record_files_load(
     """Record a load of the original files (called by the loaders); ``description``
     names the test images, by default ``"the test file <test_file>"``. Returns the splits
     the loader gives (:func:`_as_given`)."""
-    description = description or f"the test file {os.fspath(test_file)}"
+    description = description or translate("the test file {path}", path=os.fspath(test_file))
     return _as_given(dataset, True, description, tuple(class_names), splits)
 
 
@@ -135,7 +143,10 @@ def loaded_class_names(dataset: str) -> tuple[str, ...]:
     loaded = last_load(dataset)
     if loaded is None:
         raise ValueError(
-            f"no {dataset} data has been loaded in this process yet: call load_{dataset}() "
-            "first, then ask for its class names."
+            translate(
+                "no {dataset} data has been loaded in this process yet: call "
+                "load_{dataset}() first, then ask for its class names.",
+                dataset=dataset,
+            )
         )
     return loaded.class_names

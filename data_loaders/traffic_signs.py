@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.language import translate
 from data_loaders import _traffic_sign_render
 from data_loaders._embedded import EmbeddedDataset, Split, check_options, wants_files
-from data_loaders._files import EMBEDDED_HINT, DataFileError, local_file, read_data_pickle
+from data_loaders._files import DataFileError, embedded_hint, local_file, read_data_pickle
 from data_loaders.sources import record_files_load, record_rendered_load, unknown_class_names
 
 TRAFFIC_SIGN_CLASS_NAMES: tuple[str, ...] = _traffic_sign_render.CLASS_NAMES
@@ -91,8 +92,8 @@ def load_traffic_signs(
         True
     """
     if wants_files("load_traffic_signs", train_file, test_file):
-        train_path = local_file(train_file, sha256=train_sha256, hint=EMBEDDED_HINT)
-        test_path = local_file(test_file, sha256=test_sha256, hint=EMBEDDED_HINT)
+        train_path = local_file(train_file, sha256=train_sha256, hint=embedded_hint())
+        test_path = local_file(test_file, sha256=test_sha256, hint=embedded_hint())
         train, test = _shift_labels(_read_pickle_split(train_path), _read_pickle_split(test_path))
         names = unknown_class_names(_N_CLASSES)
         return record_files_load("traffic_signs", names, (train, test), test_file=test_file)
@@ -108,11 +109,22 @@ def _shift_labels(train: _LabelledSplit, test: _LabelledSplit) -> tuple[Split, S
     uses_top = [split.labels.size and split.labels.max() == _N_CLASSES for split in splits]
     if any(uses_zero) and any(uses_top):
         described = "; ".join(
-            f"{split.path}: labels {split.labels.min()}..{split.labels.max()}" for split in splits
+            translate(
+                "{path}: labels {low}..{high}",
+                path=split.path,
+                low=split.labels.min(),
+                high=split.labels.max(),
+            )
+            for split in splits
         )
         raise DataFileError(
-            f"the training and test files number their classes differently ({described}): "
-            f"expected both 0..{_N_CLASSES - 1} or both 1..{_N_CLASSES}."
+            translate(
+                "the training and test files number their classes differently ({described}): "
+                "expected both 0..{top} or both 1..{n_classes}.",
+                described=described,
+                top=_N_CLASSES - 1,
+                n_classes=_N_CLASSES,
+            )
         )
     offset = 1 if any(uses_top) else 0
     for split in splits:
@@ -120,8 +132,15 @@ def _shift_labels(train: _LabelledSplit, test: _LabelledSplit) -> tuple[Split, S
             split.labels.min() < offset or split.labels.max() >= _N_CLASSES + offset
         ):
             raise DataFileError(
-                f"{split.path}: labels must lie in {offset}..{_N_CLASSES - 1 + offset} like "
-                f"the other file's, found {split.labels.min()}..{split.labels.max()}."
+                translate(
+                    "{path}: labels must lie in {first}..{last} like the other file's, found "
+                    "{low}..{high}.",
+                    path=split.path,
+                    first=offset,
+                    last=_N_CLASSES - 1 + offset,
+                    low=split.labels.min(),
+                    high=split.labels.max(),
+                )
             )
     return tuple((split.features, split.labels - offset) for split in splits)
 
@@ -138,25 +157,49 @@ def _read_pickle_split(path: Path) -> _LabelledSplit:
     if not isinstance(content, dict) or not {"features", "labels"} <= content.keys():
         found = sorted(map(str, content.keys())) if isinstance(content, dict) else type(content)
         raise DataFileError(
-            f"{path}: expected a dict with keys 'features' and 'labels', found {found}."
+            translate(
+                "{path}: expected a dict with keys 'features' and 'labels', found {found}.",
+                path=path,
+                found=found,
+            )
         )
     features, labels = content["features"], np.asarray(content["labels"])
     if not isinstance(features, np.ndarray) or features.dtype != np.uint8:
         found = getattr(features, "dtype", type(features).__name__)
-        raise DataFileError(f"{path}: 'features' must be a uint8 array, found {found}.")
+        raise DataFileError(
+            translate(
+                "{path}: 'features' must be a uint8 array, found {found}.", path=path, found=found
+            )
+        )
     if features.ndim != 4 or features.shape[1:] != _IMAGE_SHAPE:
         raise DataFileError(
-            f"{path}: 'features' must have shape (N, 32, 32, 3), found {features.shape}."
+            translate(
+                "{path}: 'features' must have shape (N, 32, 32, 3), found {shape}.",
+                path=path,
+                shape=features.shape,
+            )
         )
     if labels.shape != (len(features),) or not np.issubdtype(labels.dtype, np.integer):
         raise DataFileError(
-            f"{path}: 'labels' must be {len(features)} integers (one per image), found "
-            f"{labels.dtype} array of shape {labels.shape}."
+            translate(
+                "{path}: 'labels' must be {count} integers (one per image), found {dtype} "
+                "array of shape {shape}.",
+                path=path,
+                count=len(features),
+                dtype=labels.dtype,
+                shape=labels.shape,
+            )
         )
     labels = labels.astype(np.int64)
     if len(labels) and (labels.min() < 0 or labels.max() > _N_CLASSES):
         raise DataFileError(
-            f"{path}: labels must lie in 0..{_N_CLASSES - 1} (or 1..{_N_CLASSES}), found "
-            f"{labels.min()}..{labels.max()}."
+            translate(
+                "{path}: labels must lie in 0..{top} (or 1..{n_classes}), found {low}..{high}.",
+                path=path,
+                top=_N_CLASSES - 1,
+                n_classes=_N_CLASSES,
+                low=labels.min(),
+                high=labels.max(),
+            )
         )
     return _LabelledSplit(path, np.ascontiguousarray(features), labels)
