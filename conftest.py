@@ -9,6 +9,7 @@ variable again for Python tests, which inspect failing reports.)
 import os
 
 from course_utils.lab import kernel_environment
+from course_utils.language import LANGUAGE_ENV_VAR, SESSION_ENV_VAR
 from course_utils.tensorflow_settings import use_tensorflow_settings
 from data_loaders.small import SMALL_ENV_VAR
 from graders.report import STRICT_ENV_VAR
@@ -19,6 +20,8 @@ pytest_plugins = ["tests.plugins.tiers", "tests.plugins.durations", "tests.plugi
 def pytest_configure(config):
     os.environ[STRICT_ENV_VAR] = "1"
     os.environ.pop(SMALL_ENV_VAR, None)  # full data, unless a test asks for the small subset
+    for chosen in (LANGUAGE_ENV_VAR, SESSION_ENV_VAR):  # English, unless a test asks otherwise
+        os.environ.pop(chosen, None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     use_tensorflow_settings()  # here and in every notebook kernel the tests start
     # The kernel named python3 is the learner's, the one `./course lab` starts: nbval,

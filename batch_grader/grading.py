@@ -51,12 +51,13 @@ once it is awake: a main thread asleep until the next result (a submission may t
 hour) would not stop."""
 
 
-def still_to_grade(batch: Batch, out: Path, regrade: bool) -> dict[str, Path]:
-    """The submissions without a result for their current file (all with ``regrade``)."""
+def still_to_grade(batch: Batch, out: Path, regrade: bool, language: str) -> dict[str, Path]:
+    """The submissions without a result for their current file with feedback in
+    ``language`` (all with ``regrade``)."""
     todo = {}
     for student, path in batch.submissions.items():
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        if regrade or finished(out, student, sha) is None:
+        if regrade or finished(out, student, sha, language) is None:
             todo[student] = path
     return todo
 
@@ -163,7 +164,7 @@ def grade(request: GradeRequest) -> int:
         sweep_stale_groups()
         RUNNING.reset()
         guard = Guard(out, active=not isolation.isolated)  # no sandbox reaches the results
-        todo = still_to_grade(batch, out, request.regrade)
+        todo = still_to_grade(batch, out, request.regrade, request.language)
         where = request.cluster.where if request.cluster else f"with {request.jobs} job(s)"
         print(
             f"lesson {batch.lesson}: {len(batch.submissions)} submission(s), "

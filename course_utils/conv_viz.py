@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_utils.arguments import require_model
-from course_utils.figure_fonts import add_fallback_fonts
+from course_utils.figure_fonts import fonts_for_the_learner
 from course_utils.language import translate
 
-add_fallback_fonts()  # a translated lesson's titles and legends
+fonts_for_the_learner()  # a translated lesson's titles and legends
 
 
 def _conv_layer(model, layer_name: str | None):

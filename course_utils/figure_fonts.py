@@ -4,7 +4,8 @@ Matplotlib draws text in DejaVu Sans, which has no Chinese: a translated lesson'
 and legends (``show_image_row(..., ["池化一次", ...])``) would come out as empty boxes, with
 a warning per character on stderr. :func:`add_fallback_fonts` keeps the font the figures
 use and adds the first installed font of :data:`CJK_FONTS` after it, which Matplotlib
-(3.6 and later) falls back to for each character the first lacks.
+(3.6 and later) falls back to for each character the first lacks. The helpers that draw
+call :func:`fonts_for_the_learner` as they load: in an English kernel nothing changes.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def add_fallback_fonts() -> str | None:
     first = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
     rcParams["font.family"] = [font_manager.get_font(first).family_name, chinese]
     return chinese
+
+
+def fonts_for_the_learner() -> str | None:
+    """:func:`add_fallback_fonts` when the learner's language is not English
+    (:func:`course_utils.language.learner_language`); else nothing, and None."""
+    from course_utils.language import SOURCE, learner_language
+
+    return None if learner_language() == SOURCE else add_fallback_fonts()
 
 
 def _installed_chinese_font(font_manager) -> str | None:

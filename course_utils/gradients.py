@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_utils.figure_fonts import add_fallback_fonts
+from course_utils.figure_fonts import fonts_for_the_learner
+from course_utils.language import translate
 
-add_fallback_fonts()  # a translated lesson's titles and legends
+fonts_for_the_learner()  # a translated lesson's titles and legends
 
 
 def kernel_gradient_norms(model, x: np.ndarray, y: np.ndarray, loss: str) -> list[float]:
@@ -36,8 +37,8 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]]) -> None:
     figure, axis = plt.subplots(figsize=(7, 3.5))
     for name, values in norms.items():
         axis.semilogy(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=name)
-    axis.set_xlabel("layer (1 = nearest the input)")
-    axis.set_ylabel("gradient norm of its kernel")
+    axis.set_xlabel(translate("layer (1 = nearest the input)"))
+    axis.set_ylabel(translate("gradient norm of its kernel"))
     axis.grid(True, which="both", alpha=0.3)
     axis.legend()
     figure.tight_layout()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 LANGUAGE_ENV_VAR = "KERAS_COURSE_LANG"
@@ -27,9 +29,20 @@ SESSION_ENV_VAR = "JPY_SESSION_NAME"
 root): a kernel of ``zh/03_pooling.ipynb`` speaks Chinese unless told otherwise."""
 
 SOURCE = "en"
-TRANSLATED = {"zh": "zh_Hans"}
-"""Each language the course is translated into (besides English): its code, as in
-``--lang`` and ``lessons/<code>/``, and its locale, as in the catalogs' headers."""
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the course is translated into: its ``locale``, as in the catalogs'
+    headers, and its ``name`` in English."""
+
+    locale: str
+    name: str
+
+
+TRANSLATED = {"zh": Language("zh_Hans", "Simplified Chinese")}
+"""Each language the course is translated into (besides English), by its code, as in
+``--lang`` and ``lessons/<code>/``."""
 
 CATALOGS = Path(__file__).resolve().parent / "locale"
 
@@ -50,10 +63,41 @@ def translate(english: str, /, **fields: object) -> str:
     translation is the calling module's catalog's, else any catalog's (the same English in
     two modules may read differently: a report's "Check" column, a quiz's "Check" button);
     the English is returned as it is when none has it."""
-    language = learner_language()
+    return _translated(learner_language(), english, sys._getframe(1), fields)
+
+
+def listed(items: Iterable[str]) -> str:
+    """``a, b and c`` in the learner's language (``items`` are already in it)."""
+    items = list(items)
+    if not items:
+        return ""
+    text = items[0]
+    for item in items[1:-1]:
+        text = translate("{list}, {item}", list=text, item=item)
+    return text if len(items) == 1 else translate("{list} and {last}", list=text, last=items[-1])
+
+
+def semicolons(items: Iterable[str]) -> str:
+    """``a; b; c`` in the learner's language (``items`` are already in it)."""
+    items = list(items)
+    if not items:
+        return ""
+    text = items[0]
+    for item in items[1:]:
+        text = translate("{list}; {item}", list=text, item=item)
+    return text
+
+
+def translate_into(language: str, english: str, /, **fields: object) -> str:
+    """:func:`translate` into ``language`` rather than the learner's: for a process that
+    writes another's feedback (the batch grader, for its ``--lang``)."""
+    return _translated(language, english, sys._getframe(1), fields)
+
+
+def _translated(language: str, english: str, caller, fields: dict[str, object]) -> str:
     text = english
     if language != SOURCE:
-        module = sys._getframe(1).f_globals.get("__name__", "")
+        module = caller.f_globals.get("__name__", "")
         text = module_translations(language).get(module, {}).get(english)
         text = text or translations(language).get(english, english)
     if not fields:
@@ -79,13 +123,17 @@ def translations(language: str) -> dict[str, str]:
 def module_translations(language: str) -> dict[str, dict[str, str]]:
     """The translated messages of ``language`` by module (``graders.report``): English to
     translation, from ``locale/<language>/<module>.po`` (entries that are empty or marked
-    fuzzy left out)."""
-    from babel.messages.pofile import read_po
+    fuzzy left out); none where Babel is missing (an environment older than the course's
+    dependencies), which leaves every message English."""
+    try:
+        from babel.messages.pofile import read_po
+    except ImportError:
+        return {}
 
     found: dict[str, dict[str, str]] = {}
     for path in sorted((CATALOGS / language).glob("*.po")):
         with path.open("rb") as file:
-            catalog = read_po(file, locale=TRANSLATED[language])
+            catalog = read_po(file, locale=TRANSLATED[language].locale)
         found[path.stem] = {
             message.id: message.string
             for message in catalog

@@ -9,10 +9,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from course_utils.figure_fonts import add_fallback_fonts
+from course_utils.figure_fonts import fonts_for_the_learner
 from course_utils.language import translate
 
-add_fallback_fonts()  # a translated lesson's titles and legends
+fonts_for_the_learner()  # a translated lesson's titles and legends
 
 
 def show_images(
@@ -69,7 +69,8 @@ def history_panels(data: Mapping[str, Sequence[float]]) -> list[tuple[str, str]]
     """The (key, title) of each panel a history gets: the loss, then the accuracy when the
     model reports one (``"accuracy"`` or ``"acc"``)."""
     accuracy_key = next((k for k in ("accuracy", "acc") if k in data), None)
-    return [("loss", "Loss")] + ([(accuracy_key, "Accuracy")] if accuracy_key else [])
+    panels = [("loss", translate("Loss"))]
+    return panels + ([(accuracy_key, translate("Accuracy"))] if accuracy_key else [])
 
 
 def draw_history(figure: Figure, data: Mapping[str, Sequence[float]], epochs: int = 0) -> None:
@@ -81,11 +82,11 @@ def draw_history(figure: Figure, data: Mapping[str, Sequence[float]], epochs: in
     done = len(data["loss"])
     x = np.arange(1, done + 1)
     for axis, (key, title) in zip(axes.flat, panels, strict=False):
-        axis.plot(x, data[key], "o-", label="training")
+        axis.plot(x, data[key], "o-", label=translate("training"))
         if len(data.get(f"val_{key}", ())) == done:
-            axis.plot(x, data[f"val_{key}"], "s--", label="validation")
+            axis.plot(x, data[f"val_{key}"], "s--", label=translate("validation"))
         axis.set_title(title)
-        axis.set_xlabel("epoch")
+        axis.set_xlabel(translate("epoch"))
         last = max(epochs, done)
         axis.set_xlim(0.5, last + 0.5)
         axis.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(last, 10)))
@@ -118,18 +119,26 @@ def compare_histories(histories: Mapping[str, object], metric: str = "accuracy")
     figure, axis = plt.subplots(figsize=(6.5, 3.6))
     for index, (name, history) in enumerate(histories.items()):
         if history is None:
-            raise ValueError(f"compare_histories: run {name!r} is None, not a History.")
+            raise ValueError(
+                translate("compare_histories: run {name!r} is None, not a History.", name=name)
+            )
         data = getattr(history, "history", history)
         if not isinstance(data, Mapping) or metric not in data:
-            raise ValueError(f"compare_histories: run {name!r} has no {metric!r} history.")
+            raise ValueError(
+                translate(
+                    "compare_histories: run {name!r} has no {metric!r} history.",
+                    name=name,
+                    metric=metric,
+                )
+            )
         colour = f"C{index}"
         epochs = np.arange(1, len(data[metric]) + 1)
-        axis.plot(epochs, data[metric], "-", color=colour, label=f"{name}: training")
+        training = translate("{run}: training", run=name)
+        axis.plot(epochs, data[metric], "-", color=colour, label=training)
         if f"val_{metric}" in data:
-            axis.plot(
-                epochs, data[f"val_{metric}"], "--", color=colour, label=f"{name}: validation"
-            )
-    axis.set_xlabel("epoch")
+            validation = translate("{run}: validation", run=name)
+            axis.plot(epochs, data[f"val_{metric}"], "--", color=colour, label=validation)
+    axis.set_xlabel(translate("epoch"))
     axis.set_ylabel(metric)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
@@ -142,7 +151,11 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(
-            f"confusion_matrix: {y_true.shape} true labels but {y_pred.shape} predictions."
+            translate(
+                "confusion_matrix: {labels} true labels but {predictions} predictions.",
+                labels=y_true.shape,
+                predictions=y_pred.shape,
+            )
         )
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
@@ -160,8 +173,8 @@ def plot_confusion_matrix(
     ticks = np.arange(len(class_names))
     axis.set_xticks(ticks, class_names, rotation=30, ha="right")
     axis.set_yticks(ticks, class_names)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
+    axis.set_xlabel(translate("predicted"))
+    axis.set_ylabel(translate("true"))
     threshold = matrix.max() / 2 if matrix.size else 0
     for (row, column), count in np.ndenumerate(matrix):
         axis.text(

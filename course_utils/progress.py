@@ -2,10 +2,11 @@
 the student edition.
 
 Usage: ``python -m course_utils.progress [NN ...]``: every lesson, or the lessons numbered
-NN. Each notebook runs from the top in a fresh kernel (the one ``./course lab`` starts, in
-the lessons folder), as Run All would, except that a cell that raises does not stop the
-run: the cells after it run, and the checks of what it should have set say so. The
-notebook on disk is not changed. Exit status 0 when every notebook ran to its end, 1 when
+NN; with ``KERAS_COURSE_LANG=zh``, the Chinese lessons (``lessons/zh/``), whose checks then
+speak Chinese. Each notebook runs from the top in a fresh kernel (the one ``./course lab``
+starts, in the notebook's folder), as Run All would, except that a cell that raises does
+not stop the run: the cells after it run, and the checks of what it should have set say
+so. The notebook on disk is not changed. Exit status 0 when every notebook ran to its end, 1 when
 one could not (its kernel died, or a cell ran past ``--cell-timeout``), 2 for an unknown
 lesson.
 """
@@ -23,7 +24,7 @@ from typing import get_args
 import nbformat
 
 from course_utils.lab import kernel_environment
-from course_utils.language import translate
+from course_utils.language import SOURCE, learner_language, translate
 from course_utils.lesson_files import LESSONS, lesson_heading, lesson_paths
 from graders.report import REPORT_MIME, Report, Status, status_label
 
@@ -132,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, metavar="S")
     args = parser.parse_args(argv)
     os.environ.update(kernel_environment(dict(os.environ)))  # python3: the learner's kernel
-    paths = lesson_paths(LESSONS)
+    language = learner_language()  # KERAS_COURSE_LANG=zh ./course test: lessons/zh/
+    paths = lesson_paths(LESSONS if language == SOURCE else LESSONS / language)
     if args.lessons:
         wanted, known = {n.zfill(2) for n in args.lessons}, {path.name[:2] for path in paths}
         if unknown := sorted(wanted - known):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from difflib import SequenceMatcher
 
-from course_utils.language import translate
+from course_utils.language import listed, semicolons, translate
 from graders.report import CheckResult
 
 _FOLDS_ACTIVATION = {"Dense", "Conv2D"}
@@ -103,7 +103,7 @@ class LayerSpec:
         if self.name is not None:
             head = translate("{layer} named {name!r}", layer=head, name=self.name)
         text = (
-            translate("{layer} with {settings}", layer=head, settings=_join(parts))
+            translate("{layer} with {settings}", layer=head, settings=listed(parts))
             if parts
             else head
         )
@@ -124,22 +124,6 @@ def _activation_phrase(name: str) -> str:
     if name == "linear":
         return translate("no activation")
     return translate("{activation} activation", activation=name)
-
-
-def _join(parts: list[str]) -> str:
-    """``a, b and c``, in the learner's language."""
-    text = parts[0]
-    for part in parts[1:-1]:
-        text = translate("{list}, {item}", list=text, item=part)
-    return text if len(parts) == 1 else translate("{list} and {last}", list=text, last=parts[-1])
-
-
-def _semicolons(parts: list[str]) -> str:
-    """``a; b; c``, in the learner's language."""
-    text = parts[0]
-    for part in parts[1:]:
-        text = translate("{list}; {item}", list=text, item=part)
-    return text
 
 
 def _activation_name(layer) -> str:
@@ -428,11 +412,11 @@ def _compare(
         )
         if missing:
             summary = translate(
-                "{summary}; missing: {layers}", summary=summary, layers=_semicolons(missing)
+                "{summary}; missing: {layers}", summary=summary, layers=semicolons(missing)
             )
         if extra:
             summary = translate(
-                "{summary}; extra: {layers}", summary=summary, layers=_semicolons(extra)
+                "{summary}; extra: {layers}", summary=summary, layers=semicolons(extra)
             )
         problems.append(summary)
     return problems, positions
@@ -510,7 +494,7 @@ def check_layers(
     hint = hint_texts[0]
     for more in hint_texts[1:]:
         hint = translate("{hints} {hint}", hints=hint, hint=more)
-    return CheckResult.failed(name, points, _semicolons(problems) + note, hint)
+    return CheckResult.failed(name, points, semicolons(problems) + note, hint)
 
 
 def check_input_shape(

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.language import translate
+from course_utils.language import semicolons, translate
 from graders.architecture import LayerSpec
 from graders.augmentation_block import (
     BlockPlacement,
@@ -179,7 +179,7 @@ LAYER_KINDS = Rules(
                 "expected {wanted} (in any order), found {found}; {problems}",
                 wanted=", ".join(WANTED),
                 found=", ".join(kinds) or translate("no layers"),
-                problems=translate("; ").join(kind_problems(kinds, WANTED)),
+                problems=semicolons(kind_problems(kinds, WANTED)),
             ),
             BLOCK_HINT,
         ),
@@ -201,7 +201,7 @@ RANGES = Rules(
     rules=(
         Rule(
             lambda layers: bool(range_problems(AUGMENTATION, layers)),
-            lambda layers: translate("; ").join(range_problems(AUGMENTATION, layers)),
+            lambda layers: semicolons(range_problems(AUGMENTATION, layers)),
             translate(
                 "The lesson's ranges: {asked}. Small enough that every digit stays readable.",
                 asked=ASKED,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from course_utils.language import TRANSLATED, module_translations, translate
+from course_utils.language import TRANSLATED, listed, module_translations, translate
 from graders.common import still_none
 from graders.heldout import (
     LESSON_SCALING,
@@ -362,7 +362,7 @@ def _trained_on(likely: list[str], accuracies: Mapping[str, float]) -> str:
             scaling=scaling_name(best),
             accuracy=accuracies[best],
         )
-    scores = _and(
+    scores = listed(
         translate(
             "{accuracy:.3f} scaled to {scaling}", accuracy=accuracies[s], scaling=scaling_name(s)
         )
@@ -373,14 +373,6 @@ def _trained_on(likely: list[str], accuracies: Mapping[str, float]) -> str:
         "scalings; it scores about the same on each, so the grader cannot tell which",
         scores=scores,
     )
-
-
-def _and(items: Iterable[str]) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
-    items = list(items)
-    if len(items) == 1:
-        return items[0]
-    return translate("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
 
 
 REPORTED_TOLERANCE = 0.02
@@ -558,7 +550,7 @@ def _tested_on(matching: list[str], accuracies: Mapping[str, float]) -> str:
             scaling=scaling_name(other),
             accuracy=accuracies[other],
         )
-    matches = _and(
+    matches = listed(
         translate(
             "of {accuracy:.3f} scaled to {scaling}", accuracy=accuracies[o], scaling=scaling_name(o)
         )

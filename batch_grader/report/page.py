@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from batch_grader.report.gradebooks import CANVAS, MOODLE
 from batch_grader.report.summary import UNREADABLE, ClassSummary, status_meaning
 from batch_grader.trusted.results import FEEDBACK, GRADED, GRADES, student_folder
+from course_utils.figure_fonts import add_fallback_fonts
 from data_loaders.cache import atomic_write_bytes
 
 PAGE = "report.html"
@@ -41,6 +42,7 @@ def _text(value: str) -> str:
 
 
 def _png(figure: Figure) -> bytes:
+    add_fallback_fonts()  # the titles of a batch graded with --lang zh
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})

@@ -392,7 +392,9 @@ def lesson_of(results: ClassResults, given: str | None = None) -> str:
 
 
 _MEASURED = re.compile(r"(?<![\d,])(?:\d+\.\d+|\d{1,3}(?:,\d{3})+)(?![\d,])")
-_FOUND = re.compile(r"\bfound\b[^;]*")
+_FOUND = re.compile(r"(\bfound\b|实际)[^;；]*")
+"""What was found, up to the next semicolon: after "found", or after 实际 (实际为, 实际是,
+...), the word the Chinese catalogs give it (a batch graded with --lang zh)."""
 _NUMBER = re.compile(r"\b\d+\b")
 
 
@@ -400,9 +402,10 @@ def masked_figures(message: str) -> str:
     """``message`` with each measured figure as ``#``: decimals (an accuracy such as
     0.264), numbers with thousands separators (a parameter count such as 196,997), and the
     numbers of what was found (from ``found`` up to the next ``;``: ``found Dense(64)``,
-    ``found 3``). Other numbers tell one mistake from another and stay: a layer's position
-    (``layer 2: ...``), a number within a name (``Conv1D``, ``Conv2D``). Two failing
-    messages with the same masked text are the same mistake."""
+    ``found 3``; the same in Chinese, :data:`_FOUND`). Other numbers tell one mistake from
+    another and stay: a layer's position (``layer 2: ...``), a number within a name
+    (``Conv1D``, ``Conv2D``). Two failing messages with the same masked text are the same
+    mistake."""
     masked = _MEASURED.sub("#", message)
     return _FOUND.sub(lambda found: _NUMBER.sub("#", found[0]), masked)
 

@@ -32,6 +32,7 @@ from batch_grader.sandboxed.export import (
     TEXT_LIMIT,
     GradedCell,
 )
+from course_utils.language import translate
 from graders.cell_errors import (
     HINT_CHARS,
     MAX_EXPORTED_FAILURES,
@@ -275,10 +276,11 @@ class CellTimeouts:
     seconds: float = 0.0
 
     def hint(self) -> str:
-        return (
-            f"The grader stops every cell after {self.seconds:g} s. Train for the epochs "
+        return translate(
+            "The grader stops every cell after {seconds:g} s. Train for the epochs "
             "the exercise asks, no more, and leave out extra work in that cell; if it "
-            "already does, ask your instructor to grade it with a longer --cell-timeout."
+            "already does, ask your instructor to grade it with a longer --cell-timeout.",
+            seconds=self.seconds,
         )
 
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from course_utils.language import SOURCE
 from data_loaders.cache import atomic_write_bytes
 from graders.report import Report
 
@@ -67,15 +68,20 @@ def result_paths(out: Path) -> list[Path]:
     return sorted((out / SUBMISSIONS).glob(f"*/{RESULT}"))
 
 
-def finished(out: Path, student: str, submission_sha256: str) -> dict | None:
+def finished(
+    out: Path, student: str, submission_sha256: str, language: str = SOURCE
+) -> dict | None:
     """The stored result of ``student`` when it grades this very submission file, in the
-    current format (each exercise with its check items; an older result is graded again)."""
+    current format (each exercise with its check items; an older result is graded again)
+    and with its feedback in ``language`` (a results folder keeps one language)."""
     path = student_folder(out, student) / RESULT
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     if result.get("submission_sha256") != submission_sha256:
+        return None
+    if result.get("language", SOURCE) != language:
         return None
     exercises = result.get("exercises")
     current = isinstance(exercises, dict) and all("items" in e for e in exercises.values())

@@ -48,7 +48,7 @@ from batch_grader.trusted.sandbox import (
     sandbox_environment,
 )
 from batch_grader.trusted.warm_kernels import Zygote, ZygoteUnavailable
-from course_utils.language import LANGUAGE_ENV_VAR, SOURCE
+from course_utils.language import LANGUAGE_ENV_VAR, SOURCE, translate_into
 from graders.cell_errors import stopped_after
 from graders.report import CheckResult, Report
 
@@ -361,7 +361,11 @@ def _check(
             )
         else:
             why = stopped_because(outcome.stderr, settings.check_limits.memory_mb, str(error))
-            problem = f"the checks could not run on the exported objects ({why})"
+            problem = translate_into(
+                settings.language,
+                "the checks could not run on the exported objects ({why})",
+                why=why,
+            )
         reports = [
             Report(c.grade_id, [CheckResult.failed("graded cell", c.points, problem)])
             for c in graded_cells
@@ -393,6 +397,7 @@ def grade_submission(student: str, path: Path, settings: Settings) -> Graded:
             time.perf_counter() - start,
         )
         result.update(settings.isolation.record())
+        result["language"] = settings.language  # of its feedback
         result["worker"] = socket.gethostname()  # a cluster's task names its Dask worker
         result["peak_memory_mb"] = peak_memory_mb()
         return result

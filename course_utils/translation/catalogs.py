@@ -20,13 +20,14 @@ left from English that changed without an update, and translations that break a 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po, unescape, write_po
 
 from course_utils.language import TRANSLATED
 from course_utils.lesson_files import REPO_ROOT
@@ -43,8 +44,7 @@ from course_utils.translation.pieces import (
 TRANSLATIONS = REPO_ROOT / "translations"
 """The catalogs: ``translations/<lang>/...po`` and each language's glossary."""
 
-LANGUAGE_NAMES = {"zh": "Simplified Chinese"}
-LANGUAGES = {code: (locale, LANGUAGE_NAMES[code]) for code, locale in TRANSLATED.items()}
+LANGUAGES = {code: (language.locale, language.name) for code, language in TRANSLATED.items()}
 """Each language a release writes (:data:`course_utils.language.TRANSLATED`): its code in
 file names and ``--lang``, its locale in the catalogs' headers, its name in English."""
 
@@ -127,7 +127,31 @@ def read_catalog(path: Path, language: str) -> Catalog:
     if not path.exists():
         return Catalog(locale=LANGUAGES[language][0], fuzzy=False)
     with path.open("rb") as file:
-        return read_po(file, locale=LANGUAGES[language][0], abort_invalid=True)
+        catalog = read_po(file, locale=LANGUAGES[language][0], abort_invalid=True)
+    for message in catalog:
+        _read_previous(message)
+    return catalog
+
+
+_PREVIOUS_ID = re.compile(r'msgid\s+((?:"(?:[^"\\]|\\.)*"\s*)+)')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _read_previous(message) -> None:
+    """Babel reads ``#| msgid "..."`` (the English a fuzzy entry translated) as a comment
+    and would write it back as one, forever: make it the message's ``previous_id`` again,
+    or drop it from an entry that is no longer fuzzy."""
+    previous = [c for c in message.user_comments if c.lstrip().startswith("|")]
+    if not previous:
+        return
+    message.user_comments = [c for c in message.user_comments if c not in previous]
+    text = " ".join(c.lstrip()[1:] for c in previous)
+    match = _PREVIOUS_ID.search(text)
+    if message.fuzzy and match:
+        english = "".join(unescape(f'"{part}"') for part in _QUOTED.findall(match[1]))
+        message.previous_id = [english]  # Babel's form: a list of the id (and its plural)
+    else:
+        message.previous_id = ()
 
 
 def catalog_text(catalog: Catalog, language: str, source: str) -> str:
@@ -136,6 +160,8 @@ def catalog_text(catalog: Catalog, language: str, source: str) -> str:
     each with the English it translated before it became fuzzy."""
     for message in catalog:
         message.flags.discard("python-format")  # Babel's guess from a "%" in the English
+        if not message.fuzzy:
+            message.previous_id = ()  # the English it once translated: revised since
     buffer = io.BytesIO()
     write_po(buffer, catalog, omit_header=True, ignore_obsolete=True, include_previous=True)
     locale, name = LANGUAGES[language]
@@ -155,7 +181,11 @@ def catalog_text(catalog: Catalog, language: str, source: str) -> str:
 
 def updated(current: Catalog, fresh: Catalog) -> Catalog:
     """``current`` brought up to date with the template ``fresh`` (see the module)."""
+    previous = {(m.context, m.id): m.previous_id for m in current if m.previous_id}
     current.update(fresh, update_creation_date=False)
+    for message in current:  # Babel keeps a fuzzy entry, not the English it translated
+        if message.fuzzy and not message.previous_id:
+            message.previous_id = previous.get((message.context, message.id), ())
     return current
 
 

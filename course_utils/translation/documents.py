@@ -36,7 +36,7 @@ from course_utils.translation.catalogs import (
     updated,
 )
 from course_utils.translation.messages import catalog_path, message_entries, message_modules
-from course_utils.translation.pieces import Piece, join, markdown_pieces
+from course_utils.translation.pieces import STRING, Piece, join, markdown_pieces
 from course_utils.translation.rules import Term, broken_rules, read_glossary
 
 README = REPO_ROOT / "README.md"
@@ -169,12 +169,31 @@ def problems(
                 found.append(f"{where}: {entry.location}: {quoted}: {broken}")
     for _, text in sorted(left_over, key=lambda key: (key[0] or "", key[1])):
         found.append(f"{where}: {_short(text)}: no longer in {relative(document.source)}")
+    found += [f"{where}: {line}" for line in _strings_translated_apart(entries, catalog)]
     if found:
         found.append(
             f"{where}: run `make translations`, translate its empty and fuzzy entries, "
             "then `make release`"
         )
     return found
+
+
+def _strings_translated_apart(entries: list[Entry], catalog: Catalog) -> list[str]:
+    """A string of the code that two cells translate differently: one cell may look up
+    what another made with it (a dict's key), which the translation would break."""
+    translations: dict[str, dict[str, list[str]]] = {}
+    for entry in entries:
+        message = catalog.get(entry.text, entry.context)
+        if entry.kind == STRING and message is not None and message.string and not message.fuzzy:
+            where = translations.setdefault(entry.text, {}).setdefault(message.string, [])
+            where.append(entry.location)
+    return [
+        f"{_short(text)} is translated differently in "
+        f"{', '.join(locations[0] for locations in found.values())}: the code may look one "
+        "up by the other; translate it the same way everywhere"
+        for text, found in translations.items()
+        if len(found) > 1
+    ]
 
 
 def picture_link(language: str, lessons: Path = LESSONS) -> Path:

@@ -1,6 +1,7 @@
 """The messages of the learners' packages, one catalog per module.
 
-A message is the English of a call ``translate("...", ...)`` (:mod:`course_utils.language`)
+A message is the English of a call ``translate("...", ...)`` or ``translate_into(language,
+"...", ...)`` (:mod:`course_utils.language`)
 in a module of :data:`PACKAGES`. Each module with messages has one catalog per language,
 ``course_utils/locale/<lang>/<package.module>.po``, which the learners' install carries and
 :func:`course_utils.language.translate` reads.
@@ -17,9 +18,12 @@ from course_utils.lesson_files import REPO_ROOT
 from course_utils.translation.catalogs import Entry
 from course_utils.translation.pieces import MESSAGE
 
-PACKAGES = ("course_utils", "data_loaders", "graders")
-"""The packages a learner installs, whose messages a learner reads."""
-FUNCTION = "translate"
+PACKAGES = ("batch_grader", "course_utils", "data_loaders", "graders")
+"""The packages whose messages a learner reads: those a learner installs, and the batch
+grader, which writes feedback."""
+FUNCTIONS = {"translate": 0, "translate_into": 1}
+"""The functions of :mod:`course_utils.language` that take a message: the position of its
+English among their arguments."""
 
 
 def module_name(path: Path) -> str:
@@ -28,12 +32,12 @@ def module_name(path: Path) -> str:
 
 
 def message_modules() -> list[Path]:
-    """The modules of :data:`PACKAGES` that call :data:`FUNCTION`, sorted."""
+    """The modules of :data:`PACKAGES` that call one of :data:`FUNCTIONS`, sorted."""
     found = []
     for package in PACKAGES:
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             source = path.read_text(encoding="utf-8")
-            if f"{FUNCTION}(" in source and any(map(_is_translate, ast.walk(ast.parse(source)))):
+            if "translate" in source and any(map(_is_translate, ast.walk(ast.parse(source)))):
                 found.append(path)
     return found
 
@@ -54,16 +58,20 @@ def message_entries(source: str, name: str) -> Iterator[Entry]:
 
 
 def misplaced_calls(source: str, name: str) -> list[str]:
-    """The calls of :data:`FUNCTION` in ``source`` whose English is neither a string
+    """The calls of :data:`FUNCTIONS` in ``source`` whose English is neither a string
     literal nor a module constant holding one, which no catalog can list, one line each."""
     tree = ast.parse(source)
     constants = _text_constants(tree)
-    return [
-        f"{name}:{node.lineno}: {FUNCTION}() needs its English as a string literal, found "
-        f"{ast.unparse(node.args[0]) if node.args else 'no argument'}"
-        for node in ast.walk(tree)
-        if _is_translate(node) and _english(node, constants) is None
-    ]
+    found = []
+    for node in ast.walk(tree):
+        if _is_translate(node) and _english(node, constants) is None:
+            position = FUNCTIONS[node.func.id]
+            given = node.args[position] if len(node.args) > position else None
+            found.append(
+                f"{name}:{node.lineno}: {node.func.id}() needs its English as a string "
+                f"literal, found {ast.unparse(given) if given is not None else 'no argument'}"
+            )
+    return found
 
 
 def _text_constants(tree: ast.Module) -> dict[str, str]:
@@ -80,19 +88,21 @@ def _text_constants(tree: ast.Module) -> dict[str, str]:
 
 
 def _english(call: ast.Call, constants: dict[str, str]) -> str | None:
-    if not call.args:
+    """The English a call of one of :data:`FUNCTIONS` takes; None when it is no literal."""
+    position = FUNCTIONS[call.func.id]
+    if len(call.args) <= position:
         return None
-    first = call.args[0]
-    if _is_text(first):
-        return first.value
-    if isinstance(first, ast.Name):
-        return constants.get(first.id)
+    given = call.args[position]
+    if _is_text(given):
+        return given.value
+    if isinstance(given, ast.Name):
+        return constants.get(given.id)
     return None
 
 
 def _is_translate(node: ast.AST) -> bool:
     return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == FUNCTION
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
     )
 
 

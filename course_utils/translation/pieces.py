@@ -101,7 +101,8 @@ def code_pieces(source: str) -> list[Piece]:
     """``source`` (a code cell's Python) cut around its comments (:data:`COMMENT`) and
     the bodies of its string literals with words in them (:data:`STRING`). A cell that
     does not parse (IPython magics) gives its comments only."""
-    offsets = _line_offsets(source)
+    lines = _lines(source)
+    offsets = _line_offsets(lines)
     spans: list[tuple[int, int, str, str]] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -113,7 +114,7 @@ def code_pieces(source: str) -> list[Piece]:
             if PROSE.search(text):
                 end = offsets[token.end[0] - 1] + token.end[1]
                 spans.append((end - len(text), end, COMMENT, ""))
-    for start, end, opening in _string_bodies(source, tokens, offsets):
+    for start, end, opening in _string_bodies(source, tokens, lines):
         if PROSE.search(source[start:end]):
             spans.append((start, end, STRING, opening))
     pieces, position = [], 0
@@ -131,13 +132,14 @@ def string_literal(body: str, opening: str) -> str:
     return f"{opening}{body}{quote}"
 
 
-def _string_bodies(source: str, tokens: list, offsets: list[int]) -> Iterator[tuple[int, int, str]]:
+def _string_bodies(source: str, tokens: list, lines: list[str]) -> Iterator[tuple[int, int, str]]:
     """The (start, end) offsets of the body of each string literal that is text to read,
     and its opening (prefix and quote)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return
+    offsets = _line_offsets(lines)
     excluded: list[tuple[int, int]] = []
     for node in ast.walk(tree):
         parts = []
@@ -146,14 +148,14 @@ def _string_bodies(source: str, tokens: list, offsets: list[int]) -> Iterator[tu
         elif isinstance(node, ast.Compare):
             parts = [node.left, *node.comparators]
         for part in parts:
-            excluded.append(_node_span(part, offsets))
+            excluded.append(_node_span(part, lines, offsets))
     literals = []
     depth = 0
     for token in tokens:
         name = tokenize.tok_name[token.type]
         start = offsets[token.start[0] - 1] + token.start[1]
         end = offsets[token.end[0] - 1] + token.end[1]
-        if token.type == tokenize.STRING:
+        if token.type == tokenize.STRING and depth == 0:  # not one inside an f-string's field
             literals.append((start, end))
         elif name == "FSTRING_START":  # Python 3.12 and later
             if depth == 0:
@@ -173,17 +175,24 @@ def _string_bodies(source: str, tokens: list, offsets: list[int]) -> Iterator[tu
             yield body_start, body_end, source[start:body_start]
 
 
-def _node_span(node: ast.AST, offsets: list[int]) -> tuple[int, int]:
-    return (
-        offsets[node.lineno - 1] + node.col_offset,
-        offsets[node.end_lineno - 1] + node.end_col_offset,
-    )
+def _node_span(node: ast.AST, lines: list[str], offsets: list[int]) -> tuple[int, int]:
+    """Where ``node`` is in the source, in characters (ast's columns count UTF-8 bytes)."""
+
+    def at(line: int, column: int) -> int:
+        return offsets[line - 1] + len(lines[line - 1].encode()[:column].decode())
+
+    return at(node.lineno, node.col_offset), at(node.end_lineno, node.end_col_offset)
 
 
-def _line_offsets(source: str) -> list[int]:
-    """The offset of each line's start; tokenize's and ast's columns count characters."""
+def _lines(source: str) -> list[str]:
+    """The source's lines as tokenize reads them (split at ``\n`` only), ends kept."""
+    return list(iter(io.StringIO(source).readline, "")) or [""]
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    """The offset of each line's start (tokenize's columns count characters)."""
     offsets, total = [], 0
-    for line in source.splitlines(keepends=True) or [""]:
+    for line in lines:
         offsets.append(total)
         total += len(line)
     offsets.append(total)

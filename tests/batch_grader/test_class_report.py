@@ -250,6 +250,11 @@ def test_different_mistakes_stay_apart(first, second):
             "layer 2: expected Dense with 128 units, found Dense with 32 units; layer 4: missing",
         ),
         (LEAD_MESSAGE, LEAD_MESSAGE.replace("0.990", "0.975").replace("0.640", "0.412")),
+        ("应有 8 层，实际为 7 层", "应有 8 层，实际为 6 层"),  # a batch graded with --lang zh
+        (
+            "至少应训练 5 轮，实际只有 2 轮；另见 'epochs'",
+            "至少应训练 5 轮，实际只有 3 轮；另见 'epochs'",
+        ),
     ],
 )
 def test_the_same_mistake_with_other_figures_is_one(first, second):

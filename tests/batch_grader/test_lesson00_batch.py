@@ -153,6 +153,7 @@ def test_lang_zh_writes_the_same_grades_with_the_notebooks_chinese_feedback(grad
     for student in ("wrong", "untouched"):
         ours = json.loads((english / "submissions" / student / "result.json").read_text())
         theirs = json.loads((chinese / "submissions" / student / "result.json").read_text())
+        assert (ours["language"], theirs["language"]) == ("en", "zh")
         for cell in ("ex1-check", "ex2-check", "ex3-check"):
             before, after = check_items(ours, cell), check_items(theirs, cell)
             assert [(i["name"], i["status"], i["points"]) for i in before.values()] == [

@@ -84,6 +84,23 @@ def test_code_gives_its_comments_and_the_strings_a_learner_reads_and_no_code():
     assert [p.opening for p in pieces if p.kind == STRING] == ['"', 'f"']
 
 
+@pytest.mark.parametrize(
+    ("source", "pieces"),
+    [
+        # a string inside an f-string's field is its own token from Python 3.12 on
+        ("""print(f"{'model':8s} {'test accuracy':>14s} and more words")\n""", 1),
+        # ast counts a column in UTF-8 bytes, tokenize in characters
+        ('print("18° turn"); dataset_browser(x, show="mistakes only")\n', 0),
+        # a line break that str.splitlines sees and tokenize does not
+        ('x = "line one\u2028same string with words"\nprint("other words here")\n', 2),
+    ],
+)
+def test_code_with_nested_strings_wide_characters_and_odd_line_breaks_is_cut_right(source, pieces):
+    cut = code_pieces(source)
+    assert join(cut) == source
+    assert len([piece for piece in cut if piece.kind]) == pieces, cut
+
+
 def test_a_translation_replaces_only_its_pieces_and_the_code_still_parses():
     source = 'def f():\n    """Return the number of pooled maps."""\n    print(\'done with it\')\n'
     translations = {
@@ -159,8 +176,17 @@ def test_a_catalog_lives_through_new_translated_changed_updated_and_removed_engl
     _update(document, changed)
     text = document.catalog.read_text("utf-8")
     assert '#| msgid "Max pooling keeps the largest value."' in text and "#, fuzzy" in text
+    _update(document, changed)  # Babel reads #| as a comment: nothing may pile up
+    assert document.catalog.read_text("utf-8") == text
     assert "fuzzy (its English changed)" in problems(document, changed, TERMS)[0]
     assert translated(document, changed).cells[1].source == changed.cells[1].source
+
+    revised = "最大池化保留每个窗口中的最大值。"
+    _translate(document, {"Max pooling keeps the largest value of each window.": revised})
+    assert "#|" not in document.catalog.read_text("utf-8")
+    _update(document, changed)
+    assert "#|" not in document.catalog.read_text("utf-8")
+    assert translated(document, changed).cells[1].source == revised
 
     shorter = _notebook("## Pooling")
     assert "no longer in" in problems(document, shorter, TERMS)[0]
@@ -308,3 +334,28 @@ def test_a_message_keeps_its_fields():
     assert broken_rules("found {n:,} layers", "找到 {n} 层", MESSAGE, []) == [
         "its {fields} are not the English's: {n:,}"
     ]
+
+
+def test_a_string_two_cells_translate_differently_is_named(tmp_path):
+    """A dict's key made in one cell and looked up in another must read the same."""
+    from nbformat.v4 import new_code_cell
+
+    document = _document(tmp_path)
+    english = new_notebook(
+        cells=[
+            new_code_cell('shapes = {"a batch of images": (8, 32, 32, 3)}'),
+            new_code_cell('print(shapes["a batch of images"])'),
+        ]
+    )
+    for number, cell in enumerate(english.cells):
+        cell.id = f"cell{number}"
+    _update(document, english)
+    catalog = read_catalog(document.catalog, "zh")
+    for message, words in zip(list(catalog)[1:], ("一批图像", "一个批量的图像"), strict=True):
+        message.string = words
+    from course_utils.translation.catalogs import catalog_text
+
+    document.catalog.write_text(catalog_text(catalog, "zh", "lessons/99_demo.ipynb"), "utf-8")
+    found = problems(document, english, TERMS)
+    assert "'a batch of images' is translated differently in" in found[0], found
+    assert translated(document, english).cells[1].source == 'print(shapes["一个批量的图像"])'
