@@ -129,7 +129,7 @@ def _write_lessons(lessons: Path) -> None:
     for image in sorted((LESSONS / "images").iterdir()):
         _copy(image, lessons / "images" / image.name)
     for language in LANGUAGES:
-        release_translations(language, students, lessons, readme=None)
+        release_translations(language, students, lessons, readme=None, messages=False)
 
 
 def _readme() -> str:

@@ -77,16 +77,18 @@ def release_translations(
     lessons: Path = LESSONS,
     readme: Path | None = README,
     *,
+    messages: bool = True,
     check: bool = False,
 ) -> list[str]:
     """Write ``language``'s translation of each student notebook (``students``: path to
     notebook, as the release makes them) and of ``readme``, and the folder's link to the
     pictures. With ``check``, write nothing and say what is out of sync. Either way,
-    return the catalogs' problems too (:func:`~course_utils.translation.documents.problems`).
+    return the catalogs' problems too (:func:`~course_utils.translation.documents.problems`),
+    those of the modules' messages when ``messages``.
     """
     found = []
     terms = glossary(language)
-    for document in _documents(language, students, lessons, readme, modules=readme is not None):
+    for document in _documents(language, students, lessons, readme, modules=messages):
         english = _english(document, students)
         found += problems(document, english, terms)
         if document.output is None:
@@ -104,7 +106,7 @@ def release_translations(
             else:
                 document.output.parent.mkdir(parents=True, exist_ok=True)
                 document.output.write_text(text, encoding="utf-8")
-    if readme is not None:
+    if messages:
         found += _message_problems(language)
     link = picture_link(language, lessons)
     target = os.path.join("..", PICTURES)
