@@ -20,13 +20,14 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import FrameType
 
 LANGUAGE_ENV_VAR = "KERAS_COURSE_LANG"
 """The learner's language: ``en`` or one of :data:`TRANSLATED`, set by ``./course lab --lang``
 and by the batch grader's ``--lang``."""
 SESSION_ENV_VAR = "JPY_SESSION_NAME"
-"""Where Jupyter Server tells a kernel which notebook it runs (its path under the lab's
-root): a kernel of ``zh/03_pooling.ipynb`` speaks Chinese unless told otherwise."""
+"""Where Jupyter Server tells a kernel which notebook it runs (the notebook's path): a
+kernel of ``.../zh/03_pooling.ipynb`` speaks Chinese unless told otherwise."""
 
 SOURCE = "en"
 
@@ -94,7 +95,8 @@ def translate_into(language: str, english: str, /, **fields: object) -> str:
     return _translated(language, english, sys._getframe(1), fields)
 
 
-def _translated(language: str, english: str, caller, fields: dict[str, object]) -> str:
+def _translated(language: str, english: str, caller: FrameType, fields: dict[str, object]) -> str:
+    """``english`` in ``language`` (the catalog of ``caller``'s module first), filled."""
     text = english
     if language != SOURCE:
         module = caller.f_globals.get("__name__", "")
