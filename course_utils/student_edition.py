@@ -24,14 +24,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import nbformat
-
 from course_utils.lesson_files import LESSONS, REPO_ROOT, SAVED_FOLDER
-from course_utils.student_notebooks import (
-    canonical_text,
-    solution_paths,
-    student_version,
-)
+from course_utils.student_notebooks import canonical_text, student_notebooks
 from course_utils.translation import LANGUAGES, release_translations
 
 TEMPLATES = Path(__file__).resolve().parent / "edition"
@@ -120,12 +114,9 @@ def _write_lessons(lessons: Path) -> None:
     """The student notebooks, written from the solution notebooks, their translations
     (``lessons/<lang>/``, as the release writes them) and their images."""
     lessons.mkdir(parents=True)
-    students = {}
-    for path in solution_paths(LESSONS):
-        students[lessons / path.name] = student_version(
-            nbformat.read(path, as_version=4), path.name
-        )
-        (lessons / path.name).write_text(canonical_text(students[lessons / path.name]), "utf-8")
+    students = student_notebooks(lessons)
+    for path, student in students.items():
+        path.write_text(canonical_text(student), encoding="utf-8")
     for image in sorted((LESSONS / "images").iterdir()):
         _copy(image, lessons / "images" / image.name)
     for language in LANGUAGES:

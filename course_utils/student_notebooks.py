@@ -84,6 +84,17 @@ def student_version(
     return student
 
 
+def student_notebooks(into: Path, lessons: Path = LESSONS) -> dict[Path, nbformat.NotebookNode]:
+    """The student notebook of each solution notebook in ``lessons``, by where the release
+    writes it (``into/NN_topic.ipynb``), in lesson order."""
+    return {
+        into / path.name: student_version(
+            strip_notebook(nbformat.read(path, as_version=4)), path.name
+        )
+        for path in solution_paths(lessons)
+    }
+
+
 def solution_paths(lessons: Path = LESSONS) -> list[Path]:
     """The solution notebooks, ``solutions/NN_topic.ipynb``, in lesson order."""
     return lesson_paths(lessons / "solutions")

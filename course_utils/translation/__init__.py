@@ -35,7 +35,7 @@ from course_utils.translation.documents import (
     translated,
     updated_catalog_text,
 )
-from course_utils.translation.messages import catalog_path, message_modules, misplaced_calls
+from course_utils.translation.messages import catalog_path, misplaced_calls
 
 __all__ = [
     "LANGUAGES",
@@ -88,7 +88,8 @@ def release_translations(
     """
     found = []
     terms = glossary(language)
-    for document in _documents(language, students, lessons, readme, modules=messages):
+    released = _documents(language, students, lessons, readme, modules=messages)
+    for document in released:
         english = _english(document, students)
         found += problems(document, english, terms)
         if document.output is None:
@@ -107,7 +108,7 @@ def release_translations(
                 document.output.parent.mkdir(parents=True, exist_ok=True)
                 document.output.write_text(text, encoding="utf-8")
     if messages:
-        found += _message_problems(language)
+        found += _message_problems(language, [d for d in released if d.is_module])
     link = picture_link(language, lessons)
     target = os.path.join("..", PICTURES)
     if not (link.is_symlink() and os.readlink(link) == target):
@@ -162,12 +163,13 @@ def _orphan_catalogs(language: str, found: list[Document]) -> list[Path]:
     return sorted(path for path in (CATALOGS / language).glob("*.po") if path not in kept)
 
 
-def _message_problems(language: str) -> list[str]:
-    """A call whose English is no literal, and a catalog of a module without messages."""
+def _message_problems(language: str, modules: list[Document]) -> list[str]:
+    """A call of ``modules`` (the documents of the modules with messages) whose English is
+    no literal, and a catalog of a module without messages."""
     found = []
-    for module in message_modules():
-        found += misplaced_calls(module.read_text(encoding="utf-8"), relative(module))
-    documents_here = [d for d in documents(language, []) if d.is_module]
-    for orphan in _orphan_catalogs(language, documents_here):
+    for module in modules:
+        source = module.source.read_text(encoding="utf-8")
+        found += misplaced_calls(source, relative(module.source))
+    for orphan in _orphan_catalogs(language, modules):
         found.append(f"{relative(orphan)}: no module has its messages; run `make translations`")
     return found

@@ -9,10 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
 from course_utils.lesson_files import LESSONS
-from course_utils.student_notebooks import solution_paths, strip_notebook, student_version
+from course_utils.student_notebooks import student_notebooks
 from course_utils.translation import LANGUAGES, update_catalogs, update_module_catalog
 from course_utils.translation.catalogs import relative
 
@@ -32,12 +30,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = update_module_catalog(language, args.module.resolve())
             print(f"{language}: {'updated ' + relative(changed) if changed else 'unchanged'}")
         return 0
-    students = {
-        LESSONS / path.name: student_version(
-            strip_notebook(nbformat.read(path, as_version=4)), path.name
-        )
-        for path in solution_paths()
-    }
+    students = student_notebooks(LESSONS)
     for language in [args.lang] if args.lang else list(LANGUAGES):
         changed = update_catalogs(language, students)
         for path in changed:
